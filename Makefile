@@ -1,0 +1,44 @@
+# Quancheng make targets. `make help` lists them.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+export FLASK_APP := api
+
+.PHONY: help install migrate run test test-sqlite test-postgres lint bench worker bot
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install the pinned requirements.
+
+migrate: install ## Apply the database migrations (embedded SQLite unless DATABASE_URL is set).
+	$(BIN)/flask db upgrade
+
+run: migrate ## Start web + in-process worker on http://127.0.0.1:$${PORT:-5000} (bot too with TELEGRAM_TOKEN).
+	$(BIN)/python -m api
+
+worker: install ## Start an rq worker with its scheduler (production, needs REDIS_URL).
+	$(BIN)/python -m worker
+
+bot: install ## Poll Telegram (development; production uses the webhook).
+	$(BIN)/python -m bot
+
+lint: install ## Lint with ruff.
+	$(BIN)/ruff check .
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	QC_TEST_DB=postgres $(BIN)/pytest -m db
+
+test: lint test-sqlite test-postgres ## Install and run the whole suite: SQLite, then the database tests on PostgreSQL.
+
+bench: install ## Run the benchmarks (long; figures go to stdout and bench/out/).
+	$(BIN)/python bench/run_all.py

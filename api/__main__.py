@@ -1,0 +1,30 @@
+"""`python -m api`: serve the web app with Socket.IO, the in-process worker on embedded
+defaults, and the bot when TELEGRAM_TOKEN is set."""
+
+from __future__ import annotations
+
+import logging
+
+from . import create_app, socketio
+
+
+def main() -> None:
+    """Start everything for `make run`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app()
+    container = app.extensions["quancheng"]
+    settings = container.settings
+    try:
+        from worker.inprocess import start_inprocess_worker
+    except ImportError:  # the worker arrives with the deadlines issue
+        start_inprocess_worker = None
+    if start_inprocess_worker and not settings.redis_url:
+        start_inprocess_worker(container)
+    logging.getLogger("quancheng").info(
+        "Quancheng on http://127.0.0.1:%s (%s)", settings.port,
+        "embedded defaults" if not settings.database_url else "configured services")
+    socketio.run(app, host="127.0.0.1", port=settings.port, allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Command-line tools (CONTRACT.md): demo seed, officers, ledger, integrity, database."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core import ledger
+from core.errors import DomainError
+from core.models import Department, Evidence
+from core.officers import add_officer, demo_seed, get_officer, issue_bind_code, issue_token
+
+from .auth import container
+
+demo = AppGroup("demo", help="Demo data.")
+officers = AppGroup("officers", help="Manage officers and their API tokens.")
+ledger_cli = AppGroup("ledger", help="The tamper-evident ledger.")
+integrity = AppGroup("integrity", help="Integrity checks of stored evidence.")
+db_cli = AppGroup("db", help="Database migrations.")
+
+
+@demo.command("seed")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def seed(as_json: bool) -> None:
+    """Create the demo department and five people (idempotent); print their tokens."""
+    with container().uow() as uow:
+        out = demo_seed(uow.session)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        click.echo(f"{out['department']['name']} ({out['department']['code']})")
+        for u in out["users"]:
+            click.echo(f"  {u['role']:<15} {u['name']}  id={u['id']}  token={u['token']}")
+
+
+@officers.command("add")
+@click.option("--department", "dept_code", required=True, help="Department code.")
+@click.option("--department-name", default=None, help="Name, when creating the department.")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              help="officer, supervisor, legal_reviewer, head, custodian, admin, auditor")
+@click.option("--certificate", default=None, help="执法证号 (law-enforcement certificate).")
+@click.option("--json", "as_json", is_flag=True)
+def officers_add(dept_code, department_name, name, roles, certificate, as_json) -> None:
+    """Add an officer and print a first API token."""
+    from core.officers import ensure_department
+
+    try:
+        with container().uow() as uow:
+            dept = uow.session.execute(select(Department).where(Department.code == dept_code)
+                                       ).scalar_one_or_none()
+            if dept is None:
+                if not department_name:
+                    raise click.UsageError(f"no department {dept_code}; pass --department-name "
+                                           "to create it")
+                dept = ensure_department(uow.session, dept_code, department_name)
+            officer = add_officer(uow.session, dept, name, list(roles), certificate)
+            token = issue_token(uow.session, officer, label="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    out = {"id": officer.id, "name": officer.name, "roles": officer.roles, "token": token}
+    click.echo(json.dumps(out, ensure_ascii=False) if as_json else
+               f"{officer.name} id={officer.id} token={token}")
+
+
+@officers.command("token")
+@click.argument("officer_id")
+def officers_token(officer_id: str) -> None:
+    """Issue a new API token for an officer (shown once)."""
+    try:
+        with container().uow() as uow:
+            token = issue_token(uow.session, get_officer(uow.session, officer_id), label="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(token)
+
+
+@officers.command("bind-code")
+@click.argument("officer_id")
+def officers_bind_code(officer_id: str) -> None:
+    """Print a one-time code that binds the officer's Telegram account (valid 24 h)."""
+    try:
+        with container().uow() as uow:
+            code = issue_bind_code(uow.session, get_officer(uow.session, officer_id))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(code)
+
+
+@ledger_cli.command("verify")
+@click.option("--no-blobs", is_flag=True, help="Skip re-hashing evidence blobs.")
+def ledger_verify(no_blobs: bool) -> None:
+    """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
+    c = container()
+    with c.uow() as uow:
+        report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs)
+    if report.ok:
+        click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints")
+        return
+    first = report.first()
+    click.echo(f"ledger DAMAGED: first damaged entry: {first.message}", err=True)
+    for d in report.damages[:50]:
+        click.echo(f"  - {d.message}", err=True)
+    sys.exit(1)
+
+
+@ledger_cli.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Sign a checkpoint of the current log now."""
+    with container().uow() as uow:
+        cp = ledger.make_checkpoint(uow.session, uow.signer, reason="cli")
+        click.echo(json.dumps(ledger.checkpoint_json(cp, uow.signer)))
+
+
+@integrity.command("check")
+def integrity_check() -> None:
+    """Re-hash every stored blob against its recorded SHA-256; exit 1 listing mismatches."""
+    c = container()
+    with c.uow() as uow:
+        hashes = sorted(set(uow.session.execute(select(Evidence.sha256)).scalars()))
+    bad = []
+    with click.progressbar(hashes, label="re-hashing evidence", file=sys.stderr) as bar:
+        for sha in bar:
+            try:
+                actual = c.blobs.rehash(sha)
+            except FileNotFoundError:
+                actual = "missing"
+            if actual != sha:
+                bad.append((sha, actual))
+    for sha, actual in bad:
+        click.echo(f"MISMATCH {sha}: {actual}", err=True)
+    click.echo(f"{len(hashes)} blobs checked, {len(bad)} mismatches")
+    if bad:
+        sys.exit(1)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from core.migrate import upgrade
+
+    upgrade(container().engine, revision)
+    click.echo(f"database at {revision}")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    for group in (demo, officers, ledger_cli, integrity, db_cli):
+        app.cli.add_command(group)

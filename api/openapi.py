@@ -1,0 +1,171 @@
+"""The OpenAPI 3.1 document; record-type schemas are generated from the catalogue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from core.catalogue import CATALOGUE
+from core.vocab import DATUMS, KINDS, ROUTES, STAGES
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+_FIELD_SCHEMA = {
+    "string": {"type": "string", "maxLength": 200},
+    "text": {"type": "string", "maxLength": 4000},
+    "bool": {"type": "boolean"},
+    "int": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "list": {"type": "array", "items": {"type": "string"}, "maxItems": 200},
+}
+
+
+def _record_schema(rt) -> dict:
+    props = {}
+    for f in rt.fields:
+        schema = {"type": "string", "enum": list(f.choices)} if f.type == "enum" \
+            else dict(_FIELD_SCHEMA[f.type])
+        schema["description"] = f"{f.label_zh} ({', '.join(f.rules)})"
+        props[f.name] = schema
+    return {"type": "object", "title": f"{rt.title_zh} {rt.title_en}", "properties": props,
+            "required": [f.name for f in rt.fields if f.required],
+            "additionalProperties": False}
+
+
+def _error(desc: str) -> dict:
+    return {"description": desc,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _json(desc: str, ref: str | None = None) -> dict:
+    schema = {"$ref": f"#/components/schemas/{ref}"} if ref else {"type": "object"}
+    return {"description": desc, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, ok: tuple[str, str, str | None], *, body: str | None = None,
+        errors: tuple[int, ...] = (401, 404), params: list | None = None,
+        idem: bool = False) -> dict:
+    op: dict = {"summary": summary, "responses": {ok[0]: _json(ok[1], ok[2])}}
+    for code in errors:
+        op["responses"][str(code)] = _error({401: "no valid token", 403: "role not allowed",
+                                         404: "not found or not "
+                                             "visible", 409: "a gate refused; see missing",
+                                             413: "too large", 415: "type not accepted",
+                                             422: "invalid fields"}[code])
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    op["parameters"] = list(params or [])
+    if idem:
+        op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "maxLength": 200},
+                                 "description": "a retry with the same key returns the first "
+                                                "answer instead of recording twice"})
+    return op
+
+
+_CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def document() -> dict:
+    """Build the whole OpenAPI document."""
+    records = {f"Fields_{rt.name}": _record_schema(rt) for rt in CATALOGUE}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Quancheng 全程 API", "version": "1",
+                 "description": "Full-process recording of administrative law enforcement."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"},
+                        "missing": {"type": "array", "items": {"type": "string"}}}}}},
+                "OpenCase": {"type": "object", "required": ["kind", "initiation", "title"],
+                             "properties": {
+                                 "kind": {"enum": list(KINDS)},
+                                 "initiation": {"enum": list(ROUTES)},
+                                 "title": {"type": "string", "maxLength": 300},
+                                 "emergency": {"type": "boolean"},
+                                 "party": {"type": "object", "required": ["name"], "properties": {
+                                     "name": {"type": "string"},
+                                     "kind": {"enum": ["person", "organisation"]},
+                                     "id_number": {"type": "string"},
+                                     "phone": {"type": "string"},
+                                     "address": {"type": "string"}}},
+                                 "site": {"type": "object", "properties": {
+                                     "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                     "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                                     "datum": {"enum": list(DATUMS)},
+                                     "address": {"type": "string"}}}}},
+                "Case": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "number": {"type": "string"},
+                    "stage": {"enum": list(STAGES)}, "kind": {"enum": list(KINDS)},
+                    "initiation": {"enum": list(ROUTES)}}},
+                "Transition": {"type": "object", "required": ["to"],
+                               "properties": {"to": {"enum": list(STAGES)}}},
+                "NewRecord": {"type": "object", "required": ["type", "fields"], "properties": {
+                    "type": {"enum": [rt.name for rt in CATALOGUE]},
+                    "fields": {"oneOf": [{"$ref": f"#/components/schemas/Fields_{rt.name}"}
+                                         for rt in CATALOGUE]},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "officers": {"type": "array", "items": {"type": "string"}},
+                    "corrects": {"type": "string"}}},
+                "Approval": {"type": "object", "required": ["decision"], "properties": {
+                    "decision": {"enum": ["approve", "return"]}, "opinion": {"type": "string"}}},
+                **records,
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {**_op("State of database, queue and storage",
+                                       ("200", "healthy", None), errors=()), "security": []}},
+            "/api/v1/openapi.json": {"get": {**_op("This document", ("200", "OpenAPI", None),
+                                                   errors=()), "security": []}},
+            "/api/v1/cases": {
+                "post": _op("Open a case", ("201", "opened", "Case"), body="OpenCase",
+                            errors=(401, 422), idem=True),
+                "get": _op("Cases the caller may see", ("200", "list", None), errors=(401,)),
+            },
+            "/api/v1/cases/{case_id}": {"get": _op("One case", ("200", "case", "Case"),
+                                                   params=[_CASE_ID])},
+            "/api/v1/cases/{case_id}/transitions": {"post": _op(
+                "Move to another stage", ("200", "moved", "Case"), body="Transition",
+                errors=(401, 404, 409, 422), params=[_CASE_ID], idem=True)},
+            "/api/v1/cases/{case_id}/checklist": {"get": _op(
+                "Requirements per stage with status", ("200", "checklist", None),
+                params=[_CASE_ID])},
+            "/api/v1/cases/{case_id}/records": {
+                "post": _op("Add a record", ("201", "recorded", None), body="NewRecord",
+                            errors=(401, 404, 409, 422), params=[_CASE_ID], idem=True),
+                "get": _op("Records in time order", ("200", "records", None),
+                           params=[_CASE_ID]),
+            },
+            "/api/v1/cases/{case_id}/records/{record_id}/approvals": {"post": _op(
+                "Take the next approval step", ("201", "approved or returned", None),
+                body="Approval", errors=(401, 403, 404, 409, 422), idem=True,
+                params=[_CASE_ID, {"name": "record_id", "in": "path", "required": True,
+                                   "schema": {"type": "string"}}])},
+            "/api/v1/record-types": {"get": _op("The record-type catalogue",
+                                                ("200", "catalogue", None), errors=())},
+            "/api/v1/calendar/working-days": {"get": _op(
+                "The Nth working day after a date", ("200", "date", None), errors=(422,),
+                params=[{"name": "from", "in": "query", "required": True,
+                         "schema": {"type": "string", "format": "date"}},
+                        {"name": "add", "in": "query", "required": True,
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 3660}}])},
+            "/api/v1/ledger/checkpoint": {"get": _op("Latest signed checkpoint",
+                                                     ("200", "checkpoint", None),
+                                                     errors=(401,))},
+            "/api/v1/ledger/proof/{entry}": {"get": _op(
+                "Inclusion proof of one entry", ("200", "proof", None),
+                params=[{"name": "entry", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 0}}])},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """Serve the OpenAPI document."""
+    return jsonify(document())

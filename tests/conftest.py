@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated database per test (SQLite, or PostgreSQL when
+QC_TEST_DB=postgres), the app, a client, and the demo people."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core.bootstrap import Container, bootstrap
+from core.db import Base
+from core.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("QC_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+BACKEND = os.environ.get("QC_TEST_DB", "sqlite")
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that touches the database, so the PostgreSQL pass can select them."""
+    for item in items:
+        if "db_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_configure(config):
+    """Register the db marker."""
+    config.addinivalue_line("markers", "db: touches the database (runs on SQLite and PostgreSQL)")
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    """A migrated database made once per run: a SQLite file, or a fresh PostgreSQL database."""
+    from core.db import make_engine
+    from core.migrate import upgrade
+
+    if BACKEND == "postgres":
+        name = f"qc_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:  # any connection failure: say so plainly
+            message = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
+            if os.environ.get("CI"):
+                pytest.fail(message + ": CI must test on PostgreSQL", pytrace=False)
+            pytest.skip(message + "; set QC_TEST_PG_URL or start PostgreSQL to run this pass")
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        yield str(path)
+
+
+@pytest.fixture
+def db_url(_template_db, tmp_path) -> str:
+    """An empty, migrated database for one test."""
+    if BACKEND == "postgres":
+        engine = create_engine(_template_db)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return _template_db
+    path = tmp_path / "quancheng.db"
+    shutil.copyfile(_template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(db_url, tmp_path) -> Settings:
+    """Settings for one test: its own instance folder, database and blob store."""
+    return Settings(database_url=db_url, instance_path=tmp_path / "instance",
+                    storage_url=f"file://{tmp_path / 'blobs'}")
+
+
+@pytest.fixture
+def container(settings) -> Container:
+    """The adapters wired for one test."""
+    c = bootstrap(settings)
+    yield c
+    c.engine.dispose()
+
+
+@pytest.fixture
+def app(container):
+    """The Flask app over the test container."""
+    from api import create_app
+
+    return create_app({"CONTAINER": container, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def people(container) -> dict:
+    """The demo department's people by role and name, each with a token."""
+    from core.officers import demo_seed
+
+    with container.uow() as uow:
+        out = demo_seed(uow.session)
+    by = {}
+    for u in out["users"]:
+        by.setdefault(u["role"], u)
+        by[u["name"]] = u
+    by["officer2"] = [u for u in out["users"] if u["role"] == "officer"][1]
+    by["department"] = out["department"]
+    return by
+
+
