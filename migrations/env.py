@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import core.models  # noqa: F401 - registers every table on the metadata
+import core.schema  # noqa: F401 - registers every table on the metadata
 from core.db import Base
 from core.settings import Settings
 
