@@ -48,3 +48,19 @@ def proof(entry: int):
         return body, 200
 
     return handle(run)
+
+
+@bp.get("/consistency")
+def consistency():
+    """Consistency proof between two tree sizes (?from=M&to=N), so an auditor holding an
+    older checkpoint can check the log only grew."""
+    old = request.args.get("from", type=int)
+    new = request.args.get("to", type=int)
+
+    def run(uow, actor):
+        size = ledger.current_size(uow.session)
+        if old is None or new is None or not 0 < old <= new <= size:
+            raise Invalid(f"from and to must satisfy 0 < from <= to <= {size}")
+        return ledger.consistency(uow.session, old, new), 200
+
+    return handle(run)

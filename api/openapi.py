@@ -157,6 +157,11 @@ def document() -> dict:
             "/api/v1/ledger/checkpoint": {"get": _op("Latest signed checkpoint",
                                                      ("200", "checkpoint", None),
                                                      errors=(401,))},
+            "/api/v1/ledger/consistency": {"get": _op(
+                "Consistency proof between two tree sizes", ("200", "proof", None),
+                errors=(401, 422),
+                params=[{"name": n, "in": "query", "required": True,
+                         "schema": {"type": "integer", "minimum": 1}} for n in ("from", "to")])},
             "/api/v1/ledger/proof/{entry}": {"get": _op(
                 "Inclusion proof of one entry", ("200", "proof", None),
                 params=[{"name": "entry", "in": "path", "required": True,

@@ -26,6 +26,7 @@ from .vocab import DATUMS, KINDS, PARTY_KINDS, ROUTES, STAGES, stage_index
 # From initiation a case may also close at once: a complaint not taken up (A11.1) or an
 # application not accepted (A9.1). Otherwise the five stages go in order (A3.1).
 EARLY_CLOSE = {"initiation"}
+EARLY_CLOSE_ROUTES = {"complaint", "application"}
 
 
 def _text(value: Any, name: str, limit: int, required: bool = True) -> str | None:
@@ -147,7 +148,7 @@ def next_stages(case: Case) -> list[str]:
     if case.stage == "closed":
         return []
     nxt = [STAGES[stage_index(case.stage) + 1]]
-    if case.stage in EARLY_CLOSE:
+    if case.stage in EARLY_CLOSE and case.initiation in EARLY_CLOSE_ROUTES:
         nxt.append("closed")
     return nxt
 

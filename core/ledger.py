@@ -262,6 +262,18 @@ def inclusion(session: Session, seq: int, tree_size: int) -> dict:
     }
 
 
+def consistency(session: Session, old_size: int, new_size: int) -> dict:
+    """The consistency proof between two sizes of the log, with both roots."""
+    reader = DbHashReader(session)
+    proof = merkle.consistency_proof(old_size, new_size, reader) if old_size < new_size else []
+    return {
+        "from": old_size, "to": new_size,
+        "from_root": base64.b64encode(merkle.tree_hash(old_size, reader)).decode(),
+        "to_root": base64.b64encode(merkle.tree_hash(new_size, reader)).decode(),
+        "proof": [base64.b64encode(h).decode() for h in proof],
+    }
+
+
 # --- verification ------------------------------------------------------------------------
 
 @dataclass

@@ -237,3 +237,22 @@ def test_cli_verify_and_inclusion_proof(app, client, people, container):
     assert bad.exit_code == 1
     assert "entry 0: party" in bad.output
     del runner, case
+
+
+def test_consistency_proof_between_checkpoints(client, people, container):
+    """A37.1: an auditor holding an old checkpoint can prove the log only grew since."""
+    _small_case(client, people, container)
+    hdr = auth(people["officer"])
+    old = client.get("/api/v1/ledger/checkpoint", headers=hdr).get_json()
+    open_case(client, people["officer"])
+    new = client.get("/api/v1/ledger/checkpoint", headers=hdr).get_json()
+    assert new["tree_size"] > old["tree_size"]
+    body = client.get(f"/api/v1/ledger/consistency?from={old['tree_size']}"
+                      f"&to={new['tree_size']}", headers=hdr).get_json()
+    assert body["from_root"] == old["root_hash"] and body["to_root"] == new["root_hash"]
+    proof = [base64.b64decode(h) for h in body["proof"]]
+    assert merkle.verify_consistency(old["tree_size"], new["tree_size"],
+                                     base64.b64decode(old["root_hash"]),
+                                     base64.b64decode(new["root_hash"]), proof)
+    bad = client.get("/api/v1/ledger/consistency?from=0&to=1", headers=hdr)
+    assert bad.status_code == 422
