@@ -13,7 +13,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +46,8 @@ COVERED: dict[str, type[Base]] = {
     "evidence": Evidence,
 }
 PROJECTIONS = {"cases": {"stage"}}
+TABLES = {m.__tablename__: m for m in COVERED.values()}
+_LEAF_COLUMNS: dict[str, tuple[str, ...]] = {}
 
 
 def canonical_json(obj) -> bytes:
@@ -67,22 +68,29 @@ def _json_default(value):
     raise TypeError(f"not serialisable in a ledger leaf: {type(value).__name__}")
 
 
-def row_payload(row: Base) -> dict:
-    """Every column of a covered row except projections, as plain JSON values."""
-    table = row.__table__
-    skip = PROJECTIONS.get(table.name, set())
+def _leaf_columns(table_name: str) -> tuple[str, ...]:
+    """The column names a leaf of this table carries (model attributes share these names)."""
+    cols = _LEAF_COLUMNS.get(table_name)
+    if cols is None:
+        table = TABLES[table_name].__table__
+        skip = PROJECTIONS.get(table_name, set())
+        cols = tuple(c.name for c in table.columns if c.name not in skip)
+        _LEAF_COLUMNS[table_name] = cols
+    return cols
+
+
+def row_payload(table_name: str, row) -> dict:
+    """Every column of a covered row (ORM object or Core row) except projections, as JSON."""
     out = {}
-    for col in table.columns:
-        if col.name in skip:
-            continue
-        value = getattr(row, sa_inspect(type(row)).get_property_by_column(col).key)
+    for name in _leaf_columns(table_name):
+        value = getattr(row, name)
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()
-        out[col.name] = value
+        out[name] = value
     return out
 
 
-def leaf_document(entry: LedgerEntry, row: Base) -> dict:
+def leaf_document(entry, row) -> dict:
     """What a leaf hashes: the entry's own facts plus the covered row."""
     return {
         "v": 1,
@@ -92,7 +100,7 @@ def leaf_document(entry: LedgerEntry, row: Base) -> dict:
         "id": entry.subject_id,
         "case_id": entry.case_id,
         "at": entry.created_at.astimezone(UTC).isoformat(),
-        "row": row_payload(row),
+        "row": row_payload(entry.subject_table, row),
     }
 
 
@@ -313,10 +321,11 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
     tainted: set[str | None] = set()
     last = -1
     while True:
+        # Core rows, not ORM objects: verify reads every row once and keeps none.
         entries = session.execute(
-            select(LedgerEntry).where(LedgerEntry.seq > last).order_by(LedgerEntry.seq)
-            .limit(batch)
-        ).scalars().all()
+            select(LedgerEntry.__table__).where(LedgerEntry.seq > last)
+            .order_by(LedgerEntry.seq).limit(batch)
+        ).all()
         if not entries:
             break
         rows = _load_rows(session, entries)
@@ -337,11 +346,11 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
                     damages.append(Damage(entry.seq, f"entry {entry.seq}: {entry.kind} "
                                           f"{entry.subject_id} differs from what was logged"))
                     tainted.add(entry.case_id)
-                elif isinstance(row, StageChange):
+                elif entry.kind == "stage_change":
                     stages[row.case_id] = (entry.seq, row.to_stage)
-                elif isinstance(row, Case):
+                elif entry.kind == "case":
                     stages.setdefault(row.id, (entry.seq, "initiation"))
-                if blobs is not None and isinstance(row, Evidence):
+                if blobs is not None and entry.kind == "evidence":
                     if row.sha256 not in rehashed:
                         rehashed[row.sha256] = _blob_problem(blobs, row.sha256)
                     if rehashed[row.sha256]:
@@ -391,8 +400,9 @@ def _load_rows(session: Session, entries: Sequence[LedgerEntry]) -> dict:
         model = COVERED.get(kind)
         if model is None:
             continue
-        for row in session.execute(select(model).where(model.id.in_(ids))).scalars():
-            rows[(model.__tablename__, str(row.id))] = row
+        table = model.__table__
+        for row in session.execute(select(table).where(table.c.id.in_(ids))):
+            rows[(table.name, str(row.id))] = row
     return rows
 
 
