@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import ledger
 from core.errors import DomainError
-from core.models import Department, Evidence
+from core.models import Department, Evidence, Refusal, Signature
 from core.officers import add_officer, demo_seed, get_officer, issue_bind_code, issue_token
 
 from .auth import container
@@ -119,10 +119,16 @@ def ledger_checkpoint() -> None:
 
 @integrity.command("check")
 def integrity_check() -> None:
-    """Re-hash every stored blob against its recorded SHA-256; exit 1 listing mismatches."""
+    """Re-hash every recorded blob (evidence, signature images, witnesses' signatures) against
+    its SHA-256; exit 1 listing mismatches."""
     c = container()
     with c.uow() as uow:
-        hashes = sorted(set(uow.session.execute(select(Evidence.sha256)).scalars()))
+        hashes = set(uow.session.execute(select(Evidence.sha256)).scalars())
+        hashes |= {h for h in uow.session.execute(select(Signature.image_sha256)).scalars() if h}
+        for witnesses in uow.session.execute(select(Refusal.witnesses)).scalars():
+            hashes |= {w["signature_sha256"] for w in witnesses or []
+                       if isinstance(w, dict) and w.get("signature_sha256")}
+    hashes = sorted(hashes)
     bad = []
     with click.progressbar(hashes, label="re-hashing evidence", file=sys.stderr) as bar:
         for sha in bar:
@@ -151,5 +157,7 @@ def db_upgrade(revision: str) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (demo, officers, ledger_cli, integrity, db_cli):
+    from .calendar_cli import calendar_cli
+
+    for group in (demo, officers, ledger_cli, integrity, db_cli, calendar_cli):
         app.cli.add_command(group)

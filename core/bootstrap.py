@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+# complaints and deadlines are imported for their side effect: they register their
+# in-transaction event handlers in core.uow.EVENT_HANDLERS.
+from . import complaints, deadlines  # noqa: F401
 from .blobs import LocalBlobStore, open_blob_store
 from .db import make_engine, make_session_factory
 from .ledger import CheckpointSigner
@@ -43,6 +46,7 @@ class Container:
 def bootstrap(settings: Settings | None = None) -> Container:
     """Build the container from the settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
+    deadlines.rule_table(settings)  # a malformed DEADLINE_OVERRIDES stops the start here
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     signer = CheckpointSigner.from_file(settings.effective_ledger_key_path,

@@ -25,6 +25,18 @@ due exactly ``period`` hours after the trigger. ``DueAnswer.last_day`` is the da
 ``obligor`` says who must act: ``authority`` (a deadline, reminders escalate), ``party`` (the
 party's period, e.g. to request a hearing; the officer is told when it ends and the next step
 opens) or ``none`` (a deemed event, N18 deemed service).
+
+Event names: ``trigger`` and ``closed_by`` are the names of :class:`core.uow.Event`. Emitted
+today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`` (core.cases),
+``record.<type>.created`` and ``record.<type>.approved`` (core.records),
+``complainant.notified.<intake|decision|result>`` (core.complaints), ``decision.made``,
+``hearing.scheduled``, ``evidence.recording.cannot_continue``,
+``evidence_preservation.approved`` (core.workflow), ``record.<type>.served``,
+``decision.served``, ``demand_notice.served``, ``correction_order.served``,
+``service.announcement.published``, ``decision.appeal_period_ended``
+(core.service_of_documents), ``obligation.performed``, ``fine.paid``,
+``court_application.filed`` (core.execution). Every other name a rule uses is listed in
+:data:`AWAITED_EVENTS` with who must emit it and with which data.
 """
 
 from __future__ import annotations
@@ -68,6 +80,7 @@ RESOLUTION = timedelta(microseconds=1)
 MORNING = time(9, 0)
 
 MUNICIPAL = "岳阳市住房和城乡建设局行政执法全过程记录实施细则 (2019)"
+ANY_VALUE = "*"  # trigger_if value: the field has any value
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,17 @@ class DeadlineRule:
     reminders: tuple[ReminderSpec, ...] | None = None  # None: default for unit and obligor
     related_ids: tuple[str, ...] = ()  # other RULES.md IDs this row also implements
     note: str = ""
+    # For a record.* trigger (data["record_id"] names the record; for record.<type>.served
+    # the served document): the field (aware ISO datetime) that is the legal trigger time,
+    # e.g. a complaint's received_at; None: the event's occurred_at.
+    trigger_field: str | None = None
+    # Open only when that record's field has this value (ANY_VALUE: has any value).
+    trigger_if: tuple[str, object] | None = None
+    # That record's field holding the per-case figure (a rights notice's response period).
+    period_field: str | None = None
+    # The deadline belongs to one item (the trigger's subject: an evidence item, a decision):
+    # a closing event that names items closes only theirs (see core.deadlines).
+    per_item: bool = False
     overridden_from: int | None = None  # set by RuleTable when an administrator overrides
 
     def __post_init__(self) -> None:
@@ -169,6 +193,12 @@ class DeadlineRule:
             raise ValueError(f"{self.id}: extension and max_extensions go together")
         if self.counting == "before_event" and self.extension:
             raise ValueError(f"{self.id}: a before_event period cannot be extended")
+        if self.trigger_if is not None and (
+            len(self.trigger_if) != 2 or not isinstance(self.trigger_if[0], str)
+        ):
+            raise ValueError(f"{self.id}: trigger_if must be (field name, value)")
+        if self.period_field and not self.per_case:
+            raise ValueError(f"{self.id}: only a per-case rule takes its figure from a field")
         if self.reminders is None:
             if self.obligor != "authority":
                 default = PERIOD_END_REMINDERS
@@ -191,6 +221,16 @@ class DeadlineRule:
             return False
         return not (self.effective_to and day >= self.effective_to)
 
+    def triggered_by(self, fields: Mapping[str, object] | None) -> bool:
+        """True if a trigger record with these fields meets trigger_if (always, without one)."""
+        if self.trigger_if is None:
+            return True
+        name, wanted = self.trigger_if
+        value = (fields or {}).get(name)
+        if wanted == ANY_VALUE:
+            return value not in (None, "", [])
+        return value == wanted
+
     def applies_to(self, kind: str | None) -> bool:
         """True if the rule applies to a case of this kind (None: an event outside any case)."""
         if self.kinds is None:
@@ -198,27 +238,48 @@ class DeadlineRule:
         return kind is not None and kind in self.kinds
 
 
+# The names rules use that nothing emits yet: the issue that adds the step emits them with
+# ``uow.emit(Event(name, case_id, at, data))``. ``at`` is when the act happened (the trigger);
+# data may carry ``trigger_at`` (aware ISO), ``occurred_at``, ``period`` (per-case figure),
+# ``evidence_id`` or ``subject_id`` (the item the deadline is about: a closing event that
+# names one closes only that item's deadline) and ``record_id``.
+# Service convention: when a document record is served, emit ``record.<its type>.served`` with
+# data {"record_id": the served document, "service_record_id": ..., "occurred_at": served_at}.
+AWAITED_EVENTS: Mapping[str, str] = MappingProxyType({
+    "evidence.captured": "A31.1 capture: at = end of recording (capture time); evidence_id",
+    "evidence.uploaded": "A31.1 capture: stored in the system; the same evidence_id",
+    "dossier.archived": "A32.1 dossier: the case file is archived",
+    "access_request.received": "A35.1/N22: an access request is recorded",
+    "record.access_reply.served": "A35.1/N22: catalogue type access_reply, then its service",
+    "coercive_measure.emergency_applied": "N12: a coercive measure applied on the spot",
+    "record.coercive_measure_approval.created": "N12: catalogue type to add",
+    "coercive_measure.seizure_applied": "N13: seizure or impoundment applied",
+    "coercive_measure.released": "N13: the measure is lifted",
+    "coercive_measure.handled": "N13: the seized items are handled",
+    "case.lead.received": "N23: a lead received before filing",
+    "case.filing_decided": "N23: filing decided",
+})
+
 F = DeadlineRule
 
 # fmt: off
 RULES: tuple[DeadlineRule, ...] = (
     # ---- Part 1: the municipal rules -------------------------------------------------------
     # A10.2: emergency start first, supplementary record within 24 hours (clock hours).
-    # Closed by whichever record the catalogue uses for the after-the-fact record.
+    # The catalogue's supplementary record is the 立案审批表 (core/checklist.py A10.2); its
+    # submission is the record, the head's approval may follow later.
     F("A10.2", "Supplementary filing record after an emergency start", "紧急启动后补充记录",
-      "case.emergency_opened",
-      ("record.supplementary_filing.created", "record.emergency_initiation.created",
-       "record.filing_form.created"),
+      "case.emergency_opened", ("record.filing_form.created",),
       24, "clock_hours", "exact", f"{MUNICIPAL} 第十条第二款"),
     # A17.2: AV recording that cannot continue: report to the head at once (an alert, not a
     # deadline) and explain in writing "事后" (afterwards). The rules give no figure; one
     # working day is this project's choice, configurable.
     F("A17.2", "Written explanation after an AV recording could not continue",
       "音像记录无法继续后书面说明",
-      "evidence.recording.cannot_continue",
-      ("record.interruption_explanation.created",),
+      "evidence.recording.cannot_continue", ("record.interruption_explanation.created",),
       1, "working_days", "start_day_excluded", f"{MUNICIPAL} 第十七条第二款",
-      configurable=True,
+      configurable=True, trigger_field="interrupted_at", trigger_if=("can_continue", False),
+      per_item=True,
       note="The rules say 事后 without a figure; 1 working day is a local choice."),
     # A22.1 / N10: the party's statement and defence period, stated in the rights notice.
     F("A22.1", "Statement and defence period after the rights notice", "陈述申辩期限",
@@ -227,22 +288,27 @@ RULES: tuple[DeadlineRule, ...] = (
       5, "working_days", "start_day_excluded",
       f"{MUNICIPAL} 第二十二条; 行政处罚法 (2021) 第四十四条、第四十五条",
       configurable=True, per_case=True, obligor="party", related_ids=("N10",),
-      note="The notice sets the period (pass it as period_override); 5 working days is the "
-           "common figure (⚠ RULES.md N10)."),
+      period_field="response_period_working_days", per_item=True,
+      note="The notice sets the period (its response_period_working_days); 5 working days is "
+           "the common figure (⚠ RULES.md N10)."),
     # A29.1: ordered correction checked on schedule; the order sets the period.
     F("A29.1", "Check of an ordered correction", "责令改正后按期核查",
       "correction_order.served", ("record.correction_check.created",),
       None, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第二十九条第二款",
-      per_case=True,
-      note="The correction order states the period: pass it as period_override."),
+      per_case=True, trigger_if=("correction_ordered", True),
+      period_field="correction_period_days", per_item=True,
+      note="The decision states the correction period (correction_period_days)."),
     # A31.1: AV stored in the designated system within 2 working days of being made.
     F("A31.1", "AV record stored in the designated system", "音像记录存储",
       "evidence.captured", ("evidence.uploaded",),
       2, "working_days", "start_day_excluded", f"{MUNICIPAL} 第三十一条",
+      per_item=True,
       note="Counted from the end of the recording (制作完成), the capture time."),
     # A32.1: dossier within 20 days of the end of the enforcement act.
+    # The enforcement act ends when the case enters the archiving stage (A3.1); archiving is
+    # done when the dossier is archived or the case is closed.
     F("A32.1", "Case file compiled and archived", "立卷归档",
-      "case.closed", ("dossier.archived",),
+      "case.stage.archiving", ("dossier.archived", "case.stage.closed"),
       20, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第三十二条"),
     # A35.1 / N22: access request handled under the disclosure rules: 20 working days, +20.
     F("A35.1", "Reply to a request to see the records", "查阅申请答复",
@@ -256,25 +322,26 @@ RULES: tuple[DeadlineRule, ...] = (
     # ---- Part 2: national figures ------------------------------------------------------------
     # N4: hearing request within 5 (working, N1) days of being told of the hearing right.
     F("N4", "Party's hearing request period", "听证申请期限",
-      "record.hearing_rights_notice.served",
+      "record.rights_notice.served",
       ("record.hearing_request.created", "record.hearing_waiver.created"),
       5, "working_days", "start_day_excluded", "行政处罚法 (2021) 第六十四条第一项",
-      kinds={"penalty"}, obligor="party"),
+      kinds={"penalty"}, obligor="party", trigger_if=("hearing_right", True), per_item=True),
     # N5: hearing notice served at least 7 working days before the hearing.
     F("N5", "Hearing notice before the hearing", "听证通知",
       "hearing.scheduled", ("record.hearing_notice.served",),
       7, "working_days", "before_event", "行政处罚法 (2021) 第六十四条第二项",
-      kinds={"penalty"},
+      kinds={"penalty"}, trigger_field="hearing_at", per_item=True,
       note="Trigger time is the hearing's start; 7 full working days must lie between the "
            "service day and the hearing day (both excluded)."),
     # N6: decision on registered-preserved evidence within 7 working days.
     F("N6", "Decision on evidence registered and preserved", "先行登记保存处理决定",
       "evidence_preservation.approved", ("record.preservation_decision.created",),
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第五十六条",
-      related_ids=("A16.1",)),
+      related_ids=("A16.1",), trigger_if=("form", "registration_preservation"), per_item=True),
     # N7: penalty decision within 90 days of 立案, unless a rule says otherwise.
+    # 立案 is the head's approval of the filing form (A10.1), the last step of its chain.
     F("N7", "Penalty decision after filing", "行政处罚决定期限",
-      "case.filed", ("decision.made",),
+      "record.filing_form.approved", ("decision.made",),
       90, "calendar_days", "start_day_excluded_roll", "行政处罚法 (2021) 第六十条",
       kinds={"penalty"},
       note="Laws, regulations or rules may set another figure: override it per department."),
@@ -282,14 +349,15 @@ RULES: tuple[DeadlineRule, ...] = (
     F("N8", "Service of the penalty decision (party absent)", "处罚决定书送达",
       "decision.made", ("decision.served",),
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第六十一条",
-      kinds={"penalty"},
-      note="When the party is present the decision is handed over on the spot and the "
-           "decision.served event closes this at once."),
+      kinds={"penalty"}, per_item=True,
+      note="When the party is present the decision is handed over on the spot and its "
+           "service closes this at once."),
     # N9: fine paid within 15 days of receiving the decision.
     F("N9", "Fine payment period", "罚款缴纳期限",
       "decision.served", ("fine.paid",),
       15, "calendar_days", "start_day_excluded_roll", "行政处罚法 (2021) 第六十七条",
-      kinds={"penalty"}, obligor="party"),
+      kinds={"penalty"}, obligor="party", trigger_if=("fine_amount_yuan", ANY_VALUE),
+      per_item=True),
     # N12: emergency coercive measure: report to the head and get approval within 24 hours.
     F("N12", "Report and approval of an emergency coercive measure", "当场强制措施补办批准",
       "coercive_measure.emergency_applied",
@@ -300,7 +368,7 @@ RULES: tuple[DeadlineRule, ...] = (
       "coercive_measure.seizure_applied",
       ("coercive_measure.released", "coercive_measure.handled"),
       30, "calendar_days", "start_day_excluded_no_roll", "行政强制法 第二十五条",
-      extension=30, max_extensions=1,
+      extension=30, max_extensions=1, per_item=True,
       note="A maximum duration: a last day on a rest day is not moved later. Extension "
            "needs the head's approval."),
     # N14: the party has 10 working days after the demand notice; then the court.
@@ -312,36 +380,37 @@ RULES: tuple[DeadlineRule, ...] = (
     # N15: court application within 3 months after the statutory appeal period ends.
     F("N15", "Application to the court for enforcement", "申请法院强制执行期限",
       "decision.appeal_period_ended", ("court_application.filed",),
-      3, "months", "start_day_excluded_roll", "行政强制法 第五十三条",
+      3, "months", "start_day_excluded_roll", "行政强制法 第五十三条", per_item=True,
       note="Trigger: the end of the statutory review/litigation period of the decision."),
     # N16: one-time notice of missing materials within 5 working days.
     F("N16", "One-time notice of missing materials", "一次性告知补正材料",
-      "application.received",
-      ("record.missing_materials_notice.created", "application.accepted"),
+      "record.application_acceptance.created", ("record.missing_materials_notice.created",),
       5, "working_days", "start_day_excluded", "行政许可法 第三十二条第一款第四项",
-      kinds={"licensing"}, related_ids=("A9.1",),
+      kinds={"licensing"}, related_ids=("A9.1",), trigger_if=("decision", "pending_materials"),
       note="If not told within the period the application counts as accepted on receipt."),
     # N17: licensing decision within 20 working days of acceptance, +10 with approval.
     F("N17", "Licensing decision", "行政许可决定期限",
-      "application.accepted", ("decision.made",),
+      "record.application_acceptance.created", ("decision.made",),
       20, "working_days", "start_day_excluded", "行政许可法 第四十二条",
-      kinds={"licensing"}, extension=10, max_extensions=1,
+      kinds={"licensing"}, extension=10, max_extensions=1, trigger_if=("decision", "accepted"),
       note="Extension needs the head's approval and the reason told to the applicant."),
     # N18: public-announcement service deemed served after 60 days (before 2022-01-01) ...
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),
       60, "calendar_days", "start_day_excluded_roll", "民事诉讼法 (2017) 第九十二条",
-      effective_to=date(2022, 1, 1), obligor="none"),
+      effective_to=date(2022, 1, 1), obligor="none", per_item=True),
     # N18: ... and after 30 days from 2022-01-01 (2021 amendment; 2023 text Art. 95).
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),
       30, "calendar_days", "start_day_excluded_roll", "民事诉讼法 (2023) 第九十五条",
-      effective_from=date(2022, 1, 1), obligor="none"),
+      effective_from=date(2022, 1, 1), obligor="none", per_item=True),
     # N21: petition received directly: written notice to the petitioner within 15 days.
+    # A complaint received directly is the petition here; the notice that closes it is the
+    # decision notice core.complaints queues (A11.1), not the intake acknowledgement.
     F("N21", "Written notice to a petitioner", "信访事项告知",
-      "petition.received", ("record.petition_notice.served",),
+      "record.complaint_intake.created", ("complainant.notified.decision",),
       15, "calendar_days", "start_day_excluded_roll", "信访工作条例 (2022) 第二十三条",
-      effective_from=date(2022, 5, 1)),
+      effective_from=date(2022, 5, 1), trigger_field="received_at"),
     # N23: 住建 pre-filing check within 15 days, +10 with approval (⚠).
     F("N23", "Pre-filing check of a lead", "立案前核查",
       "case.lead.received", ("case.filing_decided",),
@@ -349,10 +418,10 @@ RULES: tuple[DeadlineRule, ...] = (
       kinds={"penalty"}, configurable=True, extension=10, max_extensions=1),
     # N24: complaint acceptance decision within 7 working days (⚠ for 住建).
     F("N24", "Complaint acceptance decision", "投诉受理决定",
-      "complaint.received", ("record.complaint_decision.created",),
+      "record.complaint_intake.created", ("record.complaint_decision.created",),
       7, "working_days", "start_day_excluded",
       "市场监督管理投诉举报处理暂行办法 第十四条 (住建 figure ⚠)",
-      configurable=True, related_ids=("A11.1",)),
+      configurable=True, related_ids=("A11.1",), trigger_field="received_at"),
 )
 # fmt: on
 del F
@@ -622,6 +691,8 @@ def _overlap(a: DeadlineRule, b: DeadlineRule) -> bool:
 
 
 __all__ = [
+    "ANY_VALUE",
+    "AWAITED_EVENTS",
     "CLOCK_REMINDERS",
     "DAY_REMINDERS",
     "KINDS",

@@ -99,6 +99,8 @@ class Settings:
             max_upload_bytes=max_upload,
             gps_radius_m=radius,
             retention_years=retention,
+            # Administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
+            extra={"DEADLINE_OVERRIDES": get("DEADLINE_OVERRIDES")},
         )
         settings.check()
         return settings

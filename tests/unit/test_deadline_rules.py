@@ -54,7 +54,7 @@ def test_a10_2_supplementary_record_24_clock_hours_through_a_holiday():
     assert "第十条" in answer.legal_source
     rule = TABLE.rule_for("A10.2")
     assert rule.trigger == "case.emergency_opened"
-    assert "record.supplementary_filing.created" in rule.closed_by
+    assert rule.closed_by == ("record.filing_form.created",)
     # The same instant given in UTC gives the same due time, shown in Asia/Shanghai.
     assert due("A10.2", datetime(2026, 9, 30, 2, tzinfo=UTC)).due == at(2026, 10, 1, 10)
 
@@ -89,8 +89,11 @@ def test_a29_1_correction_check_from_the_order_period():
     answer = due("A29.1", at(2026, 9, 20), period_override=15)
     assert answer.last_day == date(2026, 10, 8)
     assert answer.warnings == ()
-    with pytest.raises(ValueError, match="period_override"):
+    with pytest.raises(ValueError, match="correction_period_days"):
         due("A29.1", at(2026, 9, 20))
+    rule = TABLE.rule_for("A29.1")
+    assert (rule.trigger, rule.period_field) == ("correction_order.served",
+                                                 "correction_period_days")
 
 
 def test_a31_1_av_upload_two_working_days_in_legal_time():
@@ -333,14 +336,23 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     assert [r.id for r in TABLE.rules_for_trigger("decision.served", "penalty", day)] == ["N9"]
     assert TABLE.rules_for_trigger("decision.served", "licensing", day) == ()
     assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == ["N8"]
-    assert [r.id for r in TABLE.rules_for_trigger("case.closed", None, day)] == ["A32.1"]
-    old = TABLE.rules_for_trigger("service.announcement.published", "penalty", date(2021, 12, 31))
-    new = TABLE.rules_for_trigger("service.announcement.published", "penalty", date(2022, 1, 1))
+    assert [r.id for r in TABLE.rules_for_trigger("case.stage.archiving", None, day)] == [
+        "A32.1"]
+    intake = TABLE.rules_for_trigger("record.complaint_intake.created", "penalty", day)
+    assert sorted(r.id for r in intake) == ["N21", "N24"]
+    assert {r.trigger_field for r in intake} == {"received_at"}
+    assert [r.id for r in TABLE.rules_for_trigger("record.filing_form.approved", "penalty",
+                                                  day)] == ["N7"]
+    old = TABLE.rules_for_trigger("service.announcement.published", "penalty",
+                                  date(2021, 12, 31))
+    new = TABLE.rules_for_trigger("service.announcement.published", "penalty",
+                                  date(2022, 1, 1))
     assert [r.period for r in old] == [60]
     assert [r.period for r in new] == [30]
-    assert TABLE.rules_for_trigger("petition.received", None, date(2022, 4, 30)) == ()
+    assert [r.id for r in TABLE.rules_for_trigger("record.complaint_intake.created", None,
+                                                  date(2022, 4, 30))] == ["N24"]
     with pytest.raises(ValueError):
-        TABLE.rules_for_trigger("case.closed", "parking", day)
+        TABLE.rules_for_trigger("case.stage.archiving", "parking", day)
 
 
 def test_rule_for_picks_version_and_refuses_unknown():
@@ -417,3 +429,58 @@ def test_every_rule_id_is_named_in_a_test_docstring():
     for rule in RULES:
         for rule_id in rule.ids:
             assert f"{rule_id}:" in docs or f"{rule_id}/" in docs or f"/{rule_id}" in docs, rule_id
+
+
+def _emitted_names() -> set[str]:
+    """Event names core emits today: literal Event("...") calls in core/, plus the patterns."""
+    import re
+    from pathlib import Path
+
+    from core.catalogue import CATALOGUE
+    from core.vocab import STAGES
+
+    names = {"case.opened", "case.emergency_opened"}
+    names |= {f"case.stage.{s}" for s in STAGES}
+    names |= {f"record.{t.name}.created" for t in CATALOGUE}
+    names |= {f"record.{t.name}.approved" for t in CATALOGUE if t.approval_chain}
+    names |= {f"record.{t.name}.served" for t in CATALOGUE if getattr(t, "served", False)}
+    names |= {f"complainant.notified.{p}" for p in ("intake", "decision", "result")}
+    root = Path(__file__).resolve().parents[2] / "core"
+    for path in root.glob("*.py"):
+        if path.name == "deadline_rules.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r'Event\(\s*"([a-z_.]+)"', source))
+        if path.name == "service_of_documents.py":  # the aliases of a served document
+            names |= set(re.findall(r'"([a-z_]+\.served)"', source))
+    return names
+
+
+def test_every_event_name_is_emitted_or_awaited():
+    """A10.2/A31.1/N24: every trigger and closing name is one core emits today or is listed in
+    AWAITED_EVENTS with who must emit it; no awaited name is emitted already."""
+    from core.catalogue import CATALOGUE
+    from core.deadline_rules import AWAITED_EVENTS
+
+    emitted = _emitted_names()
+    names = {n for r in RULES for n in (r.trigger, *r.closed_by)}
+    unknown = sorted(n for n in names if n not in emitted and n not in AWAITED_EVENTS)
+    assert unknown == []
+    assert sorted(set(AWAITED_EVENTS) & emitted) == []
+    assert set(AWAITED_EVENTS) <= names  # no stale entries
+    waiting = {r.id for r in RULES if r.trigger in AWAITED_EVENTS}
+    assert waiting == {"A31.1", "A35.1", "N12", "N13", "N23"}
+    # A record-field condition or figure names a field the catalogue declares.
+    by_name = {t.name: t for t in CATALOGUE}
+    sources = {"evidence.recording.cannot_continue": "av_interruption",
+               "hearing.scheduled": "hearing_notice",
+               "evidence_preservation.approved": "evidence_preservation",
+               "decision.served": "decision", "correction_order.served": "decision",
+               "record.rights_notice.served": "rights_notice"}
+    for rule in RULES:
+        name = sources.get(rule.trigger) or (rule.trigger.split(".")[1]
+                                             if rule.trigger.startswith("record.") else None)
+        rtype = by_name.get(name) if name else None
+        for field in filter(None, (rule.trigger_field, rule.period_field,
+                                   rule.trigger_if and rule.trigger_if[0])):
+            assert rtype is not None and rtype.field(field) is not None, (rule.id, field)

@@ -48,3 +48,15 @@ def test_bad_settings_are_clear_errors(env):
     """A malformed or unsafe value stops the start with a SettingsError."""
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_deadline_overrides_are_checked_at_start(tmp_path):
+    """N24 (⚠ figure): an administrator's override is read at start; a malformed one stops it."""
+    from core.bootstrap import bootstrap
+
+    good = Settings.from_env({"DEADLINE_OVERRIDES": "N24=10",
+                              "INSTANCE_PATH": str(tmp_path)})
+    assert good.extra["DEADLINE_OVERRIDES"] == "N24=10"
+    bad = Settings.from_env({"DEADLINE_OVERRIDES": "N24=ten", "INSTANCE_PATH": str(tmp_path)})
+    with pytest.raises(SettingsError):
+        bootstrap(bad)

@@ -1,0 +1,92 @@
+"""Deadlines of a case, the calendar overrides an administrator edits, and the public
+complaint status lookup."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from core import calendar_store, complaints
+from core.access import log_access
+from core.deadlines import list_deadlines
+from core.errors import Invalid
+from core.models import CalendarYear
+
+from .auth import container, handle, idempotent, json_body
+
+bp = Blueprint("deadlines", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/cases/<case_id>/deadlines")
+def case_deadlines(case_id: str):
+    """Open and closed deadlines of a case with rule ID, legal source, due time and status."""
+    def run(uow, actor):
+        return {"case_id": case_id, "deadlines": list_deadlines(uow, actor, case_id)}, 200
+
+    return handle(run)
+
+
+@bp.get("/calendar/overrides")
+def list_overrides():
+    """The administrator's calendar entries and declared years (any signed-in officer)."""
+    raw = request.args.get("year")
+    try:
+        year = int(raw) if raw else None
+    except ValueError:
+        raise Invalid("year must be a whole number") from None
+
+    def run(uow, actor):
+        rows = calendar_store.list_overrides(uow.session, year)
+        years = uow.session.query(CalendarYear).order_by(CalendarYear.year).all()
+        log_access(uow.session, actor, "list", "calendar_override", str(year or "all"))
+        return {"overrides": [calendar_store.override_json(r) for r in rows],
+                "declared_years": [{"year": y.year, "source": y.source} for y in years]}, 200
+
+    return handle(run)
+
+
+@bp.post("/calendar/overrides")
+def add_override():
+    """Enter a holiday or a 调休 working day (admin only): {"date", "working", "note"}."""
+    data = json_body()
+
+    def run(uow, actor):
+        row = calendar_store.add_override(uow.session, actor, data.get("date"),
+                                          data.get("working"), data.get("note"),
+                                          channel="api")
+        return calendar_store.override_json(row), 201
+
+    return idempotent(run)
+
+
+@bp.post("/calendar/years")
+def declare_year():
+    """Declare a year's State Council notice fully entered (admin only): {"year", "source"}."""
+    data = json_body()
+
+    def run(uow, actor):
+        row = calendar_store.declare_year(uow.session, actor, data.get("year"),
+                                          data.get("source"), channel="api")
+        return {"year": row.year, "source": row.source}, 201
+
+    return idempotent(run)
+
+
+@bp.post("/cases/<case_id>/complaint-ticket/code")
+def reissue_complaint_code(case_id: str):
+    """Issue a new status code for a complaint (shown once; the old code stops working)."""
+    def run(uow, actor):
+        ticket, code = complaints.reissue_code(uow, actor, case_id)
+        return {"tracking_no": ticket.tracking_no, "code": code}, 201
+
+    return handle(run)
+
+
+@bp.get("/complaints/<tracking_no>")
+def complaint_status(tracking_no: str):
+    """A complaint's status for whoever holds its tracking number and code (no account)."""
+    code = request.args.get("code", "")
+    with container().uow() as uow:
+        body = complaints.complaint_status(uow.session, tracking_no, code)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200

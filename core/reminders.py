@@ -1,0 +1,200 @@
+"""Reminders: claimed by the sweep with a conditional UPDATE, expanded into outbox messages.
+
+Reminder status: ``pending`` → ``claimed`` (by one sweeper) → ``done`` (its outbox messages
+exist) or ``cancelled`` (the deadline was met first). The database is the truth: a sweeper that
+dies after claiming leaves ``claimed`` rows that :func:`reclaim_stale_reminders` puts back, and
+expanding twice inserts nothing twice (one idempotency key per deadline, officer, step and
+channel).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .calendar import LEGAL_TZ, require_aware
+from .db import utcnow
+from .deadline_models import Deadline, OutboxMessage, Reminder
+from .deadline_rules import RuleTable
+from .errors import NotFound
+from .models import Case, Officer, Record
+
+log = logging.getLogger("quancheng.reminders")
+
+STALE_CLAIM = timedelta(minutes=10)
+_RULES = RuleTable()  # titles only; figures do not matter for the text
+
+STEP_ZH = {
+    "before": "将于 {due} 到期",
+    "due": "到期时间为 {due}，请及时办理",
+    "overdue": "已于 {due} 逾期，尚未办结",
+    "escalate": "自 {due} 起逾期未办结，请督办",
+    "ended": "期限已于 {due} 届满，可进行下一步",
+}
+STEP_EN = {
+    "before": "is due {due}",
+    "due": "falls due {due}; please act now",
+    "overdue": "became overdue at {due} and is still open",
+    "escalate": "has been overdue since {due}; please follow up",
+    "ended": "ended {due}; the next step may proceed",
+}
+
+
+def claim_statement(dialect: str, now: datetime, limit: int):
+    """The conditional UPDATE that claims due reminders (shown by bench/ with EXPLAIN)."""
+    due = (select(Reminder.id)
+           .where(Reminder.status == "pending", Reminder.send_at <= now)
+           .order_by(Reminder.send_at).limit(limit))
+    if dialect == "postgresql":
+        # A materialised CTE runs once. As an IN (subquery) PostgreSQL may re-run the LIMIT
+        # per outer row and, with equal send_at values, pick other rows each time: the
+        # UPDATE would then claim more than `limit`.
+        picked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        where = Reminder.id == picked.c.id
+    else:
+        where = Reminder.id.in_(due.scalar_subquery())
+    return (update(Reminder)
+            .where(where, Reminder.status == "pending")
+            .values(status="claimed", claimed_at=now)
+            .returning(Reminder.id)
+            .execution_options(synchronize_session=False))
+
+
+def claim_due_reminders(session: Session, now: datetime, limit: int = 500) -> list[str]:
+    """Claim up to `limit` pending reminders due at `now` (pending → claimed); return their ids.
+
+    One conditional UPDATE: a row another sweeper claimed first no longer matches
+    ``status = 'pending'``; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent sweepers
+    take disjoint rows instead of waiting on each other. The (status, send_at) index makes the
+    cost follow the number of due rows, not the table's size."""
+    require_aware(now, "now")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError("limit must be a whole number >= 1")
+    stmt = claim_statement(session.get_bind().dialect.name, now, limit)
+    return list(session.execute(stmt).scalars())
+
+
+def reclaim_stale_reminders(session: Session, now: datetime,
+                            older_than: timedelta = STALE_CLAIM) -> int:
+    """Put back reminders claimed longer ago than `older_than` and never expanded (a dead
+    sweeper); return how many. Expanding is idempotent, so a slow sweeper is harmless."""
+    require_aware(now, "now")
+    result = session.execute(
+        update(Reminder)
+        .where(Reminder.status == "claimed", Reminder.claimed_at <= now - older_than)
+        .values(status="pending", claimed_at=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def recipients(session: Session, case: Case, role: str) -> list[Officer]:
+    """Who a reminder for `role` goes to: for 'officer' the case's opening officer and the
+    officers on its records; otherwise the department's active officers with that role."""
+    if role == "officer":
+        ids = {case.opened_by}
+        for listed in session.execute(select(Record.officers).where(Record.case_id == case.id)
+                                      ).scalars():
+            ids.update(i for i in (listed or []) if isinstance(i, str))
+        found = session.execute(select(Officer).where(Officer.id.in_(ids))).scalars()
+        people = [o for o in found if o.active and o.department_id == case.department_id]
+    else:
+        found = session.execute(select(Officer).where(
+            Officer.department_id == case.department_id, Officer.active.is_(True))).scalars()
+        people = [o for o in found if role in (o.roles or [])]
+    return sorted(people, key=lambda o: o.id)
+
+
+def reminder_text(case: Case, deadline: Deadline, step: str, lang: str,
+                  tz: tzinfo = LEGAL_TZ) -> tuple[str, str]:
+    """Subject and body in Simplified Chinese (English appended for lang 'en'): case number,
+    rule ID, title and due time in legal time."""
+    try:
+        rule = _RULES.rule_for(deadline.rule_id)
+        title_zh, title_en = rule.title_zh, rule.title_en
+    except KeyError:
+        title_zh = title_en = deadline.rule_id
+    due = deadline.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    zh = STEP_ZH.get(step, STEP_ZH["due"]).format(due=due)
+    subject = f"【期限提醒】{case.number} {deadline.rule_id} {title_zh}"
+    body = (f"【期限提醒】案件 {case.number}「{case.title}」：{title_zh}（{deadline.rule_id}）"
+            f"{zh}（北京时间）。依据：{deadline.legal_source}。")
+    if lang == "en":
+        en = STEP_EN.get(step, STEP_EN["due"]).format(due=due)
+        body += (f"\n[Deadline] Case {case.number}: {title_en} ({deadline.rule_id}) {en} "
+                 f"(Asia/Shanghai). Source: {deadline.legal_source}.")
+    return subject[:300], body
+
+
+def insert_outbox_if_absent(session: Session, rows: list[dict]) -> None:
+    """Insert outbox rows whose idempotency key is new; existing keys are left alone."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(make(OutboxMessage).values(rows)
+                        .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+        return
+    known = set(session.execute(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.in_([r["idempotency_key"] for r in rows]))).scalars())
+    fresh = [r for r in rows if r["idempotency_key"] not in known]
+    if fresh:
+        session.execute(insert(OutboxMessage), fresh)
+
+
+def expand_reminder(session: Session, reminder_id: str, *, now: datetime | None = None,
+                    tz: tzinfo = LEGAL_TZ) -> list[OutboxMessage]:
+    """Turn a claimed reminder into one outbox message per recipient and channel (Telegram when
+    bound, always Socket.IO to the department room); re-running adds nothing. A reminder of a
+    deadline no longer open is cancelled and yields nothing."""
+    now = now or utcnow()
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None:
+        raise NotFound(f"reminder {reminder_id} not found")
+    if reminder.status == "cancelled":
+        return []
+    deadline = session.get(Deadline, reminder.deadline_id)
+    if deadline.status != "open":
+        reminder.status = "cancelled"
+        return []
+    case = session.get(Case, deadline.case_id) if deadline.case_id else None
+    if case is None:
+        log.warning("reminder %s: deadline %s has no case, nobody to tell", reminder.id,
+                    deadline.id)
+        reminder.status = "done"
+        return []
+    rows, keys = [], []
+    people = recipients(session, case, reminder.recipient_role)
+    if not people:
+        log.warning("reminder %s: no active %s in department %s", reminder.id,
+                    reminder.recipient_role, case.department_id)
+    for officer in people:
+        subject, body = reminder_text(case, deadline, reminder.step, officer.lang, tz)
+        channels = [("socketio", case.department_id)]
+        if officer.telegram_user_id:
+            channels.insert(0, ("telegram", str(officer.telegram_user_id)))
+        for channel, to in channels:
+            key = f"{deadline.id}:{officer.id}:{reminder.step}:{channel}"
+            keys.append(key)
+            rows.append({
+                "idempotency_key": key, "case_id": case.id, "reminder_id": reminder.id,
+                "channel": channel, "recipient": to, "officer_id": officer.id,
+                "subject": subject, "body": body, "status": "pending", "attempts": 0,
+                "next_attempt_at": now, "created_at": now,
+                "payload": {"event": f"deadline.{reminder.step}", "deadline_id": deadline.id,
+                            "rule_id": deadline.rule_id, "step": reminder.step,
+                            "role": reminder.recipient_role, "case_id": case.id,
+                            "case_number": case.number, "officer_id": officer.id,
+                            "due_at": deadline.due_at.isoformat()},
+            })
+    insert_outbox_if_absent(session, rows)
+    reminder.status = "done"
+    session.flush()
+    if not keys:
+        return []
+    return list(session.execute(select(OutboxMessage).where(
+        OutboxMessage.idempotency_key.in_(keys)).order_by(OutboxMessage.id)).scalars())
