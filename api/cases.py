@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from core import cases as case_service
+from core import complaints
 from core import records as record_service
 from core.access import log_access
 from core.checklist import checklist, load_facts
@@ -90,7 +91,12 @@ def add_record(case_id: str):
     def run(uow, actor):
         record = record_service.add_record(uow, actor, case_id, data)
         approvals = record_service.approvals_of(uow, [record.id])
-        return record_service.record_json(record, approvals.get(record.id)), 201
+        body = record_service.record_json(record, approvals.get(record.id))
+        ticket = complaints.issued_ticket(uow)
+        if ticket:
+            # A11.1: the complainant's tracking number and code, shown to the officer once.
+            body["complaint_ticket"] = ticket
+        return body, 201
 
     return idempotent(run)
 

@@ -7,6 +7,8 @@ from flask import Blueprint, jsonify
 from core.catalogue import CATALOGUE
 from core.vocab import DATUMS, KINDS, ROUTES, STAGES
 
+from . import workflow
+
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 _FIELD_SCHEMA = {
@@ -118,6 +120,7 @@ def document() -> dict:
         },
         "security": [{"bearer": []}],
         "paths": {
+            **workflow.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},
             "/api/v1/openapi.json": {"get": {**_op("This document", ("200", "OpenAPI", None),

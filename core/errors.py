@@ -39,6 +39,18 @@ class Conflict(DomainError):
     code, status = "conflict", 409
 
 
+class TooLarge(DomainError):
+    """The upload is over its size limit; nothing was stored."""
+
+    code, status = "too_large", 413
+
+
+class UnsupportedType(DomainError):
+    """The upload's type is not one the regulation's records accept."""
+
+    code, status = "unsupported_type", 415
+
+
 class GateRefused(DomainError):
     """A rule of the regulation refuses the step; ``missing`` lists requirement IDs."""
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from . import ledger
+from . import ledger, workflow
 from .access import log_access, require_role, visible_case, writable_case
 from .catalogue import RecordType, parse_aware, record_type, validate_fields
 from .db import utcnow
 from .errors import Conflict, GateRefused, Invalid, NotFound
 from .ids import new_id
-from .models import Approval, Officer, Record
+from .models import Approval, Case, Officer, Record
 from .uow import Event, UnitOfWork
 from .vocab import stage_index
 
@@ -27,6 +27,9 @@ def add_record(uow: UnitOfWork, actor: Officer, case_id: str, data: Any) -> Reco
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object")
     rtype = record_type(data.get("type"))
+    if rtype.system_only:
+        raise Invalid(f"{rtype.name} is made by its own service (the inspection draw), "
+                      "not by adding a record")
     _check_applicable(rtype, case)
     fields = validate_fields(rtype, data.get("fields", {}))
     occurred_at = _occurred_at(data.get("occurred_at"))
@@ -38,7 +41,20 @@ def add_record(uow: UnitOfWork, actor: Officer, case_id: str, data: Any) -> Reco
             raise Invalid("corrects must name an earlier record of the same type on this case")
         if session.execute(select(Record.id).where(Record.corrects_id == old.id)).first():
             raise Conflict("that record was already corrected; correct the newest version")
-    record = Record(id=new_id(), case_id=case.id, type=rtype.name, stage=rtype.stage,
+    fields.update(workflow.before_record(uow, actor, case, rtype, fields, occurred_at, officers))
+    record = insert_record(uow, actor, case, rtype, fields, occurred_at, officers, corrects)
+    workflow.after_record(uow, actor, case, record, rtype)
+    return record
+
+
+def insert_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType,
+                  fields: dict, occurred_at: datetime, officers: list[str],
+                  corrects: str | None = None) -> Record:
+    """Write a checked record, log it and raise record.<type>.created."""
+    session = uow.session
+    # A3.1: a record made in any stage is tagged with the stage it was made in.
+    stage = case.stage if rtype.any_stage and case.stage != "closed" else rtype.stage
+    record = Record(id=new_id(), case_id=case.id, type=rtype.name, stage=stage,
                     fields=fields, officers=officers, occurred_at=occurred_at,
                     created_at=utcnow(), created_by=actor.id, corrects_id=corrects)
     session.add(record)
@@ -64,7 +80,7 @@ def _check_applicable(rtype: RecordType, case) -> None:
                           missing=["A2.1"])
     if rtype.emergency_only and not case.emergency:
         raise GateRefused(f"{rtype.name} is only for emergency cases", missing=list(rtype.rules))
-    if stage_index(rtype.stage) > stage_index(case.stage):
+    if not rtype.any_stage and stage_index(rtype.stage) > stage_index(case.stage):
         raise GateRefused(f"{rtype.name} belongs to the {rtype.stage} stage; the case is still "
                           f"in {case.stage}", missing=["A3.1"])
 
@@ -133,6 +149,8 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, data:
     if decision == "return" and not opinion.strip():
         raise Invalid("a return needs the reason in opinion")
     approval = _add_approval(uow, record, step.step, decision, opinion.strip(), actor)
+    if decision == "approve":
+        workflow.after_approval(uow, case, record, step.step, approval.at)
     if decision == "approve" and step is rtype.approval_chain[-1]:
         uow.emit(Event(f"record.{rtype.name}.approved", case.id, approval.at,
                        {"record_id": record.id}))

@@ -1,0 +1,250 @@
+"""Signatures, refusals, service receipts and random draws: the workflow around records."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from core import draw as draw_service
+from core import receipts
+from core import signatures as sig_service
+from core.access import log_access, visible_case, writable_case
+from core.case_facts import load_facts
+from core.catalogue import BY_NAME
+from core.errors import Invalid, NotFound
+from core.models import Record
+
+from .auth import handle, idempotent, json_body
+
+bp = Blueprint("workflow", __name__, url_prefix="/api/v1/cases")
+
+
+def _record(uow, case, record_id: str) -> Record:
+    record = uow.session.get(Record, record_id)
+    if record is None or record.case_id != case.id:
+        raise NotFound(f"record {record_id} not found")
+    return record
+
+
+def _signature_input() -> tuple[dict, bytes | None]:
+    """JSON with image_base64, or multipart with the image as the file `image`."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        try:
+            if upload is None:
+                raise Invalid("multipart uploads carry the image as the file field `image`",
+                              details={"fields": {"image": "required"}, "missing": ["A13.2"]})
+            data = upload.stream.read(sig_service.MAX_IMAGE_BYTES + 1)
+        finally:
+            # Large parts are spooled to temporary files: close them now, not at GC.
+            for part in request.files.values():
+                part.close()
+        sig_service.sniff_image(data)  # 413 or 415 before anything else
+        return request.form.to_dict(), data
+    return json_body(), None
+
+
+@bp.post("/<case_id>/records/<record_id>/signatures")
+def add_signature(case_id: str, record_id: str):
+    """A signature, fingerprint or seal image by one signer role (A13.2)."""
+    def run(uow, actor):
+        data, image = _signature_input()
+        sig = sig_service.add_signature(uow, actor, case_id, record_id, data, image)
+        return sig_service.signature_json(sig), 201
+
+    return idempotent(run)
+
+
+@bp.post("/<case_id>/records/<record_id>/refusals")
+def add_record_refusal(case_id: str, record_id: str):
+    """A refusal to sign a record, with witnesses or a video (A22.2)."""
+    data = json_body()
+
+    def run(uow, actor):
+        refusal = sig_service.add_refusal(uow, actor, case_id, record_id, data)
+        return sig_service.refusal_json(refusal), 201
+
+    return idempotent(run)
+
+
+@bp.post("/<case_id>/refusals")
+def add_refusal(case_id: str):
+    """A refusal to accept investigation or give evidence (A13.3)."""
+    data = json_body()
+
+    def run(uow, actor):
+        refusal = sig_service.add_refusal(uow, actor, case_id, data.get("record_id"), data)
+        return sig_service.refusal_json(refusal), 201
+
+    return idempotent(run)
+
+
+@bp.get("/<case_id>/records/<record_id>/status")
+def record_status(case_id: str, record_id: str):
+    """What a record has and still lacks: signatures, refusals, AV (A13.2, A15.1)."""
+    def run(uow, actor):
+        case = visible_case(uow.session, actor, case_id)
+        record = _record(uow, case, record_id)
+        log_access(uow.session, actor, "read", "record", record.id)
+        return sig_service.status(uow, case, record), 200
+
+    return handle(run)
+
+
+@bp.post("/<case_id>/records/<record_id>/receipt")
+def make_receipt(case_id: str, record_id: str):
+    """Generate the 送达回证 of a service record now, with what has been signed (A23.1)."""
+    def run(uow, actor):
+        case = writable_case(uow.session, actor, case_id)
+        record = _record(uow, case, record_id)
+        rtype = BY_NAME[record.type]
+        if not rtype.service_method or rtype.name == "service_postal_return":
+            raise Invalid("only service records have a 送达回证")
+        facts = load_facts(uow.session, case)
+        ev = receipts.issue(uow, actor, case, record, final=facts.complete(record))
+        return {"id": ev.id, "record_id": record.id, "sha256": ev.sha256, "size": ev.size,
+                "media_type": ev.media_type, "filename": ev.filename,
+                "final": ev.meta["final"]}, 201
+
+    return idempotent(run)
+
+
+@bp.get("/<case_id>/services")
+def services(case_id: str):
+    """Every document to be served, how and when it was served (A23.1–A28.1, N18–N20)."""
+    def run(uow, actor):
+        case = visible_case(uow.session, actor, case_id)
+        log_access(uow.session, actor, "list", "service", case.id)
+        facts = load_facts(uow.session, case)
+        out = []
+        for doc in facts.records:
+            if doc.type not in BY_NAME or not BY_NAME[doc.type].served:
+                continue
+            served = facts.served_at(doc)
+            tries = [r for r in facts.records if r.fields.get("document_id") == doc.id]
+            out.append({
+                "document_id": doc.id, "type": doc.type, "title_zh": BY_NAME[doc.type].title_zh,
+                "served_at": served.isoformat() if served else None,
+                "services": [{"record_id": r.id, "type": r.type,
+                              "method": BY_NAME[r.type].service_method
+                              or r.fields.get("method"),
+                              "failed": r.type == "service_attempt_failed",
+                              "served_at": r.fields.get("served_at"),
+                              "served_rule": r.fields.get("served_rule"),
+                              "complete": facts.complete(r),
+                              "missing": [g.text for g in facts.gaps(r)]} for r in tries],
+            })
+        return {"case_id": case.id, "documents": out}, 200
+
+    return handle(run)
+
+
+@bp.post("/<case_id>/draws/commitments")
+def draw_commitment(case_id: str):
+    """Publish the server's commitment before a random draw (A12.1)."""
+    def run(uow, actor):
+        record = draw_service.commit(uow, actor, case_id)
+        return {"record_id": record.id, **record.fields,
+                "created_at": record.created_at.isoformat()}, 201
+
+    return idempotent(run)
+
+
+@bp.post("/<case_id>/draws")
+def make_draw(case_id: str):
+    """Draw inspection objects and officers with the committed nonce and an outside value."""
+    data = json_body()
+
+    def run(uow, actor):
+        record = draw_service.draw(uow, actor, case_id, data)
+        return {"record_id": record.id, **record.fields}, 201
+
+    return idempotent(run)
+
+
+@bp.post("/<case_id>/draws/<draw_id>/recusals")
+def recuse(case_id: str, draw_id: str):
+    """Replace a recused officer by a recorded re-draw (A12.1, A14.1)."""
+    data = json_body()
+
+    def run(uow, actor):
+        record = draw_service.recuse(uow, actor, case_id, draw_id, data)
+        return {"record_id": record.id, "corrects": record.corrects_id, **record.fields}, 201
+
+    return idempotent(run)
+
+
+@bp.get("/<case_id>/draws/<draw_id>/verify")
+def verify_draw(case_id: str, draw_id: str):
+    """Re-run a draw from its record and say whether it matches."""
+    def run(uow, actor):
+        case = visible_case(uow.session, actor, case_id)
+        record = _record(uow, case, draw_id)
+        if record.type != "inspection_draw":
+            raise NotFound(f"draw {draw_id} not found")
+        log_access(uow.session, actor, "read", "record", record.id)
+        return {"record_id": record.id, **draw_service.verify(record.fields)}, 200
+
+    return handle(run)
+
+
+def _path_op(summary: str, status: str, errors: tuple[int, ...], body: dict | None = None,
+             params: tuple[str, ...] = ("case_id",)) -> dict:
+    op: dict = {"summary": summary,
+                "parameters": [{"name": p, "in": "path", "required": True,
+                                "schema": {"type": "string"}} for p in params],
+                "responses": {status: {"description": summary},
+                              **{str(e): {"description": "error",
+                                          "content": {"application/json": {"schema": {
+                                              "$ref": "#/components/schemas/Error"}}}}
+                                 for e in errors}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": body}
+    return op
+
+
+_OBJ = {"application/json": {"schema": {"type": "object"}}}
+_SIGNATURE = {
+    "application/json": {"schema": {"type": "object", "required": ["role", "method"],
+                                    "properties": {
+                                        "role": {"type": "string"},
+                                        "signer_name": {"type": "string", "maxLength": 100},
+                                        "signer_officer_id": {"type": "string"},
+                                        "method": {"enum": list(sig_service.SIGN_METHODS)},
+                                        "image_base64": {"type": "string"},
+                                        "signed_at": {"type": "string",
+                                                      "format": "date-time"}}}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["role", "method", "image"],
+                                       "properties": {"image": {"type": "string",
+                                                                "format": "binary"}}}},
+}
+_REC = ("case_id", "record_id")
+# Paths of this blueprint for the OpenAPI document (api/openapi.py merges them).
+OPENAPI_PATHS = {
+    "/api/v1/cases/{case_id}/records/{record_id}/signatures": {"post": _path_op(
+        "Sign a record: signature, fingerprint or seal image (A13.2)", "201",
+        (401, 404, 409, 413, 415, 422), _SIGNATURE, _REC)},
+    "/api/v1/cases/{case_id}/records/{record_id}/refusals": {"post": _path_op(
+        "Refusal to sign with witnesses or a video (A22.2)", "201", (401, 404, 409, 413, 422),
+        _OBJ, _REC)},
+    "/api/v1/cases/{case_id}/refusals": {"post": _path_op(
+        "Refusal to accept investigation or give evidence (A13.3)", "201", (401, 404, 422),
+        _OBJ)},
+    "/api/v1/cases/{case_id}/records/{record_id}/status": {"get": _path_op(
+        "What a record has and still lacks (A13.2, A15.1)", "200", (401, 404), None, _REC)},
+    "/api/v1/cases/{case_id}/records/{record_id}/receipt": {"post": _path_op(
+        "Generate the 送达回证 PDF of a service record now (A23.1)", "201", (401, 404, 422),
+        None, _REC)},
+    "/api/v1/cases/{case_id}/services": {"get": _path_op(
+        "Documents to serve, their services and served dates (A23.1–A28.1)", "200",
+        (401, 404))},
+    "/api/v1/cases/{case_id}/draws/commitments": {"post": _path_op(
+        "Publish the server commitment before a draw (A12.1)", "201", (401, 404, 409))},
+    "/api/v1/cases/{case_id}/draws": {"post": _path_op(
+        "Random draw of inspection objects and officers (A12.1)", "201",
+        (401, 404, 409, 422), _OBJ)},
+    "/api/v1/cases/{case_id}/draws/{draw_id}/recusals": {"post": _path_op(
+        "Replace a recused officer by a recorded re-draw (A12.1, A14.1)", "201",
+        (401, 404, 409, 422), _OBJ, ("case_id", "draw_id"))},
+    "/api/v1/cases/{case_id}/draws/{draw_id}/verify": {"get": _path_op(
+        "Re-run a draw from its record", "200", (401, 404), None, ("case_id", "draw_id"))},
+}
