@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from core.catalogue import CATALOGUE
 from core.vocab import DATUMS, KINDS, ROUTES, STAGES
+from notifications.outbox import STATUSES as OUTBOX_STATUSES
 
 from . import workflow
 
@@ -157,6 +158,21 @@ def document() -> dict:
                          "schema": {"type": "string", "format": "date"}},
                         {"name": "add", "in": "query", "required": True,
                          "schema": {"type": "integer", "minimum": 0, "maximum": 3660}}])},
+            "/api/v1/deliveries": {"get": _op(
+                "Outbox messages in one state (admin, supervisor)", ("200", "deliveries", None),
+                errors=(401, 403, 422),
+                params=[{"name": "status", "in": "query",
+                         "schema": {"type": "string", "enum": list(OUTBOX_STATUSES),
+                                    "default": "dead"}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "maximum": 500}},
+                        {"name": "offset", "in": "query",
+                         "schema": {"type": "integer", "minimum": 0}}])},
+            "/api/v1/deliveries/{id}/retry": {"post": _op(
+                "Revive a dead message (admin)", ("200", "the message", None),
+                errors=(401, 403, 404, 409),
+                params=[{"name": "id", "in": "path", "required": True,
+                         "schema": {"type": "integer"}}])},
             "/api/v1/ledger/checkpoint": {"get": _op("Latest signed checkpoint",
                                                      ("200", "checkpoint", None),
                                                      errors=(401,))},

@@ -128,7 +128,7 @@ def _finish(session: Session, rows: list[Deadline], status: str, by: str, at: da
     # Messages expanded but not delivered yet must not go out for a deadline that is met.
     session.execute(update(OutboxMessage).where(
         OutboxMessage.reminder_id.in_(select(Reminder.id).where(Reminder.deadline_id.in_(ids))),
-        OutboxMessage.status == "pending",
+        OutboxMessage.status.in_(("pending", "queued")),
     ).values(status="cancelled").execution_options(synchronize_session=False))
 
 

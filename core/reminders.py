@@ -91,23 +91,6 @@ def reclaim_stale_reminders(session: Session, now: datetime,
     return result.rowcount or 0
 
 
-def recipients(session: Session, case: Case, role: str) -> list[Officer]:
-    """Who a reminder for `role` goes to: for 'officer' the case's opening officer and the
-    officers on its records; otherwise the department's active officers with that role."""
-    if role == "officer":
-        ids = {case.opened_by}
-        for listed in session.execute(select(Record.officers).where(Record.case_id == case.id)
-                                      ).scalars():
-            ids.update(i for i in (listed or []) if isinstance(i, str))
-        found = session.execute(select(Officer).where(Officer.id.in_(ids))).scalars()
-        people = [o for o in found if o.active and o.department_id == case.department_id]
-    else:
-        found = session.execute(select(Officer).where(
-            Officer.department_id == case.department_id, Officer.active.is_(True))).scalars()
-        people = [o for o in found if role in (o.roles or [])]
-    return sorted(people, key=lambda o: o.id)
-
-
 def reminder_text(case: Case, deadline: Deadline, step: str, lang: str,
                   tz: tzinfo = LEGAL_TZ) -> tuple[str, str]:
     """Subject and body in Simplified Chinese (English appended for lang 'en'): case number,
@@ -148,53 +131,109 @@ def insert_outbox_if_absent(session: Session, rows: list[dict]) -> None:
 
 def expand_reminder(session: Session, reminder_id: str, *, now: datetime | None = None,
                     tz: tzinfo = LEGAL_TZ) -> list[OutboxMessage]:
-    """Turn a claimed reminder into one outbox message per recipient and channel (Telegram when
-    bound, always Socket.IO to the department room); re-running adds nothing. A reminder of a
-    deadline no longer open is cancelled and yields nothing."""
-    now = now or utcnow()
-    reminder = session.get(Reminder, reminder_id)
-    if reminder is None:
+    """Turn one claimed reminder into its outbox messages; re-running adds nothing."""
+    if session.get(Reminder, reminder_id) is None:
         raise NotFound(f"reminder {reminder_id} not found")
-    if reminder.status == "cancelled":
-        return []
-    deadline = session.get(Deadline, reminder.deadline_id)
-    if deadline.status != "open":
-        reminder.status = "cancelled"
-        return []
-    case = session.get(Case, deadline.case_id) if deadline.case_id else None
-    if case is None:
-        log.warning("reminder %s: deadline %s has no case, nobody to tell", reminder.id,
-                    deadline.id)
-        reminder.status = "done"
-        return []
-    rows, keys = [], []
-    people = recipients(session, case, reminder.recipient_role)
-    if not people:
-        log.warning("reminder %s: no active %s in department %s", reminder.id,
-                    reminder.recipient_role, case.department_id)
-    for officer in people:
-        subject, body = reminder_text(case, deadline, reminder.step, officer.lang, tz)
-        channels = [("socketio", case.department_id)]
-        if officer.telegram_user_id:
-            channels.insert(0, ("telegram", str(officer.telegram_user_id)))
-        for channel, to in channels:
-            key = f"{deadline.id}:{officer.id}:{reminder.step}:{channel}"
-            keys.append(key)
-            rows.append({
-                "idempotency_key": key, "case_id": case.id, "reminder_id": reminder.id,
-                "channel": channel, "recipient": to, "officer_id": officer.id,
-                "subject": subject, "body": body, "status": "pending", "attempts": 0,
-                "next_attempt_at": now, "created_at": now,
-                "payload": {"event": f"deadline.{reminder.step}", "deadline_id": deadline.id,
-                            "rule_id": deadline.rule_id, "step": reminder.step,
-                            "role": reminder.recipient_role, "case_id": case.id,
-                            "case_number": case.number, "officer_id": officer.id,
-                            "due_at": deadline.due_at.isoformat()},
-            })
-    insert_outbox_if_absent(session, rows)
-    reminder.status = "done"
-    session.flush()
+    keys = expand_reminders(session, [reminder_id], now=now, tz=tz)
     if not keys:
         return []
     return list(session.execute(select(OutboxMessage).where(
         OutboxMessage.idempotency_key.in_(keys)).order_by(OutboxMessage.id)).scalars())
+
+
+def expand_reminders(session: Session, reminder_ids: list[str], *, now: datetime | None = None,
+                     tz: tzinfo = LEGAL_TZ) -> list[str]:
+    """Turn claimed reminders into one outbox message per recipient and channel (Telegram when
+    bound, always Socket.IO to the department room) with a handful of queries for the whole
+    batch, so a sweep costs what its due rows cost; returns the idempotency keys. Reminders of
+    deadlines no longer open are cancelled; re-running inserts nothing twice."""
+    now = now or utcnow()
+    reminders = list(session.execute(select(Reminder).where(Reminder.id.in_(reminder_ids))
+                                      ).scalars())
+    live = [r for r in reminders if r.status != "cancelled"]
+    deadlines = {d.id: d for d in session.execute(select(Deadline).where(
+        Deadline.id.in_({r.deadline_id for r in live}))).scalars()}
+    cases = {c.id: c for c in session.execute(select(Case).where(
+        Case.id.in_({d.case_id for d in deadlines.values() if d.case_id}))).scalars()}
+    staff = _staff_by_department(session, {c.department_id for c in cases.values()})
+    on_records = _officers_on_records(session, set(cases))
+    rows, keys = [], []
+    for reminder in live:
+        deadline = deadlines[reminder.deadline_id]
+        if deadline.status != "open":
+            reminder.status = "cancelled"
+            continue
+        case = cases.get(deadline.case_id)
+        if case is None:
+            log.warning("reminder %s: deadline %s has no case, nobody to tell", reminder.id,
+                        deadline.id)
+            reminder.status = "done"
+            continue
+        people = _recipients(case, reminder.recipient_role, staff.get(case.department_id, []),
+                             on_records.get(case.id, set()))
+        if not people:
+            log.warning("reminder %s: no active %s in department %s", reminder.id,
+                        reminder.recipient_role, case.department_id)
+        for officer in people:
+            rows_for = _outbox_rows(case, deadline, reminder, officer, now, tz)
+            rows += rows_for
+            keys += [r["idempotency_key"] for r in rows_for]
+        reminder.status = "done"
+    insert_outbox_if_absent(session, rows)
+    session.flush()
+    return keys
+
+
+def _staff_by_department(session: Session, departments: set[str]) -> dict[str, list[Officer]]:
+    out: dict[str, list[Officer]] = {}
+    if departments:
+        for o in session.execute(select(Officer).where(Officer.department_id.in_(departments),
+                                                       Officer.active.is_(True))).scalars():
+            out.setdefault(o.department_id, []).append(o)
+    return out
+
+
+def _officers_on_records(session: Session, case_ids: set[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if case_ids:
+        for case_id, listed in session.execute(select(Record.case_id, Record.officers).where(
+                Record.case_id.in_(case_ids))):
+            out.setdefault(case_id, set()).update(i for i in (listed or []) if isinstance(i, str))
+    return out
+
+
+def _recipients(case: Case, role: str, staff: list[Officer], on_records: set[str]
+                ) -> list[Officer]:
+    if role == "officer":
+        ids = {case.opened_by} | on_records
+        people = [o for o in staff if o.id in ids]
+    else:
+        people = [o for o in staff if role in (o.roles or [])]
+    return sorted(people, key=lambda o: o.id)
+
+
+def recipients(session: Session, case: Case, role: str) -> list[Officer]:
+    """Who a reminder for `role` goes to: for 'officer' the case's opening officer and the
+    officers on its records; otherwise the department's active officers with that role."""
+    staff = _staff_by_department(session, {case.department_id}).get(case.department_id, [])
+    return _recipients(case, role, staff, _officers_on_records(session, {case.id}).get(case.id,
+                                                                                       set()))
+
+
+def _outbox_rows(case: Case, deadline: Deadline, reminder: Reminder, officer: Officer,
+                 now: datetime, tz: tzinfo) -> list[dict]:
+    subject, body = reminder_text(case, deadline, reminder.step, officer.lang, tz)
+    channels = [("socketio", case.department_id)]
+    if officer.telegram_user_id:
+        channels.insert(0, ("telegram", str(officer.telegram_user_id)))
+    return [{
+        "idempotency_key": f"{deadline.id}:{officer.id}:{reminder.step}:{channel}",
+        "case_id": case.id, "reminder_id": reminder.id, "channel": channel, "recipient": to,
+        "officer_id": officer.id, "subject": subject, "body": body, "status": "pending",
+        "attempts": 0, "next_attempt_at": now, "created_at": now,
+        "payload": {"event": f"deadline.{reminder.step}", "deadline_id": deadline.id,
+                    "rule_id": deadline.rule_id, "step": reminder.step,
+                    "role": reminder.recipient_role, "case_id": case.id,
+                    "case_number": case.number, "officer_id": officer.id,
+                    "due_at": deadline.due_at.isoformat()},
+    } for channel, to in channels]

@@ -1,0 +1,1 @@
+"""The rq worker: the sweep schedule, the jobs, and the in-process worker of embedded defaults."""

@@ -1,0 +1,46 @@
+"""The ``/live`` Socket.IO namespace: a bearer token to connect, then the events of one's
+department (deadlines due and overdue, new records and evidence) and one's own messages.
+
+Rooms: the department id, which every officer of it joins (they may already read every case
+of their department through the API), and ``officer:<id>`` for messages to one person.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
+
+from core.access import log_access, officer_for_token
+from notifications.live import NAMESPACE
+
+
+def _token(auth: object) -> str:
+    """The token from the Socket.IO auth dict, else from an Authorization header."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return auth["token"].strip()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def on_connect(auth: object = None) -> None:
+    """Refuse a connection without a valid token; join the department and personal rooms."""
+    token = _token(auth)
+    if not token:
+        raise ConnectionRefusedError("unauthorized: connect with auth={'token': <bearer token>}")
+    with current_app.extensions["quancheng"].uow() as uow:
+        actor = officer_for_token(uow.session, token)
+        if actor is None:
+            raise ConnectionRefusedError("unauthorized: the token is unknown or revoked")
+        log_access(uow.session, actor, "connect", "live", actor.department_id,
+                   channel="socketio", remote=request.remote_addr or "")
+        rooms = (actor.department_id, f"officer:{actor.id}")
+    for room in rooms:
+        join_room(room)
+
+
+def init_app(app: Flask, socketio: SocketIO) -> None:
+    """Register the namespace on the app's Socket.IO server and the deliveries endpoints."""
+    from . import deliveries
+
+    app.register_blueprint(deliveries.bp)
+    socketio.on_event("connect", on_connect, namespace=NAMESPACE)

@@ -1,0 +1,60 @@
+"""Telegram Bot API channel: sendMessage to a bound chat; the token never leaves this module."""
+
+from __future__ import annotations
+
+import httpx
+
+from core.deadline_models import OutboxMessage
+
+from .base import DeliveryError, install_redaction, redact, text_of
+
+MAX_TEXT = 4096  # the Bot API refuses longer messages
+
+
+class TelegramChannel:
+    """POST {base}/bot{token}/sendMessage; recipient is the chat id (a bound user's id)."""
+
+    name = "telegram"
+
+    def __init__(self, token: str, base_url: str = "https://api.telegram.org", *,
+                 timeout: float = 10.0, default_lang: str = "zh",
+                 client: httpx.Client | None = None):
+        if not token:
+            raise ValueError("TelegramChannel needs a bot token")
+        self._token = token
+        self._url = f"{base_url.rstrip('/')}/bot{token}/sendMessage"
+        self._client = client or httpx.Client(timeout=timeout)
+        self.default_lang = default_lang
+        install_redaction(token)
+
+    def __repr__(self) -> str:
+        return "TelegramChannel(token=***)"
+
+    def send(self, message: OutboxMessage) -> None:
+        """Send the text; 429 and 5xx are retryable, a refused chat or bad token is not."""
+        subject, body = text_of(message, self.default_lang)
+        text = f"{subject}\n\n{body}" if subject else body
+        chat = message.recipient.strip()
+        chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+        try:
+            response = self._client.post(self._url, json={
+                "chat_id": chat_id, "text": text[:MAX_TEXT], "disable_web_page_preview": True})
+        except httpx.HTTPError as exc:
+            # The exception text may quote the URL, and so the token: name the class only.
+            raise DeliveryError(f"telegram unreachable: {type(exc).__name__}: "
+                                f"{redact(str(exc), self._token)}", retryable=True) from None
+        self._check(response)
+
+    def _check(self, response: httpx.Response) -> None:
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 200 and data.get("ok"):
+            return
+        description = redact(str(data.get("description", ""))[:300], self._token)
+        code = data.get("error_code", response.status_code)
+        retry_after = (data.get("parameters") or {}).get("retry_after")
+        retryable = response.status_code == 429 or response.status_code >= 500
+        raise DeliveryError(f"telegram refused ({code}): {description or 'no description'}",
+                            retryable=retryable, retry_after=retry_after)

@@ -1,0 +1,82 @@
+"""The sweep clock: enqueues a sweep every SWEEP_INTERVAL_SECONDS with rq.cron's CronJob.
+
+It keeps its schedule in memory, not in Redis, so a Redis that restarts empty gets its next
+sweep on time; Redis errors are logged and retried, never fatal. rq's own CronScheduler
+enqueues with the pickle serializer, hence the JSON subclass and this small loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.cron import CronJob
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from rq.utils import now
+
+from .config import WorkerConfig
+
+log = logging.getLogger("quancheng.cron")
+
+
+def sweep_queue_name(config: WorkerConfig) -> str:
+    """Sweeps have their own queue, listened to first, so a long delivery backlog cannot
+    hold back the next sweep."""
+    return f"{config.queue}-sweep"
+
+
+class JSONCronJob(CronJob):
+    """A cron job enqueued with the JSON serializer (never pickle)."""
+
+    def enqueue(self, connection: Redis) -> Job:
+        """Enqueue the function on its queue."""
+        queue = Queue(self.queue_name, connection=connection, serializer=JSONSerializer)
+        return queue.enqueue(self.func, args=self.args, kwargs=self.kwargs, **self.job_options)
+
+
+class SweepClock(threading.Thread):
+    """A daemon thread that enqueues a sweep on time unless one is already waiting."""
+
+    def __init__(self, redis_url: str, config: WorkerConfig):
+        super().__init__(name="sweep-clock", daemon=True)
+        from .jobs import sweep
+
+        self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.queue = Queue(sweep_queue_name(config), connection=self.redis,
+                           serializer=JSONSerializer)
+        self.job = JSONCronJob(queue_name=self.queue.name, func=sweep,
+                               interval=config.sweep_interval, job_timeout=300,
+                               result_ttl=600, failure_ttl=7 * 24 * 3600)
+        self.stopping = threading.Event()
+        self.enqueued = 0
+
+    def tick(self) -> bool:
+        """Enqueue a sweep if one is due and none is waiting; True when one was enqueued."""
+        if not self.job.should_run():
+            return False
+        if self.queue.count == 0:
+            self.job.enqueue(self.redis)
+            self.enqueued += 1
+        self.job.set_enqueue_time(now())
+        return True
+
+    def run(self) -> None:
+        """Tick until stopped; Redis being away only delays the next sweep."""
+        while not self.stopping.is_set():
+            try:
+                self.tick()
+                wait = (self.job.next_enqueue_time - now()).total_seconds() \
+                    if self.job.next_enqueue_time else 1.0
+            except RedisError as exc:
+                log.warning("cannot enqueue the sweep (%s); trying again", type(exc).__name__)
+                wait = 2.0
+            self.stopping.wait(min(max(wait, 0.05), self.job.interval or 60))
+
+    def stop(self) -> None:
+        """Stop after the current tick."""
+        self.stopping.set()
+

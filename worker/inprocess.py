@@ -1,0 +1,76 @@
+"""The embedded-default worker: a daemon thread of the web process that sweeps every
+SWEEP_INTERVAL_SECONDS and delivers inline (no Redis). Retries come back with a later sweep."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from core.bootstrap import Container
+from notifications.base import Channel
+from notifications.channels import build_channels
+from notifications.config import NotifyConfig
+from notifications.live import Emit, server_emitter
+from notifications.outbox import deliver
+
+from .config import WorkerConfig
+from .sweep import SweepResult, run_sweep
+
+log = logging.getLogger("quancheng.inprocess")
+
+
+class InprocessWorker:
+    """Sweep and deliver in one thread; ``run_once`` is the whole job, for tests and tools."""
+
+    def __init__(self, container: Container, channels: dict[str, Channel],
+                 notify: NotifyConfig, config: WorkerConfig):
+        self.container, self.channels = container, channels
+        self.notify, self.config = notify, config
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> SweepResult:
+        """One sweep, then every message it queued delivered in turn (admin reports too)."""
+        result = run_sweep(self.container, self.notify, self.config)
+        pending = list(result.outbox_ids)
+        while pending:
+            outcome = deliver(self.container, pending.pop(0), self.channels, config=self.notify)
+            pending.extend(outcome.follow_up)
+        return result
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the thread must outlive one bad sweep; the next one retries
+                log.exception("in-process sweep failed; trying again in %s s",
+                              self.config.sweep_interval)
+            self._stop.wait(self.config.sweep_interval)
+
+    def start(self) -> InprocessWorker:
+        """Start the daemon thread."""
+        self._thread = threading.Thread(target=self._loop, name="inprocess-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current sweep."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def start_inprocess_worker(container: Container, *, emit: Emit | None = None,
+                           notify: NotifyConfig | None = None,
+                           config: WorkerConfig | None = None) -> InprocessWorker:
+    """Start sweeping in this process; Socket.IO events go through the web app's server."""
+    if emit is None:
+        from api import socketio  # the in-process worker lives inside the web process
+
+        emit = server_emitter(socketio)
+    notify = notify or NotifyConfig.from_env()
+    channels = build_channels(container, notify, emit=emit)
+    worker = InprocessWorker(container, channels, notify, config or WorkerConfig.from_env())
+    log.info("in-process worker: sweep every %s s, channels %s", worker.config.sweep_interval,
+             ", ".join(sorted(channels)) or "none")
+    return worker.start()

@@ -1,0 +1,59 @@
+"""The rq jobs. They take ids only and find everything else in the process's runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from rq import Queue, Retry
+
+from notifications import outbox
+
+from .runtime import Runtime, runtime
+from .sweep import run_sweep
+
+log = logging.getLogger("quancheng.jobs")
+
+RESULT_TTL = 600  # results are for monitoring only; the database keeps the truth
+FAILURE_TTL = 7 * 24 * 3600
+
+
+class DeliveryDeferred(Exception):
+    """Raised after a failed attempt was recorded, so rq's Retry runs the job again."""
+
+
+def sweep() -> dict:
+    """Claim due reminders, expand them, and enqueue a delivery per message due."""
+    rt = runtime()
+    backlog = rt.queue.count
+    result = run_sweep(rt.container, rt.notify, rt.config,
+                       pick_outbox=backlog < rt.config.sweep_limit)
+    enqueue_deliveries(rt, result.outbox_ids)
+    return {"reminders": result.reminders, "queued": len(result.outbox_ids), "backlog": backlog,
+            "failed_reminders": result.failed_reminders}
+
+
+def deliver(outbox_id: int) -> dict:
+    """Deliver one outbox message; a retryable failure raises so rq retries with backoff."""
+    rt = runtime()
+    outcome = outbox.deliver(rt.container, int(outbox_id), rt.channels, config=rt.notify)
+    if outcome.follow_up:
+        enqueue_deliveries(rt, outcome.follow_up)
+    if outcome.status == "retry":
+        raise DeliveryDeferred(f"outbox {outbox_id}: {outcome.detail}; next attempt at "
+                               f"{outcome.retry_at.isoformat() if outcome.retry_at else '?'}")
+    return {"status": outcome.status, "detail": outcome.detail}
+
+
+def enqueue_deliveries(rt: Runtime, outbox_ids: Iterable[int]) -> int:
+    """Enqueue one deliver job per id in a single round trip; return how many."""
+    retries = rt.notify.max_attempts - 1
+    retry = Retry(max=retries, interval=rt.notify.retry_intervals()) if retries else None
+    timeout = int(rt.notify.timeout_seconds * 3) + 30
+    jobs = [Queue.prepare_data(deliver, args=(int(i),), retry=retry, timeout=timeout,
+                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                               description=f"deliver outbox {i}")
+            for i in outbox_ids]
+    if jobs:
+        rt.queue.enqueue_many(jobs)
+    return len(jobs)

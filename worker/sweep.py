@@ -1,0 +1,91 @@
+"""The sweep: claim due reminders, expand them into outbox messages, and pick the messages
+due for a (re)try. Claiming and expanding share one transaction, so a crash between them
+cannot leave a reminder claimed with nothing to send."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.bootstrap import Container
+from core.db import utcnow
+from core.deadline_models import Reminder
+from core.reminders import (
+    claim_due_reminders,
+    expand_reminder,
+    expand_reminders,
+    reclaim_stale_reminders,
+)
+from notifications.config import NotifyConfig
+from notifications.outbox import due_outbox
+
+from .config import WorkerConfig
+
+log = logging.getLogger("quancheng.sweep")
+
+
+@dataclass
+class SweepResult:
+    """How many reminders were expanded and which messages are now queued for delivery."""
+
+    reminders: int = 0
+    failed_reminders: list[str] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, *,
+              now: datetime | None = None, pick_outbox: bool = True) -> SweepResult:
+    """One sweep; its cost follows the number of due rows, not the size of the tables.
+    ``pick_outbox=False`` leaves messages alone while the queue still holds a backlog (their
+    leases would run out in the queue and they would be queued twice)."""
+    now = now or utcnow()
+    tz = container.settings.legal_tz
+    started, result = time.monotonic(), SweepResult()
+    with container.uow() as uow:
+        reclaim_stale_reminders(uow.session, now)
+    while time.monotonic() - started < config.sweep_budget:
+        with container.uow() as uow:
+            ids = claim_due_reminders(uow.session, now, config.sweep_limit)
+            _expand(uow.session, ids, now, tz, result)
+        result.reminders += len(ids)
+        if len(ids) < config.sweep_limit:
+            break
+    lease = timedelta(seconds=notify.lease_seconds)
+    while pick_outbox and time.monotonic() - started < config.sweep_budget:
+        with container.uow() as uow:
+            batch = due_outbox(uow.session, now, config.sweep_limit, lease=lease)
+        result.outbox_ids.extend(batch)
+        if len(batch) < config.sweep_limit:
+            break
+    if result.reminders or result.outbox_ids:
+        log.info("sweep: %d reminders expanded, %d messages queued", result.reminders,
+                 len(result.outbox_ids))
+    return result
+
+
+def _expand(session, ids: list[str], now: datetime, tz, result: SweepResult) -> None:
+    # One savepoint for the batch; only when it fails, one per reminder, so that a reminder
+    # that cannot be expanded (a bug, bad data) is marked failed instead of rolling back,
+    # and so blocking, every other one.
+    try:
+        with session.begin_nested():
+            expand_reminders(session, ids, now=now, tz=tz)
+        return
+    except Exception:
+        log.warning("a batch of %d reminders failed to expand; retrying one by one", len(ids))
+    for reminder_id in ids:
+        _expand_one(session, reminder_id, now, tz, result)
+
+
+def _expand_one(session, reminder_id: str, now: datetime, tz, result: SweepResult) -> None:
+    try:
+        with session.begin_nested():
+            expand_reminder(session, reminder_id, now=now, tz=tz)
+    except Exception:
+        log.exception("reminder %s could not be expanded; marked failed", reminder_id)
+        reminder = session.get(Reminder, reminder_id)
+        if reminder is not None:
+            reminder.status = "failed"
+        result.failed_reminders.append(reminder_id)
