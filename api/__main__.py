@@ -20,6 +20,11 @@ def main() -> None:
         start_inprocess_worker = None
     if start_inprocess_worker and not settings.redis_url:
         start_inprocess_worker(container)
+    if settings.telegram_token and not settings.production:
+        # Development: poll Telegram beside the web app; production uses the webhook route.
+        from bot.runner import PollingThread
+
+        PollingThread(container).start()
     logging.getLogger("quancheng").info(
         "Quancheng on http://127.0.0.1:%s (%s)", settings.port,
         "embedded defaults" if not settings.database_url else "configured services")

@@ -1,0 +1,64 @@
+"""`python -m bot`: poll Telegram (development). `--set-webhook URL` points Telegram at the
+production webhook with the secret; `--delete-webhook` goes back to polling."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+
+from core.bootstrap import bootstrap
+from core.settings import Settings, SettingsError
+
+from .app import build_application, publish_commands
+from .logs import install_log_redaction
+
+
+async def _webhook(application, url: str | None, secret: str) -> None:
+    async with application:
+        if url:
+            await application.bot.set_webhook(url, secret_token=secret,
+                                              allowed_updates=Update.ALL_TYPES)
+            await publish_commands(application)
+        else:
+            await application.bot.delete_webhook()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bot by polling, or set or delete the webhook."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--set-webhook", metavar="URL",
+                        help="https://host/telegram/webhook (TELEGRAM_WEBHOOK_SECRET is sent)")
+    parser.add_argument("--delete-webhook", action="store_true")
+    args = parser.parse_args(argv)
+    install_log_redaction()
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+        container = bootstrap(settings)
+        application = build_application(container)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.set_webhook or args.delete_webhook:
+        if args.set_webhook and not settings.telegram_webhook_secret:
+            print("TELEGRAM_WEBHOOK_SECRET is unset", file=sys.stderr)
+            return 2
+        asyncio.run(_webhook(application, args.set_webhook, settings.telegram_webhook_secret))
+        return 0
+
+    async def post_init(app) -> None:
+        await app.bot.delete_webhook()  # polling and a webhook exclude each other
+        await publish_commands(app)
+
+    application.post_init = post_init
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The bot's application factory: token, API base URL, persistence, handlers, error handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationBuilder,
+    BasePersistence,
+    ContextTypes,
+    PicklePersistence,
+)
+from telegram.request import BaseRequest
+
+from core.bootstrap import Container
+from core.settings import SettingsError
+
+from . import approvals, binding, cases, complaints, evidence, forms, signing, tasks
+from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, reply
+from .logs import install_log_redaction
+from .texts import t
+
+HOSTED_API = "https://api.telegram.org"
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure (the token is redacted) and answer the user politely."""
+    log.error("error while handling an update: %s", type(context.error).__name__,
+              exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await reply(update, t(context.lang, "error"))
+        except Exception:  # the chat may be unreachable; the log line above is what counts
+            log.warning("could not tell the user about the error")
+
+
+def build_application(container: Container, *, base_url: str | None = None,
+                      request: BaseRequest | None = None,
+                      persistence: BasePersistence | bool = True,
+                      download_limit: int | None = None) -> QuanchengBot:
+    """Build the PTB application over the container's services.
+
+    ``base_url`` is the root of a Bot API server (TELEGRAM_API_BASE_URL): methods go to
+    ``<root>/bot<token>/<method>`` and files come from ``<root>/file/bot<token>/<path>``.
+    ``request`` replaces PTB's httpx transport (the unit tests' fake). ``persistence`` True
+    keeps dialog state in a pickle file under the instance folder, so dialogs survive a
+    restart; False keeps it in memory only. Hosted Telegram lets a bot download 20 MB; a
+    self-hosted server lifts that, so the limit becomes the upload limit there.
+    """
+    settings = container.settings
+    if not settings.telegram_token:
+        raise SettingsError("TELEGRAM_TOKEN is unset: the bot has no token to run with")
+    install_log_redaction()
+    root = (base_url or settings.telegram_api_base_url).rstrip("/")
+    builder = (ApplicationBuilder().application_class(QuanchengBot)
+               .context_types(ContextTypes(context=BotContext))
+               .token(settings.telegram_token)
+               .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+               .job_queue(None))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if persistence is True:
+        path = Path(settings.instance_path) / "bot_state.pickle"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        persistence = PicklePersistence(path, update_interval=5)
+    if isinstance(persistence, BasePersistence):
+        builder = builder.persistence(persistence)
+    application: QuanchengBot = builder.build()
+    application.container = container
+    application.me_cache = {}
+    if download_limit is None:
+        download_limit = TELEGRAM_DOWNLOAD_LIMIT if root == HOSTED_API else \
+            settings.max_upload_bytes
+    application.download_limit = download_limit
+    register(application, persistent=application.persistence is not None)
+    return application
+
+
+def register(application: QuanchengBot, *, persistent: bool) -> None:
+    """Add every handler: the gate first, the dialogs, then the catch-alls."""
+    application.add_handler(binding.gate_handler(), group=-1)
+    for module in (binding, cases, forms, signing, approvals, complaints, tasks):
+        found = module.handlers(persistent) if module is not binding else module.handlers()
+        for handler in found:
+            application.add_handler(handler)
+    for handler in evidence.handlers(persistent):
+        application.add_handler(handler)
+    for handler in binding.fallback_handlers():
+        application.add_handler(handler)
+    application.add_error_handler(on_error)
+
+
+COMMANDS = {
+    "zh": [("new", "新建案件"), ("cases", "我的案件"), ("record", "填写文书"),
+           ("checklist", "还缺什么"), ("sign", "签名"), ("refuse", "拒签/拒绝调查"),
+           ("serve", "送达"), ("interrupt", "音像中断"), ("resume", "恢复录像"),
+           ("stage", "进入下一阶段"), ("tasks", "我的期限"),
+           ("complain", "投诉举报"), ("status", "查询进度"), ("lang", "语言"),
+           ("cancel", "取消")],
+    "en": [("new", "open a case"), ("cases", "my cases"), ("record", "fill in a record"),
+           ("checklist", "what is missing"), ("sign", "signatures"),
+           ("refuse", "refusal"), ("serve", "serve a document"), ("interrupt", "AV stopped"),
+           ("resume", "AV resumed"), ("stage", "next stage"), ("tasks", "my deadlines"),
+           ("complain", "file a complaint"), ("status", "complaint progress"),
+           ("lang", "language"), ("cancel", "cancel")],
+}
+
+
+async def publish_commands(application: QuanchengBot) -> None:
+    """Tell Telegram the command menu, in Chinese and in English."""
+    await application.bot.set_my_commands(COMMANDS["zh"])
+    await application.bot.set_my_commands(COMMANDS["en"], language_code="en")

@@ -1,0 +1,206 @@
+"""Who is talking: the gate before every handler, /start, /bind, /lang, /help and /cancel."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from core.access import log_access
+from core.models import Officer
+from core.officers import redeem_bind_code
+
+from .common import (
+    BotContext,
+    Me,
+    buttons,
+    guarded,
+    in_uow,
+    log,
+    me_of,
+    officer_by_telegram,
+    reply,
+)
+from .texts import role_names, t
+
+# Commands and button prefixes only a bound officer may use; anything else is public.
+OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "stage", "tasks",
+                              "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
+OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
+                     "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
+                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:")
+
+
+def command_of(update: Update) -> str | None:
+    """The bot command an update starts with, without the slash and the @botname."""
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    return message.text.split()[0][1:].split("@")[0].lower()
+
+
+# Who a Telegram account is, for a few seconds: the gate runs on every update, while every
+# service call reloads the officer row and refuses an inactive one, so a short cache only
+# saves a read. Binding and /lang replace the entry at once.
+ME_TTL_S = 10.0
+
+
+async def who(context: BotContext, telegram_user_id: int) -> Me | None:
+    """The bound officer behind a Telegram account, or None."""
+    cache = context.application.me_cache
+    now = time.monotonic()
+    hit = cache.get(telegram_user_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    me = await in_uow(context.container,
+                      lambda uow: me_of(officer_by_telegram(uow.session, telegram_user_id)))
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[telegram_user_id] = (now + ME_TTL_S, me)
+    return me
+
+
+def remember(context: BotContext, telegram_user_id: int, me: Me | None) -> None:
+    """Replace the cached identity after binding or a language change."""
+    context.application.me_cache[telegram_user_id] = (time.monotonic() + ME_TTL_S, me)
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Load the caller; refuse and log an unbound user's officer command (A37.1)."""
+    user = update.effective_user
+    if user is None:
+        return
+    context.me = await who(context, user.id)
+    if context.me is not None:
+        return
+    command = command_of(update)
+    data = update.callback_query.data if update.callback_query else None
+    if command in OFFICER_COMMANDS or (data and data.startswith(OFFICER_CALLBACKS)):
+        what = f"/{command}" if command else f"button {data.split(':', 1)[0]}"
+        log.warning("refused %s from unbound Telegram user %s", what, user.id)
+
+        def record(uow):
+            log_access(uow.session, None, "refused", "bot_command",
+                       f"{what} tg:{user.id}"[:64], channel="telegram")
+
+        await in_uow(context.container, record)
+        await reply(update, t(context.lang, "officer_only"))
+        raise ApplicationHandlerStop
+
+
+def _menu(context: BotContext) -> str:
+    return t(context.lang, "officer_menu")
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet: the officer menu, or the public menu; `/start CODE` binds like /bind."""
+    if context.args and context.me is None:
+        await bind(update, context)
+        return
+    me = context.me
+    if me is None:
+        await reply(update, t(context.lang, "welcome_public"))
+    else:
+        await reply(update, t(me.lang, "welcome_officer", name=me.name,
+                              roles=role_names(me.roles, me.lang), menu=_menu(context)))
+
+
+@guarded
+async def bind(update: Update, context: BotContext) -> None:
+    """Bind this Telegram account to an officer with a one-time code."""
+    if not context.args:
+        await reply(update, t(context.lang, "bind_usage"))
+        return
+    code = context.args[0]
+    user_id = update.effective_user.id
+
+    def redeem(uow):
+        officer = redeem_bind_code(uow.session, code, user_id)
+        log_access(uow.session, officer, "bind", "officer", officer.id, channel="telegram")
+        return me_of(officer)
+
+    me = await in_uow(context.container, redeem)
+    context.me = me
+    remember(context, user_id, me)
+    log.info("officer %s bound a Telegram account", me.id)
+    await reply(update, t(me.lang, "bound", name=me.name, roles=role_names(me.roles, me.lang),
+                          menu=t(me.lang, "officer_menu")))
+
+
+async def help_(update: Update, context: BotContext) -> None:
+    """List what the caller can do."""
+    if context.me is None:
+        await reply(update, t(context.lang, "welcome_public"))
+    else:
+        await reply(update, _menu(context))
+
+
+async def lang(update: Update, context: BotContext) -> None:
+    """Switch language: `/lang en`, `/lang zh`, or buttons."""
+    if context.args and context.args[0].lower() in ("en", "zh"):
+        await _set_lang(update, context, context.args[0].lower())
+        return
+    await reply(update, t(context.lang, "lang_pick"),
+                buttons([[("中文", "lang:zh"), ("English", "lang:en")]]))
+
+
+async def lang_button(update: Update, context: BotContext) -> None:
+    """Apply the language chosen with a button."""
+    await _set_lang(update, context, update.callback_query.data.split(":", 1)[1])
+
+
+async def _set_lang(update: Update, context: BotContext, code: str) -> None:
+    context.user_data["lang"] = code
+    me = context.me
+    if me is not None:
+        def store(uow):
+            officer = uow.session.get(Officer, me.id)
+            officer.lang = code
+            return me_of(officer)
+
+        context.me = await in_uow(context.container, store)
+        remember(context, update.effective_user.id, context.me)
+    await reply(update, t(code, "lang_set"))
+
+
+async def cancel_idle(update: Update, context: BotContext) -> None:
+    """/cancel outside any dialog."""
+    await reply(update, t(context.lang, "nothing_to_cancel"))
+
+
+async def unknown(update: Update, context: BotContext) -> None:
+    """Anything no dialog is waiting for: show the menu."""
+    if context.me is None:
+        await reply(update, t(context.lang, "welcome_public"))
+    else:
+        await reply(update, t(context.lang, "unknown", menu=_menu(context)))
+
+
+def gate_handler() -> TypeHandler:
+    """The gate, for group -1."""
+    return TypeHandler(Update, gate)
+
+
+def handlers() -> list:
+    """The commands of this module, in group 0."""
+    return [
+        CommandHandler("start", start),
+        CommandHandler("bind", bind),
+        CommandHandler("help", help_),
+        CommandHandler("lang", lang),
+        CallbackQueryHandler(lang_button, pattern=r"^lang:(zh|en)$"),
+    ]
+
+
+def fallback_handlers() -> list:
+    """Catch-alls registered last."""
+    return [CommandHandler("cancel", cancel_idle),
+            MessageHandler(filters.TEXT | filters.COMMAND, unknown)]

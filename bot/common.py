@@ -1,0 +1,215 @@
+"""What every dialog shares: the caller, service calls in a unit of work, error sentences,
+buttons and the "what the rules still require" line."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from core.bootstrap import Container
+from core.errors import Conflict, DomainError, Forbidden, GateRefused, Invalid, NotFound
+from core.models import Officer
+
+from .texts import rule_item, t
+
+log = logging.getLogger("bot")
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what the hosted Bot API lets a bot download
+
+
+class QuanchengBot(Application):
+    """The PTB application with the process's container and the bot's own limits."""
+
+    container: Container
+    download_limit: int
+    me_cache: dict  # telegram user id -> (expiry, Me | None), see binding.who
+
+
+@dataclass(frozen=True)
+class Me:
+    """The bound officer behind an update (a snapshot; services reload the row)."""
+
+    id: str
+    name: str
+    lang: str
+    roles: tuple[str, ...]
+    department_id: str
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """Callback context with the container and the caller."""
+
+    me: Me | None = None
+
+    @property
+    def container(self) -> Container:
+        """The process's adapters."""
+        return self.application.container  # type: ignore[attr-defined]
+
+    @property
+    def lang(self) -> str:
+        """The caller's language: the officer's setting, or what an unbound user chose."""
+        if self.me is not None:
+            return self.me.lang
+        return (self.user_data or {}).get("lang", "zh")
+
+
+def officer_by_telegram(session, telegram_user_id: int) -> Officer | None:
+    """The active officer bound to a Telegram account, or None."""
+    return session.execute(
+        select(Officer).where(Officer.telegram_user_id == telegram_user_id,
+                              Officer.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def me_of(officer: Officer | None) -> Me | None:
+    """A snapshot of an officer row."""
+    if officer is None:
+        return None
+    return Me(officer.id, officer.name, officer.lang or "zh", tuple(officer.roles),
+              officer.department_id)
+
+
+async def in_uow(container: Container, fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """Run a blocking service call in one unit of work, off the event loop."""
+    def work():
+        with container.uow() as uow:
+            return fn(uow, *args, **kwargs)
+
+    return await asyncio.to_thread(work)
+
+
+async def as_officer(context: BotContext, fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """Run ``fn(uow, actor, ...)`` with the caller's officer row loaded in the same session."""
+    me = context.me
+    if me is None:
+        raise Forbidden("not a bound officer")
+
+    def work(uow):
+        actor = uow.session.get(Officer, me.id)
+        if actor is None or not actor.active:
+            raise Forbidden("the officer is not active")
+        return fn(uow, actor, *args, **kwargs)
+
+    return await in_uow(context.container, work)
+
+
+def error_text(exc: DomainError, lang: str) -> str:
+    """A domain error as a plain sentence that names the missing RULES.md IDs."""
+    if isinstance(exc, GateRefused):
+        reqs = exc.details.get("requirements") or []
+        if reqs:
+            items = [rule_item(r["id"], lang, r.get("text_zh", ""), r.get("text", ""))
+                     for r in reqs]
+        else:
+            items = [rule_item(i, lang) for i in exc.missing]
+        if not items:
+            return t(lang, "err_gate_plain", ids=exc.message) if lang == "en" else \
+                t(lang, "err_gate_plain", ids="A3.1")
+        sep = "; " if lang == "en" else "；"
+        text = t(lang, "err_gate", items=sep.join(items))
+        return text + (f"\n({exc.message})" if lang == "en" else "")
+    if isinstance(exc, Invalid):
+        fields = exc.details.get("fields") or {}
+        missing = exc.details.get("missing") or []
+        if lang == "en":
+            items = "; ".join(f"{k}: {v}" for k, v in fields.items()) or exc.message
+        else:
+            items = "；".join(fields) or exc.message
+            if missing:
+                items += "（" + "、".join(missing) + "）"
+        if "binding code" in exc.message:
+            return t(lang, "err_bind")
+        return t(lang, "err_invalid", items=items)
+    if isinstance(exc, NotFound):
+        return t(lang, "err_not_found")
+    if isinstance(exc, Forbidden):
+        return t(lang, "err_forbidden") + (f" ({exc.message})" if lang == "en" else "")
+    if isinstance(exc, Conflict):
+        if "already bound" in exc.message:
+            return t(lang, "err_bind_taken")
+        return t(lang, "err_conflict") + (f" ({exc.message})" if lang == "en" else "")
+    return exc.message
+
+
+def guarded(fn):
+    """Answer a domain error with a plain sentence and keep the dialog where it was."""
+    @functools.wraps(fn)
+    async def wrapper(update: Update, context: BotContext, *args, **kwargs):
+        try:
+            return await fn(update, context, *args, **kwargs)
+        except DomainError as exc:
+            log.info("refused %s: %s %s", fn.__name__, type(exc).__name__, exc.message)
+            await reply(update, error_text(exc, context.lang))
+            return None
+
+    return wrapper
+
+
+_answered: OrderedDict[str, None] = OrderedDict()
+
+
+async def ack(update: Update, text: str | None = None) -> None:
+    """Answer a button press once (Telegram refuses a second answer to the same press)."""
+    query = update.callback_query
+    if query is None or query.id in _answered:
+        return
+    _answered[query.id] = None
+    if len(_answered) > 1000:
+        _answered.popitem(last=False)
+    await query.answer(text)
+
+
+async def reply(update: Update, text: str, markup=None) -> None:
+    """Answer in the chat the update came from (message or button)."""
+    await ack(update)
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text, reply_markup=markup)
+    elif update.effective_chat is not None:
+        await update.get_bot().send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+async def edit_or_reply(update: Update, text: str, markup=None) -> None:
+    """Replace the question a button belonged to, or answer a typed message."""
+    query = update.callback_query
+    if query is not None:
+        await ack(update)
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        await reply(update, text, markup)
+
+
+def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons from rows of (label, callback data)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                  for label, data in row] for row in rows])
+
+
+def column(pairs: list[tuple[str, str]], width: int = 2) -> InlineKeyboardMarkup:
+    """Buttons laid out ``width`` per row."""
+    return buttons([pairs[i:i + width] for i in range(0, len(pairs), width)])
+
+
+def active_case(context: BotContext) -> str | None:
+    """The id of the case the officer is working on."""
+    return (context.user_data or {}).get("case_id")
+
+
+def set_active_case(context: BotContext, case_id: str, number: str) -> None:
+    """Make a case the active one for the next steps."""
+    context.user_data["case_id"] = case_id
+    context.user_data["case_number"] = number
+
+
+def callback_arg(update: Update) -> str:
+    """The part of a button's data after its prefix."""
+    return update.callback_query.data.split(":", 1)[1]

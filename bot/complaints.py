@@ -1,0 +1,203 @@
+"""Complainants (A11.1): /complain (what, where, photos, contact) and /status (tracking
+number + code, through core.complaints.complaint_status)."""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import select
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from core.db import utcnow
+from core.errors import NotFound
+from core.models import Officer
+
+from .common import BotContext, buttons, in_uow, log, reply
+from .dialogs import END, ask, cancel_button, dialog
+from .texts import t
+
+WHAT, WHERE, PHOTOS, CONTACT, CONFIRM = range(5)
+ST_NUMBER, ST_CODE = range(5, 7)
+DRAFT = "draft_complaint"
+STAFF_ROLES = ("supervisor",)  # who receives a complaint sent to the bot
+
+
+def _public_intake():
+    """core.complaints.submit_public when it exists (a complaint without an officer)."""
+    try:
+        return getattr(importlib.import_module("core.complaints"), "submit_public", None)
+    except ImportError:
+        return None
+
+
+async def complain_start(update: Update, context: BotContext) -> int:
+    """/complain: ask what the problem is."""
+    context.user_data[DRAFT] = {"photos": []}
+    await reply(update, t(context.lang, "cp_what"))
+    return WHAT
+
+
+async def complain_what(update: Update, context: BotContext) -> int:
+    """Keep the description; ask where."""
+    context.user_data[DRAFT]["what"] = update.message.text.strip()
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(t(context.lang, "send_location"), request_location=True)]],
+        resize_keyboard=True, one_time_keyboard=True)
+    await reply(update, t(context.lang, "cp_where"), keyboard)
+    return WHERE
+
+
+async def complain_where(update: Update, context: BotContext) -> int:
+    """Keep the place (location or text); ask for photos."""
+    draft = context.user_data[DRAFT]
+    message = update.message
+    if message.location is not None:
+        loc = message.location
+        draft["where"] = f"{loc.latitude:.6f}, {loc.longitude:.6f}"
+        draft["lat"], draft["lon"] = loc.latitude, loc.longitude
+    else:
+        draft["where"] = message.text.strip()
+    await message.reply_text(t(context.lang, "cp_where_kept"), reply_markup=ReplyKeyboardRemove())
+    await reply(update, t(context.lang, "cp_photos"),
+                buttons([[(t(context.lang, "done"), "cq:done")]]))
+    return PHOTOS
+
+
+async def complain_photo(update: Update, context: BotContext) -> int:
+    """Keep a photo or file (its message, to pass on; never altered)."""
+    draft = context.user_data[DRAFT]
+    message = update.message
+    file = message.document or (message.photo[-1] if message.photo else None) or message.video
+    draft["photos"].append({"message_id": message.message_id,
+                            "file_unique_id": getattr(file, "file_unique_id", "")})
+    await reply(update, t(context.lang, "cp_photo_ok", n=len(draft["photos"])))
+    return PHOTOS
+
+
+async def complain_photos_done(update: Update, context: BotContext) -> int:
+    """No more photos: ask for a contact."""
+    lang = context.lang
+    await ask(update, t(lang, "cp_contact"), buttons([[(t(lang, "cp_by_telegram"), "cq:tg")]]))
+    return CONTACT
+
+
+async def complain_contact(update: Update, context: BotContext) -> int:
+    """Keep the contact (typed, or this Telegram chat); show the summary."""
+    draft = context.user_data[DRAFT]
+    if update.callback_query is not None:
+        draft["contact"] = f"tg:{update.effective_chat.id}"
+    else:
+        draft["contact"] = update.message.text.strip()
+    lang = context.lang
+    await ask(update, t(lang, "cp_summary", what=draft["what"], where=draft["where"],
+                        photos=len(draft["photos"]), contact=draft["contact"]),
+              buttons([[(t(lang, "confirm"), "cq:ok"), (t(lang, "cancel"), "cq:no")]]))
+    return CONFIRM
+
+
+async def complain_confirm(update: Update, context: BotContext) -> int:
+    """Submit through core.complaints, or pass it to the staff who register complaints."""
+    draft = context.user_data.pop(DRAFT)
+    lang = context.lang
+    chat_id = update.effective_chat.id
+    submit = _public_intake()
+    if submit is not None:
+        data = {**draft, "telegram_chat_id": chat_id, "lang": lang, "channel": "telegram"}
+        ticket = await in_uow(context.container, submit, data)
+        await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"],
+                            code=ticket["code"]))
+        return END
+    staff = await in_uow(context.container, _staff)
+    at = utcnow().astimezone(context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
+    hashes = ", ".join(p["file_unique_id"] for p in draft["photos"]) or "—"
+    reached = 0
+    for staff_chat, staff_lang in staff:
+        try:
+            await context.bot.send_message(staff_chat, t(
+                staff_lang, "cp_staff", chat=chat_id, what=draft["what"], where=draft["where"],
+                photos=len(draft["photos"]), hashes=hashes, contact=draft["contact"], at=at))
+            for photo in draft["photos"]:
+                await context.bot.copy_message(staff_chat, chat_id, photo["message_id"])
+            reached += 1
+        except TelegramError as exc:
+            log.warning("complaint not passed to chat %s: %s", staff_chat, type(exc).__name__)
+    await ask(update, t(lang, "cp_forwarded", n=reached) if reached else t(lang, "cp_nobody"))
+    return END
+
+
+def _staff(uow) -> list[tuple[int, str]]:
+    """Bound staff who register complaints (until a public intake service exists)."""
+    rows = uow.session.execute(select(Officer).where(Officer.active.is_(True),
+                                                     Officer.telegram_user_id.is_not(None))
+                               ).scalars().all()
+    return [(o.telegram_user_id, o.lang or "zh") for o in rows
+            if set(o.roles) & set(STAFF_ROLES)]
+
+
+async def status_start(update: Update, context: BotContext) -> int:
+    """/status: ask the tracking number (or take `/status NUMBER CODE` at once)."""
+    if context.args and len(context.args) >= 2:
+        await _show_status(update, context, context.args[0], context.args[1])
+        return END
+    await reply(update, t(context.lang, "st_number"))
+    return ST_NUMBER
+
+
+async def status_number(update: Update, context: BotContext) -> int:
+    """Keep the tracking number; ask the code."""
+    context.user_data["draft_status"] = update.message.text.strip()
+    await reply(update, t(context.lang, "st_code"))
+    return ST_CODE
+
+
+async def status_code(update: Update, context: BotContext) -> int:
+    """Look the complaint up with number + code."""
+    number = context.user_data.pop("draft_status", "")
+    await _show_status(update, context, number, update.message.text.strip())
+    return END
+
+
+async def _show_status(update: Update, context: BotContext, number: str, code: str) -> None:
+    lang = context.lang
+    complaints = importlib.import_module("core.complaints")
+    try:
+        status = await in_uow(context.container,
+                              lambda uow: complaints.complaint_status(uow.session, number, code))
+    except NotFound:
+        await reply(update, t(lang, "st_not_found"))
+        return
+    extra = ""
+    if status.get("case_number"):
+        extra = f"（案件 {status['case_number']}）" if lang == "zh" else \
+            f" (case {status['case_number']})"
+    decision = status.get("decision") or {}
+    if decision.get("reason"):
+        extra += f"\n{'理由' if lang == 'zh' else 'Reason'}: {decision['reason']}"
+    shown = status["status_zh"] if lang == "zh" else status["status"].replace("_", " ")
+    await reply(update, t(lang, "st_result", tracking_no=status["tracking_no"], status=shown,
+                          extra=extra))
+
+
+def handlers(persistent: bool) -> list:
+    """/complain and /status."""
+    text = filters.TEXT & ~filters.COMMAND
+    media = filters.PHOTO | filters.Document.IMAGE | filters.VIDEO
+    return [
+        dialog("complain", [CommandHandler("complain", complain_start)], {
+            WHAT: [MessageHandler(text, complain_what)],
+            WHERE: [MessageHandler(filters.LOCATION | text, complain_where)],
+            PHOTOS: [MessageHandler(media, complain_photo),
+                     CallbackQueryHandler(complain_photos_done, pattern=r"^cq:done$")],
+            CONTACT: [MessageHandler(text, complain_contact),
+                      CallbackQueryHandler(complain_contact, pattern=r"^cq:tg$")],
+            CONFIRM: [CallbackQueryHandler(complain_confirm, pattern=r"^cq:ok$"),
+                      CallbackQueryHandler(cancel_button, pattern=r"^cq:no$")],
+        }, persistent=persistent),
+        dialog("status", [CommandHandler("status", status_start)], {
+            ST_NUMBER: [MessageHandler(text, status_number)],
+            ST_CODE: [MessageHandler(text, status_code)],
+        }, persistent=persistent),
+    ]
+

@@ -1,0 +1,91 @@
+"""How every dialog is built: one ConversationHandler, named, persistent, /cancel everywhere."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import CommandHandler, ConversationHandler
+from telegram.warnings import PTBUserWarning
+
+from .common import BotContext, ack, reply
+from .texts import t
+
+END = ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """Stop the dialog; nothing is recorded."""
+    for key in [k for k in (context.user_data or {}) if k.startswith("draft_")]:
+        context.user_data.pop(key, None)
+    if update.callback_query is not None:
+        await ack(update)
+        await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, t(context.lang, "cancelled"), ReplyKeyboardRemove())
+    return END
+
+
+async def cancel_button(update: Update, context: BotContext) -> int:
+    """The ✖ button of a summary: same as /cancel."""
+    return await cancel(update, context)
+
+
+def end_other_dialogs(update: Update, context: BotContext, keep: str) -> None:
+    """End every other dialog this user is in, so that a new command always wins.
+
+    PTB has no public call for this; the private ones used here are pinned with the
+    python-telegram-bot version in requirements.txt and covered by tests/bot.
+    """
+    for handlers in context.application.handlers.values():
+        for handler in handlers:
+            if not isinstance(handler, ConversationHandler) or handler.name == keep:
+                continue
+            if handler.name in NON_EXCLUSIVE:
+                continue
+            key = handler._get_key(update)
+            if key in handler._conversations:
+                handler._update_state(END, key)
+
+
+# Dialogs that never end another and that another never ends: files that wait for their
+# object of proof are kept whatever else the officer does (nothing sent is lost).
+NON_EXCLUSIVE = {"evidence"}
+
+
+def _exclusive(name: str, callback):
+    @functools.wraps(callback)
+    async def entry(update: Update, context: BotContext):
+        end_other_dialogs(update, context, name)
+        return await callback(update, context)
+
+    return entry
+
+
+def dialog(name: str, entry_points: list, states: dict, *, persistent: bool,
+           fallbacks: list | None = None, allow_reentry: bool = True) -> ConversationHandler:
+    """A ConversationHandler for one dialog; starting it ends the user's other dialogs.
+
+    Dialogs are tracked per chat and user, not per message: the buttons of a dialog belong
+    to its latest question, so PTB's warning about CallbackQueryHandlers without
+    per_message is expected here and silenced for this construction only.
+    """
+    if name not in NON_EXCLUSIVE:
+        for handler in entry_points:
+            handler.callback = _exclusive(name, handler.callback)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False.*",
+                                category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points, states=states,
+            fallbacks=[*(fallbacks or []), CommandHandler("cancel", cancel)],
+            name=name, persistent=persistent, allow_reentry=allow_reentry)
+
+
+async def ask(update: Update, text: str, markup=None) -> None:
+    """Ask the next question as a new message (one question per message)."""
+    if update.callback_query is not None:
+        await ack(update)
+        # The answered question keeps its text but loses its buttons: no double taps.
+        await update.callback_query.edit_message_reply_markup(None)
+    await reply(update, text, markup)

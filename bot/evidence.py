@@ -1,0 +1,387 @@
+"""Evidence from the chat: files go through capture intake (core.evidence) and come back with
+a concrete verdict; what each item proves is asked first, because A31.1 makes it part of
+the item and evidence rows are never rewritten. Locations are kept with their accuracy and
+checked against the files that follow; forwarded items are marked as not first-hand."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from core.db import utcnow
+from core.errors import DomainError
+
+from .common import (
+    BotContext,
+    active_case,
+    as_officer,
+    buttons,
+    error_text,
+    guarded,
+    log,
+    reply,
+)
+from .dialogs import END, ask, dialog
+from .texts import (
+    ASSURANCE_ZH,
+    CHECK_ZH,
+    PROVES,
+    STATUS_ICON,
+    metres,
+    size_text,
+    t,
+)
+from .views import next_steps
+
+ASK_PROVES, TYPE_PROVES = range(2)
+QUEUE = "evidence_queue"
+INBOX = "evidence_inbox"  # kept files waiting for the intake service
+LOCATION_FRESH = timedelta(minutes=15)
+MEDIA = (filters.Document.ALL | filters.VIDEO | filters.AUDIO | filters.VOICE
+         | filters.VIDEO_NOTE | filters.PHOTO)
+
+
+def evidence_service():
+    """core.evidence when the capture issue has delivered it, else None."""
+    try:
+        return importlib.import_module("core.evidence")
+    except ImportError:
+        return None
+
+
+def describe(message: Message) -> dict | None:
+    """What was sent: Telegram file id, size, name, declared type and how it was made."""
+    forwarded = message.forward_origin is not None
+    if message.document is not None:
+        d = message.document
+        item = {"file_id": d.file_id, "size": d.file_size, "filename": d.file_name or "file",
+                "mime": d.mime_type, "method": "telegram_document"}
+    elif message.video is not None:
+        v = message.video
+        item = {"file_id": v.file_id, "size": v.file_size, "filename": v.file_name or "video.mp4",
+                "mime": v.mime_type or "video/mp4", "method": "telegram_video"}
+    elif message.audio is not None:
+        a = message.audio
+        item = {"file_id": a.file_id, "size": a.file_size, "filename": a.file_name or "audio",
+                "mime": a.mime_type, "method": "telegram_audio"}
+    elif message.voice is not None:
+        v = message.voice
+        item = {"file_id": v.file_id, "size": v.file_size, "filename": "voice.ogg",
+                "mime": v.mime_type or "audio/ogg", "method": "telegram_voice"}
+    elif message.video_note is not None:
+        v = message.video_note
+        item = {"file_id": v.file_id, "size": v.file_size, "filename": "video_note.mp4",
+                "mime": "video/mp4", "method": "telegram_video_note"}
+    elif message.photo:
+        p = message.photo[-1]  # the largest size Telegram kept; EXIF is gone either way
+        item = {"file_id": p.file_id, "size": p.file_size, "filename": "photo.jpg",
+                "mime": "image/jpeg", "method": "telegram_photo_compressed", "compressed": True}
+    else:
+        return None
+    item["forwarded"] = forwarded
+    if forwarded:
+        item["method"] += "_forwarded_not_first_hand"
+    item["received_at"] = (message.date or utcnow()).isoformat()
+    return item
+
+
+def _hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _inbox_dir(context: BotContext) -> Path:
+    path = context.container.settings.instance_path / "bot_inbox"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@guarded
+async def file_received(update: Update, context: BotContext) -> int | None:
+    """A file for the active case: download it, keep it, ask what it proves."""
+    lang = context.lang
+    if context.me is None:
+        await reply(update, t(lang, "welcome_public"))
+        return END
+    case_id = active_case(context)
+    if case_id is None:
+        await reply(update, t(lang, "no_case"))
+        return None
+    item = describe(update.message)
+    if item is None:
+        return None
+    if item["size"] and item["size"] > context.application.download_limit:
+        await _too_big(update, context, case_id, item)
+        return None
+    tg_file = await context.bot.get_file(item["file_id"])
+    safe = "".join(ch for ch in item["filename"] if ch.isalnum() or ch in "._-")[-80:] or "file"
+    path = _inbox_dir(context) / f"{uuid.uuid4().hex}_{safe}"
+    await tg_file.download_to_drive(path)
+    item.update(path=str(path), sha256=await asyncio.to_thread(_hash, path),
+                size=path.stat().st_size, case_id=case_id)
+    queue = context.user_data.setdefault(QUEUE, [])
+    queue.append(item)
+    if context.application.persistence is not None:
+        # A downloaded file must survive a crash before its question is answered.
+        await context.application.update_persistence()
+    if item.get("compressed"):
+        await reply(update, t(lang, "ev_compressed"))
+    if item["forwarded"]:
+        await reply(update, t(lang, "ev_forwarded"))
+    if len(queue) == 1:
+        await _ask_proves(update, context)
+    else:
+        await reply(update, t(lang, "ev_queued", name=item["filename"], n=len(queue)))
+    return ASK_PROVES
+
+
+async def _ask_proves(update: Update, context: BotContext) -> None:
+    lang = context.lang
+    item = context.user_data[QUEUE][0]
+    choices = [(zh if lang == "zh" else en, f"pv:{i}") for i, (zh, en) in enumerate(PROVES)]
+    rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+    rows.append([(t(lang, "ev_other"), "pv:o")])
+    await ask(update, t(lang, "ev_received", name=item["filename"], size=size_text(item["size"]),
+                        sha=item["sha256"][:8]), buttons(rows))
+
+
+async def _too_big(update: Update, context: BotContext, case_id: str, item: dict) -> None:
+    lang = context.lang
+    await reply(update, t(lang, "ev_too_big", size=size_text(item["size"])))
+    service = evidence_service()
+    issue = getattr(service, "issue_upload_link", None) if service else None
+    if issue is None:
+        await reply(update, t(lang, "ev_link_later"))
+        return
+    try:
+        link = await as_officer(context, lambda uow, actor: issue(uow, actor, case_id))
+    except ImportError:  # the link service is declared but not delivered yet
+        log.warning("core.evidence.issue_upload_link is not available yet")
+        await reply(update, t(lang, "ev_link_later"))
+        return
+    await reply(update, t(lang, "ev_link", url=link["url"], expires=_when(link, context)))
+
+
+def _when(link: dict, context: BotContext) -> str:
+    """The link's expiry in legal time, as the officer reads it."""
+    raw = link.get("expires_at") or ""
+    try:
+        when = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return str(raw)
+    if when.tzinfo is None:
+        return str(raw)
+    return when.astimezone(context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
+
+
+async def proves_button(update: Update, context: BotContext) -> int:
+    """An object of proof chosen with a button (or "other": type it)."""
+    arg = update.callback_query.data.split(":", 1)[1]
+    lang = context.lang
+    if arg == "o":
+        await ask(update, t(lang, "ev_type_proves"))
+        return TYPE_PROVES
+    zh, en = PROVES[int(arg)]
+    return await _register(update, context, zh if lang == "zh" else en)
+
+
+async def proves_text(update: Update, context: BotContext) -> int:
+    """An object of proof typed by the officer."""
+    return await _register(update, context, update.message.text.strip())
+
+
+def _reported(context: BotContext) -> dict:
+    """The officer's latest location, if recent enough to compare with a file."""
+    loc = context.user_data.get("last_location")
+    if not loc:
+        return {}
+    if utcnow() - datetime.fromisoformat(loc["at"]) > LOCATION_FRESH:
+        return {}
+    return {"lat": loc["lat"], "lon": loc["lon"], "accuracy": loc.get("accuracy")}
+
+
+async def _register(update: Update, context: BotContext, proves: str) -> int:
+    """Hand the head of the queue to core.evidence.intake and answer with its verdict."""
+    queue = context.user_data.get(QUEUE) or []
+    if not queue:
+        return END
+    item = queue[0]
+    lang = context.lang
+    service = evidence_service()
+    intake = getattr(service, "intake", None) if service else None
+    if intake is None:
+        queue.pop(0)
+        item["proves"] = proves
+        context.user_data.setdefault(INBOX, []).append(item)
+        log.warning("core.evidence.intake is not available; kept %s for later", item["sha256"])
+        await ask(update, t(lang, "ev_intake_missing", sha=item["sha256"][:8]))
+        return await _next_or_end(update, context)
+    extra = _reported(context)
+    av_for = context.user_data.get("av_for")
+    if av_for and str(item.get("mime") or "").startswith(tuple(av_for["media"])):
+        extra["record_id"] = av_for["record_id"]  # the record that asked for this AV
+
+    def run(uow, actor):
+        result = intake(uow, actor, item["case_id"], path=Path(item["path"]),
+                        filename=item["filename"], declared_type=item.get("mime"),
+                        proves=proves, method=item["method"], **extra)
+        return verdict_of(result), next_steps(uow, actor, item["case_id"], lang)
+
+    try:
+        verdict, nxt = await as_officer(context, run)
+    except DomainError as exc:  # refused (type, size, case): drop it, say why, go on
+        queue.pop(0)
+        Path(item["path"]).unlink(missing_ok=True)
+        await ask(update, error_text(exc, lang))
+        return await _next_or_end(update, context)
+    queue.pop(0)
+    if "record_id" in extra:
+        context.user_data.pop("av_for", None)
+    Path(item["path"]).unlink(missing_ok=True)  # the blob store holds the original now
+    await ask(update, verdict_text(verdict, lang) + "\n" + nxt)
+    return await _next_or_end(update, context)
+
+
+async def _next_or_end(update: Update, context: BotContext) -> int:
+    if context.user_data.get(QUEUE):
+        await _ask_proves(update, context)
+        return ASK_PROVES
+    return END
+
+
+def verdict_of(result) -> dict:
+    """The intake result in the API's evidence shape (CONTRACT.md), whatever form it has."""
+    if isinstance(result, dict):
+        return result
+    to_json = getattr(importlib.import_module("core.evidence"), "evidence_json", None)
+    if to_json is not None:
+        return to_json(result)
+    return {"id": result.id, "sha256": result.sha256, "size": result.size,
+            "media_type": result.media_type, "metadata": result.meta, "checks": result.checks,
+            "assurance": result.assurance}
+
+
+def verdict_text(v: dict, lang: str) -> str:
+    """Distance, capture time, device, hash prefix and assurance, in words (ARCHITECTURE.md)."""
+    checks = {c["name"]: c for c in v.get("checks") or []}
+    md = v.get("metadata") or {}
+
+    def detail(c: dict) -> str:
+        return c.get("detail_zh") or c.get("detail", "") if lang == "zh" else c.get("detail", "")
+
+    lines = []
+    if "gps_distance" in checks:
+        c = checks["gps_distance"]
+        lines.append(STATUS_ICON.get(c["status"], "") + " " + t(lang, "ev_gps", detail=detail(c)))
+    if "capture_time" in checks:
+        c = checks["capture_time"]
+        text = detail(c)
+        taken = md.get("taken_at")
+        if taken and not any(w in text for w in ("前", "ago", "before")):
+            try:
+                minutes = (utcnow() - datetime.fromisoformat(taken)).total_seconds() // 60
+                text += (f"（{minutes:.0f} 分钟前）" if lang == "zh"
+                         else f" ({minutes:.0f} min ago)")
+            except (TypeError, ValueError):
+                pass
+        lines.append(STATUS_ICON.get(c["status"], "") + " " + t(lang, "ev_time", detail=text))
+    device = " ".join(x for x in (md.get("make"), md.get("model")) if x)
+    lines.append(t(lang, "ev_device", device=device) if device else t(lang, "ev_device_unknown"))
+    for name, c in checks.items():
+        if name in ("gps_distance", "capture_time") or c["status"] == "pass":
+            continue
+        label = CHECK_ZH.get(name, name) if lang == "zh" else name
+        lines.append(STATUS_ICON.get(c["status"], "") + " "
+                     + t(lang, "ev_check", name=label, detail=detail(c)))
+    lines.append(t(lang, "ev_hash", sha=str(v.get("sha256", ""))[:8]))
+    if any(c["status"] == "fail" for c in checks.values()):
+        lines.append(t(lang, "ev_failed_hint"))
+    level = v.get("assurance", "")
+    shown = ASSURANCE_ZH.get(level, level) if lang == "zh" else level
+    icon = {"verified": "✅", "partial": "⚠", "unverified": "⚠", "failed": "❌"}.get(level, "ℹ")
+    return t(lang, "ev_verdict", icon=icon, assurance=shown, lines="\n".join(lines))
+
+
+@guarded
+async def inbox(update: Update, context: BotContext) -> int | None:
+    """/inbox: offer again the files kept while intake was unavailable."""
+    kept = context.user_data.get(INBOX) or []
+    lang = context.lang
+    if not kept:
+        await reply(update, t(lang, "inbox_empty"))
+        return END
+    service = evidence_service()
+    if service is None or not hasattr(service, "intake"):
+        await reply(update, t(lang, "ev_intake_missing", sha=kept[0]["sha256"][:8]))
+        return END
+    await reply(update, t(lang, "inbox_retry", n=len(kept)))
+    context.user_data[INBOX] = []
+    context.user_data.setdefault(QUEUE, []).extend(kept)
+    await _ask_proves(update, context)
+    return ASK_PROVES
+
+
+async def location_received(update: Update, context: BotContext) -> None:
+    """A location or live location: keep it with its accuracy for the files that follow."""
+    message = update.effective_message
+    loc = message.location
+    live = bool(loc.to_dict().get("live_period"))  # the attribute warns of a type change
+    context.user_data["last_location"] = {
+        "lat": loc.latitude, "lon": loc.longitude, "accuracy": loc.horizontal_accuracy,
+        "live": live, "at": utcnow().isoformat(), "forwarded": message.forward_origin is not None}
+    if update.edited_message is not None:
+        return  # a live location moving: keep the newest quietly
+    lang = context.lang
+    text = t(lang, "location_saved", acc=metres(loc.horizontal_accuracy, lang),
+             live=t(lang, "live") if live else "")
+    if message.forward_origin is not None:
+        text += "\n" + t(lang, "ev_forwarded")
+    await reply(update, text)
+
+
+async def forwarded_text(update: Update, context: BotContext) -> None:
+    """Forwarded text is not first-hand; say so rather than record it."""
+    await reply(update, t(context.lang, "forward_text"))
+
+
+async def evidence_cancel(update: Update, context: BotContext) -> int:
+    """/cancel while files wait: keep them for /inbox rather than drop them."""
+    queue = context.user_data.pop(QUEUE, None) or []
+    context.user_data.setdefault(INBOX, []).extend(queue)
+    await reply(update, t(context.lang, "ev_cancelled", n=len(queue)))
+    return END
+
+
+def evidence_dialog(persistent: bool):
+    """Files → what they prove → intake, one after the other."""
+    text = filters.TEXT & ~filters.COMMAND
+    return dialog("evidence", [MessageHandler(MEDIA, file_received),
+                               CommandHandler("inbox", inbox)], {
+        ASK_PROVES: [CallbackQueryHandler(proves_button, pattern=r"^pv:(\d|o)$"),
+                     MessageHandler(text, proves_text), MessageHandler(MEDIA, file_received)],
+        TYPE_PROVES: [MessageHandler(text, proves_text), MessageHandler(MEDIA, file_received)],
+    }, persistent=persistent, allow_reentry=False,
+        fallbacks=[CommandHandler("cancel", evidence_cancel)])
+
+
+def handlers(persistent: bool) -> list:
+    """The evidence dialog, locations and forwarded text."""
+    return [
+        evidence_dialog(persistent),
+        # The answer to a waiting file still counts when the dialog state was lost (a crash
+        # between the file's arrival and the next flush): the queue itself was flushed.
+        CallbackQueryHandler(proves_button, pattern=r"^pv:\d$"),
+        MessageHandler(filters.LOCATION & ~filters.UpdateType.EDITED, location_received),
+        MessageHandler(filters.LOCATION & filters.UpdateType.EDITED_MESSAGE, location_received),
+        MessageHandler(filters.FORWARDED & filters.TEXT, forwarded_text),
+    ]

@@ -1,0 +1,474 @@
+"""What the bot says: Simplified Chinese by default, English with /lang en.
+
+Short sentences, the terms of the regulation (立案审批表, 询问笔录, 送达回证, 留置送达).
+"""
+
+from __future__ import annotations
+
+from core.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
+
+LANGS = ("zh", "en")
+
+KIND_EN = {"licensing": "Licensing", "penalty": "Penalty", "coercion": "Coercive measure",
+           "levy": "Levy", "fee": "Fee", "inspection": "Inspection"}
+ROUTE_EN = {"application": "On application", "ex_officio": "Ex officio",
+            "complaint": "Complaint or report", "inspection": "Inspection"}
+STAGE_EN = {"initiation": "Initiation", "investigation": "Investigation",
+            "decision": "Decision", "service": "Service and execution",
+            "archiving": "Archiving", "closed": "Closed"}
+
+# Labels for enum choices the catalogue names by code (the catalogue has no label per choice).
+CHOICE_ZH = {
+    "accepted": "受理", "not_accepted": "不予受理", "pending_materials": "待补正材料",
+    "start": "立案", "not_start": "不予立案", "visit": "来访", "phone": "电话", "letter": "来信",
+    "online": "网络", "telegram": "Telegram", "hotline_12345": "12345热线", "sms": "短信",
+    "email": "电子邮件", "in_person": "当面", "post": "邮寄", "direct": "直接送达",
+    "postal": "邮寄送达", "lodged": "留置送达", "entrusted": "委托送达", "forwarded": "转交送达",
+    "electronic": "电子送达", "announcement": "公告送达", "signature": "签名",
+    "fingerprint": "指印", "seal": "盖章", "person": "个人", "organisation": "单位",
+    "party": "当事人", "witness": "证人", "other": "其他", "granted": "准予回避",
+    "refused": "不予回避", "device_fault": "设备故障", "weather": "天气原因",
+    "battery": "电量不足", "storage": "存储空间不足",
+}
+
+# A short Chinese name per RULES.md ID, for refusals that only carry the IDs.
+RULE_ZH = {
+    "A2.1": "执法类别", "A3.1": "程序阶段顺序", "A5.1": "每个环节须有文字记录",
+    "A9.1": "申请登记受理", "A10.1": "立案审批表及审批", "A10.2": "紧急情况24小时内补办手续",
+    "A11.1": "投诉举报登记、决定及告知", "A12.1": "双随机抽查记录",
+    "A13.1": "调查取证文书", "A13.2": "签名、指印或盖章", "A13.3": "拒绝接受调查的记录",
+    "A14.1": "两名以上持证执法人员", "A15.1": "现场检查、抽样、听证须音像记录",
+    "A16.1": "证据先行登记保存", "A17.1": "音像记录须注明证明对象",
+    "A17.2": "音像记录中断须说明", "A18.1": "决定前的审查程序", "A19.1": "处理意见",
+    "A21.1": "法制审核", "A22.1": "陈述申辩权利告知", "A22.2": "拒绝签名须见证人或录像",
+    "A22.3": "放弃陈述申辩的记录", "A23.1": "送达回证", "A26.1": "留置送达须见证人及录像",
+    "A28.1": "公告送达前须有其他方式送达失败的记录", "A31.1": "音像资料2个工作日内存储及四项信息",
+    "A32.1": "20日内立卷归档", "A37.1": "禁止不记录、篡改、删除",
+}
+
+T: dict[str, tuple[str, str]] = {
+    # binding and menus
+    "welcome_officer": (
+        "{name}，您好。您已绑定执法账号（{roles}）。\n{menu}",
+        "Hello {name}. Your Telegram account is bound ({roles}).\n{menu}"),
+    "welcome_public": (
+        "您好，这里是执法全过程记录系统。\n/complain 投诉举报\n/status 查询办理进度\n执法人员："
+        "请发送 /bind 绑定码 完成绑定。",
+        "Hello. This is the enforcement record system.\n/complain file a complaint\n/status "
+        "check progress\nOfficers: send /bind CODE to bind your account."),
+    "officer_menu": (
+        "/new 新建案件\n/cases 我的案件\n/record 填写文书\n/sign 签名\n/refuse 拒签或拒绝调查\n"
+        "/serve 送达\n/interrupt 音像中断 /resume 恢复\n/checklist 还缺什么\n/stage 进入下一阶"
+        "段\n/tasks 我的期限\n直接发送文件＝上传证据\n/lang 语言\n/cancel 取消当前操作",
+        "/new open a case\n/cases my cases\n/record fill in a record\n/sign "
+        "signatures\n/refuse a refusal\n/serve serve a document\n/interrupt AV stopped /resume "
+        "resumed\n/checklist what is missing\n/stage move to the next stage\n/tasks my "
+        "deadlines\nsend a file = upload evidence\n/lang language\n/cancel stop the current "
+        "step"),
+    "bind_usage": (
+        "请发送：/bind 绑定码（8位数字，由管理员生成）。",
+        "Send: /bind CODE (8 digits, issued by your administrator)."),
+    "bound": ("绑定成功：{name}（{roles}）。\n{menu}", "Bound: {name} ({roles}).\n{menu}"),
+    "officer_only": (
+        "此功能仅限已绑定的执法人员使用。执法人员请先发送 /bind 绑定码；群众可用 /complain 投诉"
+        "举报。此次尝试已记录。",
+        "This is for bound officers only. Officers: send /bind CODE first; the public can use "
+        "/complain. This attempt has been logged."),
+    "lang_pick": ("请选择语言：", "Choose a language:"),
+    "lang_set": ("已切换为中文。", "Language set to English."),
+    "cancelled": ("已取消，没有记录任何内容。", "Cancelled; nothing was recorded."),
+    "nothing_to_cancel": ("当前没有进行中的操作。", "Nothing is in progress."),
+    "unknown": ("没有理解。请使用下方命令：\n{menu}", "I did not understand. Commands:\n{menu}"),
+    "error": (
+        "抱歉，处理这条消息时出错了。请用 /checklist 查看已记录的内容，或稍后再试。",
+        "Sorry, something went wrong with that message. Use /checklist to see what is "
+        "recorded, or try again later."),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "skip": ("跳过", "Skip"),
+    "now": ("现在", "Now"),
+    "today": ("今天", "Today"),
+    "confirm": ("✅ 确认", "✅ Confirm"),
+    "cancel": ("✖ 取消", "✖ Cancel"),
+    "done": ("完成", "Done"),
+    "none": ("无", "None"),
+    # active case
+    "no_case": (
+        "请先选择案件：/cases 或 /case 编号；新案件用 /new。",
+        "Choose a case first: /cases or /case NUMBER; /new opens one."),
+    "cases_none": ("没有可查看的案件。用 /new 新建。", "No cases to show. Use /new to open one."),
+    "cases_pick": ("请选择案件（当前：{current}）：", "Choose a case (current: {current}):"),
+    "case_usage": (
+        "请发送：/case 案件编号 或 序号，例如 /case 3。",
+        "Send: /case NUMBER or serial, e.g. /case 3."),
+    "case_not_found": ("找不到案件 {arg}，或您无权查看。", "No case {arg}, or you may not see it."),
+    "case_active": (
+        "当前案件：{number} {title}\n类别：{kind}；启动方式：{route}；阶段：{stage}",
+        "Active case: {number} {title}\nKind: {kind}; route: {route}; stage: {stage}"),
+    # /new
+    "new_kind": ("新建案件（1/6）：执法类别？", "New case (1/6): kind of enforcement?"),
+    "new_route": ("（2/6）启动方式？", "(2/6) How does it start?"),
+    "new_title": (
+        "（3/6）请输入案由（例如：未取得施工许可擅自施工）：",
+        "(3/6) Type the subject (e.g. building without a construction permit):"),
+    "new_party_kind": ("（4/6）当事人是？", "(4/6) The party is?"),
+    "new_party_name": (
+        "请输入当事人名称（个人姓名或单位全称）：",
+        "Type the party's name (a person's name or the organisation's full name):"),
+    "new_party_id": (
+        "请输入当事人证件号（身份证号或统一社会信用代码），或点“跳过”：",
+        "Type the party's ID number (or unified credit code), or tap Skip:"),
+    "new_site": (
+        "（5/6）现场位置：点下方“发送位置”，或直接输入地址。",
+        "(5/6) Site: tap “Send location” below, or type the address."),
+    "send_location": ("📍 发送位置", "📍 Send location"),
+    "new_site_address": (
+        "位置已收到（精度约 {acc}）。请输入地址，或点“跳过”：",
+        "Location received (accuracy about {acc}). Type the address, or Skip:"),
+    "site_kept": ("现场位置已记下。", "Site noted."),
+    "new_emergency": (
+        "（6/6）是否紧急情况先行启动（A10.2）？",
+        "(6/6) Emergency start first (A10.2)?"),
+    "new_summary": (
+        "请核对：\n类别：{kind}\n启动方式：{route}\n案由：{title}\n当事人：{party}\n现场：{site"
+        "}\n紧急：{emergency}",
+        "Please check:\nKind: {kind}\nRoute: {route}\nSubject: {title}\nParty: {party}\nSite: "
+        "{site}\nEmergency: {emergency}"),
+    "new_opened": (
+        "✅ 已立案登记：{number}（当前案件）。",
+        "✅ Case opened: {number} (now active)."),
+    "type_text": ("请输入文字。", "Please type the answer."),
+    "use_buttons": ("请点上方按钮选择。", "Please tap one of the buttons above."),
+    # checklist
+    "checklist_head": ("{number}（{stage}）本阶段要求：", "{number} ({stage}), this stage needs:"),
+    "next_missing": ("下一步还缺：{items}", "Still missing: {items}"),
+    "next_ready": (
+        "本阶段已齐全，可用 /stage 进入“{next}”。",
+        "This stage is complete; /stage moves to “{next}”."),
+    "next_closed": ("案件已结案。", "The case is closed."),
+    # /stage
+    "stage_pick": ("{number} 当前阶段：{stage}。转入：", "{number} is in {stage}. Move to:"),
+    "stage_none": ("该案件没有可进入的下一阶段。", "This case has no next stage."),
+    "stage_moved": ("✅ {number} 已进入“{stage}”。", "✅ {number} moved to “{stage}”."),
+    # /record
+    "record_pick": ("{number}：要填写哪种文书？", "{number}: which record?"),
+    "record_more": ("更早阶段的文书…", "Earlier stages…"),
+    "record_none": ("当前阶段没有可填写的文书。", "No record type applies at this stage."),
+    "record_officers": (
+        "{title} 是现场文书，须两名以上持证执法人员（A14.1）。请选择同行人员，然后点“完成”：",
+        "{title} is a field record: at least two certified officers (A14.1). Pick who is with "
+        "you, then tap Done:"),
+    "record_officers_none": (
+        "本部门没有其他持证执法人员可选。",
+        "No other certified officer to pick."),
+    "field_ask": (
+        "{title}（{i}/{n}）{label}{optional}：{hint}",
+        "{title} ({i}/{n}) {label}{optional}: {hint}"),
+    "optional": ("（选填）", " (optional)"),
+    "hint_text": ("请输入", "type it"),
+    "hint_int": ("请输入整数", "type a whole number"),
+    "hint_list": ("每行一项，或用顿号、分号分隔", "one item per line, or separated by ; or ,"),
+    "hint_date": ("格式 2026-11-26，或点“今天”", "format 2026-11-26, or tap Today"),
+    "hint_datetime": (
+        "格式 2026-11-26 09:30（北京时间），或点“现在”",
+        "format 2026-11-26 09:30 (Beijing time), or tap Now"),
+    "hint_choice": ("请选择", "choose"),
+    "field_bad": (
+        "“{label}”填写有误：{problem}。请重新输入。",
+        "“{label}” is not valid: {problem}. Please answer again."),
+    "record_summary": ("请核对 {title}：\n{lines}", "Please check {title}:\n{lines}"),
+    "record_saved": ("✅ 已记录：{title}（{number}）。", "✅ Recorded: {title} ({number})."),
+    "approval_sent": ("已提交审批，已通知：{names}。", "Sent for approval to: {names}."),
+    "approval_nobody": (
+        "已提交审批，但没有已绑定 Telegram 的{role}，请另行通知。",
+        "Sent for approval, but no {role} has a bound Telegram account; tell them another way."),
+    # approvals
+    "approval_request": (
+        "📝 待审批：{title}\n案件：{number} {case_title}\n{lines}\n已完成：{done}\n请您：{step}",
+        "📝 Approval needed: {title}\nCase: {number} {case_title}\n{lines}\nDone so far: "
+        "{done}\nYour step: {step}"),
+    "approve": ("✅ 同意", "✅ Approve"),
+    "return": ("↩ 退回", "↩ Return"),
+    "approved_by_me": (
+        "✅ 您已同意（{step}）：{title} {number}。",
+        "✅ You approved ({step}): {title} {number}."),
+    "returned_by_me": (
+        "↩ 您已退回（{step}）：{title} {number}。理由：{reason}",
+        "↩ You returned ({step}): {title} {number}. Reason: {reason}"),
+    "return_reason": ("请输入退回理由：", "Type the reason for returning it:"),
+    "approval_progress": (
+        "{title}（{number}）：{who} 已同意（{step}）。",
+        "{title} ({number}): {who} approved ({step})."),
+    "approval_complete": (
+        "✅ {title}（{number}）审批完成。",
+        "✅ {title} ({number}) is fully approved."),
+    "approval_returned": (
+        "↩ {title}（{number}）被 {who} 退回（{step}）。理由：{reason}\n请修改后用 /record 重新"
+        "提交。",
+        "↩ {title} ({number}) was returned by {who} ({step}). Reason: {reason}\nCorrect it and "
+        "submit again with /record."),
+    # evidence
+    "ev_received": (
+        "已收到 {name}（{size}，SHA-256 {sha}…）。这份材料证明什么（A31.1）？",
+        "Received {name} ({size}, SHA-256 {sha}…). What does it prove (A31.1)?"),
+    "ev_other": ("其他（输入文字）", "Other (type it)"),
+    "ev_type_proves": ("请输入证明对象：", "Type what it proves:"),
+    "ev_queued": (
+        "已收到 {name}，排在第 {n} 个，稍后询问。",
+        "Received {name}; it is number {n} in line."),
+    "ev_too_big": (
+        "文件 {size} 超过机器人可下载的 20 MB。",
+        "The file ({size}) is over the 20 MB a bot can download."),
+    "ev_link": (
+        "请用一次性上传链接上传原文件（{expires} 前有效）：\n{url}",
+        "Upload the original with this one-time link (valid until {expires}):\n{url}"),
+    "ev_link_later": (
+        "一次性上传链接功能尚未开放；请稍后用网页上传原文件。文件未上传。",
+        "One-time upload links are not available yet; upload the original on the web later. "
+        "The file was not stored."),
+    "ev_intake_missing": (
+        "证据登记服务尚未开放。文件已暂存（SHA-256 {sha}…），开放后用 /inbox 登记。",
+        "Evidence intake is not available yet. The file is kept (SHA-256 {sha}…); register it "
+        "with /inbox once it is."),
+    "ev_compressed": (
+        "⚠ 这是压缩后的照片：Telegram 会删除拍摄时间和GPS，只能记为“未核验”。请改为以“文件”方式"
+        "发送原图：📎 → 文件 → 选择照片。",
+        "⚠ This is a compressed photo: Telegram strips its time and GPS, so it can only be "
+        "“unverified”. Send the original as a file instead: 📎 → File → choose the photo."),
+    "ev_forwarded": (
+        "⚠ 这是转发的消息：已标记为非第一手材料。",
+        "⚠ Forwarded message: marked as not first-hand."),
+    "ev_verdict": (
+        "{icon} 证据已登记（{assurance}）\n{lines}",
+        "{icon} Evidence stored ({assurance})\n{lines}"),
+    "ev_hash": ("哈希：{sha}…", "Hash: {sha}…"),
+    "ev_gps": ("位置：{detail}", "Location: {detail}"),
+    "ev_time": ("拍摄时间：{detail}", "Capture time: {detail}"),
+    "ev_device": ("设备：{device}", "Device: {device}"),
+    "ev_device_unknown": ("设备：未知", "Device: unknown"),
+    "ev_check": ("{name}：{detail}", "{name}: {detail}"),
+    "ev_failed_hint": (
+        "未通过的项目请按提示补拍或补充说明。",
+        "For a failed check, retake it or explain it as the message says."),
+    "ev_cancelled": (
+        "已取消。{n} 个文件已暂存，未登记；用 /inbox 重新登记。",
+        "Cancelled. {n} files are kept, not registered; /inbox offers them again."),
+    "inbox_empty": ("没有暂存的文件。", "No kept files."),
+    "inbox_retry": ("重新登记 {n} 个暂存文件…", "Registering {n} kept files…"),
+    "location_saved": (
+        "📍 位置已记录（精度约 {acc}{live}），将用于核对随后上传的材料。",
+        "📍 Location recorded (accuracy about {acc}{live}); it is checked against the files "
+        "you send next."),
+    "live": ("，实时位置", ", live"),
+    "forward_text": (
+        "⚠ 转发的文字不是第一手材料，未作记录。请把原件以文件发送，或在 /record 中记录。",
+        "⚠ Forwarded text is not first-hand and was not recorded. Send the original as a file, "
+        "or record it with /record."),
+    # complaints
+    "cp_what": (
+        "投诉举报（1/4）：请描述您要反映的问题：",
+        "Complaint (1/4): describe the problem:"),
+    "cp_where": (
+        "（2/4）在哪里？点“发送位置”或输入地址：",
+        "(2/4) Where? Tap “Send location” or type the address:"),
+    "cp_where_kept": ("地点已记下。", "Place noted."),
+    "cp_photos": (
+        "（3/4）如有照片请发送（可多张），发完点“完成”：",
+        "(3/4) Send photos if you have any (several are fine), then tap Done:"),
+    "cp_photo_ok": ("已收到第 {n} 张。", "Photo {n} received."),
+    "cp_contact": (
+        "（4/4）联系方式（手机号或邮箱）；点“用 Telegram 通知我”也可以：",
+        "(4/4) Contact (phone or e-mail), or tap “Notify me on Telegram”:"),
+    "cp_by_telegram": ("用 Telegram 通知我", "Notify me on Telegram"),
+    "cp_summary": (
+        "请核对：\n问题：{what}\n地点：{where}\n照片：{photos} 张\n联系方式：{contact}",
+        "Please check:\nProblem: {what}\nPlace: {where}\nPhotos: {photos}\nContact: {contact}"),
+    "cp_sent": (
+        "✅ 已提交。受理编号 {tracking_no}，查询码 {code}。请妥善保存，用 /status 查询进度。",
+        "✅ Submitted. Tracking number {tracking_no}, code {code}. Keep them; /status shows "
+        "progress."),
+    "cp_forwarded": (
+        "✅ 已转交执法部门登记（{n} 位工作人员已收到）。登记后您会在此收到受理编号和查询码。",
+        "✅ Passed to the enforcement department ({n} staff received it). Once it is "
+        "registered you will get a tracking number and code here."),
+    "cp_nobody": (
+        "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。",
+        "Sorry, no staff member can receive complaints here right now; please call the 12345 "
+        "hotline. Nothing was recorded."),
+    "cp_staff": (
+        "📨 群众通过 Telegram 投诉举报（请用 /new 以“投诉举报”方式登记，联系方式填 tg:{chat}）"
+        "：\n问题：{what}\n地点：{where}\n照片：{photos} 张（SHA-256：{hashes}）\n联系方式：{co"
+        "ntact}\n收到时间：{at}",
+        "📨 Complaint received over Telegram (register it with /new, route “complaint”, "
+        "contact tg:{chat}):\nProblem: {what}\nPlace: {where}\nPhotos: {photos} (SHA-256: "
+        "{hashes})\nContact: {contact}\nReceived: {at}"),
+    "st_number": ("请输入受理编号（TS开头）：", "Type the tracking number (starts with TS):"),
+    "st_code": ("请输入查询码：", "Type the status code:"),
+    "st_result": (
+        "受理编号 {tracking_no}：{status}{extra}",
+        "Complaint {tracking_no}: {status}{extra}"),
+    "st_not_found": ("受理编号或查询码不正确。", "The tracking number or code is not right."),
+    # signatures and refusals
+    "sign_nothing": ("当前案件没有待签名的文书。", "No record of this case waits for a signature."),
+    "sign_pick": ("哪份文书签名？", "Which record is being signed?"),
+    "sign_who": ("{title}：谁签名？", "{title}: who signs?"),
+    "sign_name": ("{role}姓名：", "Name of the {role}:"),
+    "sign_method": ("签名方式？", "How is it signed?"),
+    "sign_photo": (
+        "请拍摄签名页（签名、指印或印章清晰可见）并发送照片：",
+        "Photograph the signed page (signature, fingerprint or seal clearly visible) and send "
+        "it:"),
+    "sign_saved": (
+        "✅ 已记录 {name}（{role}）的签名。",
+        "✅ Signature of {name} ({role}) recorded."),
+    "record_complete": ("该文书签名已齐全。", "The record has every signature it needs."),
+    "record_gaps": ("该文书还缺：{items}", "The record still lacks: {items}"),
+    "refuse_pick": ("拒绝什么？", "What is refused?"),
+    "refuse_investigation": ("拒绝接受调查（A13.3）", "Refuses investigation (A13.3)"),
+    "refuse_evidence": ("拒绝提供证据（A13.3）", "Refuses to give evidence (A13.3)"),
+    "refuse_role": ("谁拒绝签名？", "Who refuses to sign?"),
+    "refuse_name": ("拒绝人的姓名：", "Name of the person refusing:"),
+    "refuse_reason": (
+        "拒绝的理由（当事人所说；未说明请写“未说明理由”）：",
+        "The reason given (write “none given” if none):"),
+    "refuse_place": ("地点：", "Place:"),
+    "refuse_proof": (
+        "拒签须有见证人签名或录像证明（A22.2）：",
+        "A refusal to sign needs witnesses who sign or a video (A22.2):"),
+    "proof_witness": ("添加见证人", "Add a witness"),
+    "proof_witness_more": ("再添加一位见证人", "Add another witness"),
+    "proof_video": ("选择录像", "Choose a video"),
+    "proof_none": ("不需要", "Not needed"),
+    "proof_no_video": (
+        "本案还没有录像证据；请先以文件方式发送录像，或添加见证人。",
+        "This case has no video yet; send the video as a file first, or add witnesses."),
+    "proof_pick_video": ("哪段录像记录了拒签过程？", "Which video shows the refusal?"),
+    "witness_name": ("见证人姓名：", "Witness's name:"),
+    "witness_id": ("见证人身份证号：", "Witness's ID number:"),
+    "witness_relation": (
+        "见证人身份（例如：村委会工作人员、邻居）：",
+        "Who the witness is (e.g. village committee staff, neighbour):"),
+    "witness_sign": ("请发送见证人签名的照片：", "Send a photo of the witness's signature:"),
+    "witness_saved": ("已添加 {n} 位见证人。", "{n} witnesses added."),
+    "refused_sign": ("拒绝签名", "Refused to sign"),
+    "refused_investigation": ("拒绝接受调查", "Refused investigation"),
+    "refused_evidence": ("拒绝提供证据", "Refused to give evidence"),
+    "refuse_summary": (
+        "请核对：\n{what}\n拒绝人：{name}（{role}）\n理由：{reason}\n地点：{place}\n见证人：{wi"
+        "tnesses}\n录像：{video}",
+        "Please check:\n{what}\nPerson: {name} ({role})\nReason: {reason}\nPlace: "
+        "{place}\nWitnesses: {witnesses}\nVideo: {video}"),
+    "refuse_saved": (
+        "✅ 拒绝情况已记录（见证人 {n} 位）。",
+        "✅ Refusal recorded ({n} witnesses)."),
+    "served_at": ("视为送达时间：{at}（{rule}）", "Counts as served at: {at} ({rule})"),
+    "av_next": (
+        "此文书须有音像记录（{rule}）：请现在以文件方式发送录像，将自动关联到本文书。",
+        "This record needs AV ({rule}): send the video as a file now; it will be linked to "
+        "this record."),
+    "resume_none": (
+        "没有未恢复的音像中断记录。先用 /interrupt 记录中断。",
+        "No open AV interruption; record one with /interrupt first."),
+    "resume_voice": (
+        "恢复录像时是否已语音说明中断原因（A17.2）？",
+        "On restarting, did you explain the interruption by voice (A17.2)?"),
+    "resume_saved": (
+        "✅ 已记录恢复时间及语音说明。",
+        "✅ Resumption and voice explanation recorded."),
+    "resume_saved_no_voice": (
+        "✅ 已记录恢复时间。⚠ 未语音说明中断原因：请在录像中补充说明（A17.2）。",
+        "✅ Resumption recorded. ⚠ No voice explanation: say it on the recording now (A17.2)."),
+    "serve_none": ("当前阶段没有可用的送达方式。", "No service method applies now."),
+    # deadlines
+    "tasks_none": ("您的案件没有未完成的期限。", "No open deadlines on your cases."),
+    "tasks_head": ("我的期限（超期在前）：", "My deadlines (overdue first):"),
+    "tasks_line": (
+        "{mark} {due} {number} {rule}：{title}",
+        "{mark} {due} {number} {rule}: {title}"),
+    "open_case": ("打开案件", "Open the case"),
+    # domain errors
+    "err_gate": (
+        "规则不允许这一步：还缺 {items}。",
+        "The rules refuse this step: missing {items}."),
+    "err_gate_plain": ("规则不允许这一步（{ids}）。", "The rules refuse this step ({ids})."),
+    "err_invalid": ("填写的内容不符合要求：{items}。", "Some answers are not valid: {items}."),
+    "err_not_found": ("找不到该案件或记录，或您无权查看。", "Not found, or you may not see it."),
+    "err_forbidden": ("您的角色不能进行这一步。", "Your role does not allow this step."),
+    "err_conflict": (
+        "与已记录的内容冲突，未作记录。",
+        "This conflicts with what is recorded; nothing was recorded."),
+    "err_bind": (
+        "绑定码无效、已使用或已过期。请向管理员重新申请。",
+        "The code is unknown, used or expired. Ask your administrator for a new one."),
+    "err_bind_taken": (
+        "此 Telegram 账号已绑定其他执法人员。",
+        "This Telegram account is already bound to another officer."),
+}
+
+# Objects of proof offered as buttons (A17.1: scene, people, key items, measures, service).
+PROVES = (("现场情况", "the scene"), ("当事人及相关人员", "the people"),
+          ("关键物品", "key items"), ("采取的措施", "measures taken"),
+          ("文书送达过程", "service of documents"))
+
+ROLE_ZH = {"officer": "执法人员", "supervisor": "承办机构负责人", "legal_reviewer": "法制审核人员",
+           "head": "负责人", "custodian": "档案管理员", "admin": "管理员", "auditor": "监督人员"}
+
+CHECK_ZH = {"type": "类型", "gps_distance": "位置", "capture_time": "拍摄时间",
+            "upload_delay": "上传时限", "editing_software": "编辑软件", "duplicate": "重复"}
+ASSURANCE_ZH = {"verified": "已核验", "partial": "部分核验", "unverified": "未核验",
+                "failed": "未通过", "high": "高", "medium": "中", "low": "低"}
+STATUS_ICON = {"pass": "✅", "warn": "⚠", "fail": "❌"}
+
+
+def t(lang: str, key: str, **kw) -> str:
+    """The message ``key`` in the language, with its placeholders filled."""
+    zh, en = T[key]
+    text = en if lang == "en" else zh
+    return text.format(**kw) if kw else text
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """An enforcement kind in the user's language (A2.1)."""
+    return (KIND_EN if lang == "en" else KIND_ZH).get(kind, kind)
+
+
+def route_name(route: str, lang: str) -> str:
+    """An initiation route in the user's language."""
+    return (ROUTE_EN if lang == "en" else ROUTE_ZH).get(route, route)
+
+
+def stage_name(stage: str, lang: str) -> str:
+    """A stage in the user's language (A3.1)."""
+    return (STAGE_EN if lang == "en" else STAGE_ZH).get(stage, stage)
+
+
+def choice_name(choice: str, lang: str) -> str:
+    """An enum choice of the catalogue in the user's language."""
+    return choice.replace("_", " ") if lang == "en" else CHOICE_ZH.get(choice, choice)
+
+
+def role_names(roles, lang: str) -> str:
+    """Roles as a readable list."""
+    return ", ".join(roles) if lang == "en" else "、".join(ROLE_ZH.get(r, r) for r in roles)
+
+
+def rule_item(rule_id: str, lang: str, text_zh: str = "", text_en: str = "") -> str:
+    """One missing requirement: its words and its RULES.md ID."""
+    if lang == "en":
+        return f"{text_en} ({rule_id})" if text_en else rule_id
+    words = text_zh or RULE_ZH.get(rule_id, "")
+    return f"{words}（{rule_id}）" if words else rule_id
+
+
+def size_text(size: int | None) -> str:
+    """A file size in MB or KB."""
+    if not size:
+        return "?"
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def metres(value: float | None, lang: str) -> str:
+    """A distance or accuracy in metres."""
+    if value is None:
+        return "?"
+    return f"{value:.0f} m" if lang == "en" else f"{value:.0f} 米"

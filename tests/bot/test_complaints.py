@@ -1,0 +1,87 @@
+"""Complainants (A11.1): /complain reaches the staff who register it; /status answers with
+tracking number + code through core.complaints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core import cases as case_service
+from core import complaints
+from core import records as record_service
+from core.models import Officer
+from tests.bot.support import bind, play
+
+
+def test_complain_dialog_reaches_bound_supervisor(container, people, fake):
+    """What, where (location), photos, contact (this chat), summary; the supervisor gets it
+    with the photos copied and the chat to notify (tg:<chat>)."""
+    public, supervisor = fake.user(9501, "市民"), fake.user(9502)
+
+    async def script(h):
+        await bind(h, container, supervisor, people["王强"]["id"])
+        out = [await h.say(public, "/complain")]
+        out.append(await h.say(public, "工地夜间违规施工，噪音扰民"))
+        out.append(await h.send(fake.location(public, 29.36, 113.13, accuracy=20)))
+        out.append(await h.send(fake.photo(public, b"\xff\xd8\xffphoto")))
+        out.append(await h.press(public, "cq:done"))
+        out.append(await h.press(public, "cq:tg"))
+        mark = fake.mark()
+        out.append(await h.press(public, "cq:ok"))
+        out.append(fake.sent(supervisor["id"], mark))
+        return out
+
+    what, where, photo, contact, summary, confirm, sent, staff = play(container, fake, script)
+    assert what == ["投诉举报（1/4）：请描述您要反映的问题："]
+    assert where[0].startswith("（2/4）在哪里？")
+    assert photo[-1] == "（3/4）如有照片请发送（可多张），发完点“完成”："
+    assert contact == ["已收到第 1 张。"]
+    assert summary[0].startswith("（4/4）联系方式")
+    assert confirm == ["请核对：\n问题：工地夜间违规施工，噪音扰民\n地点：29.360000, 113.130000\n"
+                       "照片：1 张\n联系方式：tg:9501"]
+    assert sent == ["✅ 已转交执法部门登记（1 位工作人员已收到）。"
+                    "登记后您会在此收到受理编号和查询码。"]
+    assert staff[0].startswith("📨 群众通过 Telegram 投诉举报（请用 /new 以“投诉举报”方式登记，"
+                               "联系方式填 tg:9501）：\n问题：工地夜间违规施工")
+    assert "copyMessage" in fake.methods()
+
+
+def test_complain_with_nobody_to_receive_says_so(container, people, fake):
+    """No bound staff: the complainant is told to call 12345, nothing pretends to be kept."""
+    public = fake.user(9503)
+
+    async def script(h):
+        await h.say(public, "/complain")
+        await h.say(public, "占道施工")
+        await h.say(public, "某路口")
+        await h.press(public, "cq:done")
+        await h.say(public, "13800000000")
+        return await h.press(public, "cq:ok")
+
+    assert play(container, fake, script) == [
+        "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。"]
+
+
+def test_status_with_tracking_number_and_code(container, people, fake):
+    """/status asks the number and the code and shows the status (core.complaints)."""
+    with container.uow() as uow:
+        actor = uow.session.get(Officer, people["张伟"]["id"])
+        case = case_service.open_case(uow, actor, {
+            "kind": "penalty", "initiation": "complaint", "title": "噪音投诉"})
+        record_service.add_record(uow, actor, case.id, {"type": "complaint_intake", "fields": {
+            "complainant_name": "赵六", "complainant_contact": "tg:9504", "channel": "telegram",
+            "received_at": datetime.now(UTC).isoformat(), "content": "夜间施工"}})
+        ticket = complaints.issued_ticket(uow)
+    public = fake.user(9504)
+
+    async def script(h):
+        asked = await h.say(public, "/status")
+        code = await h.say(public, ticket["tracking_no"])
+        shown = await h.say(public, ticket["code"])
+        wrong = await h.say(public, f"/status {ticket['tracking_no']} WRONGCODE1")
+        return asked, code, shown, wrong
+
+    asked, code, shown, wrong = play(container, fake, script)
+    assert asked == ["请输入受理编号（TS开头）："]
+    assert code == ["请输入查询码："]
+    assert shown == [f"受理编号 {ticket['tracking_no']}：已登记，待审查"]
+    assert wrong == ["受理编号或查询码不正确。"]
