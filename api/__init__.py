@@ -33,9 +33,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["quancheng"] = container
     app.json.ensure_ascii = False
 
-    from . import calendar_routes, cases, catalogue, health, ledger_routes, openapi
+    from . import (
+        calendar_routes,
+        cases,
+        catalogue,
+        deadline_routes,
+        evidence,
+        health,
+        ledger_routes,
+        live,
+        openapi,
+        telegram_webhook,
+        workflow,
+    )
 
-    for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes):
+    for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
+                   deadline_routes, workflow, telegram_webhook, evidence):
         app.register_blueprint(module.bp)
     _register_errors(app)
 
@@ -44,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
                       cors_allowed_origins=[])
+    live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return app

@@ -8,7 +8,7 @@ from core.catalogue import CATALOGUE
 from core.vocab import DATUMS, KINDS, ROUTES, STAGES
 from notifications.outbox import STATUSES as OUTBOX_STATUSES
 
-from . import workflow
+from . import evidence, workflow
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -122,6 +122,7 @@ def document() -> dict:
         "security": [{"bearer": []}],
         "paths": {
             **workflow.OPENAPI_PATHS,
+            **evidence.EVIDENCE_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},
             "/api/v1/openapi.json": {"get": {**_op("This document", ("200", "OpenAPI", None),

@@ -68,7 +68,7 @@ class IncomingFile:
     def commit(self) -> StoredBlob:
         """Move the finished file into its content address."""
         sha, path = self.finish() if not self._fh.closed else (self._hash.hexdigest(), self.path)
-        return self._store._adopt(path, sha, self.size)
+        return self._store.adopt(path, sha, self.size)
 
     def discard(self) -> None:
         """Throw the partial file away."""
@@ -111,7 +111,8 @@ class LocalBlobStore:
         incoming.write(data)
         return incoming.commit()
 
-    def _adopt(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
+    def adopt(self, tmp: Path, sha256: str, size: int) -> StoredBlob:
+        """Move a finished temp file (under tmp_dir, already hashed) to its content address."""
         target = self.local_path(sha256)
         if target.exists():
             tmp.unlink(missing_ok=True)  # same content already stored: never rewrite it

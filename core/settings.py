@@ -100,7 +100,9 @@ class Settings:
             gps_radius_m=radius,
             retention_years=retention,
             # Administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
-            extra={"DEADLINE_OVERRIDES": get("DEADLINE_OVERRIDES")},
+            extra={"DEADLINE_OVERRIDES": get("DEADLINE_OVERRIDES"),
+                   # Where officers reach this server, for one-time upload links.
+                   "PUBLIC_URL": get("PUBLIC_URL")},
         )
         settings.check()
         return settings

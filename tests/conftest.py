@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from core import schema  # noqa: F401 - every table on the metadata
 from core.bootstrap import Container, bootstrap
 from core.db import Base
-from core import schema  # noqa: F401 - every table on the metadata
 from core.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("QC_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
