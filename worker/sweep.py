@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core import ledger
 from core.bootstrap import Container
 from core.db import utcnow
 from core.deadline_models import Reminder
@@ -18,6 +19,7 @@ from core.reminders import (
     expand_reminders,
     reclaim_stale_reminders,
 )
+from core.uploads import purge_expired
 from notifications.config import NotifyConfig
 from notifications.outbox import due_outbox
 
@@ -59,6 +61,7 @@ def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, 
         result.outbox_ids.extend(batch)
         if len(batch) < config.sweep_limit:
             break
+    housekeep(container, now)
     if result.reminders or result.outbox_ids:
         log.info("sweep: %d reminders expanded, %d messages queued", result.reminders,
                  len(result.outbox_ids))
@@ -89,3 +92,19 @@ def _expand_one(session, reminder_id: str, now: datetime, tz, result: SweepResul
         if reminder is not None:
             reminder.status = "failed"
         result.failed_reminders.append(reminder_id)
+
+
+CHECKPOINT_EVERY = timedelta(hours=1)
+
+
+def housekeep(container: Container, now: datetime) -> None:
+    """Sign a scheduled ledger checkpoint when the log grew and the last one is an hour old
+    (A37.1), and drop the bytes of resumable uploads past their expiry."""
+    with container.uow() as uow:
+        last = ledger.latest_checkpoint(uow.session)
+        grew = ledger.current_size(uow.session) > (last.tree_size if last else 0)
+        if grew and (last is None or last.created_at <= now - CHECKPOINT_EVERY):
+            ledger.make_checkpoint(uow.session, uow.signer, reason="scheduled")
+    purged = purge_expired(container, now)
+    if purged:
+        log.info("housekeeping: %d expired uploads purged", purged)

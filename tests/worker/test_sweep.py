@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -158,3 +158,25 @@ def test_a_failed_delivery_is_retried_by_rq_with_backoff(container, rq_runtime):
     with container.uow() as uow:
         row = uow.session.get(OutboxMessage, outbox_id)
     assert row.status == "pending" and row.attempts == 1
+
+
+def test_sweep_signs_a_scheduled_checkpoint_when_the_log_grew(client, container, people):
+    """A37.1: the ledger gets a signed checkpoint on a schedule, not only on stage changes."""
+    from core import ledger
+    from worker.sweep import CHECKPOINT_EVERY, housekeep
+
+    open_case(client, people["officer"])
+    now = datetime.now(UTC)
+    housekeep(container, now)
+    with container.uow() as uow:
+        first = ledger.latest_checkpoint(uow.session)
+        assert first.reason == "scheduled"
+        assert first.tree_size == ledger.current_size(uow.session)
+    open_case(client, people["officer"])
+    housekeep(container, now)  # within the hour: no new checkpoint
+    with container.uow() as uow:
+        assert ledger.latest_checkpoint(uow.session).id == first.id
+    housekeep(container, now + CHECKPOINT_EVERY + timedelta(seconds=1))
+    with container.uow() as uow:
+        newer = ledger.latest_checkpoint(uow.session)
+        assert newer.id != first.id and newer.tree_size > first.tree_size
