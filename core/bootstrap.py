@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 # complaints and deadlines are imported for their side effect: they register their
 # in-transaction event handlers in core.uow.EVENT_HANDLERS.
-from . import complaints, deadlines  # noqa: F401
+from . import alerts, complaints, deadlines  # noqa: F401
 from .blobs import LocalBlobStore, open_blob_store
 from .db import make_engine, make_session_factory
 from .ledger import CheckpointSigner

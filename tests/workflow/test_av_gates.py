@@ -104,3 +104,24 @@ def test_interrupted_recording_is_reported_and_explained(flow):
     assert [d["status"] for d in deadlines if d["rule_id"] == "A17.2"] == ["closed"]
     assert next(i for i in flow.checklist(case)["archiving"]
                 if i["id"] == "A17.2")["status"] == "done"
+
+
+def test_head_is_alerted_at_once_when_a_recording_cannot_continue(flow):
+    """A17.2: "cannot continue" queues an immediate alert to the head in the same transaction,
+    once per head and channel, naming the case and the reason."""
+    from sqlalchemy import select
+
+    from core.deadline_models import OutboxMessage
+
+    case = _investigating(flow)
+    stop = flow.done(case, "av_interruption", reason="storage",
+                     interrupted_at=flow.clock.iso(minutes=-10), can_continue=False,
+                     reported_to_head_at=flow.clock.iso(minutes=-5))
+    with flow.container.uow() as uow:
+        alerts = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.case_id == case["id"])).scalars().all()
+        alerts = [m for m in alerts if m.payload.get("event") == "alert.av_interrupted"]
+    head = flow.people["head"]
+    assert [(m.officer_id, m.channel) for m in alerts] == [(head["id"], "socketio")]
+    assert alerts[0].payload["record_id"] == stop["id"]
+    assert case["number"] in alerts[0].body and "存储空间不足" in alerts[0].body
