@@ -32,7 +32,9 @@ def _exit_reason(code: int, memory_mb: int, stderr_tail: str) -> str:
         return f"the parser crashed ({name})"
     if code == 3:
         return f"the parser exceeded the {memory_mb} MB memory limit"
-    if code == 4:
+    if code == 4 or "Cannot allocate memory" in stderr_tail or "MemoryError" in stderr_tail:
+        # The cap can bite while the interpreter is still importing, before the worker's own
+        # handler (exit 4) is in place: the traceback then names ENOMEM or MemoryError.
         return f"the parsers could not be loaded within the {memory_mb} MB memory limit"
     tail = f": {stderr_tail}" if stderr_tail else ""
     return f"the parser exited without a result (exit code {code}){tail}"
