@@ -65,9 +65,13 @@ def open_records(uow, actor, case_id: str) -> list[dict]:
             continue
         defaults = {role: record.fields.get(field) for role, field in NAME_FIELDS.items()}
         defaults["party"] = party.name if party else None
+        # The server (送达人) is an officer on the record signing for the service (A23.1):
+        # any one of them, as themselves, like an officer (core.signatures).
+        servers = [(oid, names.get(oid, "?")) for oid in record.officers] \
+            if "server" in others_left else []
         out.append({"id": record.id, "type": record.type, "title": rtype.title_zh,
                     "title_en": rtype.title_en, "officers": officers_left,
-                    "roles": others_left, "defaults": defaults,
+                    "roles": others_left, "servers": servers, "defaults": defaults,
                     "place": record.fields.get("place") or case.site_address or ""})
         if len(out) >= MAX_RECORDS:
             break
@@ -121,21 +125,28 @@ async def _sign_roles(update: Update, context: BotContext, index: int) -> int:
     lang = context.lang
     rows = [[(f"{_role_label('officer', lang)} {name}", f"so:{i}")]
             for i, (_, name) in enumerate(record["officers"])]
-    rows += [[(_role_label(role, lang), f"sr:{role}")] for role in record["roles"]]
+    for role in record["roles"]:
+        if role == "server":
+            rows += [[(f"{_role_label(role, lang)} {name}", f"sv:{i}")]
+                     for i, (_, name) in enumerate(record.get("servers") or [])]
+        else:
+            rows.append([(_role_label(role, lang), f"sr:{role}")])
     await ask(update, t(lang, "sign_who", title=record["title"] if lang == "zh"
                         else record["title_en"]), buttons(rows))
     return ROLE
 
 
 async def sign_role(update: Update, context: BotContext) -> int:
-    """A signer chosen: an officer signs as themselves; anyone else gives a name."""
+    """A signer chosen: an officer or server signs as themselves; anyone else gives a name."""
     draft = context.user_data[DRAFT]
     record = draft["records"][draft["record"]]
     kind, arg = update.callback_query.data.split(":", 1)
     lang = context.lang
-    if kind == "so":
-        officer_id, name = record["officers"][int(arg)]
-        draft.update(role="officer", signer_officer_id=officer_id, signer_name=name)
+    if kind in ("so", "sv"):
+        role, people = ("officer", record["officers"]) if kind == "so" \
+            else ("server", record["servers"])
+        officer_id, name = people[int(arg)]
+        draft.update(role=role, signer_officer_id=officer_id, signer_name=name)
         return await _ask_method(update, context)
     draft.update(role=arg, signer_officer_id=None)
     default = record["defaults"].get(arg)
@@ -435,7 +446,7 @@ def handlers(persistent: bool) -> list:
     return [
         dialog("sign", [CommandHandler("sign", sign_start)], {
             PICK: [CallbackQueryHandler(sign_record, pattern=r"^sg:\d+$")],
-            ROLE: [CallbackQueryHandler(sign_role, pattern=r"^s[or]:")],
+            ROLE: [CallbackQueryHandler(sign_role, pattern=r"^s[orv]:")],
             NAME: [MessageHandler(text, sign_name),
                    CallbackQueryHandler(sign_name, pattern=r"^sn:d$")],
             METHOD: [CallbackQueryHandler(sign_method, pattern=r"^sm:")],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from core.deadline_models import OutboxMessage
@@ -9,6 +11,10 @@ from core.deadline_models import OutboxMessage
 from .base import DeliveryError, install_redaction, redact, text_of
 
 MAX_TEXT = 4096  # the Bot API refuses longer messages
+# The bot answers callback data "oc:<case id>" by making that case the officer's active case
+# (bot/tasks.py); case ids are 32 hex digits, and callback data may not exceed 64 bytes.
+OPEN_CASE = {"zh": "打开案件", "en": "Open the case"}
+CASE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class TelegramChannel:
@@ -36,14 +42,31 @@ class TelegramChannel:
         text = f"{subject}\n\n{body}" if subject else body
         chat = message.recipient.strip()
         chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+        request: dict = {"chat_id": chat_id, "text": text[:MAX_TEXT],
+                         "disable_web_page_preview": True}
+        markup = self._open_case_button(message)
+        if markup is not None:
+            request["reply_markup"] = markup
         try:
-            response = self._client.post(self._url, json={
-                "chat_id": chat_id, "text": text[:MAX_TEXT], "disable_web_page_preview": True})
+            response = self._client.post(self._url, json=request)
         except httpx.HTTPError as exc:
             # The exception text may quote the URL, and so the token: name the class only.
             raise DeliveryError(f"telegram unreachable: {type(exc).__name__}: "
                                 f"{redact(str(exc), self._token)}", retryable=True) from None
         self._check(response)
+
+    def _open_case_button(self, message: OutboxMessage) -> dict | None:
+        """An officer's message about a case (a reminder, an escalation) carries a button that
+        opens the case in the bot; complainants' notices (no officer) carry none."""
+        case_id = message.case_id or ""
+        if not message.officer_id or not CASE_ID.match(case_id):
+            return None
+        payload = message.payload or {}
+        lang = payload.get("lang") if payload.get("lang") in OPEN_CASE else self.default_lang
+        label = OPEN_CASE.get(lang, OPEN_CASE["zh"])
+        if payload.get("case_number"):
+            label += f" {payload['case_number']}"
+        return {"inline_keyboard": [[{"text": label, "callback_data": f"oc:{case_id}"}]]}
 
     def _check(self, response: httpx.Response) -> None:
         try:

@@ -48,13 +48,26 @@ class Harness:
         """Buttons now shown to the user, newest first."""
         return self.fake.buttons(user["id"])
 
+    def labelled(self, user: dict, part: str) -> str:
+        """The data of the newest button shown to the user whose label contains ``part``."""
+        with self.fake._lock:
+            found = sorted(((mid, m) for (chat, mid), m in self.fake.messages.items()
+                            if chat == user["id"]), key=lambda p: p[0], reverse=True)
+        for _, message in found:
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
+                for b in row:
+                    if part in b.get("text", "") and b.get("callback_data"):
+                        return b["callback_data"]
+        raise AssertionError(f"no button labelled {part!r} in chat {user['id']}")
+
 
 def play(container, fake: FakeTelegram, script: Callable[[Harness], Awaitable[Any]], *,
-         persistence: Any = False, **build) -> Any:
-    """Build the application over the in-process fake and run a script against it."""
+         persistence: Any = False, base_url: str | None = None, **build) -> Any:
+    """Build the application and run a script against it: over the in-process fake, or over
+    HTTP to the fake served at ``base_url`` (real httpx, forms and multipart)."""
     async def main():
-        app = build_application(container, request=FakeRequest(fake), persistence=persistence,
-                                **build)
+        transport = {"base_url": base_url} if base_url else {"request": FakeRequest(fake)}
+        app = build_application(container, persistence=persistence, **transport, **build)
         async with app:
             return await script(Harness(app, fake))
 
@@ -89,6 +102,17 @@ def jpeg_with_gps(lat: float, lon: float, taken: datetime, *, make: str = "Xiaom
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif)
     return out.getvalue()
+
+
+def phone_video(lat: float, lon: float, created: datetime) -> bytes:
+    """A small MP4 as a phone records it: creation time, ©xyz location, make and model."""
+    from tests.capture import media
+
+    return media.movie_bytes(
+        created=created, duration_s=20.0,
+        udta=[media.xyz(f"{lat:+.4f}{lon:+.4f}/"), media.qt_text(b"\xa9mak", "Xiaomi"),
+              media.qt_text(b"\xa9mod", "14")],
+        mdat=bytes(range(256)) * 64)
 
 
 def plain_jpeg() -> bytes:

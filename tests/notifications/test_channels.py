@@ -128,6 +128,24 @@ def test_telegram_sends_to_the_chat_and_never_logs_the_token(bot_api, caplog):
     assert not any(TOKEN_IN_LOG.search(t) or TOKEN.split(":")[1] in t for t in texts)
 
 
+def test_telegram_reminder_to_an_officer_has_an_open_case_button(bot_api):
+    """An officer's message about a case carries the bot's "oc:<case id>" button; a message
+    with no officer (a complainant's notice) or no case carries none."""
+    case_id = "0123456789abcdef0123456789abcdef"
+    channel = TelegramChannel(TOKEN, bot_api.url, timeout=2)
+    channel.send(message("telegram", "4242", case_id=case_id, officer_id="off1",
+                         payload={"case_number": "YYZJ-2026-0001"}))
+    assert bot_api.requests[-1][1]["reply_markup"] == {"inline_keyboard": [[
+        {"text": "打开案件 YYZJ-2026-0001", "callback_data": f"oc:{case_id}"}]]}
+    english = TelegramChannel(TOKEN, bot_api.url, timeout=2, default_lang="en")
+    english.send(message("telegram", "4242", case_id=case_id, officer_id="off1"))
+    assert bot_api.requests[-1][1]["reply_markup"]["inline_keyboard"][0][0]["text"] \
+        == "Open the case"
+    for over in ({"case_id": case_id}, {"officer_id": "off1", "case_id": None}):
+        channel.send(message("telegram", "4242", **over))
+        assert "reply_markup" not in bot_api.requests[-1][1]
+
+
 class Mailbox:
     """An aiosmtpd handler: refuses refuse@…, defers later@…, keeps the rest."""
 
