@@ -97,7 +97,7 @@ def _mutate(rng: random.Random, seed: bytes, other: bytes) -> bytes:
 
 
 def _mutants(seeds, n: int, salt: str):
-    per_seed = max(1, n // len(seeds))
+    per_seed = max(1, -(-n // len(seeds)))  # ceiling: at least n mutants in all
     for index, (name, seed) in enumerate(seeds):
         rng = random.Random(f"{salt}:{index}:{name}")
         for i in range(per_seed):
@@ -156,7 +156,7 @@ def test_fuzz_core_intake(seeds, tmp_path: Path) -> None:
         slowest = max(slowest, (took, where))
     assert list(blobs.tmp_dir.iterdir()) == [] and list(blobs.iter_hashes()) == []
     total = counts["accepted"] + counts["415"]
-    assert total >= FUZZ_N * 0.95 and counts["accepted"] > total // 2, counts
+    assert total >= FUZZ_N and counts["accepted"] > total // 2, counts
     print(f"fuzz intake: {total} mutants, {counts}, slowest {slowest[0]:.3f} s ({slowest[1]})")
 
 
