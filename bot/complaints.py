@@ -3,16 +3,16 @@ number + code, through core.complaints.complaint_status)."""
 
 from __future__ import annotations
 
-import importlib
-
 from sqlalchemy import select
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from core import complaints
 from core.db import utcnow
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.models import Officer
+from core.public_complaints import submit_public
 
 from .common import BotContext, buttons, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -22,14 +22,6 @@ WHAT, WHERE, PHOTOS, CONTACT, CONFIRM = range(5)
 ST_NUMBER, ST_CODE = range(5, 7)
 DRAFT = "draft_complaint"
 STAFF_ROLES = ("supervisor",)  # who receives a complaint sent to the bot
-
-
-def _public_intake():
-    """core.complaints.submit_public when it exists (a complaint without an officer)."""
-    try:
-        return getattr(importlib.import_module("core.complaints"), "submit_public", None)
-    except ImportError:
-        return None
 
 
 async def complain_start(update: Update, context: BotContext) -> int:
@@ -102,10 +94,13 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
     chat_id = update.effective_chat.id
-    submit = _public_intake()
-    if submit is not None:
-        data = {**draft, "telegram_chat_id": chat_id, "lang": lang, "channel": "telegram"}
-        ticket = await in_uow(context.container, submit, data)
+    data = {**draft, "telegram_chat_id": chat_id, "lang": lang, "channel": "telegram"}
+    try:
+        ticket = await in_uow(context.container, submit_public, data)
+    except Invalid as exc:
+        # No department takes public complaints here: pass it to staff by hand instead.
+        log.info("public complaint not registered: %s", exc.message)
+    else:
         await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"],
                             code=ticket["code"]))
         return END
@@ -161,7 +156,6 @@ async def status_code(update: Update, context: BotContext) -> int:
 
 async def _show_status(update: Update, context: BotContext, number: str, code: str) -> None:
     lang = context.lang
-    complaints = importlib.import_module("core.complaints")
     try:
         status = await in_uow(context.container,
                               lambda uow: complaints.complaint_status(uow.session, number, code))

@@ -102,7 +102,9 @@ class Settings:
             # Administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
             extra={"DEADLINE_OVERRIDES": get("DEADLINE_OVERRIDES"),
                    # Where officers reach this server, for one-time upload links.
-                   "PUBLIC_URL": get("PUBLIC_URL")},
+                   "PUBLIC_URL": get("PUBLIC_URL"),
+                   # The department that takes complaints from the public (its code).
+                   "PUBLIC_DEPARTMENT": get("PUBLIC_DEPARTMENT")},
         )
         settings.check()
         return settings

@@ -9,28 +9,31 @@ from core import cases as case_service
 from core import complaints
 from core import records as record_service
 from core.models import Officer
-from tests.bot.support import bind, play
+from tests.bot.support import play
 
 
-def test_complain_dialog_reaches_bound_supervisor(container, people, fake):
-    """What, where (location), photos, contact (this chat), summary; the supervisor gets it
-    with the photos copied and the chat to notify (tg:<chat>)."""
-    public, supervisor = fake.user(9501, "市民"), fake.user(9502)
+def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, people, fake):
+    """A11.1, N24: what, where (location), photos, contact (this chat), summary; the complaint
+    is registered as a complaint case at once, the complainant gets the tracking number and
+    code, and the supervisor's notice is queued."""
+    from sqlalchemy import select
+
+    from core.deadline_models import Deadline, OutboxMessage
+    from core.models import Case
+
+    public = fake.user(9501, "市民")
 
     async def script(h):
-        await bind(h, container, supervisor, people["王强"]["id"])
         out = [await h.say(public, "/complain")]
         out.append(await h.say(public, "工地夜间违规施工，噪音扰民"))
         out.append(await h.send(fake.location(public, 29.36, 113.13, accuracy=20)))
         out.append(await h.send(fake.photo(public, b"\xff\xd8\xffphoto")))
         out.append(await h.press(public, "cq:done"))
         out.append(await h.press(public, "cq:tg"))
-        mark = fake.mark()
         out.append(await h.press(public, "cq:ok"))
-        out.append(fake.sent(supervisor["id"], mark))
         return out
 
-    what, where, photo, contact, summary, confirm, sent, staff = play(container, fake, script)
+    what, where, photo, contact, summary, confirm, sent = play(container, fake, script)
     assert what == ["投诉举报（1/4）：请描述您要反映的问题："]
     assert where[0].startswith("（2/4）在哪里？")
     assert photo[-1] == "（3/4）如有照片请发送（可多张），发完点“完成”："
@@ -38,15 +41,24 @@ def test_complain_dialog_reaches_bound_supervisor(container, people, fake):
     assert summary[0].startswith("（4/4）联系方式")
     assert confirm == ["请核对：\n问题：工地夜间违规施工，噪音扰民\n地点：29.360000, 113.130000\n"
                        "照片：1 张\n联系方式：tg:9501"]
-    assert sent == ["✅ 已转交执法部门登记（1 位工作人员已收到）。"
-                    "登记后您会在此收到受理编号和查询码。"]
-    assert staff[0].startswith("📨 群众通过 Telegram 投诉举报（请用 /new 以“投诉举报”方式登记，"
-                               "联系方式填 tg:9501）：\n问题：工地夜间违规施工")
-    assert "copyMessage" in fake.methods()
+    assert len(sent) == 1 and sent[0].startswith("✅ 已提交。受理编号 TS")
+    tracking_no = sent[0].split("受理编号 ")[1].split("，")[0]
+    code = sent[0].split("查询码 ")[1].split("。")[0]
+    with container.uow() as uow:
+        status = complaints.complaint_status(uow.session, tracking_no, code)
+        case = uow.session.execute(select(Case)).scalar_one()
+        assert (case.initiation, case.site_lat) == ("complaint", 29.36)
+        assert status["status"] == "received" and status["tracking_no"] == tracking_no
+        rules = {d.rule_id for d in uow.session.execute(select(Deadline)).scalars()}
+        assert {"N24", "N21"} <= rules
+        notices = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.officer_id == people["supervisor"]["id"])).scalars().all()
+        assert notices and all(case.number in m.body for m in notices)
 
 
-def test_complain_with_nobody_to_receive_says_so(container, people, fake):
-    """No bound staff: the complainant is told to call 12345, nothing pretends to be kept."""
+def test_complain_with_nobody_to_receive_says_so(container, fake):
+    """No department takes complaints and no staff is bound: the complainant is told to call
+    12345, nothing pretends to be kept."""
     public = fake.user(9503)
 
     async def script(h):
