@@ -43,14 +43,14 @@ PARTY_FIELDS = {"party_info", "party", "party_name", "applicant", "served_to", "
 
 def applicable_types(case) -> list[RecordType]:
     """Catalogue types core.records would accept on this case now."""
-    # _check_applicable is the rule add_record applies; asking it keeps the menu and the
-    # service in agreement (a public name for it belongs in core.records).
+    # check_applicable is the rule add_record applies; asking it keeps the menu and the
+    # service in agreement.
     out = []
     for rtype in CATALOGUE:
         if getattr(rtype, "system_only", False):
             continue
         try:
-            record_service._check_applicable(rtype, case)
+            record_service.check_applicable(rtype, case)
         except GateRefused:
             continue
         out.append(rtype)

@@ -30,7 +30,7 @@ def add_record(uow: UnitOfWork, actor: Officer, case_id: str, data: Any) -> Reco
     if rtype.system_only:
         raise Invalid(f"{rtype.name} is made by its own service (the inspection draw), "
                       "not by adding a record")
-    _check_applicable(rtype, case)
+    check_applicable(rtype, case)
     fields = validate_fields(rtype, data.get("fields", {}))
     occurred_at = _occurred_at(data.get("occurred_at"))
     officers = _officers(session, actor, rtype, data.get("officers"))
@@ -69,7 +69,8 @@ def insert_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
     return record
 
 
-def _check_applicable(rtype: RecordType, case) -> None:
+def check_applicable(rtype: RecordType, case) -> None:
+    """Refuse a record type that does not fit the case: stage, route, kind, emergency (A3.1)."""
     if case.stage == "closed":
         raise GateRefused("the case is closed; nothing more can be added", missing=["A3.1"])
     if rtype.routes and case.initiation not in rtype.routes:
