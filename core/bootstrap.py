@@ -33,6 +33,8 @@ class Container:
     def uow(self) -> Iterator[UnitOfWork]:
         """One transaction: committed when the block ends, rolled back on error."""
         session = self.sessions()
+        # Core functions that only get a session (the gates' periods) read the settings here.
+        session.info["settings"] = self.settings
         uow = UnitOfWork(session, self.settings, self.signer, self.blobs)
         try:
             with session.begin():
