@@ -14,12 +14,11 @@ import logging
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
 from telegram import Update  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
@@ -31,23 +30,7 @@ from core.models import Officer  # noqa: E402
 from core.officers import demo_seed  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
-PG = "postgresql+psycopg://127.0.0.1:5432/test"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # noqa: S105 - the fake API's token
-
-
-def make_db(kind: str, tmp: Path):
-    """A fresh migrated database URL and a function that drops it."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
-    name = f"qc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    return PG.rsplit("/", 1)[0] + "/" + name, drop
 
 
 async def run(container, fake: FakeTelegram, n: int, url: str | None, user_id: int,

@@ -14,12 +14,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
+from sqlalchemy import insert, select  # noqa: E402
 
 from core import ledger, merkle  # noqa: E402
 from core.bootstrap import bootstrap  # noqa: E402
@@ -29,23 +29,6 @@ from core.migrate import upgrade  # noqa: E402
 from core.models import LedgerEntry, LedgerHash, LedgerHead, Party  # noqa: E402
 from core.officers import add_officer, ensure_department  # noqa: E402
 from core.settings import Settings  # noqa: E402
-
-PG = "postgresql+psycopg://127.0.0.1:5432/test"
-
-
-def make_db(kind: str, tmp: Path) -> tuple[str, callable]:
-    """A fresh migrated database and a function that drops it."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
-    name = f"qc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    return PG.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def party(dept_id: str, officer_id: str, i: int) -> Party:
