@@ -14,11 +14,10 @@ def main() -> None:
     app = create_app()
     container = app.extensions["quancheng"]
     settings = container.settings
-    try:
+    if not settings.redis_url:
+        # Embedded defaults: sweep and deliver in a thread of this process (no Redis).
         from worker.inprocess import start_inprocess_worker
-    except ImportError:  # the worker arrives with the deadlines issue
-        start_inprocess_worker = None
-    if start_inprocess_worker and not settings.redis_url:
+
         start_inprocess_worker(container)
     if settings.telegram_token and not settings.production:
         # Development: poll Telegram beside the web app; production uses the webhook route.

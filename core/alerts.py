@@ -3,11 +3,9 @@ the event (A17.2: a recording that cannot continue is reported to the head at on
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from .db import utcnow
-from .models import Case, Officer, Record
-from .reminders import insert_outbox_if_absent
+from .models import Case, Record
+from .reminders import insert_outbox_if_absent, officer_outbox_rows, recipients
 from .uow import EVENT_HANDLERS, Event, UnitOfWork
 
 ALERT_ZH = ("【紧急报告】案件 {number}「{title}」的音像记录因{reason}中断且无法继续"
@@ -26,27 +24,16 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
     record_id = event.data.get("record_id", "")
     reason = str(event.data.get("reason") or _reason(uow, record_id))
     at = event.at.astimezone(uow.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
-    heads = [o for o in uow.session.execute(select(Officer).where(
-        Officer.department_id == case.department_id, Officer.active.is_(True))).scalars()
-        if "head" in (o.roles or [])]
     now, rows = utcnow(), []
-    for head in heads:
+    for head in recipients(uow.session, case, "head"):
         body = ALERT_ZH.format(number=case.number, title=case.title,
                                reason=REASON_ZH.get(reason, reason), at=at)
         if head.lang == "en":
             body += ALERT_EN.format(number=case.number, reason=reason, at=at)
-        channels = [("socketio", case.department_id)]
-        if head.telegram_user_id:
-            channels.insert(0, ("telegram", str(head.telegram_user_id)))
-        rows += [{
-            "idempotency_key": f"A17.2:{record_id}:{head.id}:{channel}", "case_id": case.id,
-            "channel": channel, "recipient": to, "officer_id": head.id,
-            "subject": f"【紧急报告】{case.number} 音像记录中断", "body": body,
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-            "payload": {"event": "alert.av_interrupted", "rule_id": "A17.2",
-                        "case_id": case.id, "case_number": case.number,
-                        "record_id": record_id, "officer_id": head.id},
-        } for channel, to in channels]
+        rows += officer_outbox_rows(
+            head, case, f"A17.2:{record_id}:{head.id}", f"【紧急报告】{case.number} 音像记录中断",
+            body, {"event": "alert.av_interrupted", "rule_id": "A17.2", "record_id": record_id},
+            now)
     insert_outbox_if_absent(uow.session, rows)
 
 

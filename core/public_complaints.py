@@ -14,7 +14,7 @@ from .errors import Invalid
 from .ids import new_id
 from .models import Department, Officer
 from .records import add_record
-from .reminders import insert_outbox_if_absent
+from .reminders import insert_outbox_if_absent, officer_outbox_rows, recipients
 from .uow import UnitOfWork
 
 # A complaint is looked into first; if a penalty follows, staff open that case (A2.1).
@@ -82,27 +82,15 @@ def submit_public(uow: UnitOfWork, data: Any) -> dict:
     ticket = issued_ticket(uow)
     if ticket is None:
         raise Invalid("the complaint was registered but no contact route was usable")
-    _tell_supervisors(uow, dept, case)
+    _tell_supervisors(uow, case)
     return {**ticket, "case_id": case.id, "case_number": case.number}
 
 
-def _tell_supervisors(uow: UnitOfWork, dept: Department, case) -> None:
+def _tell_supervisors(uow: UnitOfWork, case) -> None:
     now, rows = utcnow(), []
-    for o in uow.session.execute(select(Officer).where(
-            Officer.department_id == dept.id, Officer.active.is_(True))).scalars():
-        if "supervisor" not in (o.roles or []):
-            continue
-        channels = [("socketio", dept.id)]
-        if o.telegram_user_id:
-            channels.insert(0, ("telegram", str(o.telegram_user_id)))
-        rows += [{
-            "idempotency_key": f"complaint:{case.id}:{o.id}:{channel}", "case_id": case.id,
-            "channel": channel, "recipient": to, "officer_id": o.id,
-            "subject": f"【新投诉】{case.number}",
-            "body": f"【新投诉】{case.number}「{case.title}」已登记，请在 7 个工作日内作出"
-                    "是否立案的决定（A11.1、N24）。",
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-            "payload": {"event": "complaint.received", "case_id": case.id,
-                        "case_number": case.number, "officer_id": o.id},
-        } for channel, to in channels]
+    for o in recipients(uow.session, case, "supervisor"):
+        rows += officer_outbox_rows(
+            o, case, f"complaint:{case.id}:{o.id}", f"【新投诉】{case.number}",
+            f"【新投诉】{case.number}「{case.title}」已登记，请在 7 个工作日内作出"
+            "是否立案的决定（A11.1、N24）。", {"event": "complaint.received"}, now)
     insert_outbox_if_absent(uow.session, rows)

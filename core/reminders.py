@@ -220,20 +220,30 @@ def recipients(session: Session, case: Case, role: str) -> list[Officer]:
                                                                                        set()))
 
 
-def _outbox_rows(case: Case, deadline: Deadline, reminder: Reminder, officer: Officer,
-                 now: datetime, tz: tzinfo) -> list[dict]:
-    subject, body = reminder_text(case, deadline, reminder.step, officer.lang, tz)
+def officer_outbox_rows(officer: Officer, case: Case, key: str, subject: str, body: str,
+                        payload: dict, now: datetime, **extra) -> list[dict]:
+    """One pending outbox row per channel that reaches an officer: Telegram when bound, always
+    Socket.IO to the department room; each row's idempotency key is f"{key}:{channel}"."""
     channels = [("socketio", case.department_id)]
     if officer.telegram_user_id:
         channels.insert(0, ("telegram", str(officer.telegram_user_id)))
     return [{
-        "idempotency_key": f"{deadline.id}:{officer.id}:{reminder.step}:{channel}",
-        "case_id": case.id, "reminder_id": reminder.id, "channel": channel, "recipient": to,
-        "officer_id": officer.id, "subject": subject, "body": body, "status": "pending",
-        "attempts": 0, "next_attempt_at": now, "created_at": now,
-        "payload": {"event": f"deadline.{reminder.step}", "deadline_id": deadline.id,
-                    "rule_id": deadline.rule_id, "step": reminder.step,
-                    "role": reminder.recipient_role, "case_id": case.id,
-                    "case_number": case.number, "officer_id": officer.id,
-                    "due_at": deadline.due_at.isoformat()},
+        "idempotency_key": f"{key}:{channel}", "case_id": case.id, "channel": channel,
+        "recipient": to, "officer_id": officer.id, "subject": subject[:300], "body": body,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+        "payload": {**payload, "case_id": case.id, "case_number": case.number,
+                    "officer_id": officer.id},
+        **extra,
     } for channel, to in channels]
+
+
+def _outbox_rows(case: Case, deadline: Deadline, reminder: Reminder, officer: Officer,
+                 now: datetime, tz: tzinfo) -> list[dict]:
+    subject, body = reminder_text(case, deadline, reminder.step, officer.lang, tz)
+    # One message per (deadline, recipient, step) and channel.
+    return officer_outbox_rows(
+        officer, case, f"{deadline.id}:{officer.id}:{reminder.step}", subject, body,
+        {"event": f"deadline.{reminder.step}", "deadline_id": deadline.id,
+         "rule_id": deadline.rule_id, "step": reminder.step, "role": reminder.recipient_role,
+         "due_at": deadline.due_at.isoformat()},
+        now, reminder_id=reminder.id)
