@@ -42,7 +42,8 @@ def _flip_bits(rng: random.Random, data: bytearray) -> None:
 
 
 def _truncate(rng: random.Random, data: bytearray) -> None:
-    del data[rng.randrange(1, len(data)):]
+    if len(data) > 1:  # a one-byte mutant has nothing left to cut
+        del data[rng.randrange(1, len(data)):]
 
 
 def _insert(rng: random.Random, data: bytearray) -> None:
