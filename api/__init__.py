@@ -10,8 +10,8 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from core.bootstrap import Container, bootstrap
-from core.errors import DomainError, GateRefused
-from core.settings import Settings
+from core.kernel.errors import DomainError, GateRefused
+from core.kernel.settings import Settings
 
 socketio = SocketIO()
 log = logging.getLogger("quancheng.api")

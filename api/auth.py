@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Unauthorized
 
-from core.access import officer_for_token
 from core.bootstrap import Container
-from core.errors import Invalid
-from core.models import IdempotentRequest, Officer
-from core.uow import UnitOfWork
+from core.kernel.errors import Invalid
+from core.people.access import officer_for_token
+from core.people.models import Officer
+from core.platform.idempotency import IdempotentRequest
+from core.platform.uow import UnitOfWork
 
 
 def container() -> Container:

@@ -9,8 +9,8 @@ import json
 import click
 from flask.cli import AppGroup
 
-from core import calendar_store
-from core.errors import DomainError
+from core.kernel.errors import DomainError
+from core.rules import calendar_store
 
 from .auth import container
 

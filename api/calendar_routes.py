@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, jsonify, request
 
-from core.errors import Invalid
+from core.kernel.errors import Invalid
 
 from .auth import container
 
@@ -16,7 +16,7 @@ bp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar")
 @bp.get("/working-days")
 def working_days():
     """The Nth working day after a date, with its data source and any warning."""
-    from core.calendar_store import load_calendar
+    from core.rules.calendar_store import load_calendar
 
     try:
         start = date.fromisoformat(request.args.get("from", ""))

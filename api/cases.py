@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from core import cases as case_service
-from core import complaints
-from core import records as record_service
-from core.access import log_access
-from core.checklist import checklist, load_facts
-from core.errors import Invalid
-from core.models import Party
+from core.cases import lifecycle as case_service
+from core.cases import records as record_service
+from core.cases.checklist import checklist, load_facts
+from core.cases.models import Party
+from core.complaints import tickets as complaints
+from core.kernel.errors import Invalid
+from core.people.access import log_access
 
 from .auth import handle, idempotent, json_body
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from core.catalogue import CATALOGUE
+from core.rules.catalogue import CATALOGUE
 
 bp = Blueprint("catalogue", __name__, url_prefix="/api/v1")
 

@@ -11,9 +11,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from core import ledger
-from core.errors import DomainError
-from core.models import Department, Evidence, Refusal, Signature
-from core.officers import add_officer, demo_seed, get_officer, issue_bind_code, issue_token
+from core.cases.models import Evidence, Refusal, Signature
+from core.kernel.errors import DomainError
+from core.people.models import Department
+from core.people.officers import add_officer, demo_seed, get_officer, issue_bind_code, issue_token
 
 from .auth import container
 
@@ -48,7 +49,7 @@ def seed(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def officers_add(dept_code, department_name, name, roles, certificate, as_json) -> None:
     """Add an officer and print a first API token."""
-    from core.officers import ensure_department
+    from core.people.officers import ensure_department
 
     try:
         with container().uow() as uow:
@@ -149,7 +150,7 @@ def integrity_check() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply the Alembic migrations to the configured database."""
-    from core.migrate import upgrade
+    from core.platform.migrate import upgrade
 
     upgrade(container().engine, revision)
     click.echo(f"database at {revision}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from core import calendar_store, complaints
-from core.access import log_access
-from core.deadlines import list_deadlines
-from core.errors import Invalid
-from core.models import CalendarYear
+from core.complaints import tickets as complaints
+from core.deadlines.tracking import list_deadlines
+from core.kernel.errors import Invalid
+from core.people.access import log_access
+from core.rules import calendar_store
+from core.rules.models import CalendarYear
 
 from .auth import container, handle, idempotent, json_body
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from core.access import require_role
-from core.deadline_models import OutboxMessage
-from core.errors import Conflict, Invalid, NotFound
+from core.kernel.errors import Conflict, Invalid, NotFound
+from core.notices.models import OutboxMessage
+from core.people.access import require_role
 from notifications.outbox import (
     STATUSES,
     department_deliveries,

@@ -2,7 +2,7 @@
 links and resumable uploads (tus 1.0) (A31.1, A17.1, A33.1, A37.1).
 
 An upload is handled in three steps so that no database transaction is open while the body
-arrives or the parsers run (see core.evidence): a short transaction checks the token and the
+arrives or the parsers run (see core.evidence.intake): a short transaction checks the token and the
 case before any byte is read; the body is decoded part by part with werkzeug's sans-IO
 multipart decoder straight into the blob store's temporary folder while hashing (memory stays
 flat, the file is written once); then one transaction records it.
@@ -21,12 +21,12 @@ from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from core import evidence as service
-from core import uploads
-from core.access import writable_case
-from core.db import utcnow
-from core.errors import Invalid, NotFound, UnsupportedType
-from core.models import IdempotentRequest
+from core.cases.visibility import writable_case
+from core.evidence import intake as service
+from core.evidence import uploads
+from core.kernel.clock import utcnow
+from core.kernel.errors import Invalid, NotFound, UnsupportedType
+from core.platform.idempotency import IdempotentRequest
 
 from . import error_body
 from .auth import container, current_actor, handle, remote

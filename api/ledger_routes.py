@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from core import ledger
-from core.access import visible_case
-from core.errors import Invalid, NotFound
-from core.models import LedgerEntry
+from core.cases.visibility import visible_case
+from core.kernel.errors import Invalid, NotFound
+from core.ledger.models import LedgerEntry
 
 from .auth import handle
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
-from core.access import log_access, officer_for_token
+from core.people.access import log_access, officer_for_token
 from notifications.live import NAMESPACE
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from core.catalogue import CATALOGUE
-from core.vocab import DATUMS, KINDS, ROUTES, STAGES
+from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
+from core.rules.catalogue import CATALOGUE
 from notifications.outbox import STATUSES as OUTBOX_STATUSES
 
 from . import evidence, workflow

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from core import draw as draw_service
-from core import receipts
-from core import signatures as sig_service
-from core.access import log_access, visible_case, writable_case
-from core.case_facts import load_facts
-from core.catalogue import BY_NAME
-from core.errors import Invalid, NotFound
-from core.models import Record
+from core.cases import draw as draw_service
+from core.cases import receipts
+from core.cases import signatures as sig_service
+from core.cases.facts import load_facts
+from core.cases.models import Record
+from core.cases.visibility import visible_case, writable_case
+from core.kernel.errors import Invalid, NotFound
+from core.people.access import log_access
+from core.rules.catalogue import BY_NAME
 
 from .auth import handle, idempotent, json_body
 

@@ -1,5 +1,5 @@
 """Bot throughput (issue 6): updates per second handled by the bot against the fake Bot API
-served over HTTP on 127.0.0.1 (real httpx), for /checklist (a read through core.checklist
+served over HTTP on 127.0.0.1 (real httpx), for /checklist (a read through core.cases.checklist
 and one sendMessage) and for plain text (the gate and the menu answer).
 
     .venv/bin/python bench/bot_bench.py [--db sqlite|postgres] [-n 2000] [--transport http|inproc]
@@ -23,12 +23,12 @@ from telegram import Update  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.testing import FakeRequest, FakeTelegram, FakeTelegramServer  # noqa: E402
-from core import cases as case_service  # noqa: E402
 from core.bootstrap import bootstrap  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.models import Officer  # noqa: E402
-from core.officers import demo_seed  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.cases import lifecycle as case_service  # noqa: E402
+from core.kernel.settings import Settings  # noqa: E402
+from core.people.models import Officer  # noqa: E402
+from core.people.officers import demo_seed  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # noqa: S105 - the fake API's token
 

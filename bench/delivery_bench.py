@@ -31,10 +31,10 @@ from rq.serializers import JSONSerializer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from core.bootstrap import bootstrap  # noqa: E402
-from core.cases import open_case  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.officers import demo_seed, get_officer  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.cases.lifecycle import open_case  # noqa: E402
+from core.kernel.settings import Settings  # noqa: E402
+from core.people.officers import demo_seed, get_officer  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
 from notifications.config import NotifyConfig  # noqa: E402
 from notifications.outbox import deliver  # noqa: E402
 from notifications.webhook import WebhookChannel  # noqa: E402

@@ -67,8 +67,9 @@ def _env(tmp: Path, port: int) -> dict[str, str]:
 
 def _prepare(env: dict[str, str]) -> dict:
     """Migrate the database and seed the demo people (as `make run` and `flask demo seed`)."""
-    code = ("import json; from core.bootstrap import bootstrap; from core.migrate import upgrade;"
-            "from core.officers import demo_seed; c = bootstrap(); upgrade(c.engine);"
+    code = ("import json; from core.bootstrap import bootstrap; "
+            "from core.platform.migrate import upgrade;"
+            "from core.people.officers import demo_seed; c = bootstrap(); upgrade(c.engine);"
             "u = c.uow().__enter__(); out = demo_seed(u.session); u.session.commit();"
             "print(json.dumps(out))")
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,

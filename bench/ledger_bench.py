@@ -21,14 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
 from sqlalchemy import insert, select  # noqa: E402
 
-from core import ledger, merkle  # noqa: E402
+from core import ledger
 from core.bootstrap import bootstrap  # noqa: E402
-from core.db import utcnow  # noqa: E402
-from core.ids import new_id  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.models import LedgerEntry, LedgerHash, LedgerHead, Party  # noqa: E402
-from core.officers import add_officer, ensure_department  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.cases.models import Party  # noqa: E402
+from core.kernel.clock import utcnow  # noqa: E402
+from core.kernel.ids import new_id  # noqa: E402
+from core.kernel.settings import Settings  # noqa: E402
+from core.ledger import merkle  # noqa: E402
+from core.ledger.models import LedgerEntry, LedgerHash, LedgerHead
+from core.people.officers import add_officer, ensure_department  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
 
 
 def party(dept_id: str, officer_id: str, i: int) -> Party:

@@ -1,4 +1,4 @@
-"""Benchmark core.merkle: append rate, root time and proof latency at N leaves.
+"""Benchmark core.ledger.merkle: append rate, root time and proof latency at N leaves.
 
 Usage: .venv/bin/python bench/merkle_bench.py [--leaves N] [--proofs K] [--seed S]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 # Run as a script from anywhere: put the project root (parent of bench/) on the import path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.merkle import (  # noqa: E402
+from core.ledger.merkle import (
     MemoryHashStore,
     consistency_proof,
     inclusion_proof,

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from core.db import make_engine  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.reminders import claim_due_reminders, claim_statement  # noqa: E402
+from core.deadlines.reminders import claim_due_reminders, claim_statement  # noqa: E402
+from core.platform.db import make_engine  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://127.0.0.1:5432/test"
 FUTURE_SHARE = 0.2  # of the rows that are not due: pending reminders still ahead

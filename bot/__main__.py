@@ -11,7 +11,7 @@ import sys
 from telegram import Update
 
 from core.bootstrap import bootstrap
-from core.settings import Settings, SettingsError
+from core.kernel.settings import Settings, SettingsError
 
 from .app import build_application, publish_commands
 from .logs import install_log_redaction

@@ -14,7 +14,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from core.bootstrap import Container
-from core.settings import SettingsError
+from core.kernel.settings import SettingsError
 
 from . import approvals, binding, cases, complaints, evidence, forms, signing, tasks
 from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, reply

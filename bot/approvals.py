@@ -1,5 +1,5 @@
 """Approval requests (A10.1: officer → unit → head): pushed to whoever takes the next step,
-answered with buttons (approve, or return with a reason) through core.records.approve."""
+answered with buttons (approve, or return with a reason) through core.cases.records.approve."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from core import records as record_service
-from core.access import log_access
-from core.catalogue import record_type
-from core.models import Case, Officer, Record
+from core.cases import records as record_service
+from core.cases.models import Case, Record
+from core.people.access import log_access
+from core.people.models import Officer
+from core.rules.catalogue import record_type
 
 from .common import BotContext, as_officer, buttons, edit_or_reply, guarded, in_uow, log, reply
 from .dialogs import END, ask, dialog
@@ -111,11 +112,11 @@ async def _tell_submitter(context: BotContext, state: dict, text: str) -> None:
 
 
 async def _decide(context: BotContext, record_id: str, decision: str, opinion: str) -> dict:
-    """Take the step through core.records.approve; return the chain's state afterwards."""
+    """Take the step through core.cases.records.approve; return the chain's state afterwards."""
     def run(uow, actor):
         record = uow.session.get(Record, record_id)
         if record is None:
-            from core.errors import NotFound
+            from core.kernel.errors import NotFound
 
             raise NotFound(f"record {record_id} not found")
         approval = record_service.approve(uow, actor, record.case_id, record_id,

@@ -14,9 +14,9 @@ from telegram.ext import (
     filters,
 )
 
-from core.access import log_access
-from core.models import Officer
-from core.officers import redeem_bind_code
+from core.people.access import log_access
+from core.people.models import Officer
+from core.people.officers import redeem_bind_code
 
 from .common import (
     BotContext,

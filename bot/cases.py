@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core import cases as case_service
-from core.vocab import KINDS, ROUTES
+from core.cases import lifecycle as case_service
+from core.kernel.vocab import KINDS, ROUTES
 
 from .common import (
     BotContext,
@@ -154,7 +154,7 @@ async def new_emergency(update: Update, context: BotContext) -> int:
 
 @guarded
 async def new_confirm(update: Update, context: BotContext) -> int:
-    """Open the case through core.cases.open_case and make it the active case."""
+    """Open the case through core.cases.lifecycle.open_case and make it the active case."""
     draft = context.user_data[DRAFT]
     lang = context.lang
 
@@ -291,7 +291,7 @@ async def stage_command(update: Update, context: BotContext) -> None:
 
 @guarded
 async def stage_button(update: Update, context: BotContext) -> None:
-    """Move the active case through core.cases.transition; a refusal names what is missing."""
+    """Move the active case to its next stage; a refusal names what is missing."""
     case_id = active_case(context)
     lang = context.lang
     to = callback_arg(update)

@@ -16,8 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.bootstrap import Container
-from core.errors import Conflict, DomainError, Forbidden, GateRefused, Invalid, NotFound
-from core.models import Officer
+from core.kernel.errors import Conflict, DomainError, Forbidden, GateRefused, Invalid, NotFound
+from core.people.models import Officer
 
 from .texts import rule_item, t
 

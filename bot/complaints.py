@@ -1,5 +1,5 @@
 """Complainants (A11.1): /complain (what, where, photos, contact) and /status (tracking
-number + code, through core.complaints.complaint_status)."""
+number + code, through core.complaints.tickets.complaint_status)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core import complaints
-from core.db import utcnow
-from core.errors import Invalid, NotFound
-from core.models import Officer
-from core.public_complaints import submit_public
+from core.complaints import tickets as complaints
+from core.complaints.public import submit_public
+from core.kernel.clock import utcnow
+from core.kernel.errors import Invalid, NotFound
+from core.people.models import Officer
 
 from .common import BotContext, buttons, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -90,7 +90,7 @@ async def complain_contact(update: Update, context: BotContext) -> int:
 
 
 async def complain_confirm(update: Update, context: BotContext) -> int:
-    """Submit through core.complaints, or pass it to the staff who register complaints."""
+    """Submit through core.complaints.tickets, or pass it to the staff who register complaints."""
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
     chat_id = update.effective_chat.id

@@ -1,4 +1,4 @@
-"""Evidence from the chat: files go through capture intake (core.evidence) and come back with
+"""Evidence from the chat: files go through capture intake (core.evidence.intake) and come back with
 a concrete verdict; what each item proves is asked first, because A31.1 makes it part of
 the item and evidence rows are never rewritten. Locations are kept with their accuracy and
 checked against the files that follow; forwarded items are marked as not first-hand."""
@@ -15,8 +15,8 @@ from pathlib import Path
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core.db import utcnow
-from core.errors import DomainError
+from core.kernel.clock import utcnow
+from core.kernel.errors import DomainError
 
 from .common import (
     BotContext,
@@ -49,9 +49,9 @@ MEDIA = (filters.Document.ALL | filters.VIDEO | filters.AUDIO | filters.VOICE
 
 
 def evidence_service():
-    """core.evidence when the capture issue has delivered it, else None."""
+    """core.evidence.intake when the capture issue has delivered it, else None."""
     try:
-        return importlib.import_module("core.evidence")
+        return importlib.import_module("core.evidence.intake")
     except ImportError:
         return None
 
@@ -166,7 +166,7 @@ async def _too_big(update: Update, context: BotContext, case_id: str, item: dict
     try:
         link = await as_officer(context, lambda uow, actor: issue(uow, actor, case_id))
     except ImportError:  # the link service is declared but not delivered yet
-        log.warning("core.evidence.issue_upload_link is not available yet")
+        log.warning("core.evidence.intake.issue_upload_link is not available yet")
         await reply(update, t(lang, "ev_link_later"))
         return
     await reply(update, t(lang, "ev_link", url=link["url"], expires=_when(link, context)))
@@ -211,7 +211,7 @@ def _reported(context: BotContext) -> dict:
 
 
 async def _register(update: Update, context: BotContext, proves: str) -> int:
-    """Hand the head of the queue to core.evidence.intake and answer with its verdict."""
+    """Hand the head of the queue to core.evidence.intake.intake and answer with its verdict."""
     queue = context.user_data.get(QUEUE) or []
     if not queue:
         return END
@@ -223,7 +223,7 @@ async def _register(update: Update, context: BotContext, proves: str) -> int:
         queue.pop(0)
         item["proves"] = proves
         context.user_data.setdefault(INBOX, []).append(item)
-        log.warning("core.evidence.intake is not available; kept %s for later", item["sha256"])
+        log.warning("evidence intake is not available; kept %s for later", item["sha256"])
         await ask(update, t(lang, "ev_intake_missing", sha=item["sha256"][:8]))
         return await _next_or_end(update, context)
     extra = _reported(context)
@@ -263,7 +263,7 @@ def verdict_of(result) -> dict:
     """The intake result in the API's evidence shape (CONTRACT.md), whatever form it has."""
     if isinstance(result, dict):
         return result
-    to_json = getattr(importlib.import_module("core.evidence"), "evidence_json", None)
+    to_json = getattr(importlib.import_module("core.evidence.intake"), "evidence_json", None)
     if to_json is not None:
         return to_json(result)
     return {"id": result.id, "sha256": result.sha256, "size": result.size,

@@ -1,5 +1,5 @@
 """/record: a form generated from the record-type catalogue, one field per message, a summary
-to confirm, then core.records.add_record."""
+to confirm, then core.cases.records.add_record."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core import cases as case_service
-from core import records as record_service
-from core.catalogue import CATALOGUE, Field, RecordType, record_type, validate_fields
-from core.db import utcnow
-from core.errors import GateRefused, Invalid
-from core.models import Officer
-from core.vocab import stage_index
+from core.cases import lifecycle as case_service
+from core.cases import records as record_service
+from core.kernel.clock import utcnow
+from core.kernel.errors import GateRefused, Invalid
+from core.kernel.vocab import stage_index
+from core.people.models import Officer
+from core.rules.catalogue import CATALOGUE, Field, RecordType, record_type, validate_fields
 
 from . import approvals
 from .common import (
@@ -42,7 +42,7 @@ PARTY_FIELDS = {"party_info", "party", "party_name", "applicant", "served_to", "
 
 
 def applicable_types(case) -> list[RecordType]:
-    """Catalogue types core.records would accept on this case now."""
+    """Catalogue types core.cases.records would accept on this case now."""
     # check_applicable is the rule add_record applies; asking it keeps the menu and the
     # service in agreement.
     out = []
@@ -214,9 +214,9 @@ def _field_buttons(f: Field, draft: dict, lang: str):
 
 
 def reference_types(field_name: str) -> tuple[str, ...]:
-    """Record types a field may point at (core.workflow.REFERENCES), newest records offered."""
+    """Record types a field may point at (record_hooks.REFERENCES), newest records offered."""
     try:
-        from core.workflow import REFERENCES
+        from core.cases.record_hooks import REFERENCES
     except ImportError:
         return ()
     return REFERENCES.get(field_name, ())
@@ -398,7 +398,7 @@ async def _summary(update: Update, context: BotContext) -> int:
 
 @guarded
 async def record_confirm(update: Update, context: BotContext) -> int:
-    """Record it through core.records.add_record; push an approval request if it has a chain."""
+    """Record it through records.add_record; push an approval request if it has a chain."""
     draft = context.user_data[DRAFT]
     lang = context.lang
     rtype = record_type(draft["type"])

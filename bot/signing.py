@@ -1,6 +1,6 @@
 """/sign (a photo of the signed page, fingerprint or seal, per signer role, A13.2) and
 /refuse (a refusal to sign with witnesses or a video, A22.2; a refusal of investigation or
-evidence, A13.3), through core.signatures."""
+evidence, A13.3), through core.cases.signatures."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core import cases as case_service
-from core import signatures as sig_service
-from core.catalogue import BY_NAME, NO_REFUSAL_ROLES, SIGNER_ROLES_ZH
-from core.models import Evidence, Officer, Party, Record
+from core.cases import lifecycle as case_service
+from core.cases import signatures as sig_service
+from core.cases.models import Evidence, Party, Record
+from core.people.models import Officer
+from core.rules.catalogue import BY_NAME, NO_REFUSAL_ROLES, SIGNER_ROLES_ZH
 
 from .common import BotContext, active_case, as_officer, buttons, guarded, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -66,7 +67,7 @@ def open_records(uow, actor, case_id: str) -> list[dict]:
         defaults = {role: record.fields.get(field) for role, field in NAME_FIELDS.items()}
         defaults["party"] = party.name if party else None
         # The server (送达人) is an officer on the record signing for the service (A23.1):
-        # any one of them, as themselves, like an officer (core.signatures).
+        # any one of them, as themselves, like an officer (core.cases.signatures).
         servers = [(oid, names.get(oid, "?")) for oid in record.officers] \
             if "server" in others_left else []
         out.append({"id": record.id, "type": record.type, "title": rtype.title_zh,
@@ -188,7 +189,7 @@ async def _image_bytes(update: Update, context: BotContext) -> bytes:
 
 @guarded
 async def sign_image(update: Update, context: BotContext) -> int:
-    """The photo of the signature: record it through core.signatures.add_signature."""
+    """The photo of the signature: record it through core.cases.signatures.add_signature."""
     draft = context.user_data[DRAFT]
     record = draft["records"][draft["record"]]
     image = await _image_bytes(update, context)
@@ -223,7 +224,7 @@ GAP_ROLE = re.compile(r"^(\w+): signature, fingerprint or seal")
 
 
 def gap_text(gap: dict, lang: str) -> str:
-    """One thing a record lacks (core.case_facts.Gap), in the user's language."""
+    """One thing a record lacks (core.cases.facts.Gap), in the user's language."""
     if lang == "en":
         return f"{gap['text']} ({gap['rule']})"
     if m := GAP_OFFICER.match(gap["text"]):
@@ -416,7 +417,7 @@ async def _refuse_summary(update: Update, context: BotContext) -> int:
 
 @guarded
 async def refuse_confirm(update: Update, context: BotContext) -> int:
-    """Record the refusal through core.signatures.add_refusal."""
+    """Record the refusal through core.cases.signatures.add_refusal."""
     draft = context.user_data[DRAFT]
     lang = context.lang
     record_id = draft["records"][draft["record"]]["id"] if draft["record"] is not None else None

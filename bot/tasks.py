@@ -9,7 +9,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import cases as case_service
+from core.cases import lifecycle as case_service
 
 from .common import BotContext, as_officer, buttons, callback_arg, guarded, reply
 from .texts import t
@@ -19,7 +19,7 @@ MAX_SHOWN = 15
 
 def my_deadlines(uow, actor) -> list[dict]:
     """Open deadlines of the cases the officer may see, overdue first, then by due time."""
-    deadlines = importlib.import_module("core.deadlines")
+    deadlines = importlib.import_module("core.deadlines.tracking")
     out = []
     for case in case_service.list_cases(uow, actor, limit=100):
         if case.stage == "closed":

@@ -5,7 +5,7 @@ Short sentences, the terms of the regulation (立案审批表, 询问笔录, 送
 
 from __future__ import annotations
 
-from core.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
+from core.kernel.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
 
 LANGS = ("zh", "en")
 

@@ -1,14 +1,14 @@
 """Read-side helpers run inside a unit of work: case summaries, the checklist and the next
-thing the rules still require (from core.checklist, never decided here)."""
+thing the rules still require (from core.cases.checklist, never decided here)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from core import cases as case_service
-from core.catalogue import Field
-from core.checklist import checklist, load_facts, missing_for
-from core.models import Case, Party
+from core.cases import lifecycle as case_service
+from core.cases.checklist import checklist, load_facts, missing_for
+from core.cases.models import Case, Party
+from core.rules.catalogue import Field
 
 from .texts import choice_name, kind_name, route_name, rule_item, stage_name, t
 

@@ -1,33 +1,47 @@
-"""Wire the adapters together from the settings, once per process."""
+"""Wire the adapters and the event handlers together from the settings, once per process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-# complaints and deadlines are imported for their side effect: they register their
-# in-transaction event handlers in core.uow.EVENT_HANDLERS.
-from . import alerts, complaints, deadlines  # noqa: F401
-from .blobs import LocalBlobStore, open_blob_store
-from .db import make_engine, make_session_factory
-from .ledger import CheckpointSigner
-from .settings import Settings
-from .uow import UnitOfWork
+from core import schema  # noqa: F401 - every table (and its ledger coverage) is known
+from core.cases.projections import StageProjection
+from core.complaints import tickets
+from core.deadlines import tracking
+from core.kernel import clock
+from core.kernel.settings import Settings
+from core.ledger import CheckpointSigner, add_projection
+from core.notices import alerts
+from core.platform.blobs import LocalBlobStore, open_blob_store
+from core.platform.db import make_engine, make_session_factory
+from core.platform.uow import EventHandler, UnitOfWork
+from core.rules.deadline_rules import rule_table
+
+# The in-transaction reactions to events, in order: deadlines open and close first, then the
+# complainant's notices and the alerts the rules ask for are queued in the outbox.
+EVENT_HANDLERS: tuple[EventHandler, ...] = (
+    tracking.handle_event,
+    tickets.handle_event,
+    alerts.handle_event,
+)
 
 
 @dataclass
 class Container:
-    """The process's adapters: engine, sessions, blob store, ledger signer."""
+    """The process's adapters: engine, sessions, blob store, ledger signer, event handlers."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker
     blobs: LocalBlobStore
     signer: CheckpointSigner
+    handlers: tuple[EventHandler, ...] = field(default=EVENT_HANDLERS)
 
     @contextmanager
     def uow(self) -> Iterator[UnitOfWork]:
@@ -35,7 +49,7 @@ class Container:
         session = self.sessions()
         # Core functions that only get a session (the gates' periods) read the settings here.
         session.info["settings"] = self.settings
-        uow = UnitOfWork(session, self.settings, self.signer, self.blobs)
+        uow = UnitOfWork(session, self.settings, self.signer, self.blobs, self.handlers)
         try:
             with session.begin():
                 yield uow
@@ -45,10 +59,15 @@ class Container:
             callback()
 
 
-def bootstrap(settings: Settings | None = None) -> Container:
-    """Build the container from the settings (read from the environment when not given)."""
+def bootstrap(settings: Settings | None = None, *,
+              now: Callable[[], datetime] | None = None) -> Container:
+    """Build the container from the settings (read from the environment when not given);
+    ``now`` installs another clock for the whole process (tests, replays)."""
     settings = settings or Settings.from_env()
-    deadlines.rule_table(settings)  # a malformed DEADLINE_OVERRIDES stops the start here
+    rule_table(settings)  # a malformed DEADLINE_OVERRIDES stops the start here
+    if now is not None:
+        clock.set_clock(now)
+    add_projection(StageProjection)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     signer = CheckpointSigner.from_file(settings.effective_ledger_key_path,

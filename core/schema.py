@@ -1,5 +1,14 @@
 """Import every model module so the metadata knows all tables (Alembic, tests)."""
 
-from . import deadline_models, evidence_models, models  # noqa: F401
+from core.cases import models as case_models
+from core.complaints import models as complaint_models
+from core.deadlines import models as deadline_models
+from core.evidence import models as evidence_models
+from core.ledger import models as ledger_models
+from core.notices import models as notice_models
+from core.people import models as people_models
+from core.platform import idempotency
+from core.rules import models as rule_models
 
-__all__ = ["deadline_models", "models"]
+__all__ = ["case_models", "complaint_models", "deadline_models", "evidence_models",
+           "idempotency", "ledger_models", "notice_models", "people_models", "rule_models"]

@@ -3,8 +3,8 @@
 from alembic import context
 
 import core.schema  # noqa: F401 - registers every table on the metadata
-from core.db import Base
-from core.settings import Settings
+from core.kernel.settings import Settings
+from core.platform.db import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,7 +14,7 @@ def run_migrations() -> None:
     """Run migrations on the app's engine (or one built from the environment)."""
     engine = config.attributes.get("engine")
     if engine is None:
-        from core.db import make_engine
+        from core.platform.db import make_engine
 
         engine = make_engine(Settings.from_env().effective_database_url)
     with engine.connect() as connection:

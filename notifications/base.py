@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Protocol
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 
 from .templates import render
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.settings import SettingsError
+from core.kernel.settings import SettingsError
 
 
 @dataclass(frozen=True)

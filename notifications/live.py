@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import socketio
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 
 from .base import DeliveryError, text_of
 

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 
 from .base import DeliveryError, text_of
 

@@ -22,9 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.bootstrap import Container
-from core.db import utcnow
-from core.deadline_models import Deadline, OutboxMessage, Reminder
-from core.models import Case, Officer
+from core.cases.models import Case
+from core.deadlines.models import Deadline, Reminder
+from core.kernel.clock import utcnow
+from core.notices.models import OutboxMessage
+from core.people.models import Officer
 
 from .base import Channel, DeliveryError, redact
 from .config import NotifyConfig
@@ -194,7 +196,7 @@ def _record(container: Container, message: OutboxMessage, error: DeliveryError |
 def _record_notice(uow, outbox_id: int, sent_at: datetime) -> None:
     # A11.1: the case records that the complainant was told. In a savepoint, so a failure
     # here is logged without un-sending (and so re-sending) the notice.
-    from core.complaints import record_notice_delivered
+    from core.complaints.tickets import record_notice_delivered
 
     try:
         with uow.session.begin_nested():

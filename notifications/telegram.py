@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 
 from .base import DeliveryError, install_redaction, redact, text_of
 

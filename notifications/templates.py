@@ -1,5 +1,5 @@
 """Texts of the messages this package writes itself: Simplified Chinese by default, English on
-request. Deadline reminders are worded by core.reminders (the rules live once, in core)."""
+request. Deadline reminders are worded by core.deadlines.reminders (the rules live in core)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 
 from .base import DeliveryError, redact, text_of
 

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 
 from core import schema  # noqa: F401 - every table on the metadata
 from core.bootstrap import Container, bootstrap
-from core.db import Base
-from core.settings import Settings
+from core.kernel.settings import Settings
+from core.platform.db import Base
 
 PG_ADMIN_URL = os.environ.get("QC_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 BACKEND = os.environ.get("QC_TEST_DB", "sqlite")
@@ -36,8 +36,8 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory):
     """A migrated database made once per run: a SQLite file, or a fresh PostgreSQL database."""
-    from core.db import make_engine
-    from core.migrate import upgrade
+    from core.platform.db import make_engine
+    from core.platform.migrate import upgrade
 
     if BACKEND == "postgres":
         name = f"qc_test_{uuid.uuid4().hex[:10]}"
@@ -113,7 +113,7 @@ def client(app):
 @pytest.fixture
 def people(container) -> dict:
     """The demo department's people by role and name, each with a token."""
-    from core.officers import demo_seed
+    from core.people.officers import demo_seed
 
     with container.uow() as uow:
         out = demo_seed(uow.session)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.settings import SettingsError
+from core.kernel.settings import SettingsError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from core.bootstrap import Container, bootstrap
-from core.settings import SettingsError
+from core.kernel.settings import SettingsError
 from notifications.base import Channel
 from notifications.channels import build_channels
 from notifications.config import NotifyConfig

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 
 from core import ledger
 from core.bootstrap import Container
-from core.db import utcnow
-from core.deadline_models import Reminder
-from core.reminders import (
+from core.deadlines.models import Reminder
+from core.deadlines.reminders import (
     claim_due_reminders,
     expand_reminder,
     expand_reminders,
     reclaim_stale_reminders,
 )
-from core.uploads import purge_expired
+from core.evidence.uploads import purge_expired
+from core.kernel.clock import utcnow
 from notifications.config import NotifyConfig
 from notifications.outbox import due_outbox
 

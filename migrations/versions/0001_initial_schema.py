@@ -6,7 +6,7 @@ Create Date: 2026-11-26 17:39:20.215583
 """
 from alembic import op
 import sqlalchemy as sa
-import core.db
+import core.platform.db
 
 
 revision = '0001'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('is_working_day', sa.Boolean(), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_overrides'))
     )
     with op.batch_alter_table('calendar_overrides', schema=None) as batch_op:
@@ -32,14 +32,14 @@ def upgrade() -> None:
     op.create_table('calendar_years',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('source', sa.String(length=300), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_years'))
     )
     op.create_table('departments',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_departments')),
     sa.UniqueConstraint('code', name=op.f('uq_departments_code'))
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('signature', sa.LargeBinary(length=64), nullable=False),
     sa.Column('key_id', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_checkpoints'))
     )
     op.create_table('ledger_entries',
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.String(length=64), nullable=False),
     sa.Column('case_id', sa.String(length=32), nullable=True),
     sa.Column('leaf_hash', sa.LargeBinary(length=32), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_ledger_entries'))
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
@@ -86,7 +86,7 @@ def upgrade() -> None:
     sa.Column('telegram_user_id', sa.BigInteger(), nullable=True),
     sa.Column('lang', sa.String(length=8), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_officers_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_officers')),
     sa.UniqueConstraint('telegram_user_id', name=op.f('uq_officers_telegram_user_id'))
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.String(length=64), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('remote', sa.String(length=64), nullable=False),
-    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_access_log_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_log'))
     )
@@ -115,8 +115,8 @@ def upgrade() -> None:
     sa.Column('officer_id', sa.String(length=32), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_api_tokens_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -128,8 +128,8 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('officer_id', sa.String(length=32), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_bind_codes_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bind_codes')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_bind_codes_code_hash'))
@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_idempotent_requests_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotent_requests')),
     sa.UniqueConstraint('officer_id', 'key', name=op.f('uq_idempotent_requests_officer_id_key'))
@@ -158,7 +158,7 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=32), nullable=True),
     sa.Column('address', sa.String(length=300), nullable=True),
     sa.Column('legal_representative', sa.String(length=100), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['officers.id'], name=op.f('fk_parties_created_by_officers')),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_parties_department_id_departments')),
@@ -183,7 +183,7 @@ def upgrade() -> None:
     sa.Column('site_address', sa.String(length=300), nullable=True),
     sa.Column('emergency', sa.Boolean(), nullable=False),
     sa.Column('opened_by', sa.String(length=32), nullable=False),
-    sa.Column('opened_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('retention_years', sa.Integer(), nullable=False),
     sa.Column('stage', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_cases_department_id_departments')),
@@ -203,8 +203,8 @@ def upgrade() -> None:
     sa.Column('stage', sa.String(length=16), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('officers', sa.JSON(), nullable=False),
-    sa.Column('occurred_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
     sa.Column('corrects_id', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_records_case_id_cases')),
@@ -221,7 +221,7 @@ def upgrade() -> None:
     sa.Column('from_stage', sa.String(length=16), nullable=True),
     sa.Column('to_stage', sa.String(length=16), nullable=False),
     sa.Column('officer_id', sa.String(length=32), nullable=False),
-    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_stage_changes_case_id_cases')),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_stage_changes_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_changes'))
@@ -237,7 +237,7 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('opinion', sa.Text(), nullable=False),
     sa.Column('officer_id', sa.String(length=32), nullable=False),
-    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_approvals_case_id_cases')),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_approvals_officer_id_officers')),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_approvals_record_id_records')),
@@ -258,12 +258,12 @@ def upgrade() -> None:
     sa.Column('proves', sa.Text(), nullable=False),
     sa.Column('method', sa.String(length=64), nullable=False),
     sa.Column('producer_id', sa.String(length=32), nullable=False),
-    sa.Column('captured_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('captured_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('checks', sa.JSON(), nullable=False),
     sa.Column('assurance', sa.String(length=16), nullable=False),
     sa.Column('duplicate_of', sa.String(length=32), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evidence_case_id_cases')),
     sa.ForeignKeyConstraint(['duplicate_of'], ['evidence.id'], name=op.f('fk_evidence_duplicate_of_evidence')),
     sa.ForeignKeyConstraint(['producer_id'], ['officers.id'], name=op.f('fk_evidence_producer_id_officers')),
@@ -283,9 +283,9 @@ def upgrade() -> None:
     sa.Column('signer_officer_id', sa.String(length=32), nullable=True),
     sa.Column('method', sa.String(length=16), nullable=False),
     sa.Column('image_sha256', sa.String(length=64), nullable=True),
-    sa.Column('signed_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_signatures_case_id_cases')),
     sa.ForeignKeyConstraint(['created_by'], ['officers.id'], name=op.f('fk_signatures_created_by_officers')),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_signatures_record_id_records')),
@@ -305,11 +305,11 @@ def upgrade() -> None:
     sa.Column('refused', sa.String(length=32), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('place', sa.String(length=300), nullable=False),
-    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('witnesses', sa.JSON(), nullable=False),
     sa.Column('video_evidence_id', sa.String(length=32), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_refusals_case_id_cases')),
     sa.ForeignKeyConstraint(['created_by'], ['officers.id'], name=op.f('fk_refusals_created_by_officers')),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_refusals_record_id_records')),

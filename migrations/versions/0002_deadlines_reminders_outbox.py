@@ -6,7 +6,7 @@ Create Date: 2026-11-26 17:43:02.898151
 """
 from alembic import op
 import sqlalchemy as sa
-import core.db
+import core.platform.db
 
 
 revision = '0002'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=200), nullable=True),
     sa.Column('phone', sa.String(length=32), nullable=True),
     sa.Column('lang', sa.String(length=8), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_complaint_tickets_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_tickets')),
     sa.UniqueConstraint('tracking_no', name=op.f('uq_complaint_tickets_tracking_no'))
@@ -40,16 +40,16 @@ def upgrade() -> None:
     sa.Column('rule_id', sa.String(length=16), nullable=False),
     sa.Column('legal_source', sa.String(length=200), nullable=False),
     sa.Column('trigger_event', sa.String(length=100), nullable=False),
-    sa.Column('trigger_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('trigger_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('period', sa.Integer(), nullable=False),
     sa.Column('unit', sa.String(length=16), nullable=False),
     sa.Column('subject_id', sa.String(length=32), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('closed_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=100), nullable=True),
     sa.Column('warnings', sa.JSON(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_deadlines_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadlines'))
     )
@@ -62,10 +62,10 @@ def upgrade() -> None:
     sa.Column('deadline_id', sa.String(length=32), nullable=False),
     sa.Column('recipient_role', sa.String(length=32), nullable=False),
     sa.Column('step', sa.String(length=16), nullable=False),
-    sa.Column('send_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('send_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('claimed_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['deadline_id'], ['deadlines.id'], name=op.f('fk_reminders_deadline_id_deadlines')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders'))
     )
@@ -86,10 +86,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('sent_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_outbox_officer_id_officers')),
     sa.ForeignKeyConstraint(['reminder_id'], ['reminders.id'], name=op.f('fk_outbox_reminder_id_reminders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),

@@ -8,7 +8,7 @@ Hand-written to match core/evidence_models.py (tests/integration/test_migrations
 """
 from alembic import op
 import sqlalchemy as sa
-import core.db
+import core.platform.db
 
 
 revision = '0003'
@@ -23,9 +23,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('case_id', sa.String(length=32), nullable=False),
     sa.Column('officer_id', sa.String(length=32), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', core.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_upload_links_case_id_cases')),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_upload_links_officer_id_officers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_upload_links')),
@@ -48,9 +48,9 @@ def upgrade() -> None:
     sa.Column('evidence_id', sa.String(length=32), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('result_status', sa.Integer(), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_upload_sessions_case_id_cases')),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_upload_sessions_evidence_id_evidence')),
     sa.ForeignKeyConstraint(['link_id'], ['upload_links.id'], name=op.f('fk_upload_sessions_link_id_upload_links')),
@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_evidence_previews_evidence_id_evidence')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_previews')),
     sa.UniqueConstraint('evidence_id', name=op.f('uq_evidence_previews_evidence_id'))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core.models import AccessLog, Case
+from core.cases.models import Case
+from core.people.models import AccessLog
 from tests.helpers import approve, auth, filing_form, now_iso, open_case
 
 
@@ -137,7 +138,7 @@ def test_record_validation_names_fields_and_rules(client, people):
 
 def test_other_department_sees_404_and_reads_are_logged(client, people, container):
     """A33.1, A37.1: a case is invisible outside its department, and every read is logged."""
-    from core.officers import add_officer, ensure_department, issue_token
+    from core.people.officers import add_officer, ensure_department, issue_token
 
     case = open_case(client, people["officer"])
     with container.uow() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.officers import redeem_bind_code
+from core.people.officers import redeem_bind_code
 
 
 def test_demo_seed_json_is_idempotent(app):
@@ -43,7 +43,7 @@ def test_officers_add_token_and_bind_code(app, container):
         assert bound.id == officer["id"] and bound.telegram_user_id == 424242
     import pytest
 
-    from core.errors import Invalid
+    from core.kernel.errors import Invalid
 
     with pytest.raises(Invalid), container.uow() as uow:
         redeem_bind_code(uow.session, code, 424242)
@@ -53,7 +53,7 @@ def test_officers_add_token_and_bind_code(app, container):
 
 def test_integrity_check_lists_mismatches(app, client, people, container):
     """A37.1: `flask integrity check` exits 0 when intact and 1 naming a changed blob."""
-    from core.models import Evidence
+    from core.cases.models import Evidence
     from tests.integration.test_ledger_tamper import _small_case
 
     _small_case(client, people, container)

@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
-import core.db
+import core.platform.db
 from bot.testing import FakeTelegram, FakeTelegramServer
-from core.settings import Settings
+from core.kernel.settings import Settings
 from tests.bot.support import SECRET, TOKEN
 from tests.workflow.conftest import Clock
 
@@ -45,7 +45,7 @@ def api_server(fake):
 
 # Modules that read "now" and may not be loaded yet when a test starts: loaded first, so that
 # the clock reaches them too.
-CLOCKED = ("core.evidence", "notifications.outbox", "notifications.channels", "worker.sweep",
+CLOCKED = ("core.evidence.intake", "notifications.outbox", "notifications.channels", "worker.sweep",
            "worker.inprocess")
 
 
@@ -57,7 +57,7 @@ def clock(monkeypatch) -> Clock:
     for name in CLOCKED:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
-    real = core.db.utcnow
+    real = core.kernel.clock.utcnow
     c = Clock(real)
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("core", "api", "worker", "notifications", "bot") \

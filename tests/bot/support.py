@@ -14,8 +14,8 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.testing import FakeRequest, FakeTelegram
-from core.models import Officer
-from core.officers import issue_bind_code
+from core.people.models import Officer
+from core.people.officers import issue_bind_code
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # the shape of a real token
 SECRET = "webhook-secret-0123456789abcdef"
@@ -160,8 +160,8 @@ async def filing_form(h: Harness, user: dict) -> list[str]:
 
 def case_in_investigation(container, people) -> tuple[str, str]:
     """A penalty case moved to investigation through the core services: (id, number)."""
-    from core import cases as case_service
-    from core import records as record_service
+    from core.cases import lifecycle as case_service
+    from core.cases import records as record_service
 
     def as_(uow, name):
         return uow.session.get(Officer, people[name]["id"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.models import AccessLog, Officer
+from core.people.models import AccessLog, Officer
 from tests.bot.support import bind_code, play
 
 
 def test_bind_with_code_then_officer_menu(container, people, fake):
-    """/bind CODE binds the account (core.officers.redeem_bind_code); the menu follows."""
+    """/bind CODE binds the account (core.people.officers.redeem_bind_code); the menu follows."""
     code = bind_code(container, people["张伟"]["id"])
     user = fake.user(5001, "张伟")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.models import Case, Party
+from core.cases.models import Case, Party
 from tests.bot.support import bind, open_case, play
 
 

@@ -1,14 +1,14 @@
 """Complainants (A11.1): /complain reaches the staff who register it; /status answers with
-tracking number + code through core.complaints."""
+tracking number + code through core.complaints.tickets."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core import cases as case_service
-from core import complaints
-from core import records as record_service
-from core.models import Officer
+from core.cases import lifecycle as case_service
+from core.cases import records as record_service
+from core.complaints import tickets as complaints
+from core.people.models import Officer
 from tests.bot.support import play
 
 
@@ -18,8 +18,9 @@ def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, p
     code, and the supervisor's notice is queued."""
     from sqlalchemy import select
 
-    from core.deadline_models import Deadline, OutboxMessage
-    from core.models import Case
+    from core.cases.models import Case
+    from core.deadlines.models import Deadline
+    from core.notices.models import OutboxMessage
 
     public = fake.user(9501, "市民")
 
@@ -74,7 +75,7 @@ def test_complain_with_nobody_to_receive_says_so(container, fake):
 
 
 def test_status_with_tracking_number_and_code(container, people, fake):
-    """/status asks the number and the code and shows the status (core.complaints)."""
+    """/status asks the number and the code and shows the status (core.complaints.tickets)."""
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["张伟"]["id"])
         case = case_service.open_case(uow, actor, {

@@ -16,9 +16,9 @@ from tests.bot.support import bind, jpeg_with_gps, open_case, plain_jpeg, play
 
 @pytest.fixture
 def intake_calls(monkeypatch):
-    """A stand-in core.evidence (the capture issue's service) that records its calls."""
+    """A stand-in core.evidence.intake (the capture issue's service) that records its calls."""
     calls = []
-    module = types.ModuleType("core.evidence")
+    module = types.ModuleType("core.evidence.intake")
 
     def intake(uow, actor, case_id, *, path, filename, declared_type, proves, method, **loc):
         calls.append({"case_id": case_id, "bytes": Path(path).read_bytes(), "filename": filename,
@@ -47,7 +47,7 @@ def intake_calls(monkeypatch):
 
     module.intake = intake
     module.issue_upload_link = issue_upload_link
-    monkeypatch.setitem(sys.modules, "core.evidence", module)
+    monkeypatch.setitem(sys.modules, "core.evidence.intake", module)
     return calls
 
 
@@ -155,9 +155,9 @@ def test_over_20_mb_gets_an_upload_link(container, people, fake, intake_calls):
 
 
 def test_without_intake_service_file_is_kept(container, people, fake, monkeypatch):
-    """Until core.evidence exists the file is kept (not lost) and offered again by /inbox;
+    """Until core.evidence.intake exists the file is kept (not lost) and offered again by /inbox;
     over 20 MB says a link will come."""
-    monkeypatch.setitem(sys.modules, "core.evidence", None)  # import fails
+    monkeypatch.setitem(sys.modules, "core.evidence.intake", None)  # import fails
     user = fake.user(9105)
 
     async def script(h):
@@ -244,7 +244,7 @@ def test_av_required_record_links_the_next_video(container, people, fake, intake
                                "此文书须有音像记录（A15.1）：请现在以文件方式发送录像，将自动关联到本文书。")
     from sqlalchemy import select
 
-    from core.models import Record
+    from core.cases.models import Record
 
     with container.uow() as uow:
         rid = uow.session.execute(select(Record.id).where(

@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.forms import asked_fields, parse_answer
-from core.catalogue import CATALOGUE, Field, record_type
-from core.models import Approval, Case, Record
+from core.cases.models import Approval, Case, Record
+from core.rules.catalogue import CATALOGUE, Field, record_type
 from tests.bot.support import bind, filing_form, open_case, play
 
 
 def test_record_form_asks_each_field_by_label_and_confirms(container, people, fake):
     """The 立案审批表 form: one field per message by label_zh, a default from the case, a
-    summary, then core.records.add_record (A10.1)."""
+    summary, then core.cases.records.add_record (A10.1)."""
     user = fake.user(7001)
 
     async def script(h):
@@ -105,7 +105,7 @@ def test_approval_chain_supervisor_then_head_by_buttons(container, people, fake)
 
 
 def test_return_with_reason_reaches_the_submitter(container, people, fake):
-    """↩ asks the reason; core.records.approve records the return; the officer is told."""
+    """↩ asks the reason; core.cases.records.approve records the return; the officer is told."""
     officer, supervisor = fake.user(7201), fake.user(7202)
 
     async def script(h):

@@ -22,18 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from core import ledger
-from core.deadline_models import Deadline, OutboxMessage, Reminder
-from core.evidence import wait_for_previews
-from core.models import (
-    AccessLog,
-    Approval,
-    Case,
-    Evidence,
-    Record,
-    Refusal,
-    Signature,
-    StageChange,
-)
+from core.cases.models import Approval, Case, Evidence, Record, Refusal, Signature, StageChange
+from core.deadlines.models import Deadline, Reminder
+from core.evidence.intake import wait_for_previews
+from core.notices.models import OutboxMessage
+from core.people.models import AccessLog
 from notifications.channels import build_channels
 from notifications.config import NotifyConfig
 from tests.bot.support import (
@@ -501,7 +494,7 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     assert receipts == [("service_direct", False), ("service_direct", True),
                         ("service_lodged", False), ("service_lodged", True)]
 
-    # Deadlines opened and closed by the events (core.deadlines), reminders and deliveries.
+    # Deadlines opened and closed by the events (core.deadlines.tracking), reminders and deliveries.
     state = {d.rule_id: (d.status, d.closed_by) for d in deadlines if d.rule_id != "A31.1"}
     assert state == {"N7": ("closed", "decision.made"),
                      "A22.1": ("closed", "record.statement_waiver.created"),

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.db import utcnow
-from core.deadline_models import Deadline, Reminder
-from core.ids import new_id
-from core.officers import add_officer, ensure_department, issue_token
+from core.deadlines.models import Deadline, Reminder
+from core.kernel.clock import utcnow
+from core.kernel.ids import new_id
+from core.people.officers import add_officer, ensure_department, issue_token
 from tests.helpers import auth
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -9,10 +9,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core.calendar import PACKAGE_YEARS
-from core.calendar_store import add_override, declare_year, load_calendar
-from core.errors import Forbidden
-from core.models import AccessLog, CalendarOverride
+from core.kernel.errors import Forbidden
+from core.people.models import AccessLog
+from core.rules.calendar import PACKAGE_YEARS
+from core.rules.calendar_store import add_override, declare_year, load_calendar
+from core.rules.models import CalendarOverride
 from tests.deadlines.support import admin_user
 from tests.helpers import auth
 
@@ -112,7 +113,7 @@ def test_latest_override_wins_and_service_refuses_non_admins(container, people):
         cal = load_calendar(uow.session)
         assert cal.is_working_day(date(2026, 10, 12))
         assert len(uow.session.execute(select(CalendarOverride)).all()) == 2
-        from core.officers import get_officer
+        from core.people.officers import get_officer
         officer = get_officer(uow.session, people["officer"]["id"])
         with pytest.raises(Forbidden):
             declare_year(uow.session, officer, 2027, "x")

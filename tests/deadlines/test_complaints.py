@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from core import records
-from core.complaints import (
+from core.cases import records
+from core.cases.models import Record
+from core.complaints.models import ComplaintTicket
+from core.complaints.tickets import (
     complaint_status,
     issued_ticket,
     record_notice_delivered,
     route_contact,
 )
-from core.deadline_models import ComplaintTicket, OutboxMessage
-from core.errors import NotFound
-from core.models import AccessLog, Officer, Record
+from core.kernel.errors import NotFound
+from core.notices.models import OutboxMessage
+from core.people.models import AccessLog, Officer
 from tests.deadlines.support import stranger
 from tests.helpers import auth, open_case
 

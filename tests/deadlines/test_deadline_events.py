@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.calendar import PACKAGE_YEARS
-from core.deadlines import rule_table
-from core.models import AccessLog
-from core.settings import Settings, SettingsError
-from core.uow import Event
+from core.kernel.settings import Settings, SettingsError
+from core.people.models import AccessLog
+from core.platform.uow import Event
+from core.rules.calendar import PACKAGE_YEARS
+from core.rules.deadline_rules import rule_table
 from tests.deadlines.support import (
     SH,
     api_deadlines,
@@ -105,7 +105,7 @@ def test_n24_seven_working_days_across_national_day_from_received_at(client, peo
     assert rows["N24"]["status"] == "closed"
     assert rows["N24"]["closed_at"] == "2026-10-14T16:00:00+08:00"
     assert rows["N24"]["late"] is False and rows["N24"]["overdue"] is False
-    # N21 is closed by the decision notice core.complaints queued to the complainant.
+    # N21 is closed by the decision notice core.complaints.tickets queued to the complainant.
     assert rows["N21"]["status"] == "closed"
     assert rows["N21"]["closed_by"] == "complainant.notified.decision"
 
@@ -115,7 +115,7 @@ def test_n24_figure_overridden_from_settings(container, settings, client, people
     drops the unconfirmed-figure warning; a malformed setting is refused."""
     from dataclasses import replace
 
-    container.settings = replace(settings, extra={"DEADLINE_OVERRIDES": "N24=10, A17.2=2"})
+    container.settings = replace(settings, deadline_overrides="N24=10, A17.2=2")
     case = open_case(client, people["officer"], initiation="complaint")
     _intake(client, people["officer"], case["id"])
     n24 = next(d for d in deadlines_of(container, case["id"]) if d.rule_id == "N24")
@@ -124,7 +124,7 @@ def test_n24_figure_overridden_from_settings(container, settings, client, people
     assert n24.warnings == []
     for bad in ("N24", "N24=x", "N99=3", "N10=3"):
         with pytest.raises(SettingsError):
-            rule_table(Settings(extra={"DEADLINE_OVERRIDES": bad}))
+            rule_table(Settings(deadline_overrides=bad))
 
 
 def test_corrected_intake_replaces_its_deadlines(client, people, container):
@@ -201,9 +201,9 @@ def test_a32_1_archiving_opens_twenty_days_and_closing_cancels_what_is_left(
 
 def _document(container, case_id: str, rtype: str, fields: dict, by: str) -> str:
     """Store a document record directly (its stage gates are not what these tests are about)."""
-    from core.db import utcnow
-    from core.ids import new_id
-    from core.models import Record
+    from core.cases.models import Record
+    from core.kernel.clock import utcnow
+    from core.kernel.ids import new_id
 
     with container.uow() as uow:
         record = Record(id=new_id(), case_id=case_id, type=rtype, stage="decision",
@@ -213,7 +213,7 @@ def _document(container, case_id: str, rtype: str, fields: dict, by: str) -> str
 
 
 def _served(container, case_id: str, doc: str, when, *extra: str) -> None:
-    """Raise the events core.service_of_documents raises when a decision is served."""
+    """Raise the events core.cases.service_of_documents raises when a decision is served."""
     data = {"record_id": doc, "subject_id": doc, "occurred_at": when.isoformat()}
     with container.uow() as uow:
         for name in ("document.served", "record.decision.served", "decision.served", *extra):

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from core.db import utcnow
-from core.deadline_models import OutboxMessage, Reminder
-from core.deadlines import claim_due_reminders, expand_reminder, reclaim_stale_reminders
-from core.models import Officer
+from core.deadlines.models import Reminder
+from core.deadlines.reminders import claim_due_reminders, expand_reminder, reclaim_stale_reminders
+from core.kernel.clock import utcnow
+from core.notices.models import OutboxMessage
+from core.people.models import Officer
 from tests.deadlines.support import (
     SH,
     bulk_reminders,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import evidence
+from core.evidence import intake as evidence
 from tests.helpers import open_case
 
 

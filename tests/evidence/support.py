@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from capture.datum import gcj02_to_wgs84
-from core.officers import add_officer, ensure_department, issue_token
+from core.people.officers import add_officer, ensure_department, issue_token
 from tests.capture import media
 from tests.helpers import auth
 

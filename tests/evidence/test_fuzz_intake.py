@@ -23,11 +23,12 @@ import pytest
 
 from capture.checks import Site, weekend_only_add_working_days
 from capture.sniff import TYPES
-from core import evidence, ledger
-from core.blobs import LocalBlobStore
-from core.errors import DomainError, UnsupportedType
+from core import ledger
+from core.evidence import intake as evidence
+from core.kernel.errors import DomainError, UnsupportedType
 from core.ledger import canonical_json
-from core.models import Officer
+from core.people.models import Officer
+from core.platform.blobs import LocalBlobStore
 from tests.capture import media
 from tests.evidence.support import SITE_GCJ, temp_files, upload
 from tests.helpers import open_case

@@ -18,9 +18,11 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from capture.datum import distance_m
 from capture.metadata import extract
-from core import evidence, ledger
+from core import ledger
 from core.bootstrap import bootstrap
-from core.models import Evidence, LedgerEntry
+from core.cases.models import Evidence
+from core.evidence import intake as evidence
+from core.ledger.models import LedgerEntry
 from tests.capture import media
 from tests.evidence.support import (
     SITE_GCJ,
@@ -488,12 +490,12 @@ def test_malformed_bodies_are_clear_4xx(client, container, people, case, body, c
 
 
 def test_bot_entry_copies_the_file(container, people, case, tmp_path):
-    """A31.1: core.evidence.intake (the bot's entry) records a file from disk, leaves that
+    """A31.1: core.evidence.intake.intake (the bot's entry) records a file from disk, leaves that
     file as it was, and answers in the API's shape."""
     path = photo(tmp_path)
     data = path.read_bytes()
     with container.uow() as uow:
-        from core.models import Officer
+        from core.people.models import Officer
 
         actor = uow.session.get(Officer, people["officer"]["id"])
         body = evidence.intake(uow, actor, case["id"], path=path, filename="IMG_9.jpg",

@@ -12,9 +12,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from api.evidence import content_disposition
-from core import evidence
-from core.evidence_models import EvidencePreview
-from core.models import AccessLog
+from core.evidence import intake as evidence
+from core.evidence.models import EvidencePreview
+from core.people.models import AccessLog
 from tests.evidence.support import photo, stranger, upload
 from tests.helpers import auth
 

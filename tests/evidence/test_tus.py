@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from core import evidence
-from core.evidence_models import UploadLink, UploadSession
-from core.models import Evidence, Officer
+from core.cases.models import Evidence
+from core.evidence import intake as evidence
+from core.evidence.models import UploadLink, UploadSession
+from core.people.models import Officer
 from tests.capture import media
 from tests.evidence.support import SITE_WGS, TUS, check, stored_blobs, stranger, temp_files
 from tests.helpers import auth, open_case
@@ -250,7 +251,7 @@ def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, 
 
 
 def test_issue_upload_link_for_the_bot(container, people, case):
-    """The bot's entry: core.evidence.issue_upload_link(uow, actor, case_id) -> url, expiry."""
+    """The bot's entry: intake.issue_upload_link(uow, actor, case_id) -> url, expiry."""
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
         link = evidence.issue_upload_link(uow, actor, case["id"])

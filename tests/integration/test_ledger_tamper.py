@@ -11,10 +11,12 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select, update
 from sqlalchemy import inspect as sa_inspect
 
-from core import ledger, merkle
-from core.db import utcnow
-from core.ids import new_id
-from core.models import Evidence, LedgerEntry
+from core import ledger
+from core.cases.models import Evidence
+from core.kernel.clock import utcnow
+from core.kernel.ids import new_id
+from core.ledger import merkle
+from core.ledger.models import LedgerEntry
 from tests.helpers import approve, auth, filing_form, open_case
 
 
@@ -60,10 +62,10 @@ def expected_columns(targets, container) -> int:
     n = 0
     with container.uow() as uow:
         for _, kind, subject_id in targets:
-            model = ledger.COVERED[kind]
+            model = ledger.COVERED[kind].model
             row = uow.session.get(model, subject_id)
             for c in model.__table__.columns:
-                if c.primary_key or c.name in ledger.PROJECTIONS.get(model.__tablename__, ()):
+                if c.primary_key or c.name in ledger.COVERED[kind].projections:
                     continue
                 value = getattr(row, sa_inspect(model).get_property_by_column(c).key)
                 n += value is not None or c.type.python_type is str
@@ -109,10 +111,10 @@ def test_every_column_of_every_covered_row_is_protected(client, people, containe
                                           "stage_change", "evidence"}
     tried = 0
     for seq, kind, subject_id in targets:
-        model = ledger.COVERED[kind]
+        model = ledger.COVERED[kind].model
         mapper = sa_inspect(model)
         for column in model.__table__.columns:
-            if column.name in ledger.PROJECTIONS.get(model.__tablename__, ()):
+            if column.name in ledger.COVERED[kind].projections:
                 continue
             if column.primary_key:
                 continue  # re-keying is the next test
@@ -149,7 +151,7 @@ def test_rekeyed_or_deleted_rows_are_named(client, people, container, kind):
         seq, subject_id = uow.session.execute(
             select(LedgerEntry.seq, LedgerEntry.subject_id).where(LedgerEntry.kind == kind)
             .order_by(LedgerEntry.seq)).first()
-    model = ledger.COVERED[kind]
+    model = ledger.COVERED[kind].model
     with forger(container) as conn:
         conn.execute(update(model.__table__).where(model.__table__.c.id == subject_id)
                      .values(id="f" * 32))
@@ -199,7 +201,8 @@ def test_changed_blob_reordered_and_removed_entries(client, people, container):
 def test_projection_and_signature_tampering(client, people, container):
     """A37.1: a case's stage rewritten without a stage change, or a forged checkpoint, fails."""
     case = _small_case(client, people, container)
-    from core.models import Case, LedgerCheckpoint
+    from core.cases.models import Case
+    from core.ledger.models import LedgerCheckpoint
 
     with container.engine.begin() as conn:
         conn.execute(update(Case.__table__).where(Case.__table__.c.id == case["id"])
@@ -230,7 +233,7 @@ def test_cli_verify_and_inclusion_proof(app, client, people, container):
     key = Ed25519PublicKey.from_public_bytes(base64.b64decode(cp["public_key"]))
     assert ledger.verify_note(key, cp["note"], base64.b64decode(cp["signature"]))
     with container.engine.begin() as conn:
-        from core.models import Party
+        from core.cases.models import Party
 
         conn.execute(update(Party.__table__).values(phone="13800000000"))
     bad = app.test_cli_runner().invoke(args=["ledger", "verify"])

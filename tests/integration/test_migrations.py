@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core import schema  # noqa: F401 - every table on the metadata
-from core.db import Base, make_engine
+from core.platform.db import Base, make_engine
 
 
 def test_migrations_match_models(db_url):

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from core.db import utcnow
-from core.deadline_models import OutboxMessage
+from core.kernel.clock import utcnow
+from core.notices.models import OutboxMessage
 from notifications.base import DeliveryError
 from notifications.mail import EmailChannel
 from notifications.telegram import TelegramChannel
@@ -240,9 +240,10 @@ def test_a_complainant_notice_emailed_is_recorded_on_the_case(client, container,
     holds a notice record with sent_at (the proof the complainant was told)."""
     from sqlalchemy import select
 
-    from core import records
-    from core.complaints import issued_ticket
-    from core.models import Officer, Record
+    from core.cases import records
+    from core.cases.models import Record
+    from core.complaints.tickets import issued_ticket
+    from core.people.models import Officer
     from notifications.outbox import deliver
     from tests.helpers import open_case
 

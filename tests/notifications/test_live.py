@@ -12,9 +12,9 @@ import socketio
 from werkzeug.serving import make_server
 
 from core.bootstrap import bootstrap
-from core.db import utcnow
-from core.deadline_models import OutboxMessage
-from core.officers import add_officer, ensure_department, issue_token
+from core.kernel.clock import utcnow
+from core.notices.models import OutboxMessage
+from core.people.officers import add_officer, ensure_department, issue_token
 from notifications.base import DeliveryError
 from notifications.config import NotifyConfig
 from notifications.live import SocketIOChannel, redis_emitter, server_emitter

@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core.db import utcnow
-from core.deadline_models import Deadline, OutboxMessage, Reminder
-from core.ids import new_id
-from core.models import Department
-from core.officers import add_officer, ensure_department, issue_token
+from core.deadlines.models import Deadline, Reminder
+from core.kernel.clock import utcnow
+from core.kernel.ids import new_id
+from core.notices.models import OutboxMessage
+from core.people.models import Department
+from core.people.officers import add_officer, ensure_department, issue_token
 from notifications.base import DeliveryError
 from notifications.config import NotifyConfig
 from notifications.outbox import deliver, due_outbox

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from core.blobs import BlobTooLarge, LocalBlobStore, open_blob_store
+from core.platform.blobs import BlobTooLarge, LocalBlobStore, open_blob_store
 
 
 def test_put_stream_is_content_addressed_and_read_only(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.calendar import (
+from core.rules.calendar import (
     LEGAL_TZ,
     PACKAGE_VERSION,
     PACKAGE_YEARS,

@@ -1,4 +1,5 @@
-"""Property tests for core.merkle, the RFC 9162 Merkle tree behind the tamper-evident log (A37.1).
+"""Property tests for core.ledger.merkle, the RFC 9162 Merkle tree behind the tamper-evident log
+(A37.1).
 
 The stored-hash implementation is checked against a textbook recursive reference (written here
 straight from RFC 9162 section 2.1) rather than against itself.
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from core.merkle import (
+from core.ledger.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     HashReader,

@@ -1,4 +1,4 @@
-"""RFC 9162 interoperability vectors for core.merkle, the tamper-evident log's tree (A37.1).
+"""RFC 9162 interoperability vectors for core.ledger.merkle, the tamper-evident log's tree (A37.1).
 
 The JSON vectors (transparency-dev/merkle testdata) live outside the project in
 ``../shared/testdata/rfc9162`` and exist only on developer machines; those tests skip cleanly
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from core.merkle import (
+from core.ledger.merkle import (
     EMPTY_ROOT,
     MemoryHashStore,
     consistency_proof,

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from core.settings import DEV_SECRET, Settings, SettingsError
+from core.kernel.settings import DEV_SECRET, Settings, SettingsError
 
 
 def test_embedded_defaults_when_unset():
@@ -56,7 +56,7 @@ def test_deadline_overrides_are_checked_at_start(tmp_path):
 
     good = Settings.from_env({"DEADLINE_OVERRIDES": "N24=10",
                               "INSTANCE_PATH": str(tmp_path)})
-    assert good.extra["DEADLINE_OVERRIDES"] == "N24=10"
+    assert good.deadline_overrides == "N24=10"
     bad = Settings.from_env({"DEADLINE_OVERRIDES": "N24=ten", "INSTANCE_PATH": str(tmp_path)})
     with pytest.raises(SettingsError):
         bootstrap(bad)

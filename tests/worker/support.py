@@ -20,9 +20,10 @@ from pathlib import Path
 import redis
 from sqlalchemy import select
 
-from core.db import utcnow
-from core.deadline_models import Deadline, OutboxMessage, Reminder
-from core.ids import new_id
+from core.deadlines.models import Deadline, Reminder
+from core.kernel.clock import utcnow
+from core.kernel.ids import new_id
+from core.notices.models import OutboxMessage
 from notifications.live import FLASK_SOCKETIO_CHANNEL
 from notifications.webhook import verify
 

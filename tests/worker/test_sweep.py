@@ -13,7 +13,7 @@ import redis
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from core.deadline_models import OutboxMessage
+from core.notices.models import OutboxMessage
 from notifications.base import DeliveryError
 from notifications.config import NotifyConfig
 from tests.helpers import open_case

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-import core.db
+import core.platform.db
 from tests.workflow.flow import Flow
 
 
@@ -38,7 +38,7 @@ class Clock:
 @pytest.fixture
 def clock(app, monkeypatch) -> Clock:
     """Replace utcnow in every loaded core/api/worker module by a clock the test moves."""
-    real = core.db.utcnow
+    real = core.kernel.clock.utcnow
     c = Clock(real)
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("core", "api", "worker", "notifications", "bot") \

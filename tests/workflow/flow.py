@@ -9,9 +9,9 @@ from datetime import timedelta
 from PIL import Image
 
 from core import ledger
-from core.catalogue import BY_NAME
-from core.ids import new_id
-from core.models import Evidence
+from core.cases.models import Evidence
+from core.kernel.ids import new_id
+from core.rules.catalogue import BY_NAME
 from tests.helpers import approve, auth, open_case
 
 

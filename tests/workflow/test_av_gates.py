@@ -111,7 +111,7 @@ def test_head_is_alerted_at_once_when_a_recording_cannot_continue(flow):
     once per head and channel, naming the case and the reason."""
     from sqlalchemy import select
 
-    from core.deadline_models import OutboxMessage
+    from core.notices.models import OutboxMessage
 
     case = _investigating(flow)
     stop = flow.done(case, "av_interruption", reason="storage",

@@ -80,7 +80,7 @@ def test_draw_inputs_are_checked(flow):
     case, commitment, officers = _setup(flow)
     err = _draw(flow, case, commitment, officers, outside="", expect=422)["error"]
     assert err["missing"] == ["A12.1"]
-    from core.officers import add_officer, ensure_department
+    from core.people.officers import add_officer, ensure_department
 
     with flow.container.uow() as uow:
         dept = ensure_department(uow.session, "YYZJ", "")
@@ -121,7 +121,7 @@ def test_recused_officer_is_replaced_by_a_recorded_redraw(flow):
 
 def test_a_changed_record_no_longer_verifies(flow):
     """A12.1: the verification compares the re-run with the record, so an edited result fails."""
-    from core.draw import verify
+    from core.cases.draw import verify
 
     case, commitment, officers = _setup(flow)
     drawn = _draw(flow, case, commitment, officers)

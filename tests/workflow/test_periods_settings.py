@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime
 
-from core import periods
 from core.bootstrap import bootstrap
+from core.cases import periods
 
 
 def test_gate_periods_follow_deadline_overrides_and_legal_tz(settings):
@@ -18,7 +18,7 @@ def test_gate_periods_follow_deadline_overrides_and_legal_tz(settings):
         default = periods.demand_wait_due(periods.load_calendar(uow.session), served)
     assert default.due.date() == date(2026, 11, 16)  # 10 working days (N14)
     custom = bootstrap(dataclasses.replace(
-        settings, tz_legal="Asia/Urumqi", extra={"DEADLINE_OVERRIDES": "N14=12"}))
+        settings, tz_legal="Asia/Urumqi", deadline_overrides="N14=12"))
     with custom.uow() as uow:
         cal = periods.load_calendar(uow.session)
         moved = periods.demand_wait_due(cal, served)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.models import Evidence
+from core.cases.models import Evidence
 from tests.workflow.flow import PNG_B64
 
 SH = ZoneInfo("Asia/Shanghai")

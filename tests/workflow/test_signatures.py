@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from core.models import Refusal, Signature
+from core.cases.models import Refusal, Signature
 from tests.helpers import auth
 from tests.workflow.flow import PNG_B64, WITNESSES, png_bytes
 

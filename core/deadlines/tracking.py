@@ -1,0 +1,275 @@
+"""Legal deadlines as rows: opened and closed by the events of a case (RULES.md part 2).
+
+Every event raised in a unit of work passes through :func:`handle_event`, in the same
+transaction, so a deadline is committed together with the record that starts it. For each rule
+whose trigger is the event (core.rules.deadline_rules), a Deadline row is opened with its due time
+counted on the stored calendar, and a Reminder row per escalation step. Open deadlines of the
+case whose rule lists the event in ``closed_by`` are closed, and their unsent reminders
+cancelled. Reminders are claimed and expanded into outbox messages by core.deadlines.reminders.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.cases.models import Case, Record
+from core.cases.visibility import visible_case
+from core.deadlines.models import Deadline, Reminder
+from core.kernel.clock import parse_aware, utcnow
+from core.kernel.ids import new_id
+from core.notices.models import OutboxMessage
+from core.people.access import log_access
+from core.people.models import Officer
+from core.platform.uow import Event, UnitOfWork
+from core.rules.calendar import legal_date
+from core.rules.calendar_store import load_calendar
+from core.rules.deadline_rules import (
+    DeadlineRule,
+    RuleTable,
+    compute_due,
+    reminder_times,
+    rule_table,
+)
+
+log = logging.getLogger("quancheng.deadlines")
+
+CASE_CLOSED = "case.stage.closed"
+# Record fields that point at the item a record answers (core.cases.record_hooks REFERENCES).
+REFERENCE_FIELDS = ("document_id", "decision_id", "preservation_id", "interruption_id",
+                    "demand_id", "application_id", "evidence_id")
+
+__all__ = ["handle_event", "list_deadlines"]
+
+
+def _when(value: object) -> datetime | None:
+    """An aware datetime from event data (datetime or ISO text), or None."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if isinstance(value, str) and value:
+        try:
+            return parse_aware(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _target(event: Event) -> str | None:
+    """The one item an event is about, when it names one (an evidence item, a subject)."""
+    value = event.data.get("subject_id") or event.data.get("evidence_id")
+    return str(value) if value else None
+
+
+def _act_time(event: Event) -> datetime:
+    """When the act behind an event happened: the record's occurred_at, else the event time."""
+    return _when(event.data.get("occurred_at")) or event.at
+
+
+def _trigger_at(rule: DeadlineRule, event: Event, fields: dict | None) -> datetime:
+    """The legal trigger instant: explicit trigger_at, the rule's record field, else the act."""
+    explicit = _when(event.data.get("trigger_at"))
+    if explicit:
+        return explicit
+    if rule.trigger_field and fields:
+        value = _when(fields.get(rule.trigger_field))
+        if value:
+            return value
+    return _act_time(event)
+
+
+def _period(rule: DeadlineRule, event: Event, fields: dict | None) -> int | None:
+    """A per-case figure: given with the event, or read from the rule's record field."""
+    for value in (event.data.get("period"),
+                  (fields or {}).get(rule.period_field) if rule.period_field else None):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _rule(table: RuleTable, row: Deadline, tz) -> DeadlineRule | None:
+    """The version of a stored deadline's rule in force on its trigger day."""
+    try:
+        return table.rule_for(row.rule_id, legal_date(row.trigger_at, tz))
+    except KeyError:
+        return None
+
+
+def _finish(session: Session, rows: list[Deadline], status: str, by: str, at: datetime) -> None:
+    """Close or cancel deadlines and cancel whatever of their reminders is not yet sent."""
+    if not rows:
+        return
+    for row in rows:
+        row.status, row.closed_by, row.closed_at = status, by[:100], at
+    ids = [r.id for r in rows]
+    session.execute(update(Reminder).where(Reminder.deadline_id.in_(ids),
+                                           Reminder.status.in_(("pending", "claimed")))
+                    .values(status="cancelled").execution_options(synchronize_session=False))
+    # Messages expanded but not delivered yet must not go out for a deadline that is met.
+    session.execute(update(OutboxMessage).where(
+        OutboxMessage.reminder_id.in_(select(Reminder.id).where(Reminder.deadline_id.in_(ids))),
+        OutboxMessage.status.in_(("pending", "queued")),
+    ).values(status="cancelled").execution_options(synchronize_session=False))
+
+
+def _open_rows(session: Session, case_id: str | None) -> list[Deadline]:
+    stmt = select(Deadline).where(Deadline.status == "open")
+    stmt = stmt.where(Deadline.case_id == case_id) if case_id else \
+        stmt.where(Deadline.case_id.is_(None))
+    return list(session.execute(stmt).scalars())
+
+
+def _items(session: Session, event: Event) -> set[str]:
+    """The items a closing event is about: its subject or evidence id, else what its record
+    refers to (a preservation decision's preservation_id, a check's decision_id)."""
+    target = _target(event)
+    if target is not None:
+        return {target}
+    record_id = event.data.get("record_id")
+    record = session.get(Record, record_id) if isinstance(record_id, str) else None
+    if record is None:
+        return set()
+    return {str(v) for k in REFERENCE_FIELDS if (v := record.fields.get(k))}
+
+
+def _close_for(uow: UnitOfWork, table: RuleTable, event: Event) -> None:
+    """Close the case's open deadlines this event satisfies; for a per-item rule, only the
+    deadlines of the items the event names (all of them when it names none)."""
+    if event.case_id is None and _target(event) is None:
+        return
+    tz = uow.settings.legal_tz
+    closing, items = [], None
+    for row in _open_rows(uow.session, event.case_id):
+        rule = _rule(table, row, tz)
+        if rule is None or event.name not in rule.closed_by:
+            continue
+        if rule.per_item:
+            items = _items(uow.session, event) if items is None else items
+            if items and row.subject_id is not None and row.subject_id not in items:
+                continue
+        closing.append(row)
+    _finish(uow.session, closing, "closed", event.name, _act_time(event))
+
+
+def _supersede(uow: UnitOfWork, rule: DeadlineRule, record: Record | None) -> None:
+    """A corrected trigger record replaces the deadlines its earlier version opened."""
+    if record is None or not record.corrects_id:
+        return
+    old = [r for r in _open_rows(uow.session, record.case_id)
+           if r.rule_id == rule.id and r.subject_id == record.corrects_id]
+    _finish(uow.session, old, "cancelled", f"corrected by record {record.id}", utcnow())
+
+
+def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None) -> None:
+    """Open a deadline and its reminders for each rule this event starts."""
+    kind = case.kind if case else None
+    rules = [r for r in table.rules if r.trigger == event.name and r.applies_to(kind)]
+    if not rules:
+        return
+    session, tz = uow.session, uow.settings.legal_tz
+    record = session.get(Record, event.data["record_id"]) \
+        if isinstance(event.data.get("record_id"), str) else None
+    fields = record.fields if record is not None else None
+    rules = [r for r in rules if r.triggered_by(fields)]
+    if not rules:
+        return
+    calendar = load_calendar(session, tz)
+    subject = _target(event) or event.data.get("record_id")
+    now = utcnow()
+    existing = {(r.rule_id, r.subject_id, r.trigger_event) for r in _open_rows(session,
+                                                                                event.case_id)}
+    for rule in rules:
+        trigger_at = _trigger_at(rule, event, fields)
+        if not rule.effective_on(legal_date(trigger_at, tz)):
+            continue  # another version of the rule is in force on that day
+        if (rule.id, subject, event.name) in existing:
+            continue  # the same event raised twice opens one deadline
+        try:
+            answer = compute_due(rule, trigger_at, calendar,
+                                 period_override=_period(rule, event, fields))
+            steps = reminder_times(rule, answer, calendar, after=trigger_at)
+        except (ValueError, TypeError) as exc:
+            # A rule that cannot be counted (no per-case figure given) must not lose the record
+            # that raised the event; the log says which emitter to fix.
+            log.warning("deadline %s not opened for %s on case %s: %s", rule.id, event.name,
+                        event.case_id, exc)
+            continue
+        _supersede(uow, rule, record)
+        deadline = Deadline(
+            id=new_id(), case_id=event.case_id, rule_id=rule.id,
+            legal_source=rule.legal_source[:200], trigger_event=event.name[:100],
+            trigger_at=trigger_at, due_at=answer.due, period=answer.period, unit=rule.unit,
+            subject_id=str(subject)[:32] if subject else None, status="open",
+            warnings=list(answer.warnings), created_at=now)
+        session.add(deadline)
+        for step in _worth_sending(steps, now):
+            session.add(Reminder(id=new_id(), deadline_id=deadline.id,
+                                 recipient_role=step.recipient_role, step=step.step,
+                                 send_at=step.at, status="pending", created_at=now))
+    session.flush()
+
+
+def _worth_sending(steps, now: datetime) -> list:
+    """Drop steps a later past step of the same role makes moot (a back-dated trigger)."""
+    latest_past: dict[str, datetime] = {}
+    for s in steps:
+        if s.at <= now:
+            latest_past[s.recipient_role] = max(s.at, latest_past.get(s.recipient_role, s.at))
+    return [s for s in steps if s.at > now or s.at == latest_past[s.recipient_role]]
+
+
+def handle_event(uow: UnitOfWork, event: Event) -> None:
+    """Close the deadlines an event satisfies and open the ones it starts (same transaction)."""
+    table = rule_table(uow.settings)
+    case = uow.session.get(Case, event.case_id) if event.case_id else None
+    _close_for(uow, table, event)
+    _open_for(uow, table, event, case)
+    if event.name == CASE_CLOSED and event.case_id:
+        # A closed case owes nothing more: what is still open is cancelled, not left to nag.
+        _finish(uow.session, _open_rows(uow.session, event.case_id), "cancelled",
+                CASE_CLOSED, event.at)
+
+
+def deadline_json(row: Deadline, rule: DeadlineRule | None, reminders: list[Reminder],
+                  now: datetime, tz) -> dict:
+    """A deadline as the API shows it: rule, source, due time in legal time, status, flags."""
+    due_local = row.due_at.astimezone(tz)
+    return {
+        "id": row.id, "case_id": row.case_id, "rule_id": row.rule_id,
+        "rule_ids": list(rule.ids) if rule else [row.rule_id],
+        "title": rule.title_en if rule else None, "title_zh": rule.title_zh if rule else None,
+        "legal_source": row.legal_source, "trigger_event": row.trigger_event,
+        "trigger_at": row.trigger_at.astimezone(tz).isoformat(),
+        "due_at": due_local.isoformat(),
+        "last_day": None if row.unit == "clock_hours" else due_local.date().isoformat(),
+        "period": row.period, "unit": row.unit, "subject_id": row.subject_id,
+        "obligor": rule.obligor if rule else None,
+        "status": row.status,
+        "overdue": row.status == "open" and now > row.due_at,
+        "late": row.status == "closed" and row.closed_at is not None
+        and row.closed_at > row.due_at,
+        "closed_at": row.closed_at.astimezone(tz).isoformat() if row.closed_at else None,
+        "closed_by": row.closed_by, "warnings": list(row.warnings or []),
+        "reminders": [{"role": r.recipient_role, "step": r.step,
+                       "send_at": r.send_at.astimezone(tz).isoformat(), "status": r.status}
+                      for r in reminders],
+    }
+
+
+def list_deadlines(uow: UnitOfWork, actor: Officer, case_id: str) -> list[dict]:
+    """A case's deadlines, open and closed, earliest due first; the read is logged (A33.1)."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "list", "deadline", case.id)
+    rows = list(uow.session.execute(select(Deadline).where(Deadline.case_id == case.id)
+                                    .order_by(Deadline.due_at, Deadline.created_at)).scalars())
+    by_deadline: dict[str, list[Reminder]] = {}
+    if rows:
+        for r in uow.session.execute(select(Reminder).where(
+                Reminder.deadline_id.in_([d.id for d in rows])).order_by(Reminder.send_at)
+        ).scalars():
+            by_deadline.setdefault(r.deadline_id, []).append(r)
+    table, tz, now = rule_table(uow.settings), uow.settings.legal_tz, utcnow()
+    return [deadline_json(d, _rule(table, d, tz), by_deadline.get(d.id, []), now, tz)
+            for d in rows]

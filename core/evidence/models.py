@@ -1,0 +1,68 @@
+"""Tables around evidence intake: resumable upload sessions, one-time upload links, previews.
+
+None of these is ledger-covered: a session and a link are working state (their offset and
+status change), and a preview is a derived copy that can be made again. What they lead to,
+the Evidence row, is covered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.kernel.clock import utcnow
+from core.platform.db import Base, UTCDateTime
+
+ID = String(32)
+
+
+class UploadLink(Base):
+    """A one-time link for one resumable upload, bound to a case and an officer, expiring."""
+
+    __tablename__ = "upload_links"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class UploadSession(Base):
+    """A tus upload in progress: where its bytes are and how many have arrived."""
+
+    __tablename__ = "upload_sessions"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"))
+    link_id: Mapped[str | None] = mapped_column(ForeignKey("upload_links.id"))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The intake fields from Upload-Metadata (proves, method, record_id, ...), validated.
+    form: Mapped[dict] = mapped_column(JSON)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    filetype: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="receiving")
+    evidence_id: Mapped[str | None] = mapped_column(ForeignKey("evidence.id"))
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    result_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EvidencePreview(Base):
+    """A thumbnail of an evidence image: its own blob, pointing at the original's hash."""
+
+    __tablename__ = "evidence_previews"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence.id"), unique=True)
+    original_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,464 @@
+"""Resumable uploads (tus 1.0 core protocol with the creation and termination extensions) and
+one-time upload links, for large videos from phones on bad networks (A31.1).
+
+The bytes of an upload are appended to ``tus-<id>`` in the blob store's temporary folder; the
+offset the client may resume from is the UploadSession row's (the database is the truth: a
+file longer than the row says, after a crash, is cut back to it). A PATCH holds an exclusive
+``flock`` on that file, so two requests never interleave their bytes, and no database
+transaction is open while bytes arrive. When the last byte is in, the file goes through the
+same intake as a multipart upload (core.evidence.intake) and is moved, not copied, into the store.
+
+A one-time link is bound to a case and an officer, expires (24 h by default) and is good for
+exactly one upload: creating the upload uses it up; HEAD, PATCH and GET of that one upload
+keep working with the same token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import fcntl
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from core.cases.visibility import writable_case
+from core.evidence import intake as evidence
+from core.evidence.models import UploadLink, UploadSession
+from core.kernel.clock import utcnow
+from core.kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    UnsupportedType,
+)
+from core.kernel.ids import new_id, token_hash
+from core.people.access import officer_for_token
+from core.people.models import Officer
+from core.platform.blobs import LocalBlobStore
+from core.platform.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from core.bootstrap import Container
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination"
+PATCH_TYPE = "application/offset+octet-stream"
+LINK_PREFIX = "qcu_"
+LINK_TTL = timedelta(hours=24)
+SESSION_TTL = timedelta(days=3)
+CHUNK = 1 << 20
+_ID = re.compile(r"^[0-9a-f]{32}$")
+_KEY = re.compile(r"^[!-+\--~]+$")  # printable ASCII without space and comma (tus spec)
+MAX_METADATA = 16 * 1024
+
+
+class BadUpload(DomainError):
+    """A tus header is missing or malformed."""
+
+    code, status = "bad_request", 400
+
+
+class NotAuthenticated(DomainError):
+    """No valid bearer token and no valid upload link."""
+
+    code, status = "unauthorized", 401
+
+
+class LinkGone(DomainError):
+    """The one-time link was used already or has expired."""
+
+    code, status = "link_gone", 410
+
+
+class UploadGone(DomainError):
+    """The upload expired or was terminated; its bytes are gone."""
+
+    code, status = "gone", 410
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who is uploading: an officer, possibly through a one-time link."""
+
+    officer_id: str
+    link_id: str | None = None
+    link_case_id: str | None = None
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+def public_base(uow: UnitOfWork) -> str:
+    """Where officers reach this server: the PUBLIC_URL setting, else the local address."""
+    base = uow.settings.public_url.strip()
+    return (base or f"http://127.0.0.1:{uow.settings.port}").rstrip("/")
+
+
+def issue_upload_link(uow: UnitOfWork, actor: Officer, case_id: str, *,
+                      ttl: timedelta = LINK_TTL, base_url: str | None = None) -> dict:
+    """A one-time link for one resumable upload to this case by this officer (A31.1)."""
+    case = writable_case(uow.session, actor, case_id)
+    if not timedelta(minutes=5) <= ttl <= timedelta(days=7):
+        raise Invalid("a link lives between 5 minutes and 7 days")
+    token = LINK_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UploadLink(id=new_id(), token_hash=token_hash(token), case_id=case.id,
+                     officer_id=actor.id, created_at=now, expires_at=now + ttl)
+    uow.session.add(row)
+    uow.session.flush()
+    base = (base_url or public_base(uow)).rstrip("/")
+    return {"url": f"{base}/api/v1/upload-links/{token}", "token": token,
+            "expires_at": row.expires_at.astimezone(uow.settings.legal_tz).isoformat(),
+            "tus_endpoint": f"{base}/api/v1/uploads", "case_id": case.id,
+            "case_number": case.number}
+
+
+def _link(uow: UnitOfWork, token: str) -> UploadLink | None:
+    if not token.startswith(LINK_PREFIX) or len(token) > 100:
+        return None
+    return uow.session.execute(select(UploadLink).where(
+        UploadLink.token_hash == token_hash(token))).scalar_one_or_none()
+
+
+def link_info(uow: UnitOfWork, token: str) -> dict:
+    """What a link's page shows: the case and whether the link can still be used."""
+    from core.cases.models import Case
+
+    link = _link(uow, token)
+    if link is None:
+        raise NotFound("this upload link is unknown")
+    case = uow.session.get(Case, link.case_id)
+    state = "used" if link.used_at else "expired" if link.expires_at <= utcnow() else "open"
+    return {"case_number": case.number if case else "", "case_title": case.title if case else "",
+            "state": state,
+            "expires_at": link.expires_at.astimezone(uow.settings.legal_tz).isoformat()}
+
+
+def uploader(uow: UnitOfWork, *, bearer: str | None, link_token: str | None) -> Uploader:
+    """The officer behind a bearer token, or behind a one-time link token (401 otherwise)."""
+    if link_token:
+        link = _link(uow, link_token.strip())
+        if link is None:
+            raise NotAuthenticated("the upload link is unknown")
+        officer = uow.session.get(Officer, link.officer_id)
+        if officer is None or not officer.active:
+            raise Forbidden("the officer of this upload link is no longer active")
+        return Uploader(officer.id, link.id, link.case_id)
+    if bearer:
+        officer = officer_for_token(uow.session, bearer.strip())
+        if officer is not None:
+            return Uploader(officer.id)
+    raise NotAuthenticated("send Authorization: Bearer <token>, or the upload link's token")
+
+
+def _officer(uow: UnitOfWork, who: Uploader) -> Officer:
+    officer = uow.session.get(Officer, who.officer_id)
+    if officer is None or not officer.active:
+        raise NotAuthenticated("the officer is no longer active")
+    return officer
+
+
+# --- creation -------------------------------------------------------------------------------
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """Upload-Metadata: comma-separated ``key base64(value)`` pairs (value optional)."""
+    out: dict[str, str] = {}
+    if not header or not header.strip():
+        return out
+    if len(header) > MAX_METADATA:
+        raise BadUpload("Upload-Metadata is too long")
+    for pair in header.split(","):
+        parts = pair.strip().split(" ")
+        if not parts[0] or len(parts) > 2 or not _KEY.match(parts[0]):
+            raise BadUpload("Upload-Metadata must be comma-separated 'key base64value' pairs")
+        key = parts[0]
+        if key in out:
+            raise BadUpload(f"Upload-Metadata repeats the key {key!r}")
+        try:
+            out[key] = base64.b64decode(parts[1], validate=True).decode("utf-8") \
+                if len(parts) == 2 else ""
+        except (binascii.Error, ValueError):
+            raise BadUpload(f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text"
+                            ) from None
+    return out
+
+
+def upload_path(blobs: LocalBlobStore, upload_id: str) -> Path:
+    """Where the bytes of an upload collect (404 for a malformed id: never a path outside)."""
+    if not isinstance(upload_id, str) or not _ID.match(upload_id):
+        raise NotFound(f"upload {str(upload_id)[:40]} not found")
+    return blobs.tmp_dir / f"tus-{upload_id}"
+
+
+def create_upload(uow: UnitOfWork, who: Uploader, *, length_header: str | None,
+                  metadata_header: str | None) -> UploadSession:
+    """tus creation: validate the A31.1 fields now, so a wrong form fails before any byte."""
+    if length_header is None or not length_header.strip().isdigit():
+        raise BadUpload("Upload-Length is required: the size of the whole file in bytes")
+    length = int(length_header)
+    limit = uow.settings.max_upload_bytes
+    if length > limit:
+        raise TooLarge(f"the file is larger than the limit of {limit} bytes")
+    if length == 0:
+        raise UnsupportedType("the file is empty; nothing was stored")
+    meta = parse_metadata(metadata_header)
+    case_id = meta.get("case_id") or who.link_case_id
+    if who.link_case_id and case_id != who.link_case_id:
+        raise Invalid("this upload link is for another case",
+                      details={"fields": {"case_id": "not the link's case"}})
+    if not case_id:
+        raise Invalid("Upload-Metadata must carry case_id", details={"fields": {"case_id":
+                                                                                 "required"}})
+    actor = _officer(uow, who)
+    case = writable_case(uow.session, actor, case_id)
+    form = evidence.parse_form(meta)
+    evidence.check_links(uow.session, case, form)
+    now = utcnow()
+    if who.link_id:
+        # Conditional update: of two requests racing with one link, exactly one wins.
+        used = uow.session.execute(
+            update(UploadLink).where(UploadLink.id == who.link_id, UploadLink.used_at.is_(None),
+                                     UploadLink.expires_at > now)
+            .values(used_at=now).execution_options(synchronize_session=False))
+        if used.rowcount != 1:
+            link = uow.session.get(UploadLink, who.link_id)
+            uow.session.refresh(link)
+            raise LinkGone("this upload link was used already; ask for a new one"
+                           if link.used_at else "this upload link has expired; ask for a new one")
+    row = UploadSession(
+        id=new_id(), case_id=case.id, officer_id=actor.id, link_id=who.link_id, length=length,
+        offset=0, form=evidence.form_fields(form),
+        filename=evidence.safe_filename(meta.get("filename") or meta.get("name")),
+        filetype=(meta.get("filetype") or meta.get("type") or "")[:100], status="receiving",
+        created_at=now, updated_at=now, expires_at=now + SESSION_TTL)
+    uow.session.add(row)
+    uow.session.flush()
+    upload_path(uow.blobs, row.id).touch(mode=0o600, exist_ok=False)
+    return row
+
+
+# --- reading the state ----------------------------------------------------------------------
+
+
+def get_upload(uow: UnitOfWork, who: Uploader, upload_id: str) -> UploadSession:
+    """An upload of this officer (or of this link); 404 for anyone else's, 410 when gone."""
+    upload_path(uow.blobs, upload_id)  # refuses malformed ids
+    row = uow.session.get(UploadSession, upload_id)
+    if row is None or row.officer_id != who.officer_id or (who.link_id and
+                                                           row.link_id != who.link_id):
+        raise NotFound(f"upload {upload_id} not found")
+    if row.status in ("terminated", "expired"):
+        raise UploadGone(f"upload {upload_id} was {row.status}")
+    if row.status == "receiving" and row.expires_at <= utcnow():
+        raise UploadGone(f"upload {upload_id} expired at {row.expires_at.isoformat()}")
+    return row
+
+
+def upload_json(row: UploadSession) -> dict:
+    """An upload's progress as JSON."""
+    return {"id": row.id, "case_id": row.case_id, "status": row.status, "offset": row.offset,
+            "length": row.length, "evidence_id": row.evidence_id,
+            "expires_at": row.expires_at.isoformat()}
+
+
+def upload_result(uow: UnitOfWork, who: Uploader, upload_id: str) -> tuple[dict, int]:
+    """The intake answer of a finished upload, or its progress (202) while bytes arrive."""
+    row = get_upload(uow, who, upload_id)
+    if row.status in ("done", "failed") and row.result is not None:
+        body = dict(row.result)
+        body["upload"] = upload_json(row)
+        return body, row.result_status or 200
+    return {"upload": upload_json(row)}, 202
+
+
+# --- PATCH ----------------------------------------------------------------------------------
+
+
+class Interrupted(Exception):
+    """The request body ended early (client gone); ``written`` bytes were kept."""
+
+    def __init__(self, written: int, cause: BaseException):
+        super().__init__(str(cause))
+        self.written, self.cause = written, cause
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[int]:
+    """An exclusive lock on the upload's file; 409 when another request holds it."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        raise UploadGone("the bytes of this upload are gone") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict("another request is writing to this upload; ask HEAD for the "
+                           "offset and resume") from None
+        yield fd
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _append(fd: int, offset: int, read: Callable[[int], bytes], remaining: int) -> int:
+    """Write the body at ``offset``; cut back and 413 past the declared length."""
+    os.ftruncate(fd, offset)  # bytes beyond the recorded offset were never acknowledged
+    os.lseek(fd, offset, os.SEEK_SET)
+    written = 0
+    try:
+        while chunk := read(CHUNK):
+            if written + len(chunk) > remaining:
+                os.ftruncate(fd, offset)
+                raise TooLarge("the body goes past Upload-Length; nothing of it was kept")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+            written += len(chunk)
+    except TooLarge:
+        raise
+    except Exception as exc:  # a disconnect mid-body: keep what arrived (tus resumes from it)
+        os.fsync(fd)
+        raise Interrupted(written, exc) from exc
+    os.fsync(fd)
+    return written
+
+
+@dataclass
+class PatchResult:
+    """The new offset, and for the last PATCH the intake's answer."""
+
+    offset: int
+    length: int
+    evidence_id: str | None = None
+    body: dict | None = None
+    status: int = 204
+
+
+def _save_offset(container: Container, upload_id: str, old: int, new: int) -> None:
+    with container.uow() as uow:
+        done = uow.session.execute(
+            update(UploadSession).where(UploadSession.id == upload_id,
+                                        UploadSession.offset == old)
+            .values(offset=new, updated_at=utcnow()).execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise Conflict("the upload moved on while this request was writing")
+
+
+def patch_upload(container: Container, who: Uploader, upload_id: str, *,
+                 offset_header: str | None, content_type: str | None,
+                 content_length: int | None, read: Callable[[int], bytes],
+                 extractor: evidence.Extractor | None = None) -> PatchResult:
+    """tus PATCH: append at the client's offset (409 if it is not ours), finish at the end."""
+    path = upload_path(container.blobs, upload_id)
+    with container.uow() as uow:
+        row = get_upload(uow, who, upload_id)
+    if (content_type or "").split(";", 1)[0].strip().lower() != PATCH_TYPE:
+        raise UnsupportedType(f"PATCH bodies must be sent as Content-Type: {PATCH_TYPE}")
+    if offset_header is None or not offset_header.strip().isdigit():
+        raise BadUpload("Upload-Offset is required: the offset this body starts at")
+    client_offset = int(offset_header)
+    if row.status in ("done", "failed"):
+        # The final answer was lost on the way: an empty PATCH at the end gets it again.
+        if client_offset != row.length or content_length:
+            raise Conflict(f"the upload is complete at offset {row.length}",
+                           details={"offset": row.length})
+        return PatchResult(row.length, row.length, row.evidence_id, row.result,
+                           row.result_status or 204)
+    with _locked(path) as fd:
+        with container.uow() as uow:
+            row = get_upload(uow, who, upload_id)  # the offset as of now, under the lock
+        if client_offset != row.offset:
+            raise Conflict(f"Upload-Offset {client_offset} does not match the upload's offset "
+                           f"{row.offset}; ask HEAD and resume from there",
+                           details={"offset": row.offset})
+        remaining = row.length - row.offset
+        if content_length is not None and content_length > remaining:
+            raise TooLarge(f"the body ({content_length} bytes) goes past Upload-Length "
+                           f"({remaining} bytes remain)")
+        try:
+            written = _append(fd, row.offset, read, remaining)
+        except Interrupted as exc:
+            if exc.written:
+                _save_offset(container, upload_id, row.offset, row.offset + exc.written)
+            raise exc.cause from None
+        new = row.offset + written
+        if written:
+            _save_offset(container, upload_id, row.offset, new)
+        if new < row.length:
+            return PatchResult(new, row.length)
+        return _finish(container, who, upload_id, path, extractor)
+
+
+def _finish(container: Container, who: Uploader, upload_id: str, path: Path,
+            extractor: evidence.Extractor | None) -> PatchResult:
+    """Every byte is in: the same intake as a multipart upload; the answer (or refusal) is
+    kept for GET and for a repeated final PATCH."""
+    with container.uow() as uow:
+        row = get_upload(uow, who, upload_id)
+        form_data, filename, filetype, case_id = (dict(row.form), row.filename, row.filetype,
+                                                  row.case_id)
+        received_at = row.updated_at
+    received = evidence.adopt_file(container.blobs, path)
+    try:
+        form = evidence.parse_form(form_data)
+        inspected = evidence.inspect(received, filename, filetype or None, extractor=extractor)
+        with container.uow() as uow:
+            actor = _officer(uow, who)
+            result = evidence.record(uow, actor, case_id, inspected, form,
+                                     received_at=received_at, channel="tus")
+            body, status = evidence.result_json(result), result.status
+            body["upload_id"] = upload_id
+            _close(uow, upload_id, "done", body, status, result.evidence.id)
+    except DomainError as exc:
+        received.discard()
+        body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
+        with container.uow() as uow:
+            _close(uow, upload_id, "failed", body, exc.status, None)
+        return PatchResult(received.size, received.size, None, body, exc.status)
+    return PatchResult(received.size, received.size, result.evidence.id, body, status)
+
+
+def _close(uow: UnitOfWork, upload_id: str, status: str, body: dict, code: int,
+           evidence_id: str | None) -> None:
+    row = uow.session.get(UploadSession, upload_id)
+    row.status, row.result, row.result_status = status, body, code
+    row.evidence_id, row.updated_at = evidence_id, utcnow()
+
+
+def terminate(container: Container, who: Uploader, upload_id: str) -> None:
+    """tus termination: the bytes are deleted, the upload answers 410 from now on."""
+    path = upload_path(container.blobs, upload_id)
+    with container.uow() as uow:
+        row = get_upload(uow, who, upload_id)
+        if row.status != "receiving":
+            raise Conflict(f"the upload is {row.status}; only an unfinished upload can be "
+                           f"terminated")
+    with _locked(path), container.uow() as uow:
+        row = get_upload(uow, who, upload_id)
+        row.status, row.updated_at = "terminated", utcnow()
+        path.unlink(missing_ok=True)
+
+
+def purge_expired(container: Container, now: datetime | None = None) -> int:
+    """Delete the bytes of unfinished uploads past their expiry; how many (for a schedule)."""
+    now = now or utcnow()
+    with container.uow() as uow:
+        rows = list(uow.session.execute(select(UploadSession).where(
+            UploadSession.status == "receiving", UploadSession.expires_at <= now)).scalars())
+        for row in rows:
+            row.status, row.updated_at = "expired", now
+            upload_path(container.blobs, row.id).unlink(missing_ok=True)
+    return len(rows)

@@ -1,0 +1,149 @@
+"""Settings: read once from the environment into one frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105 - a marker production refuses
+
+
+class SettingsError(RuntimeError):
+    """The environment cannot run the system as configured."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the system reads; unset means the embedded default."""
+
+    app_env: str = "development"
+    port: int = 5000
+    database_url: str = ""
+    redis_url: str = ""
+    storage_url: str = ""
+    secret_key: str = DEV_SECRET
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    tz_legal: str = "Asia/Shanghai"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    ledger_key_path: str = ""
+    max_upload_bytes: int = 2 * 1024**3
+    gps_radius_m: float = 200.0
+    retention_years: int = 25  # A34.1
+    ledger_origin: str = "quancheng"
+    # Where officers reach this server, for one-time upload links (PUBLIC_URL).
+    public_url: str = ""
+    # The department code that takes complaints from the public (PUBLIC_DEPARTMENT).
+    public_department: str = ""
+    # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
+    deadline_overrides: str = ""
+
+    @property
+    def production(self) -> bool:
+        """True when APP_ENV=production."""
+        return self.app_env == "production"
+
+    @property
+    def legal_tz(self) -> ZoneInfo:
+        """The time zone in which legal days are counted."""
+        return ZoneInfo(self.tz_legal)
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under instance/."""
+        return self.database_url or f"sqlite:///{self.instance_path / 'quancheng.db'}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        """STORAGE_URL, or the embedded blob folder under instance/."""
+        return self.storage_url or f"file://{self.instance_path / 'blobs'}"
+
+    @property
+    def effective_ledger_key_path(self) -> Path:
+        """Where the Ed25519 checkpoint key lives."""
+        return Path(self.ledger_key_path or self.instance_path / "ledger_ed25519.pem")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment (or a given mapping)."""
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        try:
+            port = int(get("PORT", "5000"))
+            max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+            radius = float(get("GPS_RADIUS_M", "200"))
+            retention = int(get("RETENTION_YEARS", "25"))
+        except ValueError as exc:
+            raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        tz = get("TZ_LEGAL", "Asia/Shanghai")
+        try:
+            ZoneInfo(tz)
+        except Exception as exc:  # ZoneInfo raises several types for bad keys
+            raise SettingsError(f"TZ_LEGAL={tz!r} is not a known time zone") from exc
+        settings = cls(
+            app_env=get("APP_ENV", "development"),
+            port=port,
+            database_url=get("DATABASE_URL"),
+            redis_url=get("REDIS_URL"),
+            storage_url=get("STORAGE_URL"),
+            secret_key=get("SECRET_KEY", DEV_SECRET),
+            telegram_token=get("TELEGRAM_TOKEN"),
+            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/"),
+            tz_legal=tz,
+            instance_path=Path(get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))),
+            ledger_key_path=get("LEDGER_KEY_PATH"),
+            max_upload_bytes=max_upload,
+            gps_radius_m=radius,
+            retention_years=retention,
+            public_url=get("PUBLIC_URL").rstrip("/"),
+            public_department=get("PUBLIC_DEPARTMENT"),
+            deadline_overrides=get("DEADLINE_OVERRIDES"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse embedded defaults and development secrets in production."""
+        if not self.production:
+            return
+        problems = []
+        if not self.database_url:
+            problems.append("DATABASE_URL is unset (embedded SQLite is for development)")
+        elif self.database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL points at SQLite; production needs PostgreSQL")
+        if not self.redis_url:
+            problems.append("REDIS_URL is unset (the in-process queue is for development)")
+        if not self.storage_url:
+            problems.append("STORAGE_URL is unset (set it to the mounted evidence volume)")
+        if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY is the development secret or shorter than 32 characters")
+        if self.telegram_token and not self.telegram_webhook_secret:
+            problems.append("TELEGRAM_TOKEN is set but TELEGRAM_WEBHOOK_SECRET is not")
+        if not self.ledger_key_path:
+            problems.append("LEDGER_KEY_PATH is unset (the checkpoint signing key must be managed)")
+        if problems:
+            raise SettingsError(
+                "APP_ENV=production refuses to start: " + "; ".join(problems) + "."
+            )
+
+    def __repr__(self) -> str:
+        """Never show secrets."""
+        db = _redact(self.effective_database_url)
+        return f"Settings(app_env={self.app_env!r}, database={db})"
+
+
+def _redact(url: str) -> str:
+    """Hide the password part of a URL."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,42 @@
+"""Immediate alerts that the rules ask for, queued in the outbox in the same transaction as
+the event (A17.2: a recording that cannot continue is reported to the head at once)."""
+
+from __future__ import annotations
+
+from core.cases.models import Case, Record
+from core.kernel.clock import utcnow
+from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
+from core.platform.uow import Event, UnitOfWork
+
+ALERT_ZH = ("【紧急报告】案件 {number}「{title}」的音像记录因{reason}中断且无法继续"
+            "（{at}，北京时间），请负责人知悉；承办人须事后作出书面说明（A17.2）。")
+ALERT_EN = ("\n[Alert] Case {number}: the AV recording was interrupted ({reason}) and cannot "
+            "continue ({at}, Asia/Shanghai); a written explanation is due (A17.2).")
+REASON_ZH = {"device_fault": "设备故障", "weather": "天气原因", "battery": "电量耗尽",
+             "storage": "存储空间不足", "other": "其他原因"}
+
+
+def handle_event(uow: UnitOfWork, event: Event) -> None:
+    """Queue the head's alert when a recording cannot continue (A17.2)."""
+    if event.name != "evidence.recording.cannot_continue" or not event.case_id:
+        return
+    case = uow.session.get(Case, event.case_id)
+    record_id = event.data.get("record_id", "")
+    reason = str(event.data.get("reason") or _reason(uow, record_id))
+    at = event.at.astimezone(uow.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
+    now, rows = utcnow(), []
+    for head in recipients(uow.session, case, "head"):
+        body = ALERT_ZH.format(number=case.number, title=case.title,
+                               reason=REASON_ZH.get(reason, reason), at=at)
+        if head.lang == "en":
+            body += ALERT_EN.format(number=case.number, reason=reason, at=at)
+        rows += officer_outbox_rows(
+            head, case, f"A17.2:{record_id}:{head.id}", f"【紧急报告】{case.number} 音像记录中断",
+            body, {"event": "alert.av_interrupted", "rule_id": "A17.2", "record_id": record_id},
+            now)
+    insert_outbox_if_absent(uow.session, rows)
+
+
+def _reason(uow: UnitOfWork, record_id: str) -> str:
+    record = uow.session.get(Record, record_id) if record_id else None
+    return (record.fields or {}).get("reason", "other") if record else "other"

@@ -1,0 +1,78 @@
+"""People and their credentials: departments, officers (A8.1), API tokens, Telegram bind
+codes, and the access log of every read (A33.1, A37.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.kernel.clock import utcnow
+from core.platform.db import ID, Base, UTCDateTime
+
+
+def _dt(**kw) -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), **kw)
+
+
+class Department(Base):
+    """An enforcement unit; cases are numbered per department and year."""
+
+    __tablename__ = "departments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _dt(default=utcnow)
+
+
+class Officer(Base):
+    """A person who uses the system: officer, supervisor, legal reviewer, head, ... (A8.1)."""
+
+    __tablename__ = "officers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    certificate_no: Mapped[str | None] = mapped_column(String(64))  # 执法证号 (A14.1)
+    roles: Mapped[list] = mapped_column(JSON)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _dt(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its SHA-256 only."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = _dt(default=utcnow)
+    revoked_at: Mapped[datetime | None] = _dt(nullable=True)
+
+
+class BindCode(Base):
+    """A one-time code that binds an officer's Telegram account."""
+
+    __tablename__ = "bind_codes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = _dt()
+    used_at: Mapped[datetime | None] = _dt(nullable=True)
+
+
+class AccessLog(Base):
+    """Every read of a case, record or evidence item (A33.1, A37.1)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    officer_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="api")
+    remote: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = _dt(default=utcnow)

@@ -1,0 +1,114 @@
+"""Departments, officers, API tokens, Telegram bind codes and the demo seed."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.kernel.clock import utcnow
+from core.kernel.errors import Conflict, Invalid, NotFound
+from core.kernel.ids import new_id, new_token, token_hash
+from core.kernel.vocab import ROLES
+from core.people.models import ApiToken, BindCode, Department, Officer
+
+BIND_CODE_TTL = timedelta(hours=24)
+
+
+def ensure_department(session: Session, code: str, name: str) -> Department:
+    """The department with that code, created if absent."""
+    dept = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+    if dept is None:
+        dept = Department(id=new_id(), code=code, name=name, created_at=utcnow())
+        session.add(dept)
+        session.flush()
+    return dept
+
+
+def add_officer(session: Session, department: Department, name: str, roles: list[str],
+                certificate_no: str | None = None, lang: str = "zh") -> Officer:
+    """Create an officer with the given roles (A8.1)."""
+    bad = [r for r in roles if r not in ROLES]
+    if not roles or bad:
+        raise Invalid(f"roles must be chosen from {', '.join(ROLES)}; got {roles}")
+    if not name.strip():
+        raise Invalid("an officer needs a name")
+    officer = Officer(id=new_id(), department_id=department.id, name=name.strip(),
+                      certificate_no=certificate_no, roles=sorted(set(roles)), lang=lang,
+                      active=True, created_at=utcnow())
+    session.add(officer)
+    session.flush()
+    return officer
+
+
+def issue_token(session: Session, officer: Officer, label: str = "") -> str:
+    """Create a new API token; only its hash is stored, so it is shown once."""
+    token = new_token()
+    session.add(ApiToken(id=new_id(), officer_id=officer.id, token_hash=token_hash(token),
+                         label=label, created_at=utcnow()))
+    session.flush()
+    return token
+
+
+def get_officer(session: Session, officer_id: str) -> Officer:
+    """The officer with that id."""
+    officer = session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(f"officer {officer_id} not found")
+    return officer
+
+
+def issue_bind_code(session: Session, officer: Officer) -> str:
+    """A one-time code the officer sends to the bot to bind their Telegram account."""
+    code = f"{secrets.randbelow(10**8):08d}"
+    session.add(BindCode(id=new_id(), officer_id=officer.id, code_hash=token_hash(code),
+                         expires_at=utcnow() + BIND_CODE_TTL))
+    session.flush()
+    return code
+
+
+def redeem_bind_code(session: Session, code: str, telegram_user_id: int) -> Officer:
+    """Bind a Telegram account with a one-time code; a used or expired code is refused."""
+    row = session.execute(
+        select(BindCode).where(BindCode.code_hash == token_hash(code.strip())).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise Invalid("this binding code is unknown, used or expired")
+    taken = session.execute(
+        select(Officer).where(Officer.telegram_user_id == telegram_user_id)
+    ).scalar_one_or_none()
+    officer = get_officer(session, row.officer_id)
+    if taken is not None and taken.id != officer.id:
+        raise Conflict("this Telegram account is already bound to another officer")
+    row.used_at = utcnow()
+    officer.telegram_user_id = telegram_user_id
+    return officer
+
+
+DEMO_PEOPLE = (
+    ("张伟", ["officer"], "湘执430600001"),
+    ("李娜", ["officer"], "湘执430600002"),
+    ("王强", ["supervisor"], "湘执430600003"),
+    ("刘洋", ["legal_reviewer"], "湘执430600004"),
+    ("陈静", ["head"], "湘执430600005"),
+)
+
+
+def demo_seed(session: Session) -> dict:
+    """Create the demo department and its five people (idempotent); return them with tokens."""
+    dept = ensure_department(session, "YYZJ", "岳阳市住房和城乡建设局（演示）")
+    users = []
+    for name, roles, cert in DEMO_PEOPLE:
+        officer = session.execute(
+            select(Officer).where(Officer.department_id == dept.id, Officer.name == name)
+        ).scalar_one_or_none()
+        if officer is None:
+            officer = add_officer(session, dept, name, roles, cert)
+        # A fresh token each run: earlier ones stay valid, the new one is printed once.
+        token = issue_token(session, officer, label="demo seed")
+        users.append({"id": officer.id, "name": officer.name, "role": officer.roles[0],
+                      "roles": officer.roles, "certificate_no": officer.certificate_no,
+                      "token": token})
+    return {"department": {"id": dept.id, "code": dept.code, "name": dept.name}, "users": users}

@@ -1,0 +1,50 @@
+"""Unit of work: one transaction, the ledger signer, the blob store and the events raised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from core.kernel.settings import Settings
+    from core.ledger import CheckpointSigner
+    from core.platform.blobs import LocalBlobStore
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a case; deadlines and notices hang off these names."""
+
+    name: str
+    case_id: str | None
+    at: datetime
+    data: dict = field(default_factory=dict)
+
+
+# A handler runs inside the transaction that raised the event, so a deadline row or an
+# outbox message is committed together with the record that starts it (the database is the
+# truth). core.bootstrap decides which handlers a process runs.
+EventHandler = Callable[["UnitOfWork", Event], None]
+
+
+@dataclass
+class UnitOfWork:
+    """What a service needs: the session of this transaction and the shared adapters."""
+
+    session: Session
+    settings: Settings
+    signer: CheckpointSigner
+    blobs: LocalBlobStore
+    handlers: Sequence[EventHandler] = ()
+    events: list[Event] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def emit(self, event: Event) -> None:
+        """Record an event and let the in-transaction handlers react to it."""
+        self.events.append(event)
+        for handler in self.handlers:
+            handler(self, event)

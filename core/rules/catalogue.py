@@ -1,0 +1,960 @@
+"""The record-type catalogue: one declaration per record type drives validation, bot forms,
+the checklist and the case file (ARCHITECTURE.md). Adding a record type is one entry here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from core.kernel.clock import parse_aware
+from core.kernel.errors import Invalid
+
+FIELD_TYPES = ("string", "text", "bool", "int", "date", "datetime", "enum", "list")
+AV_MEDIA = ("video/", "audio/", "image/")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record type."""
+
+    name: str
+    type: str
+    label_zh: str
+    required: bool = True
+    rules: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    max_length: int = 4000
+    minimum: int | None = None
+    # Required only when another field has a value, e.g. the recusal outcome once a recusal
+    # was requested (A14.1).
+    required_if: tuple[str, Any] | None = None
+    # Filled in by the system (served date, officers' certificates); never taken from input.
+    auto: bool = False
+
+    def to_json(self) -> dict:
+        """The field as the API shows it."""
+        out = {"name": self.name, "type": self.type, "label_zh": self.label_zh,
+               "required": self.required, "rules": list(self.rules)}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.required_if:
+            out["required_if"] = {"field": self.required_if[0], "equals": self.required_if[1]}
+        if self.auto:
+            out["auto"] = True
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        return out
+
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    """A step of an approval chain and the role that takes it."""
+
+    step: str
+    role: str
+    label_zh: str
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A kind of written record (文书) the regulation asks for."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    stage: str
+    fields: tuple[Field, ...]
+    rules: tuple[str, ...]
+    signers: tuple[str, ...] = ()
+    av_required: bool = False
+    routes: tuple[str, ...] | None = None  # None: any initiation route
+    kinds: tuple[str, ...] | None = None  # None: any kind (A2.1)
+    approval_chain: tuple[ApprovalStep, ...] = ()
+    emergency_only: bool = False
+    field_record: bool = False  # carries ≥2 certified officers (A14.1)
+    av_rule: str = "A5.1"  # the RULES.md ID a missing AV item is reported under
+    av_waivable: bool = True  # False: no "AV unsuitable" reason is accepted (A26.1)
+    av_media: tuple[str, ...] = AV_MEDIA  # media types (prefixes) that count as its AV
+    av_shows_zh: str = ""  # what the AV must show, for prompts
+    sign_rule: str = "A13.2"  # the RULES.md ID a missing signature is reported under
+    author_roles: tuple[str, ...] = ()  # empty: any case worker may make it
+    system_only: bool = False  # made by a service (draws), never by POST .../records
+    any_stage: bool = False  # may be made in any stage, tagged with the case's stage then
+    served: bool = False  # a document served on a party by a service record (A23.1)
+    investigation: bool = False  # counts as an investigation record (A13.1)
+    service_method: str | None = None  # the method of a service record (A23.1–A28.1)
+
+    def field(self, name: str) -> Field | None:
+        """The field of that name, if declared."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    def to_json(self) -> dict:
+        """The type as GET /api/v1/record-types shows it."""
+        return {
+            "name": self.name, "title_zh": self.title_zh, "title_en": self.title_en,
+            "stage": self.stage, "fields": [f.to_json() for f in self.fields],
+            "rules": list(self.rules), "signers": list(self.signers),
+            "av_required": self.av_required,
+            "av": {"rule": self.av_rule, "waivable": self.av_waivable,
+                   "media": list(self.av_media), "shows_zh": self.av_shows_zh}
+            if self.av_required else None,
+            "sign_rule": self.sign_rule,
+            "routes": list(self.routes) if self.routes else None,
+            "kinds": list(self.kinds) if self.kinds else None,
+            "approval_chain": [{"step": s.step, "role": s.role, "label_zh": s.label_zh}
+                               for s in self.approval_chain],
+            "emergency_only": self.emergency_only,
+            "field_record": self.field_record,
+            "author_roles": list(self.author_roles) or None,
+            "system_only": self.system_only,
+            "any_stage": self.any_stage,
+            "served": self.served,
+            "investigation": self.investigation,
+            "service_method": self.service_method,
+        }
+
+
+# Signer roles (A13.2). "officer" means every officer named on the record signs; every other
+# role needs one signature, or a refusal recorded under A22.2.
+SIGNER_ROLES_ZH = {
+    "officer": "执法人员", "party": "当事人", "interviewee": "被询问人", "holder": "证据持有人",
+    "applicant": "申请人", "witness": "见证人", "server": "送达人", "recipient": "受送达人",
+    "expert": "专家", "appraiser": "鉴定人/鉴定机构",
+}
+# Who cannot refuse: officers and servers must sign their own records; a witness or an expert
+# who will not sign is simply not a witness or an expert (find another).
+NO_REFUSAL_ROLES = frozenset({"officer", "server", "witness", "expert", "appraiser"})
+
+# A10.1: the filing form's chain. The officer's step is the submission itself.
+FILING_CHAIN = (
+    ApprovalStep("officer", "officer", "承办人意见"),
+    ApprovalStep("unit", "supervisor", "承办机构意见"),
+    ApprovalStep("head", "head", "负责人审批"),
+)
+# A18.1: the handling opinion is the internal approval form (内部审批表) of the decision.
+DECISION_CHAIN = (
+    ApprovalStep("officer", "officer", "承办人意见"),
+    ApprovalStep("unit", "supervisor", "承办机构审核意见"),
+    ApprovalStep("head", "head", "行政机关负责人审批意见"),
+)
+# 行政处罚法 Art. 56 / 行政强制法 Art. 55: the head approves preservation and signs court
+# applications.
+HEAD_CHAIN = (
+    ApprovalStep("officer", "officer", "承办人意见"),
+    ApprovalStep("head", "head", "负责人审批"),
+)
+
+F = Field
+# A14.1: what every investigation 笔录 states about the officers and recusal.
+A14_FIELDS = (
+    F("certificates_shown", "bool", "已出示执法证件", rules=("A14.1",)),
+    F("recusal_requested", "bool", "当事人是否申请回避", rules=("A14.1",)),
+    F("recusal_outcome", "enum", "回避申请处理结果", required=False, rules=("A14.1",),
+      choices=("granted", "refused"), required_if=("recusal_requested", True)),
+    F("recusal_reason", "text", "回避申请理由及处理说明", required=False, rules=("A14.1",),
+      required_if=("recusal_requested", True)),
+    F("recused_officers", "list", "被决定回避的执法人员", required=False, rules=("A14.1",),
+      required_if=("recusal_outcome", "granted")),
+)
+# A14.1: names and certificate numbers as they stood when the record was made.
+OFFICER_CERTS = F("officer_certificates", "list", "执法人员姓名及执法证号", required=False,
+                  rules=("A14.1",), auto=True)
+
+
+def _av_reason(*rules: str) -> Field:
+    return F("av_unsuitable_reason", "text", "不适宜音像记录的理由", required=False,
+             rules=rules)
+
+
+def _doc(*rules: str) -> Field:
+    return F("document_id", "string", "送达的文书（记录编号）", rules=rules)
+
+
+# What every service record computes (A23.1, N18–N20).
+SERVED_FIELDS = (
+    F("document_type", "string", "文书种类", required=False, rules=("A23.1",), auto=True),
+    F("served_at", "datetime", "送达（视为送达）时间", required=False,
+      rules=("A23.1", "N18", "N19", "N20"), auto=True),
+    F("served_rule", "string", "送达时间依据", required=False, rules=("A23.1",), auto=True),
+)
+SERVICE_METHODS = ("direct", "postal", "lodged", "entrusted", "forwarded", "electronic",
+                   "announcement")
+
+CATALOGUE: tuple[RecordType, ...] = (
+    # ---- Initiation (A9–A12) ------------------------------------------------------------
+    RecordType(
+        "application_acceptance", "申请登记受理记录", "Application registration and acceptance",
+        "initiation",
+        (
+            F("applicant", "string", "申请人", rules=("A9.1",)),
+            F("matter", "text", "申请事项", rules=("A9.1",)),
+            F("materials_received", "list", "收到的材料", rules=("A9.1",)),
+            F("materials_complete", "bool", "材料是否齐全", rules=("A9.1",)),
+            F("corrected_on_spot", "text", "当场更正情况", required=False, rules=("A9.1",)),
+            F("decision", "enum", "受理决定", rules=("A9.1",),
+              choices=("accepted", "not_accepted", "pending_materials")),
+            F("receipt_no", "string", "书面凭证编号", rules=("A9.1",)),
+            F("surveillance_evidence", "string", "受理窗口监控录像", required=False,
+              rules=("A9.2",)),
+        ),
+        ("A9.1",), signers=("officer", "applicant"), routes=("application",),
+    ),
+    RecordType(
+        "missing_materials_notice", "一次性告知书（补正材料）",
+        "One-time notice of missing materials",
+        "initiation",
+        (
+            F("missing_items", "list", "需补正的材料", rules=("A9.1",)),
+            F("legal_basis", "text", "依据", rules=("A9.1",)),
+            F("served_to", "string", "告知对象", rules=("A9.1",)),
+            F("receipt_no", "string", "书面凭证编号", rules=("A9.1",)),
+        ),
+        ("A9.1", "N16"), signers=("officer", "applicant"), routes=("application",),
+    ),
+    RecordType(
+        "filing_form", "立案审批表", "Case filing approval form",
+        "initiation",
+        (
+            F("reason", "text", "立案理由", rules=("A10.1",)),
+            F("party_info", "text", "当事人基本情况", rules=("A10.1",)),
+            F("officer_opinion", "text", "承办人意见", rules=("A10.1",)),
+            F("case_source", "string", "案件来源", required=False, rules=("A10.1",)),
+        ),
+        ("A10.1",), signers=("officer",), routes=("ex_officio", "complaint", "inspection"),
+        approval_chain=FILING_CHAIN,
+    ),
+    RecordType(
+        "emergency_initiation", "紧急情况先行启动记录", "Emergency initiation record",
+        "initiation",
+        (
+            F("emergency_reason", "text", "紧急情况及理由", rules=("A10.2",)),
+            F("measures_taken", "text", "已采取的措施", rules=("A10.2",)),
+            F("started_at", "datetime", "启动时间", rules=("A10.2",)),
+            OFFICER_CERTS,
+        ),
+        ("A10.2", "N12"), signers=("officer",), emergency_only=True, field_record=True,
+    ),
+    RecordType(
+        "complaint_intake", "投诉举报登记表", "Complaint or report intake",
+        "initiation",
+        (
+            F("complainant_name", "string", "投诉举报人", rules=("A11.1",)),
+            F("complainant_contact", "string", "联系方式", rules=("A11.1",)),
+            F("complainant_id_number", "string", "身份证号", required=False, rules=("A11.1",)),
+            F("anonymous", "bool", "是否匿名", required=False, rules=("A11.1",)),
+            F("channel", "enum", "来源渠道", rules=("A11.1",),
+              choices=("visit", "phone", "letter", "online", "telegram", "hotline_12345")),
+            F("received_at", "datetime", "收到时间", rules=("A11.1", "N21", "N24")),
+            F("content", "text", "投诉举报内容", rules=("A11.1",)),
+        ),
+        ("A11.1",), signers=("officer",), routes=("complaint",),
+    ),
+    RecordType(
+        "complaint_decision", "投诉举报处理决定", "Decision to start a case on a complaint, or not",
+        "initiation",
+        (
+            F("decision", "enum", "是否立案", rules=("A11.1",), choices=("start", "not_start")),
+            F("reason", "text", "理由", rules=("A11.1",)),
+            F("decided_at", "datetime", "决定时间", rules=("A11.1", "N24")),
+        ),
+        ("A11.1", "N24"), signers=("officer",), routes=("complaint",),
+    ),
+    RecordType(
+        # A11.1: that the complainant was told. core.complaints.tickets adds one when it queues a
+        # notice (sent_at empty) and a correcting one with sent_at once it is delivered.
+        "complainant_notice", "投诉举报人告知记录", "Notice to the complainant",
+        "initiation",
+        (
+            F("channel", "enum", "告知方式", rules=("A11.1", "N21"),
+              choices=("sms", "email", "telegram", "phone", "in_person", "post")),
+            F("recipient", "string", "告知对象", rules=("A11.1", "N21")),
+            F("content", "text", "告知内容", rules=("A11.1", "N21")),
+            F("sent_at", "datetime", "送达时间", required=False, rules=("A11.1", "N21")),
+        ),
+        ("A11.1", "N21"), routes=("complaint",), any_stage=True,
+    ),
+    RecordType(
+        "inspection_draw_commitment", "随机抽取承诺值", "Commitment published before a draw",
+        "initiation",
+        (
+            F("commitment_id", "string", "承诺编号", rules=("A12.1",)),
+            F("commitment", "string", "服务器随机数的SHA-256承诺值", rules=("A12.1",)),
+            F("algorithm", "string", "抽取算法", rules=("A12.1",)),
+        ),
+        ("A12.1",), routes=("inspection",), system_only=True,
+    ),
+    RecordType(
+        "inspection_draw", "双随机抽查记录", "Random inspection draw",
+        "initiation",
+        (
+            F("sampling_method", "text", "抽查方式", rules=("A12.1",)),
+            F("commitment_record_id", "string", "承诺值记录", rules=("A12.1",)),
+            F("commitment", "string", "承诺值", rules=("A12.1",)),
+            F("nonce", "string", "服务器随机数（抽取时公开）", rules=("A12.1",)),
+            F("outside_value", "string", "抽取时录入的外部随机值", rules=("A12.1",)),
+            F("objects_register", "list", "检查对象名录", rules=("A12.1",)),
+            F("officers_register", "list", "执法人员名录", rules=("A12.1",)),
+            F("objects_register_sha256", "string", "检查对象名录哈希", rules=("A12.1",)),
+            F("officers_register_sha256", "string", "执法人员名录哈希", rules=("A12.1",)),
+            F("objects_count", "int", "抽取对象数", rules=("A12.1",), minimum=1),
+            F("officers_count", "int", "抽取执法人员数", rules=("A12.1", "A14.1"), minimum=2),
+            F("seed", "string", "随机种子", rules=("A12.1",)),
+            F("algorithm", "string", "抽取算法", rules=("A12.1",)),
+            F("drawn_objects", "list", "抽中的检查对象", rules=("A12.1",)),
+            F("drawn_officers", "list", "抽中的执法人员", rules=("A12.1",)),
+            F("recused_officers", "list", "回避的执法人员", required=False,
+              rules=("A12.1", "A14.1")),
+            F("recusal_reasons", "list", "回避理由", required=False, rules=("A12.1", "A14.1")),
+            F("replacement_officers", "list", "重新抽取的执法人员", required=False,
+              rules=("A12.1", "A14.1")),
+        ),
+        ("A12.1",), routes=("inspection",), system_only=True,
+    ),
+    # ---- Investigation (A13–A17) --------------------------------------------------------
+    RecordType(
+        "inquiry_record", "询问笔录", "Inquiry record",
+        "investigation",
+        (
+            F("interviewee_name", "string", "被询问人", rules=("A13.1",)),
+            F("interviewee_id_number", "string", "被询问人身份证号", required=False,
+              rules=("A13.1",)),
+            F("interviewee_role", "enum", "被询问人身份", rules=("A13.1",),
+              choices=("party", "witness", "other")),
+            F("place", "string", "询问地点", rules=("A13.1",)),
+            F("started_at", "datetime", "询问开始时间", rules=("A13.1",)),
+            F("ended_at", "datetime", "询问结束时间", rules=("A13.1",)),
+            F("content", "text", "询问内容（问答）", rules=("A13.1",), max_length=20000),
+            *A14_FIELDS, OFFICER_CERTS,
+        ),
+        ("A13.1", "A14.1"), signers=("officer", "interviewee"), field_record=True,
+        investigation=True,
+    ),
+    RecordType(
+        "evidence_retrieval_notice", "调取证据通知书", "Evidence retrieval notice",
+        "investigation",
+        (
+            F("holder", "string", "被调取单位或个人", rules=("A13.1",)),
+            F("evidence_items", "list", "调取的证据", rules=("A13.1",)),
+            F("legal_basis", "text", "依据", rules=("A13.1",)),
+            F("provide_by", "date", "提供期限", rules=("A13.1",)),
+        ),
+        ("A13.1",), signers=("officer", "holder"), investigation=True,
+    ),
+    RecordType(
+        "evidence_preservation_list", "证据登记保存清单",
+        "Evidence registration and preservation list",
+        "investigation",
+        (
+            F("holder", "string", "证据持有人", rules=("A13.1", "A16.1")),
+            F("items", "list", "物品名称、规格、数量", rules=("A13.1", "A16.1")),
+            F("place_kept", "string", "保存地点", rules=("A13.1", "A16.1")),
+            F("preservation_id", "string", "对应的证据保全记录", required=False,
+              rules=("A16.1",)),
+            OFFICER_CERTS,
+        ),
+        ("A13.1", "A16.1"), signers=("officer", "holder"), field_record=True,
+        investigation=True,
+    ),
+    RecordType(
+        "onsite_inspection_record", "现场检查(勘验)笔录", "On-site inspection (survey) record",
+        "investigation",
+        (
+            F("inspection_kind", "enum", "检查或勘验", rules=("A13.1",),
+              choices=("inspection", "survey")),
+            F("place", "string", "检查地点", rules=("A13.1",)),
+            F("persons_present", "text", "在场人员", rules=("A13.1",)),
+            F("situation", "text", "检查(勘验)情况", rules=("A13.1",), max_length=20000),
+            F("measures", "text", "采取的措施", required=False, rules=("A13.1",)),
+            *A14_FIELDS, OFFICER_CERTS, _av_reason("A15.1", "A12.1"),
+        ),
+        ("A13.1", "A14.1", "A15.1", "A12.1"), signers=("officer", "party"),
+        field_record=True, av_required=True, av_rule="A15.1", investigation=True,
+        av_shows_zh="现场境况、在场人员、涉案物品、检查过程",
+    ),
+    RecordType(
+        "sampling_notice", "抽样取证通知书", "Sampling notice",
+        "investigation",
+        (
+            F("holder", "string", "被抽样单位或个人", rules=("A13.1",)),
+            F("sampling_basis", "text", "抽样依据", rules=("A13.1",)),
+            F("place", "string", "抽样地点", rules=("A13.1",)),
+            F("items_summary", "text", "抽样物品概况", rules=("A13.1",)),
+            *A14_FIELDS, OFFICER_CERTS, _av_reason("A15.1"),
+        ),
+        ("A13.1", "A14.1", "A15.1"), signers=("officer", "holder"), field_record=True,
+        av_required=True, av_rule="A15.1", investigation=True,
+        av_shows_zh="抽样过程、样品及封样",
+    ),
+    RecordType(
+        "sampling_item_list", "抽样物品清单", "Sampled item list",
+        "investigation",
+        (
+            F("sampling_notice_id", "string", "对应的抽样取证通知书", rules=("A13.1",)),
+            F("items", "list", "样品名称、规格、数量", rules=("A13.1",)),
+            F("sealed", "bool", "是否封样", rules=("A13.1",)),
+            F("place_kept", "string", "样品保存地点", required=False, rules=("A13.1",)),
+        ),
+        ("A13.1",), signers=("officer", "holder"), investigation=True,
+    ),
+    RecordType(
+        "appraisal_opinion", "鉴定意见书", "Appraisal opinion",
+        "investigation",
+        (
+            F("institution", "string", "鉴定机构", rules=("A13.1",)),
+            F("qualification_no", "string", "鉴定资质证号", rules=("A13.1",)),
+            F("subject", "text", "鉴定事项", rules=("A13.1",)),
+            F("opinion", "text", "鉴定意见", rules=("A13.1",), max_length=20000),
+            F("appraisers", "list", "鉴定人", rules=("A13.1",)),
+            F("issued_on", "date", "出具日期", rules=("A13.1",)),
+        ),
+        ("A13.1",), signers=("appraiser",), investigation=True,
+    ),
+    RecordType(
+        "material_review", "申请材料审查记录", "Review of application materials",
+        "investigation",
+        (
+            F("materials_reviewed", "list", "审查的材料", rules=("A13.1",)),
+            F("findings", "text", "审查情况", rules=("A13.1",)),
+            F("conclusion", "enum", "审查结论", rules=("A13.1",),
+              choices=("meets_requirements", "does_not_meet", "needs_verification")),
+        ),
+        ("A13.1",), signers=("officer",), investigation=True,
+    ),
+    RecordType(
+        "evidence_preservation", "证据保全记录", "Evidence preservation",
+        "investigation",
+        (
+            F("reason", "text", "证据保全的启动理由", rules=("A16.1",)),
+            F("object", "text", "证据保全的具体标的", rules=("A16.1",)),
+            F("form", "enum", "证据保全的形式", rules=("A16.1",),
+              choices=("registration_preservation", "copy", "av", "appraisal", "survey",
+                       "inquiry")),
+            F("officer_opinion", "text", "承办人意见", required=False, rules=("A16.1",)),
+        ),
+        ("A16.1", "N6"), signers=("officer",), approval_chain=HEAD_CHAIN, investigation=True,
+    ),
+    RecordType(
+        "preservation_decision", "先行登记保存物品处理决定", "Decision on preserved evidence",
+        "investigation",
+        (
+            F("preservation_id", "string", "对应的证据保全记录", rules=("A16.1", "N6")),
+            F("handling", "enum", "处理方式", rules=("A16.1", "N6"),
+              choices=("return", "seize", "confiscate", "transfer", "appraisal")),
+            F("reason", "text", "理由", rules=("A16.1", "N6")),
+        ),
+        ("A16.1", "N6"), signers=("officer",),
+    ),
+    RecordType(
+        "av_interruption", "音像记录中断说明", "AV recording interruption",
+        "investigation",
+        (
+            F("evidence_id", "string", "中断的音像记录", required=False, rules=("A17.2",)),
+            F("reason", "enum", "中断原因", rules=("A17.2",),
+              choices=("device_fault", "weather", "battery", "storage", "other")),
+            F("reason_detail", "text", "中断原因说明", required=False, rules=("A17.2",)),
+            F("interrupted_at", "datetime", "中断时间", rules=("A17.2",)),
+            F("can_continue", "bool", "能否继续记录", rules=("A17.2",)),
+            F("resumed_at", "datetime", "恢复记录时间", required=False, rules=("A17.2",),
+              required_if=("can_continue", True)),
+            F("voice_explained", "bool", "恢复时已语音说明中断原因", required=False,
+              rules=("A17.2",), required_if=("can_continue", True)),
+            F("reported_to_head_at", "datetime", "向负责人报告时间", required=False,
+              rules=("A17.2",), required_if=("can_continue", False)),
+        ),
+        ("A17.2",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        "interruption_explanation", "音像记录中断书面说明",
+        "Written explanation of an interruption",
+        "investigation",
+        (
+            F("interruption_id", "string", "对应的中断说明", rules=("A17.2",)),
+            F("explanation", "text", "情况说明", rules=("A17.2",)),
+        ),
+        ("A17.2",), signers=("officer",), any_stage=True,
+    ),
+    # ---- Decision (A18–A22) ---------------------------------------------------------------
+    RecordType(
+        "handling_opinion", "案件处理意见书（审批表）", "Handling opinion",
+        "decision",
+        (
+            F("party", "text", "当事人情况", rules=("A19.1",)),
+            F("evidence_adopted", "text", "证据采信", rules=("A19.1",)),
+            F("facts_found", "text", "事实认定", rules=("A19.1",)),
+            F("legal_basis", "text", "法律依据", rules=("A19.1",)),
+            F("reasons", "text", "适用理由", rules=("A19.1",)),
+            F("proposed_decision", "text", "拟决定的内容", rules=("A19.1",)),
+            F("discretion_reasons", "text", "裁量的理由", rules=("A19.1",)),
+            F("officer_opinion", "text", "承办人意见", rules=("A19.1", "A18.1")),
+            F("expert_review_required", "bool", "是否需要专家论证", rules=("A20.1",)),
+            F("legal_review_required", "bool", "是否需要法制审核", rules=("A21.1",)),
+        ),
+        ("A18.1", "A19.1"), approval_chain=DECISION_CHAIN,
+    ),
+    RecordType(
+        "expert_opinion", "专家论证意见", "Expert opinion",
+        "decision",
+        (
+            F("experts", "list", "论证专家", rules=("A20.1",)),
+            F("content", "text", "专家意见的内容", rules=("A20.1",), max_length=20000),
+            F("opinion_date", "date", "论证日期", rules=("A20.1",)),
+        ),
+        ("A20.1",), signers=("expert",),
+    ),
+    RecordType(
+        "legal_review", "法制审核意见", "Legal review",
+        "decision",
+        (
+            F("reviewers", "list", "法制审核人员", rules=("A21.1",)),
+            F("opinion", "text", "审核意见", rules=("A21.1",), max_length=20000),
+            F("conclusion", "enum", "审核结论", rules=("A21.1",),
+              choices=("agree", "revise", "disagree")),
+        ),
+        ("A21.1",), author_roles=("legal_reviewer",),
+    ),
+    RecordType(
+        "rights_notice", "陈述申辩权利告知书", "Notice of the right to state and defend",
+        "decision",
+        (
+            F("proposed_decision", "text", "拟作出的行政决定", rules=("A22.1",)),
+            F("facts", "text", "事实证据", rules=("A22.1",)),
+            F("reasons", "text", "理由", rules=("A22.1",)),
+            F("legal_basis", "text", "规范依据", rules=("A22.1",)),
+            F("how_to_respond", "text", "陈述、申辩的途径", rules=("A22.1",)),
+            F("response_period_working_days", "int", "陈述、申辩的期限（工作日）",
+              rules=("A22.1", "N10"), minimum=1),
+            F("hearing_right", "bool", "是否告知听证权利", rules=("A22.1", "N4")),
+        ),
+        ("A22.1",), served=True,
+    ),
+    RecordType(
+        "statement_defence", "陈述申辩笔录", "Statement and defence record",
+        "decision",
+        (
+            F("statement", "text", "陈述内容", rules=("A22.1", "A13.1"), max_length=20000),
+            F("defence_points", "text", "申辩意见", required=False, rules=("A22.1",)),
+            F("review_opinion", "text", "对陈述申辩的复核意见", required=False,
+              rules=("A22.1",)),
+            *A14_FIELDS, OFFICER_CERTS,
+        ),
+        ("A13.1", "A22.1", "A14.1"), signers=("officer", "party"), field_record=True,
+    ),
+    RecordType(
+        "statement_waiver", "放弃陈述申辩记录", "Waiver of statement and defence",
+        "decision",
+        (
+            F("waiver_statement", "text", "当事人放弃陈述申辩的表示", rules=("A22.3",)),
+            F("evidence_kept", "text", "收存的相关证据", rules=("A22.3",)),
+        ),
+        ("A22.3",), signers=("party",),
+    ),
+    RecordType(
+        "hearing_request", "听证申请", "Hearing request",
+        "decision",
+        (
+            F("requested_by", "string", "申请人", rules=("A13.1", "N4")),
+            F("requested_at", "datetime", "申请时间", rules=("N4",)),
+            F("form", "enum", "申请方式", rules=("N4",), choices=("written", "oral")),
+        ),
+        ("A13.1", "N4"), signers=("party",),
+    ),
+    RecordType(
+        "hearing_waiver", "放弃听证记录", "Waiver of the hearing",
+        "decision",
+        (F("statement", "text", "当事人放弃听证的表示", rules=("N4",)),),
+        ("N4",), signers=("party",),
+    ),
+    RecordType(
+        "hearing_notice", "听证通知书", "Hearing notice",
+        "decision",
+        (
+            F("hearing_at", "datetime", "听证时间", rules=("A13.1", "N5")),
+            F("place", "string", "听证地点", rules=("A13.1",)),
+            F("host", "string", "听证主持人", rules=("A13.1",)),
+            F("public", "bool", "是否公开举行", rules=("A13.1",)),
+        ),
+        ("A13.1", "N5"), served=True,
+    ),
+    RecordType(
+        "hearing_record", "听证笔录", "Hearing record",
+        "decision",
+        (
+            F("host", "string", "听证主持人", rules=("A13.1",)),
+            F("recorder", "string", "记录人", rules=("A13.1",)),
+            F("participants", "list", "听证参加人", rules=("A13.1",)),
+            F("investigators_statement", "text", "调查人员提出的事实、证据和处理建议",
+              rules=("A13.1",), max_length=20000),
+            F("party_statement", "text", "当事人的陈述、申辩和质证", rules=("A13.1",),
+              max_length=20000),
+            F("final_statement", "text", "当事人最后陈述", rules=("A13.1",)),
+            *A14_FIELDS, OFFICER_CERTS, _av_reason("A15.1"),
+        ),
+        ("A13.1", "A14.1", "A15.1"), signers=("officer", "party"), field_record=True,
+        av_required=True, av_rule="A15.1", av_shows_zh="听证全过程",
+    ),
+    RecordType(
+        "hearing_report", "听证报告", "Hearing report",
+        "decision",
+        (
+            F("host", "string", "听证主持人", rules=("A4.1", "A13.1")),
+            F("summary", "text", "听证情况", rules=("A13.1",)),
+            F("opinion", "text", "处理意见和建议", rules=("A13.1",)),
+        ),
+        ("A4.1", "A13.1"), signers=("officer",),
+    ),
+    RecordType(
+        "decision", "行政执法决定书", "Enforcement decision",
+        "decision",
+        (
+            F("content", "text", "决定内容", rules=("A18.1",), max_length=20000),
+            F("facts", "text", "认定的事实和证据", rules=("A18.1",)),
+            F("legal_basis", "text", "法律依据", rules=("A18.1",)),
+            F("remedy", "text", "申请行政复议或者提起行政诉讼的途径和期限", rules=("A18.1",)),
+            F("obligation", "bool", "是否为当事人设定须履行的义务", rules=("A29.1",)),
+            F("performance_deadline", "date", "履行期限", required=False, rules=("A29.1",),
+              required_if=("obligation", True)),
+            F("fine_amount_yuan", "int", "罚款金额（元）", required=False, rules=("N9",),
+              minimum=1),
+            F("correction_ordered", "bool", "是否责令改正", rules=("A29.1",)),
+            F("correction_period_days", "int", "改正期限（日）", required=False,
+              rules=("A29.1",), minimum=1, required_if=("correction_ordered", True)),
+            F("review_period_days", "int", "申请行政复议期限（日，默认60）", required=False,
+              rules=("N15",), minimum=1),
+            F("litigation_period_months", "int", "提起行政诉讼期限（月，默认6）",
+              required=False, rules=("N15",), minimum=1),
+        ),
+        ("A18.1",), served=True,
+    ),
+    # ---- Service of documents (A23–A28) -----------------------------------------------------
+    RecordType(
+        "service_address_confirmation", "送达地址确认书", "Service address confirmation",
+        "service",
+        (
+            F("address", "string", "送达地址", rules=("A23.1",)),
+            F("phone", "string", "联系电话", required=False, rules=("A23.1",)),
+            F("consents_electronic", "bool", "同意电子送达", rules=("A23.1",)),
+            F("electronic_channel", "enum", "电子送达方式", required=False, rules=("A23.1",),
+              choices=("email", "sms", "platform", "fax"),
+              required_if=("consents_electronic", True)),
+            F("electronic_address", "string", "电子送达地址", required=False, rules=("A23.1",),
+              required_if=("consents_electronic", True)),
+        ),
+        ("A23.1",), signers=("party",), any_stage=True,
+    ),
+    RecordType(
+        "service_direct", "送达回证（直接送达）", "Direct service",
+        "service",
+        (
+            _doc("A23.1", "A24.1"),
+            F("recipient", "string", "受送达人", rules=("A24.1",)),
+            F("signed_by", "string", "签收人", rules=("A24.1",)),
+            F("signer_relation", "enum", "签收人身份", rules=("A24.1",),
+              choices=("self", "legal_representative", "agent", "adult_family_member",
+                       "designated_recipient", "staff_member")),
+            F("place", "string", "送达地点", rules=("A24.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A24.1"), signers=("server", "recipient"), sign_rule="A24.1",
+        any_stage=True, service_method="direct",
+    ),
+    RecordType(
+        "service_postal", "邮寄送达记录", "Postal service",
+        "service",
+        (
+            _doc("A23.1", "A25.1"),
+            F("recipient", "string", "受送达人", rules=("A25.1",)),
+            F("address", "string", "邮寄地址", rules=("A25.1",)),
+            F("carrier", "enum", "邮寄方式", rules=("A25.1",),
+              choices=("registered_mail", "ems")),
+            F("tracking_number", "string", "挂号信或特快专递单号", rules=("A25.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A25.1"), signers=("server",), any_stage=True, service_method="postal",
+        av_required=True, av_rule="A25.1", av_waivable=False, av_media=("image/",),
+        av_shows_zh="邮寄登记及付邮凭证",
+    ),
+    RecordType(
+        "service_postal_return", "邮寄送达回执", "Postal return receipt",
+        "service",
+        (
+            F("service_id", "string", "对应的邮寄送达记录", rules=("A25.1", "N19")),
+            F("receipt_date", "date", "回执上注明的收件日期", rules=("A25.1", "N19")),
+            F("received_by", "string", "回执签收人", rules=("A25.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A25.1", "N19"), any_stage=True, service_method="postal",
+        av_required=True, av_rule="A25.1", av_waivable=False, av_media=("image/",),
+        av_shows_zh="邮寄回执",
+    ),
+    RecordType(
+        "service_lodged", "送达回证（留置送达）", "Lodged service",
+        "service",
+        (
+            _doc("A23.1", "A26.1"),
+            F("recipient", "string", "受送达人", rules=("A26.1",)),
+            F("reason", "text", "留置事由", rules=("A26.1",)),
+            F("place", "string", "留置地点", rules=("A26.1",)),
+            F("witness_name", "string", "见证人", rules=("A26.1", "N20")),
+            F("witness_id_number", "string", "见证人身份证号", required=False,
+              rules=("A26.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A26.1", "N20"), signers=("server", "witness"), sign_rule="A26.1",
+        any_stage=True, service_method="lodged", av_required=True, av_rule="A26.1",
+        av_waivable=False, av_media=("video/", "image/"), av_shows_zh="留置送达的过程",
+    ),
+    RecordType(
+        "service_entrusted", "送达回证（委托送达）", "Entrusted service",
+        "service",
+        (
+            _doc("A23.1", "A27.1"),
+            F("recipient", "string", "受送达人", rules=("A27.1",)),
+            F("reason", "text", "委托的原因", rules=("A27.1",)),
+            F("entrusted_to", "string", "受委托机关", rules=("A27.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A27.1"), signers=("server", "recipient"), sign_rule="A27.1",
+        any_stage=True, service_method="entrusted",
+    ),
+    RecordType(
+        "service_forwarded", "送达回证（转交送达）", "Forwarded service",
+        "service",
+        (
+            _doc("A23.1", "A27.1"),
+            F("recipient", "string", "受送达人", rules=("A27.1",)),
+            F("reason", "text", "转交的原因", rules=("A27.1",)),
+            F("forwarded_via", "string", "转交机关（部队、监所等）", rules=("A27.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A27.1"), signers=("server", "recipient"), sign_rule="A27.1",
+        any_stage=True, service_method="forwarded",
+    ),
+    RecordType(
+        "service_electronic", "电子送达记录", "Electronic service",
+        "service",
+        (
+            _doc("A23.1",),
+            F("recipient", "string", "受送达人", rules=("A23.1",)),
+            F("consent_id", "string", "当事人同意电子送达的送达地址确认书", rules=("A23.1",)),
+            F("channel", "enum", "电子送达方式", rules=("A23.1",),
+              choices=("email", "sms", "platform", "fax")),
+            F("address", "string", "电子送达地址", rules=("A23.1",)),
+            F("delivered_at", "datetime", "到达受送达人特定系统的时间", rules=("A23.1",)),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1",), signers=("server",), any_stage=True, service_method="electronic",
+    ),
+    RecordType(
+        "service_attempt_failed", "送达未果记录", "Failed service attempt",
+        "service",
+        (
+            _doc("A28.1",),
+            F("method", "enum", "尝试的送达方式", rules=("A28.1",),
+              choices=("direct", "postal", "lodged", "entrusted", "forwarded", "electronic")),
+            F("reason", "text", "无法送达的原因", rules=("A28.1",)),
+        ),
+        ("A28.1",), signers=("server",), any_stage=True,
+    ),
+    RecordType(
+        "service_announcement", "公告送达记录", "Service by public announcement",
+        "service",
+        (
+            _doc("A23.1", "A28.1"),
+            F("recipient", "string", "受送达人", rules=("A28.1",)),
+            F("medium", "enum", "公告方式和载体", rules=("A28.1",),
+              choices=("bulletin_board", "residence_posting", "newspaper", "website")),
+            F("announcement_text", "text", "公告内容", rules=("A28.1",), max_length=20000),
+            F("failed_attempts", "list", "此前无法送达的记录", required=False,
+              rules=("A28.1",), auto=True),
+            _av_reason("A28.1"),
+            *SERVED_FIELDS,
+        ),
+        ("A23.1", "A28.1", "N18"), signers=("server",), any_stage=True,
+        service_method="announcement", av_required=True, av_rule="A28.1",
+        av_shows_zh="公告张贴或刊登情况",
+    ),
+    # ---- Execution (A29–A30) ---------------------------------------------------------------
+    RecordType(
+        "compliance_record", "履行情况记录", "Compliance record",
+        "service",
+        (
+            F("decision_id", "string", "对应的决定", rules=("A29.1",)),
+            F("status", "enum", "履行情况", rules=("A29.1",),
+              choices=("complied", "partly_complied", "not_complied")),
+            F("details", "text", "履行情况说明", rules=("A29.1",)),
+            F("fine_paid", "bool", "罚款是否已缴纳", required=False, rules=("A29.1", "N9")),
+        ),
+        ("A29.1",), signers=("officer",),
+    ),
+    RecordType(
+        "correction_check", "责令改正核查记录", "Check of an ordered correction",
+        "service",
+        (
+            F("decision_id", "string", "对应的决定", rules=("A29.1",)),
+            F("result", "enum", "核查结果", rules=("A29.1",),
+              choices=("corrected", "not_corrected")),
+            F("findings", "text", "核查情况", rules=("A29.1",)),
+            *A14_FIELDS, OFFICER_CERTS,
+        ),
+        ("A29.1", "A14.1"), signers=("officer", "party"), field_record=True,
+    ),
+    RecordType(
+        "demand_notice", "催告书", "Demand notice",
+        "service",
+        (
+            F("decision_id", "string", "对应的决定", rules=("A30.1",)),
+            F("obligation", "text", "履行义务的内容", rules=("A30.1",)),
+            F("performance_deadline", "date", "履行期限", rules=("A30.1",)),
+            F("performance_method", "text", "履行方式", rules=("A30.1",)),
+            F("amount_yuan", "int", "涉及金钱给付的金额（元）", required=False,
+              rules=("A30.1",), minimum=1),
+            F("statement_rights", "text", "当事人依法享有的陈述权和申辩权", rules=("A30.1",)),
+        ),
+        ("A30.1", "N14"), served=True,
+    ),
+    RecordType(
+        "demand_response", "催告后当事人陈述申辩记录", "Party's response to the demand",
+        "service",
+        (
+            F("demand_id", "string", "对应的催告书", rules=("A30.1",)),
+            F("responded", "bool", "当事人是否陈述申辩", rules=("A30.1",)),
+            F("content", "text", "陈述申辩内容", required=False, rules=("A30.1",),
+              required_if=("responded", True)),
+            F("review_opinion", "text", "复核意见", required=False, rules=("A30.1",),
+              required_if=("responded", True)),
+        ),
+        ("A30.1",), signers=("officer",),
+    ),
+    RecordType(
+        "court_application", "强制执行申请书", "Application to the court for enforcement",
+        "service",
+        (
+            F("decision_id", "string", "申请执行的决定", rules=("A30.1", "N15")),
+            F("court", "string", "受理法院", rules=("A30.1",)),
+            F("materials", "list", "提交的材料", rules=("A30.1",)),
+            F("officer_opinion", "text", "承办人意见", rules=("A30.1",)),
+        ),
+        ("A30.1", "N14", "N15"), signers=("officer",), approval_chain=HEAD_CHAIN,
+    ),
+    RecordType(
+        "court_acceptance", "法院受理情况", "Court acceptance",
+        "service",
+        (
+            F("application_id", "string", "对应的强制执行申请", rules=("A30.1",)),
+            F("accepted", "bool", "是否受理", rules=("A30.1",)),
+            F("court_case_no", "string", "法院案号", required=False, rules=("A30.1",),
+              required_if=("accepted", True)),
+            F("decided_on", "date", "受理（不予受理）日期", rules=("A30.1",)),
+        ),
+        ("A30.1",), signers=("officer",),
+    ),
+    RecordType(
+        "court_result", "强制执行结果", "Result of court enforcement",
+        "service",
+        (
+            F("application_id", "string", "对应的强制执行申请", rules=("A30.1",)),
+            F("ruling", "enum", "法院裁定", rules=("A30.1",),
+              choices=("enforcement_granted", "enforcement_refused")),
+            F("result", "text", "强制执行结果", rules=("A30.1",)),
+            F("concluded_on", "date", "执行完毕日期", rules=("A30.1",)),
+        ),
+        ("A30.1",), signers=("officer",),
+    ),
+)
+
+
+BY_NAME = {t.name: t for t in CATALOGUE}
+SERVICE_TYPES = {t.service_method: t for t in CATALOGUE
+                 if t.service_method and t.name != "service_postal_return"}
+
+
+def record_type(name: str) -> RecordType:
+    """The catalogue entry of that name, or a 422 naming the known types."""
+    try:
+        return BY_NAME[name]
+    except (KeyError, TypeError):
+        raise Invalid(f"unknown record type {name!r}", details={"known": sorted(BY_NAME)}) from None
+
+
+def validate_fields(rtype: RecordType, fields: Any) -> dict:
+    """Check input fields against the catalogue; return them normalised or raise Invalid."""
+    if not isinstance(fields, dict):
+        raise Invalid("fields must be a JSON object")
+    problems: dict[str, str] = {}
+    unknown = sorted(set(fields) - {f.name for f in rtype.fields})
+    for name in unknown:
+        problems[name] = "not a field of this record type"
+    out: dict[str, Any] = {}
+    for f in rtype.fields:
+        value = fields.get(f.name)
+        if f.auto:
+            if value is not None:
+                problems[f.name] = "set by the system, not by the request"
+            continue
+        if value is None or value == "" or value == []:
+            if f.required:
+                problems[f.name] = f"required ({', '.join(f.rules)})"
+            continue
+        try:
+            out[f.name] = _coerce(f, value)
+        except ValueError as exc:
+            problems[f.name] = str(exc)
+    for f in rtype.fields:
+        if f.required_if and f.name not in out and f.name not in problems:
+            other, equals = f.required_if
+            if out.get(other) == equals:
+                problems[f.name] = (f"required when {other} is {_show(equals)} "
+                                    f"({', '.join(f.rules)})")
+    if problems:
+        missing = sorted({r for f in rtype.fields if f.name in problems for r in f.rules})
+        raise Invalid(f"invalid fields for {rtype.name}: " + "; ".join(
+            f"{k}: {v}" for k, v in problems.items()), details={"fields": problems,
+                                                               "missing": missing})
+    return out
+
+
+def _show(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def _coerce(f: Field, value: Any) -> Any:
+    if f.type in ("string", "text"):
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        limit = 200 if f.type == "string" else f.max_length
+        if len(value) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        return value.strip()
+    if f.type == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if f.type == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if f.minimum is not None and value < f.minimum:
+            raise ValueError(f"must be at least {f.minimum}")
+        if abs(value) > 10**12:
+            raise ValueError("out of range")
+        return value
+    if f.type == "enum":
+        if value not in f.choices:
+            raise ValueError(f"must be one of {', '.join(f.choices)}")
+        return value
+    if f.type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of strings")
+        if len(value) > 10000:
+            raise ValueError("more than 10000 items")
+        if any(len(v) > 500 for v in value):
+            raise ValueError("an item is longer than 500 characters")
+        return [v.strip() for v in value]
+    if f.type == "date":
+        try:
+            return date.fromisoformat(value).isoformat()
+        except (TypeError, ValueError):
+            raise ValueError("must be a date YYYY-MM-DD") from None
+    if f.type == "datetime":
+        return parse_aware(value).isoformat()
+    raise ValueError(f"unknown field type {f.type}")
