@@ -16,9 +16,10 @@ def main() -> None:
     settings = container.settings
     if not settings.redis_url:
         # Embedded defaults: sweep and deliver in a thread of this process (no Redis).
+        from notifications.live import server_emitter
         from worker.inprocess import start_inprocess_worker
 
-        start_inprocess_worker(container)
+        start_inprocess_worker(container, emit=server_emitter(socketio))
     if settings.telegram_token and not settings.production:
         # Development: poll Telegram beside the web app; production uses the webhook route.
         from bot.runner import PollingThread

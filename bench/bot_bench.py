@@ -22,13 +22,13 @@ from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script'
 from telegram import Update  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
-from bot.testing import FakeRequest, FakeTelegram, FakeTelegramServer  # noqa: E402
 from core.bootstrap import bootstrap  # noqa: E402
 from core.cases import lifecycle as case_service  # noqa: E402
 from core.kernel.settings import Settings  # noqa: E402
 from core.people.models import Officer  # noqa: E402
 from core.people.officers import demo_seed  # noqa: E402
 from core.platform.migrate import upgrade  # noqa: E402
+from tests.support.telegram_fake import FakeRequest, FakeTelegram, FakeTelegramServer  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # noqa: S105 - the fake API's token
 

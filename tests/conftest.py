@@ -13,8 +13,10 @@ from sqlalchemy import create_engine, text
 
 from core import schema  # noqa: F401 - every table on the metadata
 from core.bootstrap import Container, bootstrap
+from core.kernel import clock as system_clock
 from core.kernel.settings import Settings
 from core.platform.db import Base
+from tests.support.clock import Clock
 
 PG_ADMIN_URL = os.environ.get("QC_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 BACKEND = os.environ.get("QC_TEST_DB", "sqlite")
@@ -126,3 +128,13 @@ def people(container) -> dict:
     return by
 
 
+
+
+@pytest.fixture
+def clock():
+    """The system's "now", moved by the test so that legal periods and reminders come due:
+    installed as the process clock (core.kernel.clock.set_clock), restored afterwards."""
+    c = Clock(system_clock.system_now)
+    previous = system_clock.set_clock(c.now)
+    yield c
+    system_clock.set_clock(previous)

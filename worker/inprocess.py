@@ -10,7 +10,7 @@ from core.bootstrap import Container
 from notifications.base import Channel
 from notifications.channels import build_channels
 from notifications.config import NotifyConfig
-from notifications.live import Emit, server_emitter
+from notifications.live import Emit
 from notifications.outbox import deliver
 
 from .config import WorkerConfig
@@ -60,14 +60,11 @@ class InprocessWorker:
             self._thread.join(timeout)
 
 
-def start_inprocess_worker(container: Container, *, emit: Emit | None = None,
+def start_inprocess_worker(container: Container, *, emit: Emit,
                            notify: NotifyConfig | None = None,
                            config: WorkerConfig | None = None) -> InprocessWorker:
-    """Start sweeping in this process; Socket.IO events go through the web app's server."""
-    if emit is None:
-        from api import socketio  # the in-process worker lives inside the web process
-
-        emit = server_emitter(socketio)
+    """Start sweeping in this process; Socket.IO events go out through ``emit`` (the web app
+    passes its own server's, see notifications.live.server_emitter)."""
     notify = notify or NotifyConfig.from_env()
     channels = build_channels(container, notify, emit=emit)
     worker = InprocessWorker(container, channels, notify, config or WorkerConfig.from_env())

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -47,10 +46,7 @@ from core.kernel.ids import new_id, token_hash
 from core.people.access import officer_for_token
 from core.people.models import Officer
 from core.platform.blobs import LocalBlobStore
-from core.platform.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from core.bootstrap import Container
+from core.platform.uow import UnitOfWork, UnitsOfWork
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination"
@@ -347,7 +343,7 @@ class PatchResult:
     status: int = 204
 
 
-def _save_offset(container: Container, upload_id: str, old: int, new: int) -> None:
+def _save_offset(container: UnitsOfWork, upload_id: str, old: int, new: int) -> None:
     with container.uow() as uow:
         done = uow.session.execute(
             update(UploadSession).where(UploadSession.id == upload_id,
@@ -357,7 +353,7 @@ def _save_offset(container: Container, upload_id: str, old: int, new: int) -> No
             raise Conflict("the upload moved on while this request was writing")
 
 
-def patch_upload(container: Container, who: Uploader, upload_id: str, *,
+def patch_upload(container: UnitsOfWork, who: Uploader, upload_id: str, *,
                  offset_header: str | None, content_type: str | None,
                  content_length: int | None, read: Callable[[int], bytes],
                  extractor: evidence.Extractor | None = None) -> PatchResult:
@@ -402,7 +398,7 @@ def patch_upload(container: Container, who: Uploader, upload_id: str, *,
         return _finish(container, who, upload_id, path, extractor)
 
 
-def _finish(container: Container, who: Uploader, upload_id: str, path: Path,
+def _finish(container: UnitsOfWork, who: Uploader, upload_id: str, path: Path,
             extractor: evidence.Extractor | None) -> PatchResult:
     """Every byte is in: the same intake as a multipart upload; the answer (or refusal) is
     kept for GET and for a repeated final PATCH."""
@@ -438,7 +434,7 @@ def _close(uow: UnitOfWork, upload_id: str, status: str, body: dict, code: int,
     row.evidence_id, row.updated_at = evidence_id, utcnow()
 
 
-def terminate(container: Container, who: Uploader, upload_id: str) -> None:
+def terminate(container: UnitsOfWork, who: Uploader, upload_id: str) -> None:
     """tus termination: the bytes are deleted, the upload answers 410 from now on."""
     path = upload_path(container.blobs, upload_id)
     with container.uow() as uow:
@@ -452,7 +448,7 @@ def terminate(container: Container, who: Uploader, upload_id: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def purge_expired(container: Container, now: datetime | None = None) -> int:
+def purge_expired(container: UnitsOfWork, now: datetime | None = None) -> int:
     """Delete the bytes of unfinished uploads past their expiry; how many (for a schedule)."""
     now = now or utcnow()
     with container.uow() as uow:

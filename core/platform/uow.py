@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from core.kernel.settings import Settings
-    from core.ledger import CheckpointSigner
-    from core.platform.blobs import LocalBlobStore
+from core.kernel.settings import Settings
+from core.platform.blobs import LocalBlobStore
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class UnitOfWork:
 
     session: Session
     settings: Settings
-    signer: CheckpointSigner
+    signer: Any  # core.ledger.CheckpointSigner (the ledger sits above this layer)
     blobs: LocalBlobStore
     handlers: Sequence[EventHandler] = ()
     events: list[Event] = field(default_factory=list)
@@ -48,3 +47,14 @@ class UnitOfWork:
         self.events.append(event)
         for handler in self.handlers:
             handler(self, event)
+
+
+class UnitsOfWork(Protocol):
+    """What opens units of work: core.bootstrap.Container (services that span several
+    transactions, such as a resumable upload, take one of these)."""
+
+    settings: Settings
+    blobs: LocalBlobStore
+
+    def uow(self) -> AbstractContextManager[UnitOfWork]:
+        """One transaction."""

@@ -4,19 +4,14 @@ any log line."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import re
-import sys
 
 import pytest
 
-import core.platform.db
-from bot.testing import FakeTelegram, FakeTelegramServer
 from core.kernel.settings import Settings
 from tests.bot.support import SECRET, TOKEN
-from tests.workflow.conftest import Clock
+from tests.support.telegram_fake import FakeTelegram, FakeTelegramServer
 
 LEAK = re.compile(r"bot\d+:[A-Za-z0-9_-]{30,}")
 BARE = re.compile(re.escape(TOKEN.split(":", 1)[1]))
@@ -41,29 +36,6 @@ def api_server(fake):
     """The fake Bot API served over HTTP on 127.0.0.1 (real httpx, forms and multipart)."""
     with FakeTelegramServer(fake) as server:
         yield server
-
-
-# Modules that read "now" and may not be loaded yet when a test starts: loaded first, so that
-# the clock reaches them too.
-CLOCKED = ("core.evidence.intake", "notifications.outbox", "notifications.channels", "worker.sweep",
-           "worker.inprocess")
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    """The system's "now" (tests/workflow's Clock), moved by the test so that legal periods
-    and reminders come due: utcnow is replaced in every loaded core, api, worker,
-    notifications and bot module."""
-    for name in CLOCKED:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    real = core.kernel.clock.utcnow
-    c = Clock(real)
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("core", "api", "worker", "notifications", "bot") \
-                and getattr(module, "utcnow", None) is real:
-            monkeypatch.setattr(module, "utcnow", c.now)
-    return c
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,9 @@ from PIL import Image
 from telegram import Update
 
 from bot.app import build_application
-from bot.testing import FakeRequest, FakeTelegram
 from core.people.models import Officer
 from core.people.officers import issue_bind_code
+from tests.support.telegram_fake import FakeRequest, FakeTelegram
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # the shape of a real token
 SECRET = "webhook-secret-0123456789abcdef"

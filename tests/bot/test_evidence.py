@@ -262,8 +262,8 @@ def test_waiting_file_survives_a_restart(container, people, fake, intake_calls, 
     from telegram.ext import PicklePersistence
 
     from bot.app import build_application
-    from bot.testing import FakeRequest
     from tests.bot.support import bind_code
+    from tests.support.telegram_fake import FakeRequest
 
     user = fake.user(9110)
     path = tmp_path / "state.pickle"

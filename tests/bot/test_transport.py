@@ -11,8 +11,8 @@ from telegram.ext import PicklePersistence
 
 from bot.app import build_application
 from bot.runner import BotRunner
-from bot.testing import FakeRequest, FakeTelegramServer
 from tests.bot.support import SECRET, TOKEN, bind_code
+from tests.support.telegram_fake import FakeRequest, FakeTelegramServer
 
 
 def test_http_paths_against_fake_server(container, people, fake):
