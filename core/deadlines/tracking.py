@@ -27,7 +27,6 @@ from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
 from core.rules.calendar import legal_date
 from core.rules.calendar_store import load_calendar
-from core.rules.ledgered import ledger_figures
 from core.rules.deadline_rules import (
     DeadlineRule,
     RuleTable,
@@ -35,6 +34,7 @@ from core.rules.deadline_rules import (
     reminder_times,
     rule_table,
 )
+from core.rules.ledgered import ledger_figures
 
 log = logging.getLogger("quancheng.deadlines")
 

@@ -27,7 +27,6 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "SHA256",
-    "SM3",
     "HashReader",
     "Hasher",
     "hasher_named",
