@@ -95,11 +95,22 @@ def officers_bind_code(officer_id: str) -> None:
 
 @ledger_cli.command("verify")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing evidence blobs.")
-def ledger_verify(no_blobs: bool) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ledger_verify(no_blobs: bool, quiet: bool) -> None:
     """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
     c = container()
     with c.uow() as uow:
-        report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs)
+        total = ledger.current_size(uow.session)
+        with click.progressbar(length=max(total, 1), label="verifying the ledger",
+                               file=sys.stderr, hidden=quiet) as bar:
+            done = [0]
+
+            def progress(n: int, _total: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+
+            report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs,
+                                   progress=progress)
     if report.ok:
         click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints")
         return
@@ -108,6 +119,17 @@ def ledger_verify(no_blobs: bool) -> None:
     for d in report.damages[:50]:
         click.echo(f"  - {d.message}", err=True)
     sys.exit(1)
+
+
+@ledger_cli.command("adopt")
+def ledger_adopt() -> None:
+    """Ledger the present state of every officer, token, deadline and calendar row that has no
+    ledgered event yet (once, after upgrading a database from before they were ledgered)."""
+    with container().uow() as uow:
+        ledger.acting(uow.session, "cli:ledger adopt")
+        counts = ledger.adopt_unledgered(uow.session)
+    for table, n in counts.items():
+        click.echo(f"{table}: {n} rows adopted")
 
 
 @ledger_cli.command("checkpoint")
