@@ -112,7 +112,8 @@ def ledger_verify(no_blobs: bool, quiet: bool) -> None:
             report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs,
                                    progress=progress)
     if report.ok:
-        click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints")
+        click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints, "
+                   f"{report.timestamps} timestamps")
         return
     first = report.first()
     click.echo(f"ledger DAMAGED: first damaged entry: {first.message}", err=True)
@@ -130,6 +131,19 @@ def ledger_adopt() -> None:
         counts = ledger.adopt_unledgered(uow.session)
     for table, n in counts.items():
         click.echo(f"{table}: {n} rows adopted")
+
+
+@ledger_cli.command("stamp")
+@click.option("--limit", default=100, show_default=True)
+def ledger_stamp(limit: int) -> None:
+    """Fetch the RFC 3161 timestamps still pending for signed checkpoints (TSA_URL)."""
+    from core.ledger.timestamps import stamp_pending
+
+    c = container()
+    out = stamp_pending(c.uow, c.settings, limit=limit)
+    click.echo(f"{out['stamped']} stamped, {out['failed']} failed (retried later)")
+    if out["failed"]:
+        sys.exit(1)
 
 
 @ledger_cli.command("checkpoint")

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.kernel.clock import utcnow
-from core.ledger import merkle
+from core.ledger import merkle, timestamps
 from core.ledger.algorithms import (
     DEFAULT,
     AlgorithmError,
@@ -118,6 +118,7 @@ def make_checkpoint(session: Session, signer: CheckpointSigner, reason: str) -> 
                           created_at=at)
     session.add(cp)
     session.flush()
+    timestamps.queue(session, cp)  # fetched after commit, off the hot path (TSA_URL)
     return cp
 
 

@@ -139,6 +139,8 @@ def _collect(session: Session, _ctx) -> None:
     if not MIRRORED:
         return
     flush_no = session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+    # The innermost transaction: a savepoint rolled back later takes its changes with it.
+    tx = session.get_nested_transaction() or session.get_transaction()
     found: list[tuple] = []
     for op, objects in (("created", session.new), ("changed", session.dirty),
                         ("deleted", session.deleted)):
@@ -153,7 +155,8 @@ def _collect(session: Session, _ctx) -> None:
                     continue  # only working columns moved
             key = row_key(m, lambda c, o=obj, m=m: getattr(o, _attr(m, c)))
             state = None if op == "deleted" else object_state(m, obj)
-            found.append((flush_no, m.table, m.event_name(op, changed, obj), key, state))
+            found.append((flush_no, m.table, m.event_name(op, changed, obj), key, state,
+                          tx))
     if found:
         session.info.setdefault(_PENDING, []).extend(found)
 
@@ -174,16 +177,28 @@ def _write(session: Session) -> None:
             write_state(session, table, name, rows)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    """A rolled-back transaction ledgers nothing."""
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    """What a rolled-back transaction or savepoint (and its savepoints) flushed is not
+    ledgered: it never happened."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+
+    def inside(tx) -> bool:
+        while tx is not None:
+            if tx is previous_transaction:
+                return True
+            tx = tx.parent
+        return False
+
+    session.info[_PENDING] = [p for p in pending if not inside(p[5])]
 
 
 def _groups(pending: list[tuple]) -> Iterable[tuple[tuple, list[dict]]]:
     """Consecutive changes of one flush, table and event share one state row."""
     current, rows = None, []
-    for flush_no, table, name, key, state in pending:
+    for flush_no, table, name, key, state, _tx in pending:
         if (flush_no, table, name) != current:
             if rows:
                 yield current, rows

@@ -15,14 +15,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import not_, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
 
-from core.ledger import merkle
+from core.ledger import merkle, timestamps
 from core.ledger.algorithms import suite_named
 from core.ledger.checkpoints import CheckpointSigner
 from core.ledger.log import COVERED, LedgerError, _leaf_columns, canonical_json, log_suite
-from core.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
+from core.ledger.models import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHash,
+    LedgerHead,
+    LedgerTimestamp,
+)
 from core.ledger.states import (
     MIRRORED,
     ledgered_state,
@@ -160,6 +166,7 @@ class MirrorProjection:
 
 
 add_projection(MirrorProjection)
+CHECKPOINT_CHECKS.append(timestamps.check_timestamps)
 
 
 _ENTRY_COLUMNS = ("seq", "kind", "subject_table", "subject_id", "case_id", "leaf_hash",
@@ -319,7 +326,9 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
     damages += _check_checkpoints(checkpoints, signer, suite, size, roots)
     for check in CHECKPOINT_CHECKS:
         damages += check(session, checkpoints, roots)
-    return VerifyReport(size, len(checkpoints), damages)
+    stamped = session.execute(select(func.count()).select_from(LedgerTimestamp)
+                              .where(LedgerTimestamp.token.is_not(None))).scalar_one()
+    return VerifyReport(size, len(checkpoints), damages, stamped)
 
 
 def _check_checkpoints(checkpoints, signer: CheckpointSigner, suite, size: int,
