@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -270,7 +271,7 @@ def load_key(suite: Suite, path: Path, create: bool) -> SigningKey:
         return cls.from_pem(pem, str(path))
     except AlgorithmError:
         raise
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise AlgorithmError(f"{path} is not a {cls.algorithm} private key: {exc}") from exc
 
 
