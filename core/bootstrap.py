@@ -71,7 +71,11 @@ def bootstrap(settings: Settings | None = None, *,
     add_projection(StageProjection)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
-    check_ledger_algorithms(engine, settings.ledger_algorithms)
+    try:
+        check_ledger_algorithms(engine, settings.ledger_algorithms)
+    except LedgerError:
+        engine.dispose()  # a refused start leaves no connection open
+        raise
     signer = CheckpointSigner.from_file(settings.effective_ledger_key_path,
                                         settings.ledger_origin, create=not settings.production,
                                         algorithms=settings.ledger_algorithms)
