@@ -96,7 +96,9 @@ def officers_bind_code(officer_id: str) -> None:
 @ledger_cli.command("verify")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing evidence blobs.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ledger_verify(no_blobs: bool, quiet: bool) -> None:
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Processes recomputing leaves on PostgreSQL (0: one per CPU).")
+def ledger_verify(no_blobs: bool, quiet: bool, workers: int) -> None:
     """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
     c = container()
     with c.uow() as uow:
@@ -110,7 +112,7 @@ def ledger_verify(no_blobs: bool, quiet: bool) -> None:
                 done[0] = n
 
             report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs,
-                                   progress=progress)
+                                   progress=progress, workers=workers)
     if report.ok:
         click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints, "
                    f"{report.timestamps} timestamps")

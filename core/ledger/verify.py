@@ -209,20 +209,23 @@ def _rows(session: Session, stmt, batch: int) -> Iterator[tuple]:
         yield from cur
 
 
-def _streams(session: Session, batch: int) -> list[Iterator]:
+def _streams(session: Session, batch: int, lo: int | None = None,
+             hi: int | None = None) -> list[Iterator]:
     """One stream per covered kind (entries joined with their rows, in log order) and one for
     entries of kinds nothing covers; each yields (seq, row tuple, row present, column names)."""
     e = LedgerEntry.__table__
     entry_cols = [e.c[n].label(f"_e_{n}") for n in _ENTRY_COLUMNS]
+    bounds = [c for c in (e.c.seq >= lo if lo is not None else None,
+                          e.c.seq < hi if hi is not None else None) if c is not None]
     streams = []
     for kind, coverage in COVERED.items():
         t = coverage.model.__table__
         stmt = (select(*entry_cols, *t.columns)
                 .select_from(e.outerjoin(t, t.c.id == e.c.subject_id))
-                .where(e.c.kind == kind).order_by(e.c.seq))
+                .where(e.c.kind == kind, *bounds).order_by(e.c.seq))
         streams.append(_kind_stream(session, stmt, batch, t))
-    stmt = (select(*entry_cols).where(not_(e.c.kind.in_(list(COVERED)))) if COVERED
-            else select(*entry_cols)).order_by(e.c.seq)
+    stmt = (select(*entry_cols).where(not_(e.c.kind.in_(list(COVERED))), *bounds) if COVERED
+            else select(*entry_cols).where(*bounds)).order_by(e.c.seq)
     streams.append(_kind_stream(session, stmt, batch, None))
     return streams
 
@@ -285,10 +288,77 @@ class _RowView:
             raise AttributeError(name) from None
 
 
+@dataclass
+class Scanned:
+    """What one stretch of the log recomputed: each entry's number and leaf hash (the logged
+    one when its row is missing), the damages found, the rows the projections read, and how
+    many leaves needed the reference encoder."""
+
+    seqs: list[int]
+    leaves: bytes
+    damages: list[Damage]
+    tainted: set
+    observed: list[tuple[int, str, bool, dict | None]]  # (seq, kind, intact, row)
+    reference: int = 0
+
+
+def _scan(session: Session, hasher: merkle.Hasher, blobs, seen_kinds: set[str] | None,
+          batch: int, lo: int | None = None, hi: int | None = None) -> Iterator[Scanned]:
+    """Recompute the leaves of entries lo <= seq < hi, a batch at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Datetimes come back in UTC, as the leaves wrote them (else the fast path misses).
+        session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+    leaf_of = _leaf_maker(hasher)
+    tables = {kind: c.model.__table__ for kind, c in COVERED.items()}
+    blob_at = {kind: _E + [c.name for c in tables[kind].columns].index(c.blob_column)
+               for kind, c in COVERED.items() if c.blob_column and blobs is not None}
+    rehashed: dict[str, str | None] = {}
+    part = Scanned([], b"", [], set(), [])
+    leaves: list[bytes] = []
+    for seq, r, present, names in heapq.merge(*_streams(session, batch, lo, hi),
+                                              key=lambda x: x[0]):
+        kind, subject_table, subject_id, case_id, logged = r[1], r[2], r[3], r[4], r[5]
+        if not present:
+            part.damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} is missing from "
+                                       f"{subject_table}"))
+            part.tainted.add(case_id)
+            part.observed.append((seq, kind, False, None))
+            leaf = logged
+        else:
+            leaf = leaf_of(r, tables[kind], logged)
+            if leaf != logged:
+                part.damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} differs "
+                                           "from what was logged"))
+                part.tainted.add(case_id)
+                part.observed.append((seq, kind, False, dict(zip(names, r, strict=True))))
+            elif seen_kinds is None or kind in seen_kinds:
+                part.observed.append((seq, kind, True, dict(zip(names, r, strict=True))))
+            if kind in blob_at and r[blob_at[kind]]:
+                sha = r[blob_at[kind]]
+                if sha not in rehashed:
+                    rehashed[sha] = _blob_problem(blobs, sha)
+                if rehashed[sha]:
+                    part.damages.append(Damage(seq, f"entry {seq}: blob of {kind} {subject_id} "
+                                                    f"{rehashed[sha]}"))
+        part.seqs.append(seq)
+        leaves.append(leaf)
+        if len(leaves) >= batch:
+            part.leaves, part.reference = b"".join(leaves), leaf_of.counts["reference"]
+            yield part
+            leaf_of.counts["reference"] = 0
+            part, leaves = Scanned([], b"", [], set(), []), []
+    part.leaves, part.reference = b"".join(leaves), leaf_of.counts["reference"]
+    yield part
+
+
 def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 5000,
-           progress: Progress | None = None) -> VerifyReport:
+           progress: Progress | None = None, workers: int | None = None) -> VerifyReport:
     """Recompute every leaf from the live rows (and blobs), the tree, every checkpoint and
-    timestamp, and every projection; `progress(done, total)` is called after each batch."""
+    timestamp, and every projection; `progress(done, total)` is called after each batch.
+
+    On PostgreSQL `workers` > 1 processes (0: one per CPU, from PARALLEL_MIN entries on)
+    recompute the leaves reading the same snapshot; the tree, stored hashes, checkpoints and
+    projections are checked here, in log order. The default is this process alone."""
     damages: list[Damage] = []
     head = session.get(LedgerHead, 1)
     try:
@@ -307,70 +377,43 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
     roots: dict[int, bytes] = {0: hasher.empty_root}
     tree = merkle.CompactTree(hasher)
     stored = _StoredHashes(session, batch)
-    rehashed: dict[str, str | None] = {}
     projections = [make() for make in PROJECTIONS]  # fed intact leaves only
     tainted: set[str | None] = set()
-    leaf_of = _leaf_maker(hasher)
-    tables = {kind: c.model.__table__ for kind, c in COVERED.items()}
-    # Rows are wrapped for the projections only for the kinds they read (all when unsaid).
+    # Rows are passed to the projections only for the kinds they read (all when unsaid).
     seen_kinds: set[str] | None = set()
     for projection in projections:
         kinds = getattr(projection, "kinds", None)
         seen_kinds = None if kinds is None or seen_kinds is None else seen_kinds | set(kinds)
-    blob_at = {kind: _E + [c.name for c in tables[kind].columns].index(c.blob_column)
-               for kind, c in COVERED.items() if c.blob_column and blobs is not None}
+    from core.ledger import parallel
+
+    parts = parallel.scan(session, hasher, blobs, seen_kinds, batch, head_size, workers) \
+        or _scan(session, hasher, blobs, seen_kinds, batch)
     expected_seq = 0
-    since_report = 0
-    if session.get_bind().dialect.name == "postgresql":
-        # Datetimes come back in UTC, as the leaves wrote them (else the fast path misses).
-        session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-    for seq, r, present, names in heapq.merge(*_streams(session, batch),
-                                              key=lambda x: x[0]):
-        kind, subject_table, subject_id, case_id, logged = r[1], r[2], r[3], r[4], r[5]
-        if seq != expected_seq:
-            damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: the log "
-                                  f"jumps to {seq}"))
-            expected_seq = seq
-        if not present:
-            damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} is missing from "
-                                  f"{subject_table}"))
-            tainted.add(case_id)
+    reference = 0
+    for part in parts:
+        damages += part.damages
+        tainted |= part.tainted
+        reference += part.reference
+        for seq, kind, intact, row in part.observed:
+            view = _RowView(row) if row is not None else None
             for projection in projections:
-                if hasattr(projection, "observe_damaged"):
-                    projection.observe_damaged(kind, seq, None)
-            leaf = logged
-        else:
-            leaf = leaf_of(r, tables[kind], logged)
-            if leaf != logged:
-                damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} differs from "
-                                      "what was logged"))
-                tainted.add(case_id)
-                row = _RowView(dict(zip(names, r, strict=True)))
-                for projection in projections:
-                    if hasattr(projection, "observe_damaged"):
-                        projection.observe_damaged(kind, seq, row)
-            elif seen_kinds is None or kind in seen_kinds:
-                row = _RowView(dict(zip(names, r, strict=True)))
-                for projection in projections:
-                    projection.observe(kind, seq, row)
-            if kind in blob_at and r[blob_at[kind]]:
-                sha = r[blob_at[kind]]
-                if sha not in rehashed:
-                    rehashed[sha] = _blob_problem(blobs, sha)
-                if rehashed[sha]:
-                    damages.append(Damage(seq, f"entry {seq}: blob of {kind} {subject_id} "
-                                               f"{rehashed[sha]}"))
-        stored.expect(tree.append(leaf))
-        if tree.size in wanted_roots:
-            roots[tree.size] = tree.root()
-        expected_seq += 1
-        since_report += 1
-        if progress is not None and since_report >= batch:
+                if intact:
+                    projection.observe(kind, seq, view)
+                elif hasattr(projection, "observe_damaged"):
+                    projection.observe_damaged(kind, seq, view)
+        leaves = part.leaves
+        for i, seq in enumerate(part.seqs):
+            if seq != expected_seq:
+                damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: the "
+                                      f"log jumps to {seq}"))
+                expected_seq = seq
+            stored.expect(tree.append(leaves[32 * i:32 * i + 32]))
+            if tree.size in wanted_roots:
+                roots[tree.size] = tree.root()
+            expected_seq += 1
+        if progress is not None:
             progress(tree.size, max(head_size, tree.size))
-            since_report = 0
     size = tree.size
-    if progress is not None:
-        progress(size, max(head_size, size))
     if head_size != size:
         damages.append(Damage(None, f"the log head says {head_size} entries, {size} were found"))
     damages += stored.finish(merkle.stored_hash_count(size))
@@ -381,8 +424,7 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
         damages += check(session, checkpoints, roots)
     stamped = session.execute(select(func.count()).select_from(LedgerTimestamp)
                               .where(LedgerTimestamp.token.is_not(None))).scalar_one()
-    return VerifyReport(size, len(checkpoints), damages, stamped,
-                        leaf_of.counts["reference"])
+    return VerifyReport(size, len(checkpoints), damages, stamped, reference)
 
 
 def _check_checkpoints(checkpoints, signer: CheckpointSigner, suite, size: int,
