@@ -10,6 +10,7 @@ Serialising and hashing (not the database) bound verify's speed, hence processes
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections import deque
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.ledger import merkle
+from core.ledger.log import COVERED
 
 PARALLEL_MIN = 200_000  # below this, starting processes costs more than it saves
 CHUNK = 50_000  # entries per task: bounded memory in flight, enough work per round trip
@@ -47,14 +49,18 @@ def scan(session: Session, hasher: merkle.Hasher, blobs, seen_kinds, batch: int,
     chunk = max(batch, min(CHUNK, -(-size // workers) or CHUNK))
     ranges = [(lo, lo + chunk) for lo in range(0, size, chunk)]
     ranges.append((ranges[-1][1] if ranges else 0, None))  # anything past the head, too
-    return _run(url, snapshot, hasher.name, blobs, seen_kinds, batch, ranges, workers)
+    # The worker registers the same covered tables by importing the modules that define them
+    # (the ledger itself knows none of them).
+    modules = sorted({c.model.__module__ for c in COVERED.values()})
+    return _run(url, snapshot, hasher.name, blobs, seen_kinds, batch, ranges, workers, modules)
 
 
-def _run(url, snapshot, hash_name, blobs, seen_kinds, batch, ranges, workers) -> Iterator:
+def _run(url, snapshot, hash_name, blobs, seen_kinds, batch, ranges, workers,
+         modules) -> Iterator:
     ctx = get_context("spawn")  # no inherited connections or locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init,
-                             initargs=(url, snapshot, hash_name, blobs, seen_kinds, batch)
-                             ) as pool:
+                             initargs=(url, snapshot, hash_name, blobs, seen_kinds, batch,
+                                       modules)) as pool:
         pending: deque = deque()
         todo = iter(ranges)
         for rng in todo:
@@ -69,10 +75,12 @@ def _run(url, snapshot, hash_name, blobs, seen_kinds, batch, ranges, workers) ->
             yield result
 
 
-def _init(url, snapshot, hash_name, blobs, seen_kinds, batch) -> None:
-    """A worker: its own engine, and what every stretch needs."""
-    from core import schema  # noqa: F401 - every covered table registered
+def _init(url, snapshot, hash_name, blobs, seen_kinds, batch, modules) -> None:
+    """A worker: its own engine, the covered tables registered, what every stretch needs."""
     from core.platform.db import make_engine
+
+    for name in modules:
+        importlib.import_module(name)
 
     if not _SNAPSHOT.match(snapshot):
         raise ValueError(f"unexpected snapshot id {snapshot!r}")
