@@ -21,6 +21,8 @@ class LedgerEntry(Base):
     """One leaf of the Merkle log: which row it covers and that row's leaf hash (A37.1)."""
 
     __tablename__ = "ledger_entries"
+    # verify reads the log one kind at a time, in order (core.ledger.verify._streams).
+    __table_args__ = (Index("ix_ledger_entries_kind_seq", "kind", "seq"),)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                      autoincrement=False)
     kind: Mapped[str] = mapped_column(String(32))

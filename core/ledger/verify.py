@@ -204,9 +204,9 @@ def _rows(session: Session, stmt, batch: int) -> Iterator[tuple]:
     dbapi = session.connection().connection.dbapi_connection
     # psycopg's named cursor is a PostgreSQL cursor in this transaction: the same snapshot.
     with dbapi.cursor(name=f"verify_{id(stmt):x}", binary=True) as cur:
-        cur.itersize = batch
         cur.execute(str(compiled), compiled.params)
-        yield from cur
+        while rows := cur.fetchmany(batch):  # a list per round trip: no per-row call
+            yield from rows
 
 
 def _streams(session: Session, batch: int, lo: int | None = None,

@@ -53,9 +53,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('algorithms', sa.String(length=32), server_default='sha256-ed25519', nullable=False))
     with op.batch_alter_table('ledger_head', schema=None) as batch_op:
         batch_op.add_column(sa.Column('algorithms', sa.String(length=32), nullable=True))
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_entries_kind_seq', ['kind', 'seq'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_kind_seq')
     with op.batch_alter_table('ledger_head', schema=None) as batch_op:
         batch_op.drop_column('algorithms')
     with op.batch_alter_table('ledger_checkpoints', schema=None) as batch_op:
