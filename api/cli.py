@@ -134,8 +134,8 @@ def integrity_check() -> None:
     with click.progressbar(hashes, label="re-hashing evidence", file=sys.stderr) as bar:
         for sha in bar:
             try:
-                actual = c.blobs.rehash(sha)
-            except FileNotFoundError:
+                actual = c.blobs.rehash(sha)  # streamed from the folder or the S3 store
+            except FileNotFoundError:  # BlobMissing, from either backend
                 actual = "missing"
             if actual != sha:
                 bad.append((sha, actual))

@@ -45,7 +45,7 @@ from core.kernel.errors import (
 from core.kernel.ids import new_id, token_hash
 from core.people.access import officer_for_token
 from core.people.models import Officer
-from core.platform.blobs import LocalBlobStore
+from core.platform.blobs import BlobStore
 from core.platform.uow import UnitOfWork, UnitsOfWork
 
 TUS_VERSION = "1.0.0"
@@ -192,7 +192,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return out
 
 
-def upload_path(blobs: LocalBlobStore, upload_id: str) -> Path:
+def upload_path(blobs: BlobStore, upload_id: str) -> Path:
     """Where the bytes of an upload collect (404 for a malformed id: never a path outside)."""
     if not isinstance(upload_id, str) or not _ID.match(upload_id):
         raise NotFound(f"upload {str(upload_id)[:40]} not found")

@@ -21,6 +21,9 @@ from tests.capture import media
 from tests.evidence.support import SITE_WGS, TUS, check, stored_blobs, stranger, temp_files
 from tests.helpers import auth, open_case
 
+# Every test here runs on the folder store and on the S3 server (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 PATCH_TYPE = {"Content-Type": "application/offset+octet-stream"}
 
 
