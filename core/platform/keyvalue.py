@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Text, delete, select
+from sqlalchemy import String, Text, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -99,6 +99,16 @@ def get_many(session: Session, namespace: str, keys: Iterable[str] | None = None
     if keys is not None:
         query = query.where(KeyValue.key.in_(list(keys)))
     return {k: loads(v) for k, v in session.execute(query)}
+
+
+def get_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The values of several (namespace, key) pairs in one query; absent pairs are left out."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    rows = session.execute(select(KeyValue.namespace, KeyValue.key, KeyValue.value).where(
+        tuple_(KeyValue.namespace, KeyValue.key).in_(pairs)))
+    return {(ns, k): loads(v) for ns, k, v in rows}
 
 
 def put(session: Session, namespace: str, key: str, value: Any) -> None:

@@ -90,7 +90,7 @@ def test_file_to_intake_with_verdict(container, people, fake, intake_calls):
     assert (call["proves"], call["method"], call["declared_type"]) == (
         "现场情况", "telegram_document", "image/jpeg")
     assert (call["lat"], call["lon"], call["accuracy"]) == (29.3574, 113.1291, 8)
-    assert list((container.settings.instance_path / "bot_inbox").iterdir()) == []
+    assert list((container.blobs.tmp_dir / "bot_inbox").iterdir()) == []
 
 
 def test_compressed_photo_flagged_and_typed_proves(container, people, fake, intake_calls):
@@ -172,7 +172,7 @@ def test_without_intake_service_file_is_kept(container, people, fake, monkeypatc
     assert kept[0].startswith("证据登记服务尚未开放。文件已暂存（SHA-256 ")
     assert inbox[0].startswith("证据登记服务尚未开放")
     assert big[-1].startswith("一次性上传链接功能尚未开放")
-    assert len(list((container.settings.instance_path / "bot_inbox").iterdir())) == 1
+    assert len(list((container.blobs.tmp_dir / "bot_inbox").iterdir())) == 1
 
 
 def test_cancel_keeps_waiting_files_and_no_case_needed_first(container, people, fake,
