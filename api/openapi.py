@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
+from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
-from notifications.outbox import STATUSES as OUTBOX_STATUSES
 
 from . import evidence, workflow
 

@@ -178,17 +178,14 @@ T: dict[str, tuple[str, str]] = {
         "“{label}” is not valid: {problem}. Please answer again."),
     "record_summary": ("请核对 {title}：\n{lines}", "Please check {title}:\n{lines}"),
     "record_saved": ("✅ 已记录：{title}（{number}）。", "✅ Recorded: {title} ({number})."),
+    "complaint_ticket": (
+        "投诉举报受理编号 {number}，查询码 {code}（只显示这一次，请转告投诉举报人）。",
+        "Complaint tracking number {number}, status code {code} (shown once; pass it on)."),
     "approval_sent": ("已提交审批，已通知：{names}。", "Sent for approval to: {names}."),
     "approval_nobody": (
-        "已提交审批，但没有已绑定 Telegram 的{role}，请另行通知。",
-        "Sent for approval, but no {role} has a bound Telegram account; tell them another way."),
+        "已提交审批，但本部门没有在岗的{role}，请联系管理员。",
+        "Sent for approval, but the department has no active {role}; tell your administrator."),
     # approvals
-    "approval_request": (
-        "📝 待审批：{title}\n案件：{number} {case_title}\n{lines}\n已完成：{done}\n请您：{step}",
-        "📝 Approval needed: {title}\nCase: {number} {case_title}\n{lines}\nDone so far: "
-        "{done}\nYour step: {step}"),
-    "approve": ("✅ 同意", "✅ Approve"),
-    "return": ("↩ 退回", "↩ Return"),
     "approved_by_me": (
         "✅ 您已同意（{step}）：{title} {number}。",
         "✅ You approved ({step}): {title} {number}."),
@@ -196,18 +193,6 @@ T: dict[str, tuple[str, str]] = {
         "↩ 您已退回（{step}）：{title} {number}。理由：{reason}",
         "↩ You returned ({step}): {title} {number}. Reason: {reason}"),
     "return_reason": ("请输入退回理由：", "Type the reason for returning it:"),
-    "approval_progress": (
-        "{title}（{number}）：{who} 已同意（{step}）。",
-        "{title} ({number}): {who} approved ({step})."),
-    "approval_complete": (
-        "✅ {title}（{number}）审批完成。",
-        "✅ {title} ({number}) is fully approved."),
-    "approval_returned": (
-        "↩ {title}（{number}）被 {who} 退回（{step}）。理由：{reason}\n请修改后用 /record 重新"
-        "提交。",
-        "↩ {title} ({number}) was returned by {who} ({step}). Reason: {reason}\nCorrect it and "
-        "submit again with /record."),
-    # evidence
     "ev_received": (
         "已收到 {name}（{size}，SHA-256 {sha}…）。这份材料证明什么（A31.1）？",
         "Received {name} ({size}, SHA-256 {sha}…). What does it prove (A31.1)?"),
@@ -222,14 +207,6 @@ T: dict[str, tuple[str, str]] = {
     "ev_link": (
         "请用一次性上传链接上传原文件（{expires} 前有效）：\n{url}",
         "Upload the original with this one-time link (valid until {expires}):\n{url}"),
-    "ev_link_later": (
-        "一次性上传链接功能尚未开放；请稍后用网页上传原文件。文件未上传。",
-        "One-time upload links are not available yet; upload the original on the web later. "
-        "The file was not stored."),
-    "ev_intake_missing": (
-        "证据登记服务尚未开放。文件已暂存（SHA-256 {sha}…），开放后用 /inbox 登记。",
-        "Evidence intake is not available yet. The file is kept (SHA-256 {sha}…); register it "
-        "with /inbox once it is."),
     "ev_compressed": (
         "⚠ 这是压缩后的照片：Telegram 会删除拍摄时间和GPS，只能记为“未核验”。请改为以“文件”方式"
         "发送原图：📎 → 文件 → 选择照片。",
@@ -287,21 +264,10 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已提交。受理编号 {tracking_no}，查询码 {code}。请妥善保存，用 /status 查询进度。",
         "✅ Submitted. Tracking number {tracking_no}, code {code}. Keep them; /status shows "
         "progress."),
-    "cp_forwarded": (
-        "✅ 已转交执法部门登记（{n} 位工作人员已收到）。登记后您会在此收到受理编号和查询码。",
-        "✅ Passed to the enforcement department ({n} staff received it). Once it is "
-        "registered you will get a tracking number and code here."),
     "cp_nobody": (
         "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。",
         "Sorry, no staff member can receive complaints here right now; please call the 12345 "
         "hotline. Nothing was recorded."),
-    "cp_staff": (
-        "📨 群众通过 Telegram 投诉举报（请用 /new 以“投诉举报”方式登记，联系方式填 tg:{chat}）"
-        "：\n问题：{what}\n地点：{where}\n照片：{photos} 张（SHA-256：{hashes}）\n联系方式：{co"
-        "ntact}\n收到时间：{at}",
-        "📨 Complaint received over Telegram (register it with /new, route “complaint”, "
-        "contact tg:{chat}):\nProblem: {what}\nPlace: {where}\nPhotos: {photos} (SHA-256: "
-        "{hashes})\nContact: {contact}\nReceived: {at}"),
     "st_number": ("请输入受理编号（TS开头）：", "Type the tracking number (starts with TS):"),
     "st_code": ("请输入查询码：", "Type the status code:"),
     "st_result": (
@@ -392,6 +358,8 @@ T: dict[str, tuple[str, str]] = {
         "The rules refuse this step: missing {items}."),
     "err_gate_plain": ("规则不允许这一步（{ids}）。", "The rules refuse this step ({ids})."),
     "err_invalid": ("填写的内容不符合要求：{items}。", "Some answers are not valid: {items}."),
+    "err_already_done": ("已经记录过了，无需重复。{what}",
+                         "Already recorded; nothing changed. {what}"),
     "err_not_found": ("找不到该案件或记录，或您无权查看。", "Not found, or you may not see it."),
     "err_forbidden": ("您的角色不能进行这一步。", "Your role does not allow this step."),
     "err_conflict": (

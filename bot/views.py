@@ -66,9 +66,8 @@ def checklist_text(uow, actor, case_id: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def party_text(uow, case: Case) -> str:
+def party_text(party: Party | None) -> str:
     """The party's name and ID number, as a default for form fields about the party."""
-    party = uow.session.get(Party, case.party_id) if case.party_id else None
     if party is None:
         return ""
     return f"{party.name}（{party.id_number}）" if party.id_number else party.name

@@ -269,14 +269,6 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
         handler(uow, event)
 
 
-def issued_ticket(uow: UnitOfWork) -> dict | None:
-    """The tracking number and code issued in this unit of work, for the front to show once."""
-    for event in reversed(uow.events):
-        if event.name == "complaint.ticket_issued":
-            return {"tracking_no": event.data["tracking_no"], "code": event.data["code"]}
-    return None
-
-
 def reissue_code(uow: UnitOfWork, actor: Officer, case_id: str) -> tuple[ComplaintTicket, str]:
     """A new code for a complaint (the old one stops working), for an officer to hand over."""
     case = writable_case(uow.session, actor, case_id)

@@ -21,7 +21,6 @@ The same SHA-256 already recorded in the department becomes a new Evidence row w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -720,13 +719,16 @@ def wait_for_previews(timeout: float = 30.0) -> bool:
         wait(pending, timeout=left)
 
 
-def fingerprint(*parts: object) -> str:
-    """SHA-256 over the parts of a request, for Idempotency-Key replays of uploads."""
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int = 6,
+                   channel: str = "api") -> list[Evidence]:
+    """The newest videos of a case the officer may see (a refusal's proof, A22.2); logged."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "list", "evidence", case.id, channel=channel)
+    return list(uow.session.execute(select(Evidence).where(
+        Evidence.case_id == case.id, Evidence.media_type.like("video/%"))
+        .order_by(Evidence.created_at.desc()).limit(limit)).scalars())
 
 
-def issue_upload_link(uow: UnitOfWork, actor: Officer, case_id: str) -> dict:
-    """A one-time resumable-upload link for this case and officer (the bot, files over 20 MB)."""
-    from core.evidence.uploads import issue_upload_link as issue
-
-    return issue(uow, actor, case_id)
+def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> None:
+    """Refuse an upload to a case the officer may not add to, before any byte is read."""
+    writable_case(uow.session, actor, case_id)
