@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from core.evidence import intake as evidence_service
 from core.evidence import uploads
+from core.kernel import texts as core_texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import DomainError
 
@@ -30,8 +31,6 @@ from .common import (
 )
 from .dialogs import END, ask, dialog
 from .texts import (
-    ASSURANCE_ZH,
-    CHECK_ZH,
     PROVES,
     STATUS_ICON,
     metres,
@@ -262,14 +261,14 @@ def verdict_text(v: dict, lang: str) -> str:
     for name, c in checks.items():
         if name in ("gps_distance", "capture_time") or c["status"] == "pass":
             continue
-        label = CHECK_ZH.get(name, name) if lang == "zh" else name
+        label = core_texts.label("check", name, lang)
         lines.append(STATUS_ICON.get(c["status"], "") + " "
                      + t(lang, "ev_check", name=label, detail=detail(c)))
     lines.append(t(lang, "ev_hash", sha=str(v.get("sha256", ""))[:8]))
     if any(c["status"] == "fail" for c in checks.values()):
         lines.append(t(lang, "ev_failed_hint"))
     level = v.get("assurance", "")
-    shown = ASSURANCE_ZH.get(level, level) if lang == "zh" else level
+    shown = core_texts.label("assurance", level, lang)
     icon = {"verified": "✅", "partial": "⚠", "unverified": "⚠", "failed": "❌"}.get(level, "ℹ")
     return t(lang, "ev_verdict", icon=icon, assurance=shown, lines="\n".join(lines))
 

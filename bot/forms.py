@@ -195,7 +195,7 @@ async def record_officers_done(update: Update, context: BotContext) -> int:
 def _field_buttons(f: Field, draft: dict, lang: str):
     rows: list[list[tuple[str, str]]] = []
     if f.type == "enum":
-        rows += [[(choice_name(c, lang), f"rf:c{i}")] for i, c in enumerate(f.choices)]
+        rows += [[(choice_name(c, lang, f.name), f"rf:c{i}")] for i, c in enumerate(f.choices)]
     elif f.type == "bool":
         rows.append([(t(lang, "yes"), "rf:b1"), (t(lang, "no"), "rf:b0")])
     elif f.type == "date":
@@ -285,7 +285,7 @@ def parse_answer(f: Field, text: str, tz) -> object:
         return [p.strip() for p in LIST_SPLIT.split(text) if p.strip()]
     if f.type == "enum":
         for c in f.choices:
-            if text in (c, choice_name(c, "zh")):
+            if text in (c, choice_name(c, "zh", f.name), choice_name(c, "en", f.name)):
                 return c
         return text
     if f.type == "date":

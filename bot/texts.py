@@ -5,46 +5,9 @@ Short sentences, the terms of the regulation (立案审批表, 询问笔录, 送
 
 from __future__ import annotations
 
-from core.kernel.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
+from core.kernel import texts
 
 LANGS = ("zh", "en")
-
-KIND_EN = {"licensing": "Licensing", "penalty": "Penalty", "coercion": "Coercive measure",
-           "levy": "Levy", "fee": "Fee", "inspection": "Inspection"}
-ROUTE_EN = {"application": "On application", "ex_officio": "Ex officio",
-            "complaint": "Complaint or report", "inspection": "Inspection"}
-STAGE_EN = {"initiation": "Initiation", "investigation": "Investigation",
-            "decision": "Decision", "service": "Service and execution",
-            "archiving": "Archiving", "closed": "Closed"}
-
-# Labels for enum choices the catalogue names by code (the catalogue has no label per choice).
-CHOICE_ZH = {
-    "accepted": "受理", "not_accepted": "不予受理", "pending_materials": "待补正材料",
-    "start": "立案", "not_start": "不予立案", "visit": "来访", "phone": "电话", "letter": "来信",
-    "online": "网络", "telegram": "Telegram", "hotline_12345": "12345热线", "sms": "短信",
-    "email": "电子邮件", "in_person": "当面", "post": "邮寄", "direct": "直接送达",
-    "postal": "邮寄送达", "lodged": "留置送达", "entrusted": "委托送达", "forwarded": "转交送达",
-    "electronic": "电子送达", "announcement": "公告送达", "signature": "签名",
-    "fingerprint": "指印", "seal": "盖章", "person": "个人", "organisation": "单位",
-    "party": "当事人", "witness": "证人", "other": "其他", "granted": "准予回避",
-    "refused": "不予回避", "device_fault": "设备故障", "weather": "天气原因",
-    "battery": "电量不足", "storage": "存储空间不足",
-}
-
-# A short Chinese name per RULES.md ID, for refusals that only carry the IDs.
-RULE_ZH = {
-    "A2.1": "执法类别", "A3.1": "程序阶段顺序", "A5.1": "每个环节须有文字记录",
-    "A9.1": "申请登记受理", "A10.1": "立案审批表及审批", "A10.2": "紧急情况24小时内补办手续",
-    "A11.1": "投诉举报登记、决定及告知", "A12.1": "双随机抽查记录",
-    "A13.1": "调查取证文书", "A13.2": "签名、指印或盖章", "A13.3": "拒绝接受调查的记录",
-    "A14.1": "两名以上持证执法人员", "A15.1": "现场检查、抽样、听证须音像记录",
-    "A16.1": "证据先行登记保存", "A17.1": "音像记录须注明证明对象",
-    "A17.2": "音像记录中断须说明", "A18.1": "决定前的审查程序", "A19.1": "处理意见",
-    "A21.1": "法制审核", "A22.1": "陈述申辩权利告知", "A22.2": "拒绝签名须见证人或录像",
-    "A22.3": "放弃陈述申辩的记录", "A23.1": "送达回证", "A26.1": "留置送达须见证人及录像",
-    "A28.1": "公告送达前须有其他方式送达失败的记录", "A31.1": "音像资料2个工作日内存储及四项信息",
-    "A32.1": "20日内立卷归档", "A37.1": "禁止不记录、篡改、删除",
-}
 
 T: dict[str, tuple[str, str]] = {
     # binding and menus
@@ -378,13 +341,6 @@ PROVES = (("现场情况", "the scene"), ("当事人及相关人员", "the peopl
           ("关键物品", "key items"), ("采取的措施", "measures taken"),
           ("文书送达过程", "service of documents"))
 
-ROLE_ZH = {"officer": "执法人员", "supervisor": "承办机构负责人", "legal_reviewer": "法制审核人员",
-           "head": "负责人", "custodian": "档案管理员", "admin": "管理员", "auditor": "监督人员"}
-
-CHECK_ZH = {"type": "类型", "gps_distance": "位置", "capture_time": "拍摄时间",
-            "upload_delay": "上传时限", "editing_software": "编辑软件", "duplicate": "重复"}
-ASSURANCE_ZH = {"verified": "已核验", "partial": "部分核验", "unverified": "未核验",
-                "failed": "未通过", "high": "高", "medium": "中", "low": "低"}
 STATUS_ICON = {"pass": "✅", "warn": "⚠", "fail": "❌"}
 
 
@@ -397,35 +353,36 @@ def t(lang: str, key: str, **kw) -> str:
 
 def kind_name(kind: str, lang: str) -> str:
     """An enforcement kind in the user's language (A2.1)."""
-    return (KIND_EN if lang == "en" else KIND_ZH).get(kind, kind)
+    return texts.label("kind", kind, lang)
 
 
 def route_name(route: str, lang: str) -> str:
     """An initiation route in the user's language."""
-    return (ROUTE_EN if lang == "en" else ROUTE_ZH).get(route, route)
+    return texts.label("route", route, lang)
 
 
 def stage_name(stage: str, lang: str) -> str:
     """A stage in the user's language (A3.1)."""
-    return (STAGE_EN if lang == "en" else STAGE_ZH).get(stage, stage)
+    return texts.label("stage", stage, lang)
 
 
-def choice_name(choice: str, lang: str) -> str:
+def choice_name(choice: str, lang: str, field: str | None = None) -> str:
     """An enum choice of the catalogue in the user's language."""
-    return choice.replace("_", " ") if lang == "en" else CHOICE_ZH.get(choice, choice)
+    return texts.choice(choice, lang, field)
 
 
 def role_names(roles, lang: str) -> str:
     """Roles as a readable list."""
-    return ", ".join(roles) if lang == "en" else "、".join(ROLE_ZH.get(r, r) for r in roles)
+    return texts.labels("role", roles, lang)
 
 
 def rule_item(rule_id: str, lang: str, text_zh: str = "", text_en: str = "") -> str:
     """One missing requirement: its words and its RULES.md ID."""
     if lang == "en":
-        return f"{text_en} ({rule_id})" if text_en else rule_id
-    words = text_zh or RULE_ZH.get(rule_id, "")
-    return f"{words}（{rule_id}）" if words else rule_id
+        words = text_en or texts.label("rule", rule_id, "en")
+        return f"{words} ({rule_id})" if words != rule_id else rule_id
+    words = text_zh or texts.label("rule", rule_id, "zh")
+    return f"{words}（{rule_id}）" if words != rule_id else rule_id
 
 
 def size_text(size: int | None) -> str:

@@ -80,7 +80,7 @@ def show_value(f: Field, value: object, lang: str) -> str:
     if isinstance(value, list):
         return "、".join(value) if lang == "zh" else ", ".join(value)
     if f.type == "enum":
-        return choice_name(str(value), lang)
+        return choice_name(str(value), lang, f.name)
     if f.type == "datetime" and isinstance(value, str):
         try:
             return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import threading
 import unicodedata
@@ -47,6 +46,7 @@ from core import ledger
 from core.cases.models import Case, Evidence, Record
 from core.cases.visibility import visible_case, writable_case
 from core.evidence.models import EvidencePreview
+from core.kernel import fields
 from core.kernel.clock import parse_aware, utcnow
 from core.kernel.errors import Invalid, NotFound, TooLarge, UnsupportedType
 from core.kernel.ids import new_id
@@ -95,35 +95,11 @@ class IntakeForm:
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be text", details={"fields": {name: "not text"}})
-    value = value.strip()
-    if len(value) > limit:
-        raise Invalid(f"{name} is longer than {limit} characters",
-                      details={"fields": {name: "too long"}})
-    # PostgreSQL text cannot hold NUL, and other control characters are never meant.
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        raise Invalid(f"{name} contains control characters",
-                      details={"fields": {name: "control characters"}})
-    return value or None
+    return fields.text(data.get(name), name, limit=limit, required=False, multiline=True)
 
 
 def _number(data: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"{name} must be a number", details={"fields": {name: "not a number"}}
-                      ) from None
-    if isinstance(value, bool) or not math.isfinite(number) or not low <= number <= high:
-        raise Invalid(f"{name} must be a number between {low:g} and {high:g}",
-                      details={"fields": {name: "out of range"}})
-    return number
+    return fields.decimal(data.get(name), name, low=low, high=high)
 
 
 def parse_form(data: Mapping[str, Any]) -> IntakeForm:

@@ -93,6 +93,19 @@ def number(value: Any, name: str, *, low: float, high: float, required: bool = F
     return value if integer else float(value)
 
 
+def decimal(value: Any, name: str, *, low: float, high: float) -> float | None:
+    """A number from JSON or from text (a form field: "29.3573"), or None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text_value = value.strip()
+        if len(text_value) > 40 or not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?",
+                                                    text_value):
+            raise bad(name, "not_number")
+        value = float(text_value)
+    return number(value, name, low=low, high=high)
+
+
 def whole(value: Any, name: str, *, low: int, high: int, default: int | None = None) -> int:
     """A whole number in range from JSON or a query string ("50"); the default when absent."""
     if value is None or value == "":

@@ -28,8 +28,8 @@ STAGES: Mapping[str, Pair] = {  # A3.1
 }
 ROLES: Mapping[str, Pair] = {  # A8.1
     "officer": ("执法人员", "officer"), "supervisor": ("承办机构负责人", "supervisor"),
-    "legal_reviewer": ("法制审核人员", "legal reviewer"), "head": ("行政机关负责人", "head"),
-    "custodian": ("档案管理人员", "custodian"), "admin": ("系统管理员", "administrator"),
+    "legal_reviewer": ("法制审核人员", "legal_reviewer"), "head": ("负责人", "head"),
+    "custodian": ("档案管理员", "custodian"), "admin": ("管理员", "admin"),
     "auditor": ("监督人员", "auditor"),
 }
 SIGNER_ROLES: Mapping[str, Pair] = {  # A13.2
@@ -57,13 +57,14 @@ DATUMS: Mapping[str, Pair] = {
 PARTY_KINDS: Mapping[str, Pair] = {"person": ("个人", "person"),
                                    "organisation": ("单位", "organisation")}
 CHECKS: Mapping[str, Pair] = {  # evidence checks (A31.1, A17.1)
-    "type": ("文件类型", "file type"), "gps_distance": ("拍摄位置", "location"),
-    "capture_time": ("拍摄时间", "capture time"), "upload_delay": ("上传时限", "upload delay"),
-    "editing_software": ("编辑痕迹", "editing"), "duplicate": ("重复文件", "duplicate"),
+    "type": ("类型", "type"), "gps_distance": ("位置", "gps_distance"),
+    "capture_time": ("拍摄时间", "capture_time"), "upload_delay": ("上传时限", "upload_delay"),
+    "editing_software": ("编辑软件", "editing_software"), "duplicate": ("重复", "duplicate"),
 }
 ASSURANCE: Mapping[str, Pair] = {
-    "verified": ("已核验", "verified"), "partial": ("部分核验", "partly verified"),
-    "unverified": ("未核验", "unverified"), "rejected": ("不予采信", "rejected"),
+    "verified": ("已核验", "verified"), "partial": ("部分核验", "partial"),
+    "unverified": ("未核验", "unverified"), "failed": ("未通过", "failed"),
+    "generated": ("系统生成", "generated"),
 }
 CHECK_STATUS: Mapping[str, Pair] = {"pass": ("通过", "pass"), "warn": ("注意", "warning"),
                                     "fail": ("未通过", "fail")}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.kernel import fields as kf
+from core.kernel import texts
 from core.kernel.errors import Invalid
 
 FIELD_TYPES = ("string", "text", "bool", "int", "date", "datetime", "enum", "list")
@@ -117,11 +118,7 @@ class RecordType:
 
 # Signer roles (A13.2). "officer" means every officer named on the record signs; every other
 # role needs one signature, or a refusal recorded under A22.2.
-SIGNER_ROLES_ZH = {
-    "officer": "执法人员", "party": "当事人", "interviewee": "被询问人", "holder": "证据持有人",
-    "applicant": "申请人", "witness": "见证人", "server": "送达人", "recipient": "受送达人",
-    "expert": "专家", "appraiser": "鉴定人/鉴定机构",
-}
+SIGNER_ROLES_ZH = {role: words[0] for role, words in texts.SIGNER_ROLES.items()}
 # Who cannot refuse: officers and servers must sign their own records; a witness or an expert
 # who will not sign is simply not a witness or an expert (find another).
 NO_REFUSAL_ROLES = frozenset({"officer", "server", "witness", "expert", "appraiser"})
