@@ -55,9 +55,10 @@ class PdfRenderer:
         self.author = author
         self.archival = prefer_archival and cjk_font_installed()
         if not self.archival:
-            log.warning("the CJK font %r is not installed (apt-get install fonts-noto-cjk): the "
-                        "case file falls back to the non-embedded STSong-Light font and is NOT "
-                        "archival PDF/A", CJK_FAMILY)
+            why = "is not installed" if prefer_archival else "was not asked for"
+            log.warning("the CJK font %r %s (apt-get install fonts-noto-cjk): the case file "
+                        "falls back to the non-embedded STSong-Light font and is NOT archival "
+                        "PDF/A", CJK_FAMILY, why)
             self._fallback = _ReportlabSheets()
             return
         from weasyprint import CSS
