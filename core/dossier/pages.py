@@ -81,7 +81,8 @@ def cover(cf: CaseFile, *, closing: datetime | None) -> Sheet:
     return Sheet("行政执法案卷", style="cover", subtitle=cf.department_name, blocks=[Pairs([
         ("案号", row["number"]),
         ("案由", row["title"]),
-        ("执法类别", f"{KIND_ZH.get(row['kind'], row['kind'])}（{ROUTE_ZH.get(row['initiation'], row['initiation'])}）"),
+        ("执法类别", f"{KIND_ZH.get(row['kind'], row['kind'])}"
+                     f"（{ROUTE_ZH.get(row['initiation'], row['initiation'])}）"),
         ("当事人", cf.party.row["name"] if cf.party else "—"),
         ("立案日期", local(row["opened_at"], minutes=False)),
         ("结案日期", local(closing, minutes=False) if closing else "—"),
@@ -105,8 +106,9 @@ def note(cf: CaseFile, lines: list[Entry], *, compiled_by: str, checked_by: str,
     records = sum(1 for e in lines if e.kind == "record")
     evidence = sum(1 for e in lines if e.kind == "evidence")
     return Sheet("卷内备考表", subtitle=f"案号 {cf.number}", blocks=[Pairs([
-        ("本卷情况说明", f"本卷共有文件材料 {len(lines)} 件（文书 {records} 件，证据 {evidence} 件），"
-                   f"共 {pages} 页；证据原件 {evidence} 件随卷以电子文件保存，每件附元数据表。"),
+        ("本卷情况说明", f"本卷共有文件材料 {len(lines)} 件（文书 {records} 件，"
+                   f"证据 {evidence} 件），共 {pages} 页；证据原件 {evidence} 件随卷以电子文件"
+                   "保存，每件附元数据表。"),
         ("立卷人", compiled_by),
         ("检查人", checked_by or "（待检查人签名）"),
         ("立卷时间", local(compiled_at)),
@@ -120,7 +122,8 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
     """One record: its fields under the catalogue's labels, approvals, signatures, refusals."""
     rtype = BY_NAME.get(r.type)
     row = r.leaf.row
-    head = [("案号", cf.number), ("记录编号", r.id), ("阶段", STAGE_ZH.get(row["stage"], row["stage"])),
+    head = [("案号", cf.number), ("记录编号", r.id),
+            ("阶段", STAGE_ZH.get(row["stage"], row["stage"])),
             ("发生时间", local(row["occurred_at"])), ("制作人", cf.officer_name(row["created_by"])),
             ("执法人员", "、".join(_officer_with_cert(cf, o) for o in row.get("officers") or ()))]
     if row.get("corrects_id"):
@@ -183,7 +186,8 @@ def evidence_sheet(cf: CaseFile, e: EvidenceItem, entry: Entry) -> Sheet:
     place = f"{gps.get('lat')}, {gps.get('lon')}（WGS-84）" if gps.get("lat") is not None else "—"
     intake = meta.get("intake") or {}
     rows = [("证据编号", e.id), ("证明对象", row.get("proves") or ""),
-            ("制作方式", row.get("method") or ""), ("制作人", cf.officer_name(row.get("producer_id"))),
+            ("制作方式", row.get("method") or ""),
+            ("制作人", cf.officer_name(row.get("producer_id"))),
             ("原始文件名", row.get("filename") or ""), ("文件类型", row.get("media_type") or ""),
             ("大小", f"{e.size} 字节"), ("SHA-256", e.sha256),
             ("随卷原件", entry.original or ""),

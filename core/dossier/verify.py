@@ -437,7 +437,8 @@ def _check_entries(bag: _Bag, roots: dict[int, bytes]) -> dict[tuple[str, str], 
             continue
         leaf_bytes = leaf_text.encode("utf-8")
         if leaf_hash(leaf_bytes) != logged:
-            r.fail(path, "叶数据的哈希与记载的叶哈希不符", "the leaf data does not hash to its leaf hash")
+            r.fail(path, "叶数据的哈希与记载的叶哈希不符",
+                   "the leaf data does not hash to its leaf hash")
         try:
             leaf_doc = json.loads(leaf_text)
         except ValueError:
@@ -466,7 +467,8 @@ def _check_entries(bag: _Bag, roots: dict[int, bytes]) -> dict[tuple[str, str], 
         row, row_path = found
         rebuilt = canonical({**facts, "v": 1, "row": row})
         if leaf_hash(rebuilt) != logged:
-            r.fail(row_path, f"{facts['table']} {facts['id']} 与账本记录（第 {facts['seq']} 条）不符",
+            r.fail(row_path,
+                   f"{facts['table']} {facts['id']} 与账本记录（第 {facts['seq']} 条）不符",
                    f"{facts['table']} {facts['id']} differs from ledger entry {facts['seq']}")
             continue
         if _row_file(facts["table"], row) != row_path:
@@ -491,7 +493,8 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
     docs = cat.get("documents") or []
     r.documents = len(docs)
     if cat.get("case_number") != r.case_number:
-        r.fail(cat_path, "目录的案号与 bag-info.txt 不符", "its case number differs from bag-info.txt")
+        r.fail(cat_path, "目录的案号与 bag-info.txt 不符",
+               "its case number differs from bag-info.txt")
     listed: set[str] = {f"data/{p}" for p in (cat.get("front") or {}).values()}
     want_records = {rid for (t, rid) in proven if t == "records"}
     want_evidence = {rid for (t, rid) in proven if t == "evidence"}
@@ -512,8 +515,8 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
                 continue
             if original not in bag.infos:
                 r.fail(original, "证据原件缺失", "the evidence original is missing")
-            elif bag.sha.get(original) is not None and (
-                    bag.sha[original] != row.get("sha256") or bag.size[original] != row.get("size")):
+            elif bag.sha.get(original) is not None and (bag.sha[original] != row.get("sha256")
+                                                        or bag.size[original] != row.get("size")):
                 r.fail(original, "证据原件的哈希与账本记载不符（原件被改动）",
                        "the evidence original does not match the hash the ledger logged")
     if [t for t, _n in times] != sorted(t for t, _n in times):
@@ -523,7 +526,8 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
             r.fail(cat_path, f"未列出{'文书' if kind == 'record' else '证据'} {rid}",
                    f"does not list {kind} {rid}")
         for rid in sorted(seen[kind] - want):
-            r.fail(cat_path, f"列出的{'文书' if kind == 'record' else '证据'} {rid} 没有经证明的数据",
+            r.fail(cat_path,
+                   f"列出的{'文书' if kind == 'record' else '证据'} {rid} 没有经证明的数据",
                    f"lists {kind} {rid}, which has no proven data")
     present = {p for p in bag.infos if p.startswith(("data/documents/", "data/records/",
                                                      "data/evidence/"))}
@@ -538,10 +542,12 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
         if name not in images:
             r.fail(path, "没有签名记录引用此图像", "no signature refers to this image")
         elif bag.sha.get(path) not in (None, name):
-            r.fail(path, "签名图像与账本记载的哈希不符", "the signature image does not match its logged hash")
+            r.fail(path, "签名图像与账本记载的哈希不符",
+                   "the signature image does not match its logged hash")
         images.discard(name)
     for sha in sorted(images):
-        r.fail("data/signatures", f"签名图像 {sha[:16]}… 缺失", f"signature image {sha[:16]}… is missing")
+        r.fail("data/signatures", f"签名图像 {sha[:16]}… 缺失",
+               f"signature image {sha[:16]}… is missing")
 
 
 def verify_bag(path: str) -> Report:
