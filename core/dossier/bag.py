@@ -7,7 +7,10 @@ Layout (``<bag>/`` is the bag's folder inside the zip)::
     verify.py  README.txt      the offline verifier and how to run it
     data/catalogue.json        卷内文件目录: every document, in time order, and its files
     data/case.json             the case, party and stage-change rows (as logged)
-    data/documents/*.pdf       cover, catalogue, one PDF per record and per evidence item, 备考表
+    data/documents/front.pdf   cover (案卷封面) and 卷内文件目录
+    data/documents/part-NNN.pdf  the volume: every record and evidence sheet in time order,
+                               page-numbered through, about PART_PAGES pages per file
+    data/documents/note.pdf    备考表
     data/records/<id>.json     each record with its approvals, signatures and refusals (as logged)
     data/evidence/<id>.<ext>   each evidence original, byte for byte; <id>.json its row
     data/signatures/<sha256>.<ext>  the signature images
@@ -36,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core.dossier import contents, pages
 from core.dossier.loader import DossierError
-from core.dossier.pdf import PdfRenderer
+from core.dossier.pdf import Layout, PdfRenderer
 from core.dossier.snapshot import CaseFile, EvidenceItem, Leaf, RecordItem
 from core.kernel.clock import utcnow
 
@@ -123,6 +126,7 @@ class _BagWriter:
         self.payload: list[tuple[str, str]] = []
         self.tags: list[tuple[str, str]] = []
         self.payload_bytes = 0
+        self.parts: list[str] = []
 
     def _info(self, path: str, compress: bool, size: int | None = None) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(f"{self.name}/{path}", self.date_time)
@@ -222,36 +226,58 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
 def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
                images: dict[str, tuple[str, bytes]], renderer: PdfRenderer, report: Progress,
                *, compiled_by: str, checked_by: str, now: datetime) -> int:
-    """One PDF per record and evidence item in time order, then catalogue, cover and 备考表."""
+    """The volume: records and evidence sheets in time order, in parts of about PART_PAGES
+    pages (memory stays bounded, the font is embedded once per part); then the front matter
+    (cover and catalogue, which need the page numbers) and the 备考表."""
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
-    total = len(lines) + 3
+    total = len(lines) + 2
     page = 1
+    part: list[tuple[contents.Entry, Layout]] = []
+
+    def flush() -> None:
+        path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+        pdf = renderer.write([layout for _e, layout in part])
+        inside = 1
+        for (entry, _sheet), n in zip(part, pdf.sheet_pages, strict=True):
+            if n != entry.pages:
+                raise DossierError(f"document {entry.serial} took {n} pages, not {entry.pages}")
+            entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
+            inside += n
+        bag.add(f"data/{path}", pdf.data, compress=False)
+        bag.parts.append(path)
+        part.clear()
+
     for i, entry in enumerate(lines):
         entry.first_page = page
         if entry.kind == "record":
             sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
         else:
             sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-        pdf = renderer.render(sheet)
-        entry.pages = pdf.pages
-        page += pdf.pages
-        bag.add(f"data/{entry.pdf}", pdf.data, compress=False)
+        layout = renderer.layout(sheet)
+        entry.pages = layout.pages
+        page += entry.pages
+        part.append((entry, layout))
+        if sum(e.pages for e, _s in part) >= PART_PAGES:
+            flush()
         report("documents", i + 1, total)
-    front = [("data/documents/0000-a-cover.pdf",
-              pages.cover(cf, closing=pages.closing_time(cf))),
-             ("data/documents/0000-b-catalogue.pdf", pages.catalogue(cf, lines)),
-             ("data/documents/9999-note.pdf",
-              pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
-                         compiled_at=now))]
-    for j, (path, sheet) in enumerate(front):
-        bag.add(path, renderer.render(sheet).data, compress=False)
-        report("documents", len(lines) + j + 1, total)
+    if part:
+        flush()
+    front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
+                                  pages.catalogue(cf, lines)])
+    bag.add(f"data/{FRONT['front']}", front.data, compress=False)
+    report("documents", total - 1, total)
+    note = pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
+                      compiled_at=now)
+    bag.add(f"data/{FRONT['note']}", renderer.render(note).data, compress=False)
+    report("documents", total, total)
     return page - 1
 
 
-FRONT = {"cover": "documents/0000-a-cover.pdf", "catalogue": "documents/0000-b-catalogue.pdf",
-         "note": "documents/9999-note.pdf"}
+# Cover and 卷内文件目录 in one file before the volume's parts; the 备考表 after them.
+FRONT = {"front": "documents/front.pdf", "note": "documents/note.pdf"}
+# About this many pages per file of the volume: bounded memory, one font subset per file.
+PART_PAGES = 40
 
 
 def _data_files(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],

@@ -23,9 +23,10 @@ class Entry:
     number: str
     when: datetime
     remarks: str
-    pdf: str
     data: str
     original: str | None = None
+    pdf: str = ""  # the volume part that holds its pages, set once rendered
+    pdf_pages: tuple[int, int] = (0, 0)  # first and last page inside that file
     pages: int = 0
     first_page: int = 0
 
@@ -45,6 +46,7 @@ class Entry:
         return {"serial": self.serial, "kind": self.kind, "id": self.id, "title": self.title,
                 "number": self.number, "date": self.date, "time": self.when.isoformat(),
                 "pages": self.pages, "first_page": self.first_page, "remarks": self.remarks,
+                "pdf_pages": list(self.pdf_pages),
                 "files": {k: v for k, v in (("pdf", self.pdf), ("data", self.data),
                                             ("original", self.original)) if v}}
 
@@ -71,9 +73,8 @@ def _record_entry(serial: int, when: datetime, r: RecordItem) -> Entry:
         remarks.append("拒绝签名 " + "、".join(x.row["person_name"] for x in r.refusals))
     if r.evidence_ids:
         remarks.append(f"附证据 {len(r.evidence_ids)} 件")
-    stem = f"{serial:04d}-{_safe(r.type)}-{r.id}"
     return Entry(serial, "record", r.id, rtype.title_zh if rtype else r.type, r.id[:12], when,
-                 "；".join(remarks), f"documents/{stem}.pdf", f"records/{r.id}.json")
+                 "；".join(remarks), f"records/{r.id}.json")
 
 
 def _evidence_entry(serial: int, when: datetime, e: EvidenceItem) -> Entry:
@@ -87,13 +88,8 @@ def _evidence_entry(serial: int, when: datetime, e: EvidenceItem) -> Entry:
         remarks.append(f"与 {row['duplicate_of'][:12]} 重复")
     title = f"证据：{row.get('proves') or row.get('filename')}"
     return Entry(serial, "evidence", e.id, title, e.sha256[:12], when,
-                 "；".join(x for x in remarks if x),
-                 f"documents/{serial:04d}-evidence-{e.id}.pdf", f"evidence/{e.id}.json",
+                 "；".join(x for x in remarks if x), f"evidence/{e.id}.json",
                  original=f"evidence/{e.id}{ext}")
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:40]
 
 
 def _extension(filename: str) -> str:

@@ -25,6 +25,7 @@ import json
 import sys
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 
 FORMAT = "quancheng-dossier/1"
 CHUNK = 1024 * 1024
@@ -505,7 +506,10 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
             r.fail(cat_path, f"第 {n} 项序号或类别错误", f"item {n}: wrong serial or kind")
             continue
         seen[d["kind"]].add(d.get("id"))
-        times.append((d.get("time") or "", n))
+        try:
+            times.append((datetime.fromisoformat(d.get("time")), n))
+        except (TypeError, ValueError):
+            r.fail(cat_path, f"第 {n} 项时间无法读取", f"item {n}: unreadable time")
         files = d.get("files") or {}
         listed |= {f"data/{p}" for p in files.values()}
         if d["kind"] == "evidence":
@@ -519,7 +523,11 @@ def _check_files(bag: _Bag, proven: dict[tuple[str, str], dict]) -> None:
                                                         or bag.size[original] != row.get("size")):
                 r.fail(original, "证据原件的哈希与账本记载不符（原件被改动）",
                        "the evidence original does not match the hash the ledger logged")
-    if [t for t, _n in times] != sorted(t for t, _n in times):
+    try:
+        ordered = [t for t, _n in times] == sorted(t for t, _n in times)
+    except TypeError:  # a time without a zone among zoned ones
+        ordered = False
+    if not ordered:
         r.fail(cat_path, "目录未按时间顺序排列", "the catalogue is not in time order")
     for kind, want in (("record", want_records), ("evidence", want_evidence)):
         for rid in sorted(want - seen[kind]):

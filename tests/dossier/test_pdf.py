@@ -4,6 +4,7 @@ and the 卷内文件目录 lists the case's records and evidence in time order (
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import shutil
@@ -32,6 +33,17 @@ def _pdfs(bag) -> dict[str, bytes]:
                 and "/data/documents/" in n}
 
 
+def _catalogue(bag) -> dict:
+    with zipfile.ZipFile(bag) as zf:
+        return json.loads(zf.read(next(n for n in zf.namelist()
+                                       if n.endswith("/data/catalogue.json"))))
+
+
+def _pages_text(pdf: bytes, first: int = 1, last: int | None = None) -> str:
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return "".join(p.extract_text() for p in pages[first - 1:last])
+
+
 def _fonts(pdf: bytes, tmp_path) -> list[dict]:
     """pdffonts' table: one dict per font with its name, type and emb column."""
     path = tmp_path / "f.pdf"
@@ -53,7 +65,10 @@ def test_every_font_of_every_dossier_pdf_is_embedded(played, tmp_path):
     """A34.1: readable in 25 years on any machine: pdffonts lists at least one font in each
     dossier PDF and every one is embedded; each file declares PDF/A-2b in its XMP metadata."""
     pdfs = _pdfs(played["bag"])
-    assert len(pdfs) == played["result"].documents + 3  # + cover, catalogue, 备考表
+    catalogue = _catalogue(played["bag"])
+    listed = {f"data/{d['files']['pdf']}" for d in catalogue["documents"]}
+    listed |= {f"data/{p}" for p in catalogue["front"].values()}
+    assert set(pdfs) == listed and len(pdfs) >= 3
     for name, data in pdfs.items():
         fonts = _fonts(data, tmp_path)
         assert fonts, name
@@ -79,8 +94,9 @@ def test_the_catalogue_lists_records_and_evidence_in_time_order(played, flow, co
         items += [((e.captured_at or e.created_at), e.sha256[:12], e.proves) for e in evidence]
     items.sort(key=lambda t: t[0])
     assert len(items) == len(records) + len(evidence) > 15
-    catalogue = _pdfs(played["bag"])["data/documents/0000-b-catalogue.pdf"]
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(catalogue)).pages)
+    front = _pdfs(played["bag"])["data/documents/front.pdf"]
+    assert "行政执法案卷" in _pages_text(front, 1, 1)
+    text = _pages_text(front, 2)  # page 1 is the cover
     flat = re.sub(r"\s+", "", text)
     assert "卷内文件目录" in flat and case["number"] in flat
     position = -1
@@ -100,9 +116,10 @@ def test_a_record_page_shows_the_catalogue_labels_signatures_and_refusal(played)
     Chinese labels, its officers' signatures and the party's refusal with witnesses."""
     cf = played["cf"]
     inspection = next(r for r in cf.records if r.type == "onsite_inspection_record")
-    name = next(n for n in _pdfs(played["bag"]) if inspection.id in n)
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(_pdfs(played["bag"])[name])
-                                                        ).pages)
+    entry = next(d for d in _catalogue(played["bag"])["documents"] if d["id"] == inspection.id)
+    first, last = entry["pdf_pages"]
+    text = _pages_text(_pdfs(played["bag"])[f"data/{entry['files']['pdf']}"], first, last)
+    assert f"第 {entry['first_page']} 页" in text
     flat = re.sub(r"\s+", "", text)
     rtype = BY_NAME["onsite_inspection_record"]
     for field, value in inspection.leaf.row["fields"].items():
