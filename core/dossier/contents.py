@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.dossier.snapshot import CaseFile, EvidenceItem, RecordItem
+from core.kernel.texts import label
 from core.rules.calendar import LEGAL_TZ
 from core.rules.catalogue import BY_NAME
 
@@ -83,7 +84,7 @@ def _evidence_entry(serial: int, when: datetime, e: EvidenceItem) -> Entry:
     remarks = [row.get("media_type") or ""]
     verdict = row.get("assurance")
     if verdict:
-        remarks.append(f"核验结论 {verdict}")
+        remarks.append(f"核验结论：{label('assurance', verdict)}")
     if row.get("duplicate_of"):
         remarks.append(f"与 {row['duplicate_of'][:12]} 重复")
     title = f"证据：{row.get('proves') or row.get('filename')}"

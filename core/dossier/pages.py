@@ -11,14 +11,12 @@ from datetime import datetime
 
 from core.dossier.contents import Entry
 from core.dossier.snapshot import CaseFile, EvidenceItem, Leaf, RecordItem, parse_time
-from core.kernel.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
+from core.kernel.texts import choice, label
 from core.rules.calendar import LEGAL_TZ
-from core.rules.catalogue import BY_NAME, SIGNER_ROLES_ZH
+from core.rules.catalogue import BY_NAME
 
-SIGN_METHOD_ZH = {"signature": "签名", "fingerprint": "捺指印", "seal": "盖章"}
 DECISION_ZH = {"approve": "同意", "return": "退回"}
 REFUSED_ZH = {"sign": "拒绝签名", "investigation": "拒绝接受调查", "evidence": "拒绝提供证据"}
-CHECK_STATUS_ZH = {"pass": "通过", "warn": "提示", "fail": "未通过"}
 CATALOGUE_COLUMNS = ("序号", "文书名称", "文号", "日期", "页号", "备注")
 
 
@@ -81,8 +79,7 @@ def cover(cf: CaseFile, *, closing: datetime | None) -> Sheet:
     return Sheet("行政执法案卷", style="cover", subtitle=cf.department_name, blocks=[Pairs([
         ("案号", row["number"]),
         ("案由", row["title"]),
-        ("执法类别", f"{KIND_ZH.get(row['kind'], row['kind'])}"
-                     f"（{ROUTE_ZH.get(row['initiation'], row['initiation'])}）"),
+        ("执法类别", f"{label('kind', row['kind'])}（{label('route', row['initiation'])}）"),
         ("当事人", cf.party.row["name"] if cf.party else "—"),
         ("立案日期", local(row["opened_at"], minutes=False)),
         ("结案日期", local(closing, minutes=False) if closing else "—"),
@@ -123,7 +120,7 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
     rtype = BY_NAME.get(r.type)
     row = r.leaf.row
     head = [("案号", cf.number), ("记录编号", r.id),
-            ("阶段", STAGE_ZH.get(row["stage"], row["stage"])),
+            ("阶段", label("stage", row["stage"])),
             ("发生时间", local(row["occurred_at"])), ("制作人", cf.officer_name(row["created_by"])),
             ("执法人员", "、".join(_officer_with_cert(cf, o) for o in row.get("officers") or ()))]
     if row.get("corrects_id"):
@@ -134,7 +131,8 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
     for name in declared + sorted(k for k in fields if k not in declared):
         if name in fields and fields[name] not in (None, "", []):
             f = rtype.field(name) if rtype else None
-            shown.append((f.label_zh if f else name, _value(fields[name], f.type if f else "")))
+            shown.append((f.label_zh if f else name,
+                          _value(fields[name], f.type if f else "", name)))
     blocks: list = [Pairs(head), Pairs(shown, heading="记录内容")]
     if r.approvals:
         blocks.append(Table(("审批环节", "意见", "审批人", "时间"), [
@@ -144,14 +142,14 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
             heading="审批"))
     if r.signatures:
         blocks.append(Table(("身份", "签署人", "方式", "时间", "签名图像"), [
-            (SIGNER_ROLES_ZH.get(s.row["role"], s.row["role"]), s.row["signer_name"],
-             SIGN_METHOD_ZH.get(s.row["method"], s.row["method"]), local(s.row["signed_at"]),
+            (label("signer_role", s.row["role"]), s.row["signer_name"],
+             label("sign_method", s.row["method"]), local(s.row["signed_at"]),
              (s.row.get("image_sha256") or "—")[:16]) for s in r.signatures], heading="签名"))
         pictures = []
         for s in r.signatures:
             found = image(s.row["image_sha256"]) if s.row.get("image_sha256") else None
             if found:
-                pictures.append((f"{SIGNER_ROLES_ZH.get(s.row['role'], s.row['role'])} "
+                pictures.append((f"{label('signer_role', s.row['role'])} "
                                  f"{s.row['signer_name']}", *found))
         if pictures:
             blocks.append(Images(pictures, heading="签名图像"))
@@ -166,7 +164,7 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
 def refusal_pairs(x: Leaf) -> Pairs:
     """A refusal to sign, to be investigated or to give evidence, with its witnesses (A22.2)."""
     row = x.row
-    rows = [("拒绝人", f"{SIGNER_ROLES_ZH.get(row['role'], row['role'])} {row['person_name']}"),
+    rows = [("拒绝人", f"{label('signer_role', row['role'])} {row['person_name']}"),
             ("拒绝事项", REFUSED_ZH.get(row["refused"], row["refused"])),
             ("理由", row.get("reason") or ""), ("地点", row.get("place") or ""),
             ("时间", local(row["at"]))]
@@ -199,8 +197,8 @@ def evidence_sheet(cf: CaseFile, e: EvidenceItem, entry: Entry) -> Sheet:
             ("关联记录", row.get("record_id") or "—")]
     verdict = row.get("assurance") or ""
     reason = intake.get("assurance_reason_zh") or intake.get("assurance_reason") or ""
-    rows.append(("核验结论", f"{verdict}{'：' + reason if reason else ''}"))
-    checks = [(c.get("name", ""), CHECK_STATUS_ZH.get(c.get("status", ""), c.get("status", "")),
+    rows.append(("核验结论", f"{label('assurance', verdict)}{'：' + reason if reason else ''}"))
+    checks = [(label("check", c.get("name", "")), label("check_status", c.get("status", "")),
                c.get("detail_zh") or c.get("detail") or "") for c in row.get("checks") or ()]
     blocks: list = [Pairs(rows)]
     blocks.append(Table(("检查项", "结果", "说明"), checks or [("—", "—", "未做检查")],
@@ -238,14 +236,16 @@ def _step(rtype, step: str) -> str:
     return step
 
 
-def _value(value, kind: str) -> str:
-    """A field value as text: yes/no, lists joined, times in legal time."""
+def _value(value, kind: str, field: str = "") -> str:
+    """A field value as text: yes/no, choices in words, lists joined, times in legal time."""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
         return "、".join(_value(v, "") for v in value)
     if isinstance(value, dict):
         return "，".join(f"{k}：{_value(v, '')}" for k, v in value.items())
+    if kind == "enum" and isinstance(value, str):
+        return choice(value, field=field)
     if kind == "datetime" and isinstance(value, str):
         try:
             return local(value)
