@@ -102,16 +102,25 @@ def note(cf: CaseFile, lines: list[Entry], *, compiled_by: str, checked_by: str,
     pages = sum(e.pages for e in lines)
     records = sum(1 for e in lines if e.kind == "record")
     evidence = sum(1 for e in lines if e.kind == "evidence")
-    return Sheet("卷内备考表", subtitle=f"案号 {cf.number}", blocks=[Pairs([
+    blocks: list = [Pairs([
         ("本卷情况说明", f"本卷共有文件材料 {len(lines)} 件（文书 {records} 件，"
                    f"证据 {evidence} 件），共 {pages} 页；证据原件 {evidence} 件随卷以电子文件"
                    "保存，每件附元数据表。"),
         ("立卷人", compiled_by),
         ("检查人", checked_by or "（待检查人签名）"),
         ("立卷时间", local(compiled_at)),
-        ("完整性证明", f"本卷 {len(cf.leaves)} 条账本记录均附包含证明；签名检查点 "
-                  f"{cf.newest.tree_size} 条，公钥标识 {cf.key_id}。"),
-    ])])
+        ("完整性证明", f"本卷 {len(cf.leaves)} 条账本记录均附包含证明；最新签名检查点覆盖账本"
+                  f"前 {cf.newest.tree_size} 条，公钥标识 {cf.key_id}。"),
+    ])]
+    if cf.stage_changes:
+        blocks.append(Table(("原阶段", "新阶段", "操作人", "时间"), [
+            (label("stage", x.row["from_stage"]) if x.row.get("from_stage") else "—",
+             label("stage", x.row["to_stage"]), cf.officer_name(x.row["officer_id"]),
+             local(x.row["at"])) for x in cf.stage_changes], heading="程序流转（A3.1）"))
+    # Refusals tied to no record (to be investigated, to give evidence) have no page of
+    # their own: the 备考表 carries them (A13.3, A22.2).
+    blocks += [refusal_pairs(x) for x in cf.case_refusals]
+    return Sheet("卷内备考表", blocks, subtitle=f"案号 {cf.number}")
 
 
 def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,

@@ -29,6 +29,7 @@ from datetime import datetime
 
 FORMAT = "quancheng-dossier/1"
 CHUNK = 1024 * 1024
+MAX_READ = 256 * 1024 * 1024  # JSON and tag files are read whole; originals only streamed
 
 
 @dataclass
@@ -195,6 +196,10 @@ class _Bag:
             self.report.fail(path, "缺失", "is missing")
             return None
         if self.sha.get(path) is None:
+            return None
+        if info.file_size > MAX_READ:
+            self.report.fail(path, "文件过大，不是本系统生成的数据文件",
+                             "is too large to be a data file this system writes")
             return None
         return self.zf.read(info)
 

@@ -20,6 +20,7 @@ from core.cases.models import Evidence
 from core.dossier.pages import Pairs, Sheet
 from core.dossier.pdf import PdfRenderer, cjk_font_installed
 from core.kernel.texts import choice
+from core.rules.calendar import LEGAL_TZ
 from core.rules.catalogue import BY_NAME
 
 pytestmark = pytest.mark.slow
@@ -149,3 +150,24 @@ def test_without_the_cjk_font_the_fallback_warns_and_is_not_archival(caplog, tmp
         fonts = _fonts(pdf.data, tmp_path)
         assert any(f["name"] == "STSong-Light" for f in fonts)
         assert {f["emb"] for f in fonts} == {"no"}
+
+
+def test_cover_and_note_name_the_case_dates_officers_pages_and_compilers(played):
+    """A32.1, A34.1: the cover gives case number, cause, party, filing and closing dates,
+    officers and the retention period; the 备考表 gives the page count, who compiled and who
+    checked, when, and the case's stage history."""
+    cf, result = played["cf"], played["result"]
+    pdfs = _pdfs(played["bag"])
+    cover = re.sub(r"\s+", "", _pages_text(pdfs["data/documents/front.pdf"], 1, 1))
+    row = cf.case.row
+    for text in (row["number"], row["title"], "岳阳某建设有限公司", "保管期限25年（A34.1）",
+                 "立案日期", "结案日期", "张伟", "李娜", cf.department_name):
+        assert re.sub(r"\s+", "", text) in cover, text
+    opened = datetime.fromisoformat(row["opened_at"]).astimezone(LEGAL_TZ).date().isoformat()
+    closing = max(datetime.fromisoformat(x.row["at"]) for x in cf.stage_changes
+                  if x.row["to_stage"] == "archiving").astimezone(LEGAL_TZ).date().isoformat()
+    assert opened in cover and closing in cover
+    note = re.sub(r"\s+", "", _pages_text(pdfs["data/documents/note.pdf"]))
+    assert f"共{result.pages}页" in note
+    assert "立卷人张伟" in note and "检查人李娜" in note and "程序流转" in note
+    assert note.count("调查取证") >= 1 and "归档管理" in note
