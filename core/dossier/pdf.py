@@ -25,7 +25,7 @@ from core.dossier.pages import Images, Pairs, Sheet, Table
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILY = "Noto Serif CJK SC"
+CJK_FAMILY = "Noto Serif CJK SC"  # also named in templates/dossier.css
 PDF_VARIANT = "pdf/a-2b"
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -85,7 +85,10 @@ class PdfRenderer:
         self._template = self._env.get_template("sheet.html")
         # One font configuration for every page of the build: fonts are looked up once.
         self._fonts = FontConfiguration()
-        self._css = [CSS(string="", font_config=self._fonts)]
+        # Signature images recur on every record: decoded once per build.
+        self._images: dict = {}
+        # The static style sheet is parsed once; each sheet adds only its page numbering.
+        self._css = [CSS(filename=str(TEMPLATES / "dossier.css"), font_config=self._fonts)]
 
     @property
     def variant(self) -> str:
@@ -106,9 +109,9 @@ class PdfRenderer:
             return Layout(sheet, self._fallback.render_part([sheet]).pages)
         from weasyprint import HTML
 
-        html = self._template.render(sheet=sheet, font_family=CJK_FAMILY, author=self.author)
+        html = self._template.render(sheet=sheet, author=self.author)
         document = HTML(string=html, base_url=str(TEMPLATES)).render(
-            stylesheets=self._css, font_config=self._fonts)
+            stylesheets=self._css, font_config=self._fonts, cache=self._images)
         return Layout(sheet, len(document.pages), document)
 
     def write(self, layouts: list[Layout]) -> RenderedPdf:
