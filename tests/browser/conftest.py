@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from core.evidence import intake as evidence
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("QC_CHROMIUM", "/usr/bin/chromium"))  # Debian's build
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

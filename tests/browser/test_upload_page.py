@@ -63,10 +63,11 @@ def test_30_mb_upload_survives_a_network_cut_and_a_reload(browser, live_server, 
                                                           link, tmp_path, artifacts):
     """A31.1: through /u#<token> a 30 MB video goes up in 4 MiB tus PATCHes; the network is cut
     during the third (the page says so and sends nothing while offline, then resumes by itself
-    when the network is back), the page is reloaded during the sixth (it finds the unfinished
-    upload and continues from the server's offset once the same file is chosen again); the
-    verdict is shown in Chinese, the database holds exactly one Evidence row with the file's
-    hash, and no request line the server saw carries the token."""
+    when the network is back); the officer pauses during the fourth and resumes; the page is
+    reloaded during the seventh (it finds the unfinished upload and continues from the server's
+    offset once the same file is chosen again); the verdict is shown in Chinese, the database
+    holds exactly one Evidence row with the file's hash, and no request line the server saw
+    carries the token."""
     token = link["token"]
     assert link["url"].endswith(f"/u#{token}")
     path, sha, size = big_video(tmp_path / "VID_20261129_101500.mp4")
@@ -80,8 +81,8 @@ def test_30_mb_upload_survives_a_network_cut_and_a_reload(browser, live_server, 
         if len(patches) == 3:  # the network goes away while this piece is on its way
             browser.set_offline(True)
             route.abort("internetdisconnected")
-        elif len(patches) == 6:
-            held.append(route)  # never answered: the page is reloaded while it hangs
+        elif len(patches) in (4, 7):
+            held.append(route)  # never answered: paused (4), then reloaded (7) while it hangs
         else:
             route.continue_()
 
@@ -111,9 +112,18 @@ def test_30_mb_upload_survives_a_network_cut_and_a_reload(browser, live_server, 
 
     # The network is back: the upload resumes by itself, from the server's offset.
     browser.set_offline(False)
-    wait_until(page, lambda: held, what="the sixth PATCH")
+    wait_until(page, lambda: len(held) == 1, what="the fourth PATCH")
     assert patches[3] == str(2 * CHUNK_BYTES)  # resumed where the server's bytes end
-    assert float(page.locator("#progress").get_attribute("value") or 0) > 0
+
+    # Pause: nothing more is sent until the officer resumes.
+    page.get_by_role("button", name="暂停").click()
+    expect(status).to_contain_text("已暂停")
+    page.wait_for_timeout(1000)
+    assert len(patches) == 4
+    page.get_by_role("button", name="继续上传").click()
+    wait_until(page, lambda: len(held) == 2, what="the seventh PATCH")
+    assert patches[4] == str(2 * CHUNK_BYTES)  # the paused piece never arrived: sent again
+    assert float(page.locator("#progress").get_attribute("value") or 0) > 40
 
     # A reload in the middle: the page finds the unfinished upload and continues it.
     page.reload()
@@ -129,8 +139,8 @@ def test_30_mb_upload_survives_a_network_cut_and_a_reload(browser, live_server, 
     assert result.get_by_text("拍摄位置").is_visible()
     assert result.locator(".badge").count() >= 4
     assert sha in result.inner_text()
-    assert patches[6] == str(4 * CHUNK_BYTES)  # after the reload: from the fifth piece's end
-    assert len(patches) == 6 + (size - 4 * CHUNK_BYTES + CHUNK_BYTES - 1) // CHUNK_BYTES
+    assert patches[7] == str(4 * CHUNK_BYTES)  # after the reload: from the server's offset
+    assert len(patches) == 7 + (size - 4 * CHUNK_BYTES + CHUNK_BYTES - 1) // CHUNK_BYTES
     screenshots(page, artifacts, "3-verdict")
 
     with container.uow() as uow:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from html.parser import HTMLParser
 
 from flask import render_template_string
 from sqlalchemy import select
 
 from api.pages import security, vendoring
+from api.pages.assets import STATIC
 from core.people.models import AccessLog
 from tests.evidence.support import TUS
 from tests.helpers import auth, open_case
@@ -165,3 +167,32 @@ def test_openapi_lists_the_page_and_its_endpoint(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "get" in paths["/u"] and "get" in paths["/api/v1/upload-link"]
     assert paths["/api/v1/upload-link"]["get"]["parameters"][0]["name"] == "Upload-Token"
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two #rrggbb colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_stylesheet_contrast():
+    """Every text colour of site.css on each background it is used on reaches WCAG AA's 4.5:1;
+    control borders reach 3:1 against white (WCAG 1.4.11)."""
+    css = (STATIC / "css" / "site.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
+    text_pairs = [("ink", "paper"), ("ink", "card"), ("muted", "card"), ("muted", "paper"),
+                  ("link", "card"), ("link", "paper"), ("navy", "card"), ("navy-dark", "paper"),
+                  ("ok-ink", "ok-bg"), ("warn-ink", "warn-bg"), ("bad-ink", "bad-bg"),
+                  ("ink", "info-bg"), ("ink", "focus"), ("navy", "info-bg")]
+    for fg, bg in text_pairs:
+        assert contrast(var[fg], var[bg]) >= 4.5, (fg, bg, contrast(var[fg], var[bg]))
+    assert contrast("#ffffff", var["navy"]) >= 4.5  # masthead text, primary buttons
+    assert contrast("#ffffff", var["navy-dark"]) >= 4.5
+    assert "border: 2px solid #6b7686" in css and contrast("#6b7686", "#ffffff") >= 3
+    assert contrast(var["focus"], var["navy"]) >= 3  # the focus ring on the masthead
