@@ -25,7 +25,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "从中断处继续。",
                  "Upload one evidence file through a one-time link. Large files go up in "
                  "pieces and continue where they stopped after a lost connection or a reload."),
-    "up_case": ("案件", "Case"),
+    "up_case": ("案件编号", "Case number"),
+    "up_case_title": ("案件名称", "Case title"),
     "up_expires": ("链接有效期至", "Link valid until"),
     "up_loading": ("正在读取链接信息…", "Reading the link…"),
     "up_file": ("选择文件（照片、视频、录音或扫描件）",

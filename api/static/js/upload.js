@@ -103,8 +103,8 @@
 
   function showLink(body) {
     info = body;
-    el("case-number").textContent = body.case_number + (body.case_title ?
-      "　" + body.case_title : "");
+    el("case-number").textContent = body.case_number;
+    el("case-title").textContent = body.case_title;
     el("expires").textContent = when(body.expires_at);
     el("link-facts").hidden = false;
     var up = body.upload;
