@@ -5,7 +5,7 @@ Every page of the ``pages`` blueprint gets the same strict headers (see ``securi
 styles only from files of this origin (no inline code, no eval), no framing, no referrer. The
 templates extend ``base.html`` and use the helpers registered here: ``t`` (texts),
 ``asset_url``, ``script`` and ``vendor_script`` (``<script>`` tags with SRI hashes),
-``lang_switch_url``.
+``htmx_head`` (htmx with its CSP-safe settings), ``lang_switch_url``.
 
 Pages: ``/u`` (the one-time upload page, for officers on a phone). The supervisor's desk
 (``/desk``) and the complainant's page (``/c/<tracking number>``) are to be built on the same
@@ -14,7 +14,9 @@ base.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, request
 
 from . import assets, i18n, security
 
@@ -24,9 +26,8 @@ bp = Blueprint("pages", __name__)
 def lang_switch_url() -> str:
     """This page in the other language (``?lang=``, which also sets the cookie)."""
     other = "en" if i18n.choose() == "zh" else "zh"
-    args = {k: v for k, v in request.args.items() if k != "lang"}
-    return url_for(request.endpoint or "pages.upload", **(request.view_args or {}), **args,
-                   lang=other)
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return request.path + "?" + urlencode([*args, ("lang", other)])
 
 
 @bp.after_request

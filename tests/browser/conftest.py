@@ -37,9 +37,12 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
-    """Playwright's driver for the whole run (skip, or fail under CI, without a browser)."""
+    """Playwright's driver for one test module (skip, or fail under CI, without a browser).
+
+    Not for the whole session: while it runs, its event loop counts as running in the main
+    thread, and later tests that call asyncio.run() (the bot's) would fail."""
     reason = _missing()
     if reason:
         if os.environ.get("CI"):

@@ -103,6 +103,8 @@ def test_language_choice(client):
     assert lang_of(client.get("/u?lang=xx")) == "en"  # ignored: the cookie still says en
     r = client.get("/u?lang=zh")
     assert lang_of(r) == "zh-CN" and 'href="/u?lang=en"' in r.get_data(as_text=True)
+    r = client.get("/u?case=1&lang=zh")  # the switch keeps the page's other arguments
+    assert 'href="/u?case=1&amp;lang=en"' in r.get_data(as_text=True)
 
 
 def test_static_files(client):
