@@ -145,13 +145,16 @@ def link_info(uow: UnitOfWork, token: str, *, remote: str = "") -> dict:
              else "expired" if link.expires_at <= utcnow() else "open")
     started = uow.session.execute(select(UploadSession).where(
         UploadSession.link_id == link.id)).scalars().first()
+    upload_state = started.status if started else None
+    if upload_state == "receiving" and started.expires_at <= utcnow():
+        upload_state = "expired"  # not purged yet, but HEAD and PATCH answer 410 already
     log_access(uow.session, officer, "read", "upload_link", link.id, channel="upload_link",
                remote=remote)
     return {"link_id": link.id, "case_number": case.number if case else "",
             "case_title": case.title if case else "", "state": state,
             "expires_at": link.expires_at.astimezone(uow.settings.legal_tz).isoformat(),
             "upload": None if started is None else {
-                "id": started.id, "status": started.status, "offset": started.offset,
+                "id": started.id, "status": upload_state, "offset": started.offset,
                 "length": started.length, "filename": started.filename}}
 
 

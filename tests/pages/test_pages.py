@@ -7,14 +7,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 from flask import render_template_string
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api.pages import security, vendoring
 from api.pages.assets import STATIC
-from core.people.models import AccessLog
+from core.evidence.models import UploadSession
+from core.people.models import AccessLog, Officer
 from tests.evidence.support import TUS
 from tests.helpers import auth, open_case
 
@@ -131,8 +133,9 @@ def test_htmx_head_is_configured_for_the_csp(app):
 def test_link_status_endpoint(client, container, people):
     """GET /api/v1/upload-link takes the link's token in the Upload-Token header only (401
     without it, also when it is sent as ?token=), 404 for an unknown one; it names the case,
-    the expiry and the state, then the upload the link started; each read is logged for the
-    link's officer (A33.1)."""
+    the expiry and the state, then the upload the link started (expired once past its time;
+    the link "inactive" once its officer is); each read is logged for the link's officer
+    (A33.1)."""
     case = open_case(client, people["officer"])
     link = client.post(f"/api/v1/cases/{case['id']}/upload-links",
                        headers=auth(people["officer"])).get_json()
@@ -161,7 +164,13 @@ def test_link_status_endpoint(client, container, people):
     with container.uow() as uow:
         logged = uow.session.execute(select(AccessLog).where(
             AccessLog.subject_type == "upload_link")).scalars().all()
-    assert len(logged) == 2 and {row.officer_id for row in logged} == {people["officer"]["id"]}
+        assert len(logged) == 2
+        assert {row.officer_id for row in logged} == {people["officer"]["id"]}
+        uow.session.execute(update(UploadSession).values(
+            expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        uow.session.get(Officer, people["officer"]["id"]).active = False
+    info = client.get("/api/v1/upload-link", headers=token).get_json()
+    assert info["state"] == "inactive" and info["upload"]["status"] == "expired"
 
 
 def test_openapi_lists_the_page_and_its_endpoint(client):
