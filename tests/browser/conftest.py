@@ -55,15 +55,29 @@ def playwright_driver():
 
 
 @pytest.fixture
-def browser(playwright_driver, tmp_path):
+def new_browser(playwright_driver, tmp_path):
+    """Start a Chromium with a fresh user-data dir (another phone, as far as the page knows);
+    all are closed after the test."""
+    opened = []
+
+    def start():
+        context = playwright_driver.chromium.launch_persistent_context(
+            str(tmp_path / f"chromium-profile-{len(opened)}"), executable_path=str(CHROMIUM),
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 390, "height": 844},
+            locale="zh-CN", service_workers="block")
+        context.set_default_timeout(30_000)
+        opened.append(context)
+        return context
+
+    yield start
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def browser(new_browser):
     """A Chromium context with a fresh user-data dir (local storage survives reloads)."""
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_ARGS, viewport={"width": 390, "height": 844}, locale="zh-CN",
-        service_workers="block")
-    context.set_default_timeout(30_000)
-    yield context
-    context.close()
+    return new_browser()
 
 
 class RequestLog:

@@ -257,3 +257,42 @@ def test_link_states_and_a_refused_file(browser, live_server, client, container,
     page.goto(f"{live_server.url}/u#{late}")
     page.get_by_text("此链接已过期").wait_for()
     assert page.locator("#upload-form").is_hidden()
+
+
+def test_resume_from_another_browser(new_browser, live_server, container, link, tmp_path):
+    """A31.1: an upload begun on one phone is finished on another that kept no record of it:
+    the page learns the upload's URL from GET /api/v1/upload-link, refuses a file of another
+    name, and continues from the server's offset with the right one."""
+    path, sha, size = big_video(tmp_path / "VID_A.mp4", size=10 * 1024 * 1024)
+    other = tmp_path / "VID_B.mp4"
+    other.write_bytes(path.read_bytes())  # same size and bytes, another name
+    first, held = new_browser(), []
+
+    def hold_second(route, request):
+        if request.method == "PATCH" and request.headers.get("upload-offset") != "0":
+            held.append(route)  # the first phone loses its connection for good
+        else:
+            route.continue_()
+
+    first.route("**/api/v1/uploads/*", hold_second)
+    page = first.new_page()
+    page.goto(f"{live_server.url}/u#{link['token']}")
+    page.get_by_label("选择文件").set_input_files(str(path))
+    page.get_by_label("证明对象").fill("现场情况")
+    page.get_by_role("button", name="开始上传").click()
+    wait_until(page, lambda: held, what="the second PATCH")
+    page.close()
+
+    page = new_browser().new_page()
+    page.goto(f"{live_server.url}/u#{link['token']}")
+    expect(page.locator("#status")).to_contain_text("上次上传未完成")
+    page.get_by_label("选择文件").set_input_files(str(other))
+    page.get_by_role("button", name="继续上传").click()
+    expect(page.locator("#error")).to_contain_text("此链接已用于上传 VID_A.mp4")
+    page.get_by_label("选择文件").set_input_files(str(path))
+    page.get_by_role("button", name="继续上传").click()
+    expect(page.locator("#result")).to_contain_text("证据已登记", timeout=60_000)
+    with container.uow() as uow:
+        rows = uow.session.execute(select(Evidence)).scalars().all()
+        assert [(r.sha256, r.size) for r in rows] == [(sha, size)]
+    assert any(line.startswith("HEAD /api/v1/uploads/") for line in live_server.log.lines)

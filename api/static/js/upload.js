@@ -189,11 +189,18 @@
     el("progress-box").hidden = false;
     upload.findPreviousUploads().then(function (previous) {
       if (previous.length) {
-        upload.resumeFromPreviousUpload(previous[0]);
-        setStatus("upjs_resuming");
-      } else {
-        setStatus(resuming ? "upjs_resuming" : "upjs_uploading");
+        upload.resumeFromPreviousUpload(previous[0]);  // same name, type, size and date
+      } else if (resuming && chosen.name !== info.upload.filename) {
+        // Only the server knows of the upload (another browser, cleared storage): the name
+        // and size it recorded must match, or bytes of another file would be appended.
+        showError(say("upjs_wrong_file", { name: info.upload.filename,
+                                           size: bytes(info.upload.length) }));
+        form.querySelectorAll("input, select").forEach(function (c) { c.disabled = false; });
+        startButton.hidden = false;
+        el("progress-box").hidden = true;
+        return;
       }
+      setStatus(resuming || previous.length ? "upjs_resuming" : "upjs_uploading");
       run();
     });
   }
