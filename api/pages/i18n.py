@@ -6,6 +6,8 @@ cookie, then the browser's Accept-Language; with none of them, Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import g, request
 
 from .texts import TEXTS
@@ -58,3 +60,10 @@ def texts(*keys: str) -> dict[str, str]:
 def texts_with_prefix(prefix: str) -> dict[str, str]:
     """Every text whose key starts with ``prefix``, for a page's script."""
     return texts(*(key for key in TEXTS if key.startswith(prefix)))
+
+
+def code_labels(table: Mapping[str, tuple[str, str]], prefix: str) -> dict[str, str]:
+    """The words of every code of a core.kernel.texts table (CHECKS, ASSURANCE, ...) in this
+    page's language, keyed ``prefix + code`` (for a page's script, beside its own texts)."""
+    english = choose() == "en"
+    return {prefix + code: pair[1] if english else pair[0] for code, pair in table.items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from core.evidence import uploads
+from core.kernel import texts as words
 
 from ..auth import container, remote
 from . import bp, i18n
@@ -27,7 +28,9 @@ def upload():
     return render_template(
         "upload.html", tus_endpoint=url_for("evidence.uploads.tus_create"),
         info_url=url_for("upload_link.link_status"), chunk_size=CHUNK_BYTES,
-        texts=i18n.texts_with_prefix("upjs_"))
+        texts={**i18n.texts_with_prefix("upjs_"), **i18n.code_labels(words.CHECKS, "upjs_check_"),
+               **i18n.code_labels(words.ASSURANCE, "upjs_assurance_"),
+               **i18n.code_labels(words.CHECK_STATUS, "upjs_status_")})
 
 
 @api.get("/upload-link")

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Record
 from core.cases.periods import correction_due, response_due
+from core.cases.visibility import visible_case
 from core.kernel.vocab import STAGES
+from core.people.access import log_access
 from core.rules.catalogue import BY_NAME, CATALOGUE
 
 __all__ = ["CaseFacts", "Requirement", "checklist", "decision_missing", "load_facts",
@@ -377,3 +379,11 @@ def missing_for(facts: CaseFacts, stage: str) -> list[Requirement]:
 def decision_missing(facts: CaseFacts) -> list[Requirement]:
     """What A18.1–A22 still ask before the decision record may be made, as of facts.now."""
     return [r for r in DECISION_PREREQUISITES if r.applies(facts) and not r.done(facts)]
+
+
+def case_checklist(uow, actor, case_id: str, *, channel: str = "api") -> dict:
+    """Every stage's requirements of a case the officer may see, with their status."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "read", "checklist", case.id, channel=channel)
+    return {"case_id": case.id, "stage": case.stage,
+            "stages": checklist(load_facts(uow.session, case))}

@@ -22,6 +22,7 @@ from api.pages import vendoring
 from api.pages.upload import CHUNK_BYTES
 from core.cases.models import Evidence
 from core.evidence.models import UploadLink, UploadSession
+from core.kernel import texts as words
 from tests.browser.conftest import screenshots
 from tests.capture import media
 from tests.evidence.support import SITE_WGS
@@ -136,7 +137,7 @@ def test_30_mb_upload_survives_a_network_cut_and_a_reload(browser, live_server, 
     result = page.locator("#result")
     result.wait_for(state="visible", timeout=90_000)
     assert "证据已登记" in result.inner_text()
-    assert result.get_by_text("拍摄位置").is_visible()
+    assert result.get_by_text(words.label("check", "gps_distance"), exact=True).is_visible()
     assert result.locator(".badge").count() >= 4
     assert sha in result.inner_text()
     assert patches[7] == str(4 * CHUNK_BYTES)  # after the reload: from the server's offset
