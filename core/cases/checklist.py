@@ -261,10 +261,17 @@ def _unserved(f: CaseFacts) -> list[str]:
 
 
 def _unexplained(f: CaseFacts) -> list[str]:
+    """A17.2: a recording that could not continue is explained in writing; one that could
+    has its restart recorded with the voice explanation."""
     explained = {r.fields.get("interruption_id") for r in f.of_type("interruption_explanation")}
-    return [f"音像记录中断说明 {r.id}: written explanation missing"
-            for r in f.of_type("av_interruption")
-            if r.fields.get("can_continue") is False and r.id not in explained]
+    out = []
+    for r in f.of_type("av_interruption"):
+        if r.fields.get("can_continue") is False and r.id not in explained:
+            out.append(f"音像记录中断说明 {r.id}: written explanation missing")
+        elif r.fields.get("can_continue") and not r.fields.get("resumed_at"):
+            out.append(f"音像记录中断说明 {r.id}: the restart and its voice explanation are "
+                       "not recorded")
+    return out
 
 
 R = Requirement
@@ -349,7 +356,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                                      if r.type in BY_NAME),
       lambda f: not _unserved(f), _unserved),
     R("A17.2", "archiving", "every AV recording that could not continue is explained in "
-      "writing", "无法继续音像记录的已书面说明", _any("av_interruption"),
+      "writing, and every restart recorded",
+      "无法继续音像记录的已书面说明，恢复记录的已记录恢复时间",
+      _any("av_interruption"),
       lambda f: not _unexplained(f), _unexplained),
 )
 del R

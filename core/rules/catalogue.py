@@ -452,10 +452,11 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("reason_detail", "text", "中断原因说明", required=False, rules=("A17.2",)),
             F("interrupted_at", "datetime", "中断时间", rules=("A17.2",)),
             F("can_continue", "bool", "能否继续记录", rules=("A17.2",)),
-            F("resumed_at", "datetime", "恢复记录时间", required=False, rules=("A17.2",),
-              required_if=("can_continue", True)),
+            # Known only when the recording restarts: recorded then by correcting this record
+            # (core.cases.recordings); until then the checklist shows the interruption open.
+            F("resumed_at", "datetime", "恢复记录时间", required=False, rules=("A17.2",)),
             F("voice_explained", "bool", "恢复时已语音说明中断原因", required=False,
-              rules=("A17.2",), required_if=("can_continue", True)),
+              rules=("A17.2",)),
             F("reported_to_head_at", "datetime", "向负责人报告时间", required=False,
               rules=("A17.2",), required_if=("can_continue", False)),
         ),

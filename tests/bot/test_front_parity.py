@@ -4,6 +4,7 @@ included (A10.1), and both show a complaint's tracking number and code once (A11
 
 from __future__ import annotations
 
+import io
 import shutil
 
 from sqlalchemy import select
@@ -143,3 +144,149 @@ def test_open_file_and_approve_leave_the_same_record_and_outbox(container, fake,
     assert bot_said["said"][1] == "已提交审批，已通知：王强。"
     assert [a["next_step"] for a in api_said["answers"]][-1] is None
     assert api_said["answers"][0]["next_step"]["officers"][0]["name"] == "陈静"
+
+
+INQUIRY_TIMES = ("2026-11-26 09:00", "2026-11-26 09:40")
+WITNESS_NAMES = (("刘一", "430602199001010011"), ("陈二", "430602199202020022"))
+QA = "问：是否取得施工许可？答：没有。"
+
+
+def investigation_effect(container) -> dict:
+    """The investigation record, its signatures, refusal and evidence, without ids and times."""
+    from core.cases.models import Evidence, Refusal, Signature
+
+    base = effect(container)
+    with container.uow() as uow:
+        s = uow.session
+        names = {o.id: o.name for o in s.execute(select(Officer)).scalars()}
+        return {
+            "records": base["records"],
+            "signatures": sorted((g.role, g.signer_name, names.get(g.signer_officer_id),
+                                  g.method, g.image_sha256)
+                                 for g in s.execute(select(Signature)).scalars()),
+            "refusals": [(r.role, r.person_name, r.refused, r.reason, r.place,
+                          [(w["name"], w["id_number"], w["relation"], w["signature_sha256"])
+                           for w in r.witnesses])
+                         for r in s.execute(select(Refusal)).scalars()],
+            # Provenance (method, file name) is the front's own: a Telegram document or a
+            # multipart upload; what was stored and what it proves must agree.
+            "evidence": sorted((e.sha256, e.size, e.media_type, e.proves, e.record_id is not None,
+                                e.assurance, sorted(c["name"] + ":" + c["status"]
+                                                    for c in e.checks))
+                               for e in s.execute(select(Evidence)).scalars()
+                               if e.media_type.startswith("image/")),
+        }
+
+
+def test_record_sign_refuse_and_evidence_leave_the_same_effect(container, fake, db_url,
+                                                               tmp_path):
+    """A14.1, A13.2, A22.2, A31.1: an inquiry record with two certified officers, both officers'
+    signatures, the interviewee's refusal before two witnesses and a photo as evidence of it,
+    once through the bot and once through the API: the same rows."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.bot.support import case_in_investigation, jpeg_with_gps, plain_jpeg
+
+    tz = ZoneInfo("Asia/Shanghai")
+    taken = datetime(2026, 11, 26, 9, 20, tzinfo=tz)
+    photo, ink = jpeg_with_gps(29.3573, 113.1290, taken), plain_jpeg()
+    twin_url = _twin_url(db_url, tmp_path)
+
+    people = _people(container)
+    case_in_investigation(container, {**people, "officer": people["张伟"]})
+    officer = fake.user(10001, "张伟")
+
+    async def script(h):
+        await bind(h, container, officer, people["张伟"]["id"])
+        await h.say(officer, "/case 1")  # the department's first case this year
+        await h.say(officer, "/record")
+        await h.press(officer, "rt:inquiry_record")
+        await h.press(officer, f"ro:{people['李娜']['id']}")
+        await h.press(officer, "ro:done")
+        for kind, value in (("text", "张三"), ("press", "rf:skip"), ("press", "rf:c0"),
+                            ("text", "岳阳市岳阳楼区某路1号工地"), ("text", INQUIRY_TIMES[0]),
+                            ("text", INQUIRY_TIMES[1]), ("text", QA), ("press", "rf:b1"),
+                            ("press", "rf:b0")):
+            await (h.say(officer, value) if kind == "text" else h.press(officer, value))
+        await h.press(officer, "rc:ok")
+        for _ in range(2):  # both officers sign (A13.2)
+            await h.say(officer, "/sign")
+            await h.press(officer, "sg:0")
+            await h.press(officer, "so:0")
+            await h.press(officer, "sm:signature")
+            await h.send(fake.photo(officer, ink))
+        await h.say(officer, "/refuse")
+        await h.press(officer, "rp:0")
+        await h.press(officer, "rr:interviewee")
+        await h.press(officer, "rn:d")
+        await h.say(officer, "拒绝签名，未说明理由")
+        await h.press(officer, "rl:d")
+        for name, idn in WITNESS_NAMES:
+            await h.press(officer, "rw:add")
+            await h.say(officer, name)
+            await h.say(officer, idn)
+            await h.say(officer, "村委会工作人员")
+            await h.send(fake.photo(officer, ink))
+        await h.press(officer, "rw:done")
+        await h.press(officer, "rc2:ok")
+        await h.send(fake.document(officer, photo, "IMG_0001.jpg", "image/jpeg"))
+        await h.press(officer, "pv:0")  # 现场情况
+
+    play(container, fake, script)
+    bot = investigation_effect(container)
+    container.engine.dispose()
+    if not db_url.startswith("sqlite"):
+        from tests.conftest import reset_database
+
+        reset_database(db_url)
+    twin = _second_container(twin_url, tmp_path)
+    try:
+        api_people = _people(twin)
+        case_id, _ = case_in_investigation(twin, {**api_people, "officer": api_people["张伟"]})
+        _api_investigation(twin, api_people, case_id, photo, ink, tz)
+        api = investigation_effect(twin)
+    finally:
+        twin.engine.dispose()
+    assert api == bot
+    assert len(bot["signatures"]) == 2 and len(bot["refusals"][0][5]) == 2
+    assert len(bot["evidence"]) == 1
+
+
+def _api_investigation(container, people, case_id, photo, ink, tz) -> None:
+    import base64
+    from datetime import datetime
+
+    from api import create_app
+
+    client = create_app({"CONTAINER": container, "TESTING": True}).test_client()
+    hdr = auth(people["张伟"])
+
+    def iso(text: str) -> str:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=tz).isoformat()
+
+    record = client.post(f"/api/v1/cases/{case_id}/records", headers=hdr, json={
+        "type": "inquiry_record", "officers": [people["张伟"]["id"], people["李娜"]["id"]],
+        "fields": {"interviewee_name": "张三", "interviewee_role": "party",
+                   "place": "岳阳市岳阳楼区某路1号工地", "started_at": iso(INQUIRY_TIMES[0]),
+                   "ended_at": iso(INQUIRY_TIMES[1]), "content": QA,
+                   "certificates_shown": True, "recusal_requested": False}}).get_json()
+    image = base64.b64encode(ink).decode()
+    for who in ("张伟", "李娜"):
+        r = client.post(f"/api/v1/cases/{case_id}/records/{record['id']}/signatures",
+                        headers=hdr, json={"role": "officer", "method": "signature",
+                                           "signer_officer_id": people[who]["id"],
+                                           "image_base64": image})
+        assert r.status_code == 201, r.get_json()
+    r = client.post(f"/api/v1/cases/{case_id}/records/{record['id']}/refusals", headers=hdr,
+                    json={"role": "interviewee", "person_name": "张三",
+                          "reason": "拒绝签名，未说明理由", "place": "岳阳市岳阳楼区某路1号工地",
+                          "witnesses": [{"name": n, "id_number": i, "relation": "村委会工作人员",
+                                         "signature_image_base64": image}
+                                        for n, i in WITNESS_NAMES]})
+    assert r.status_code == 201, r.get_json()
+    r = client.post(f"/api/v1/cases/{case_id}/evidence", headers=hdr, data={
+        "proves": "现场情况", "method": "photo",
+        "file": (io.BytesIO(photo), "IMG_0001.jpg", "image/jpeg")},
+        content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()

@@ -209,3 +209,38 @@ def test_field_validation_error_asks_again(container, people, fake):
 
     replies = play(container, fake, script)
     assert replies == ["“立案理由”填写有误：超过 4000 个字。请重新输入。"]
+
+
+def test_interrupt_then_resume_through_the_bot(container, people, fake):
+    """A17.2: /interrupt records that the recording stopped and can continue; /resume records
+    the restart and the voice explanation as a correction (core.cases.recordings)."""
+    from tests.bot.support import case_in_investigation
+
+    user = fake.user(7501)
+    case_in_investigation(container, people)
+
+    async def script(h):
+        await bind(h, container, user, people["张伟"]["id"])
+        await h.say(user, "/case 1")
+        await h.say(user, "/interrupt")
+        await h.press(user, "rf:skip")  # no evidence item named
+        await h.press(user, "rf:c2")  # battery
+        await h.press(user, "rf:skip")
+        await h.press(user, "rf:now")
+        await h.press(user, "rf:b1")  # it can continue
+        for _ in range(2):  # resumed_at and voice_explained: when it restarts
+            await h.press(user, "rf:skip")
+        saved = await h.press(user, "rc:ok")
+        asked = await h.say(user, "/resume")
+        done = await h.press(user, "rs:1")
+        return saved, asked, done
+
+    saved, asked, done = play(container, fake, script)
+    assert saved[0].startswith("✅ 已记录：音像记录中断说明")
+    assert asked == ["恢复录像时是否已语音说明中断原因（A17.2）？"]
+    with container.uow() as uow:
+        rows = uow.session.execute(select(Record).where(Record.type == "av_interruption")
+                                   .order_by(Record.created_at)).scalars().all()
+    assert len(rows) == 2 and rows[1].corrects_id == rows[0].id
+    assert rows[1].fields["voice_explained"] is True and rows[1].fields["resumed_at"]
+    assert rows[1].fields["reason"] == "battery"
