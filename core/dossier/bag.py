@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from core.dossier import contents, pages
 from core.dossier.loader import DossierError
 from core.dossier.pdf import Layout, PdfRenderer
-from core.dossier.snapshot import CaseFile, EvidenceItem, Leaf, RecordItem
+from core.dossier.snapshot import CaseFile, Leaf, RecordItem
 from core.kernel.clock import utcnow
 
 CHUNK = 1024 * 1024
@@ -412,4 +412,4 @@ def _readme(cf: CaseFile) -> str:
         f"   {key}\n")
 
 
-__all__ = ["BuildResult", "EvidenceItem", "build_bag", "bag_name", "manifest_note"]
+__all__ = ["BuildResult", "bag_name", "build_bag", "manifest_note"]

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 
 from core import ledger
 from core.dossier import DossierError, build_bag, load_case_file, seal_log
+from core.dossier import verify as verify_module
 from core.dossier.bag import bag_name
 from core.ledger.models import LedgerCheckpoint, LedgerEntry
 from tests.dossier.conftest import build
@@ -86,6 +87,7 @@ def test_the_bags_own_verifier_passes_in_a_fresh_venv(played, verifier_python, t
     """A32.1, A37.1: the bag of a case played to archiving passes its own verify.py run in a
     virtual environment that has nothing but `cryptography` (no Quancheng, no pins of ours)."""
     verifier = _extract_verifier(played["bag"], tmp_path)
+    assert verifier.read_bytes() == Path(verify_module.__file__).read_bytes()
     listed = _run(verifier_python, "-m", "pip", "list", "--format=json")
     names = {p["name"].lower() for p in json.loads(listed.stdout)}
     assert names - {"pip", "setuptools"} <= {"cryptography", "cffi", "pycparser"}
