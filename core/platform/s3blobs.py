@@ -245,8 +245,9 @@ class S3BlobStore(StoreBase):
                 self._ensure_retention(sha256, retain_years)
                 return StoredBlob(sha256, size, existed=True)
             written = self._upload(tmp, sha256, size, retain_years)
-            if not written:
-                self._ensure_retention(sha256, retain_years)
+            # Checked after every write: some stores ignore the lock headers of a multipart
+            # upload (moto does), so the retention is read back and set where it is missing.
+            self._ensure_retention(sha256, retain_years)
             return StoredBlob(sha256, size, existed=not written)
         finally:
             tmp.unlink(missing_ok=True)

@@ -212,6 +212,8 @@ def test_s3_multipart_is_invisible_until_complete(s3_server, tmp_path):
     assert reader.stored_sha256(sha) == sha
     head = store.client.head_object(Bucket=store.bucket, Key=store.key(sha))
     assert head["ETag"].endswith('-2"')  # two parts, completed as one object
+    assert head["ObjectLockMode"] == "COMPLIANCE"  # A34.1 for multipart objects too
+    assert (head["ObjectLockRetainUntilDate"] - datetime.now(UTC)) > timedelta(days=365 * 24)
 
 
 def test_s3_second_writer_is_refused_by_the_store(s3_server, tmp_path):
