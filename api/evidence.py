@@ -11,22 +11,28 @@ flat, the file is written once); then one transaction records it.
 from __future__ import annotations
 
 import base64
-import json
-import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
-from sqlalchemy import select
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from core.cases.visibility import writable_case
+from core.evidence import content as stored
 from core.evidence import intake as service
 from core.evidence import uploads
 from core.kernel.clock import utcnow
 from core.kernel.errors import Invalid, NotFound, UnsupportedType
-from core.platform.idempotency import IdempotentRequest
+from core.kernel.fields import whole
+from core.platform import idempotency
 
 from . import error_body
 from .auth import container, current_actor, handle, remote
@@ -111,54 +117,40 @@ def _read_multipart(blobs, limit: int):
     return {k: v for k, v in fields.items() if k in FIELDS}, received, filename, declared
 
 
-def _replay(uow, actor, key: str, fingerprint: str):
-    stored = uow.session.execute(select(IdempotentRequest).where(
-        IdempotentRequest.officer_id == actor.id, IdempotentRequest.key == key)
-    ).scalar_one_or_none()
-    if stored is not None and stored.fingerprint != fingerprint:
-        raise Invalid("this Idempotency-Key was used for a different request")
-    return stored
-
-
 @bp.post("/cases/<case_id>/evidence")
 def upload(case_id: str):
     """Upload one AV item or scanned document (A31.1, A17.1): 201, or 200 for a duplicate."""
     c = container()
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 200:
-        raise Invalid("Idempotency-Key is longer than 200 characters")
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
     with c.uow() as uow:  # refuse a wrong token or case before reading a byte
-        writable_case(uow.session, current_actor(uow), case_id)
+        service.may_upload(uow, current_actor(uow), case_id)
     fields, received, filename, declared = _read_multipart(c.blobs, c.settings.max_upload_bytes)
     received_at = utcnow()
     try:
         if received is None:
             raise Invalid("the file is missing: send it in the multipart field `file`",
+                          zh="缺少文件：请在多部分字段 file 中上传",
                           details={"fields": {"file": "required"}})
         form = service.parse_form(fields)
         inspected = service.inspect(received, filename, declared, extractor=_extractor())
-        fingerprint = service.fingerprint(request.path, received.sha256, sorted(fields.items()),
-                                          filename, declared)
-        with c.uow() as uow:
-            actor = current_actor(uow)
-            stored = _replay(uow, actor, key, fingerprint) if key else None
-            if stored is not None:
-                response = jsonify(stored.body)
-                response.headers["Idempotent-Replayed"] = "true"
-                return response, stored.status
+
+        def work(uow, actor):
             result = service.record(uow, actor, case_id, inspected, form,
                                     received_at=received_at, channel="api")
-            body, status = service.result_json(result), result.status
-            if key:
-                uow.session.add(IdempotentRequest(officer_id=actor.id, key=key,
-                                                  fingerprint=fingerprint, status=status,
-                                                  body=body, created_at=utcnow()))
+            return service.result_json(result), result.status
+
+        outcome = idempotency.run_once(
+            c, key=key, actor=current_actor, work=work,
+            fingerprint=idempotency.fingerprint(request.path, received.sha256,
+                                                sorted(fields.items()), filename, declared))
     finally:
         if received is not None:
             received.discard()  # nothing once committed; a refused upload keeps nothing
-    response = jsonify(body)
-    response.headers["Location"] = url_for(".get_item", evidence_id=body["id"])
-    return response, status
+    response = jsonify(outcome.body)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = url_for(".get_item", evidence_id=outcome.body["id"])
+    return response, outcome.status
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -191,15 +183,34 @@ def _guarded(response: Response) -> Response:
     return response
 
 
+def _streamed(blobs, sha: str, size: int, mimetype: str) -> Response:
+    """A blob streamed from the store (folder or S3) with its ETag, conditional GET and one
+    byte range (werkzeug decides 200/206/304/416; only the bytes sent are read)."""
+    response = Response(mimetype=mimetype, direct_passthrough=True)
+    response.set_etag(sha)
+    response.content_length = size
+    response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    if response.status_code == 206:
+        start, stop = response.content_range.start, response.content_range.stop
+    elif response.status_code == 200:
+        start, stop = 0, size
+    else:
+        return response  # 304 or 412: no body
+    response.response = [] if request.method == "HEAD" else \
+        stored.stream(blobs, sha, start, stop)
+    return response
+
+
 @bp.get("/evidence/<evidence_id>/content")
 def content(evidence_id: str):
     """The original bytes, access-checked and logged (A33.1, A37.1); ranges for video."""
-    with container().uow() as uow:
+    c = container()
+    with c.uow() as uow:
         actor = current_actor(uow)
         ev = service.get_evidence(uow, actor, evidence_id, action="download", remote=remote())
-        path = service.open_original(uow, ev)
+        size = stored.original_size(uow.blobs, ev)
         name, mime, sha = ev.filename, ev.media_type, ev.sha256
-    response = send_file(path, mimetype=mime, conditional=True, etag=sha, max_age=0)
+    response = _streamed(c.blobs, sha, size, mime)
     response.headers["Content-Disposition"] = content_disposition(name, f"evidence-{ev.id[:8]}")
     # RFC 9530: the client can verify what it received against the recorded hash.
     response.headers["Repr-Digest"] = \
@@ -210,17 +221,16 @@ def content(evidence_id: str):
 @bp.get("/evidence/<evidence_id>/preview")
 def preview(evidence_id: str):
     """The thumbnail of an image item (made after the upload; 404 until it exists)."""
-    with container().uow() as uow:
+    c = container()
+    with c.uow() as uow:
         actor = current_actor(uow)
         ev = service.get_evidence(uow, actor, evidence_id, action="preview", remote=remote())
         row = service.preview_of(uow.session, ev.id)
         if row is None:
             raise NotFound("no preview of this item (yet): previews are made for images after "
                            "the upload")
-        path = uow.blobs.local_path(row.sha256)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=row.sha256,
-                         max_age=0)
-    return _guarded(response)
+        sha = row.sha256
+    return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 
 
 # --- one-time upload links ------------------------------------------------------------------
@@ -229,12 +239,10 @@ def preview(evidence_id: str):
 @bp.post("/cases/<case_id>/upload-links")
 def new_link(case_id: str):
     """A one-time link for one resumable upload, bound to this case and the caller (A31.1)."""
-    data = request.get_json(silent=True) if request.content_length else None
-    hours = (data or {}).get("expires_in_hours", 24) if isinstance(data, dict) else 24
-    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 168:
-        raise Invalid("expires_in_hours must be a whole number from 1 to 168")
-
     def run(uow, actor):
+        data = request.get_json(silent=True) if request.content_length else None
+        hours = (data or {}).get("expires_in_hours") if isinstance(data, dict) else None
+        hours = whole(hours, "expires_in_hours", low=1, high=168, default=24)
         return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours),
                                          base_url=request.host_url), 201
 
@@ -243,19 +251,10 @@ def new_link(case_id: str):
 
 @bp.get("/upload-links/<token>")
 def link_page(token: str):
-    """A small page that uploads one file through the link (resumable, from a phone)."""
-    with container().uow() as uow:
-        info = uploads.link_info(uow, token)
-    nonce = secrets.token_urlsafe(16)
-    html = _PAGE.replace("{{NONCE}}", nonce).replace(
-        "{{DATA}}", json.dumps({"token": token, **info}).replace("<", "\\u003c"))
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        f"connect-src 'self'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    """Links issued before the page moved to /u#<token>: the same page, token in the fragment."""
+    response = redirect(url_for("pages.upload") + "#" + quote(token, safe=""), code=303)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token was in this URL
     return response
 
 
@@ -391,66 +390,6 @@ def tus_delete(upload_id: str):
 bp.register_blueprint(tus)
 
 
-_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>上传证据</title>
-<style nonce="{{NONCE}}">
-body{font-family:sans-serif;margin:1em;max-width:36em}label{display:block;margin:.8em 0 .2em}
-input,select,button{font-size:1.1em;width:100%;box-sizing:border-box}
-#bar{height:1em;background:#ddd}#fill{height:1em;width:0;background:#2a7}
-</style></head><body>
-<h2>上传证据</h2><p id="case"></p>
-<form id="f"><label>文件（大视频可断点续传）</label><input type="file" id="file" required>
-<label>证明对象（A31.1）</label><input id="proves" required placeholder="例如：现场违法建设状况">
-<label>制作方法</label><select id="method"><option value="video">录像</option>
-<option value="photo">拍照</option><option value="audio">录音</option></select>
-<p><button id="go">上传</button></p></form>
-<div id="bar"><div id="fill"></div></div><p id="msg"></p>
-<script nonce="{{NONCE}}">
-const D = {{DATA}}, CHUNK = 4 * 1024 * 1024;
-const H = {"Tus-Resumable": "1.0.0", "Upload-Token": D.token};
-const $ = (id) => document.getElementById(id);
-$("case").textContent = D.case_number + " " + D.case_title
-  + "（链接有效期至 " + D.expires_at + "）";
-if (D.state !== "open") { $("f").hidden = true; $("msg").textContent = D.state === "used" ?
-  "此链接已使用，请重新获取。" : "此链接已过期，请重新获取。"; }
-const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function offsetOf(loc) {
-  const r = await fetch(loc, {method: "HEAD", headers: H});
-  if (!r.ok) throw new Error("HEAD " + r.status);
-  return Number(r.headers.get("Upload-Offset"));
-}
-$("f").addEventListener("submit", async (e) => {
-  e.preventDefault(); $("go").disabled = true;
-  const file = $("file").files[0];
-  const meta = [["filename", file.name], ["filetype", file.type || ""],
-    ["proves", $("proves").value], ["method", $("method").value]]
-    .map(([k, v]) => k + " " + b64(v)).join(",");
-  let r = await fetch("/api/v1/uploads", {method: "POST", headers: {...H,
-    "Upload-Length": String(file.size), "Upload-Metadata": meta}});
-  if (r.status !== 201) { $("msg").textContent = (await r.json()).error.message; return; }
-  const loc = r.headers.get("Location"); let offset = 0;
-  while (offset < file.size) {
-    try {
-      r = await fetch(loc, {method: "PATCH", headers: {...H, "Upload-Offset": String(offset),
-        "Content-Type": "application/offset+octet-stream"},
-        body: file.slice(offset, offset + CHUNK)});
-      if (r.status === 204) { offset = Number(r.headers.get("Upload-Offset")); }
-      else if (r.status === 409) { offset = await offsetOf(loc); }
-      else { $("msg").textContent = (await r.json()).error.message; return; }
-    } catch (err) { $("msg").textContent = "网络中断，正在重试…"; await sleep(3000);
-      try { offset = await offsetOf(loc); } catch (e2) { continue; } }
-    $("fill").style.width = (100 * offset / file.size).toFixed(1) + "%";
-  }
-  const v = await (await fetch(loc, {headers: H})).json();
-  $("msg").textContent = "已登记：SHA-256 " + (v.sha256 || "").slice(0, 8)
-    + "，核验结果：" + v.assurance;
-});
-</script></body></html>
-"""
-
 # Paths of this blueprint for the OpenAPI document (api/openapi.py merges them).
 _E = {"description": "error", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
@@ -566,9 +505,8 @@ EVIDENCE_PATHS = {
         "delete": {"summary": "tus termination", "parameters": [_UP, _TUS],
                    "responses": {"204": _resp("terminated"), **_errors(401, 404, 409, 412)}}},
     "/api/v1/upload-links/{token}": {"get": {
-        "summary": "HTML page that uploads one file through a one-time link", "security": [],
-        "parameters": [{"name": "token", "in": "path", "required": True,
-                        "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "page", "content": {"text/html": {}}},
-                      **_errors(404)}}},
+        "summary": "Old form of a link: redirects to the upload page /u#<token>",
+        "security": [], "parameters": [{"name": "token", "in": "path", "required": True,
+                                        "schema": {"type": "string"}}],
+        "responses": {"303": {"description": "to /u#<token>"}}}},
 }

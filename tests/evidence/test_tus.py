@@ -14,12 +14,14 @@ from sqlalchemy import select, update
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from core.cases.models import Evidence
-from core.evidence import intake as evidence
 from core.evidence.models import UploadLink, UploadSession
 from core.people.models import Officer
 from tests.capture import media
 from tests.evidence.support import SITE_WGS, TUS, check, stored_blobs, stranger, temp_files
 from tests.helpers import auth, open_case
+
+# Every test here runs on the folder store and on the S3 server (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 PATCH_TYPE = {"Content-Type": "application/offset+octet-stream"}
 
@@ -202,10 +204,12 @@ def test_one_time_link_works_once(client, container, people, officer, case):
     link = r.get_json()
     expires = datetime.fromisoformat(link["expires_at"])
     assert timedelta(hours=23, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=24)
-    assert link["url"].endswith(f"/api/v1/upload-links/{link['token']}")
-    page = client.get(link["url"])
+    assert link["url"].endswith(f"/u#{link['token']}")  # the token is in the fragment only
+    page = client.get("/u")
     assert page.status_code == 200 and "断点续传" in page.get_data(as_text=True)
-    assert "nonce-" in page.headers["Content-Security-Policy"]
+    assert link["token"] not in page.get_data(as_text=True)
+    old_form = client.get(f"/api/v1/upload-links/{link['token']}")  # links issued before
+    assert old_form.status_code == 303 and old_form.headers["Location"] == f"/u#{link['token']}"
 
     by_link = {"Upload-Token": link["token"]}
     data = video()
@@ -218,8 +222,9 @@ def test_one_time_link_works_once(client, container, people, officer, case):
     body = client.get(location, headers=by_link).get_json()
     assert body["uploaded_by"] == body["producer_id"] == people["officer"]["id"]
     assert body["case_id"] == case["id"]
-    assert "已使用" in client.get(link["url"]).get_data(as_text=True) or \
-        '"state": "used"' in client.get(link["url"]).get_data(as_text=True)
+    info = client.get("/api/v1/upload-link", headers=by_link).get_json()
+    assert info["state"] == "used" and info["upload"]["status"] == "done"
+    assert info["upload"]["url"] == location
 
 
 def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, case):
@@ -251,13 +256,38 @@ def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, 
 
 
 def test_issue_upload_link_for_the_bot(container, people, case):
-    """The bot's entry: intake.issue_upload_link(uow, actor, case_id) -> url, expiry."""
+    """The bot's entry: uploads.issue_upload_link(uow, actor, case_id) -> url, expiry."""
+    from core.evidence import uploads
+
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
-        link = evidence.issue_upload_link(uow, actor, case["id"])
-    assert link["url"].startswith("http://127.0.0.1:5000/api/v1/upload-links/qcu_")
+        link = uploads.issue_upload_link(uow, actor, case["id"])
+    assert link["url"].startswith("http://127.0.0.1:5000/u#qcu_")
     assert link["expires_at"].endswith("+08:00")
     with container.uow() as uow:
         row = uow.session.execute(select(UploadLink)).scalar_one()
         assert row.officer_id == people["officer"]["id"] and row.used_at is None
         assert uow.session.execute(select(UploadSession)).first() is None
+
+
+def test_a_writer_in_another_process_holds_the_upload(client, container, officer, case, clock):
+    """Several processes: while another process's request holds the upload's write lease (in
+    the database, not a local file lock), a PATCH gets 409 at once and the offset stays; a
+    lease left by a process that died expires and the upload resumes."""
+    from core.evidence.uploads import LEASE
+
+    data = video()
+    location = create(client, officer, case["id"], len(data)).headers["Location"]
+    upload_id = location.rsplit("/", 1)[1]
+    with container.uow() as uow:  # what a PATCH in progress on another machine leaves
+        uow.session.execute(update(UploadSession).where(UploadSession.id == upload_id).values(
+            writer="f" * 32, writer_until=datetime.now(UTC) + LEASE))
+    r = patch(client, location, officer, 0, data[:100])
+    assert r.status_code == 409 and "another request" in r.get_json()["error"]["message"]
+    assert client.head(location, headers={**TUS, **officer}).headers["Upload-Offset"] == "0"
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # that process died mid-body
+    r = patch(client, location, officer, 0, data[:100])
+    assert r.status_code == 204 and r.headers["Upload-Offset"] == "100"
+    with container.uow() as uow:
+        row = uow.session.get(UploadSession, upload_id)
+        assert row.writer is None and row.writer_until is None and row.offset == 100

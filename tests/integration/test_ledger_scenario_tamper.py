@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select, update
 
 from core import ledger
 from core.cases import records
+from core.cases.commands import AddRecord
 from core.deadlines.models import Deadline, Reminder
 from core.deadlines.reminders import claim_due_reminders, expand_reminders
 from core.kernel.clock import utcnow
@@ -39,6 +40,7 @@ LEFT_OUT = {
     "bind_codes": "one-time binding secrets; the binding itself (officers.telegram_user_id) is "
                   "ledgered",
     "evidence_previews": "thumbnails derived from the ledgered evidence blob, regenerable",
+    "kv_entries": "the bot's dialog state between updates (working state)",
 }
 # Columns of covered tables that are working state, and why.
 WORKING_COLUMNS = {
@@ -80,10 +82,11 @@ def _play(flow: Flow, container, people, clock) -> dict:
     complaint = flow.open(initiation="complaint", title="噪音扰民 投诉")
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
-        records.add_record(uow, actor, complaint["id"], {"type": "complaint_intake", "fields": {
+        records.add_record(uow, actor, complaint["id"], AddRecord.parse({
+            "type": "complaint_intake", "fields": {
             "complainant_name": "王五", "complainant_contact": "wang.wu@example.com",
             "channel": "online", "received_at": "2026-09-30T10:00:00+08:00",
-            "content": "工地夜间施工噪音扰民"}})
+            "content": "工地夜间施工噪音扰民"}}))
     # People: a new officer, then roles, certificate, deactivation, tokens issued and revoked.
     with container.uow() as uow:
         ledger.acting(uow.session, "test:admin")

@@ -1,11 +1,11 @@
 """ledger: state events of mutable tables, RFC 3161 timestamps, algorithm suites
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28 09:00:00
 
 Hand-written to match core/ledger/models.py (tests/integration/test_migrations.py checks).
-Databases upgraded from 0003 keep their people and deadlines off the ledger until
+Databases upgraded from 0004 keep their people and deadlines off the ledger until
 `flask ledger adopt` ledgers their present state once.
 """
 from alembic import op
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import core.platform.db
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
