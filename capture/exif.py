@@ -20,6 +20,7 @@ from PIL import Image
 from capture.containers import ifd_problem, jpeg_exif, png_exif, webp_exif
 from capture.heif import heif_exif
 from capture.model import reader_error
+from capture.source import Source, open_source
 
 pillow_heif.register_heif_opener()
 # exifread logs a warning per odd tag; on hostile files that is log spam, and what matters
@@ -196,7 +197,7 @@ _PIL_GPS_TAGS = {"GPSLatitudeRef": 1, "GPSLatitude": 2, "GPSLongitudeRef": 3,
                  "GPSMapDatum": 18, "GPSHPositioningError": 31}
 
 
-def _pillow_exif(f: Any, path: str | os.PathLike[str], media_type: str,
+def _pillow_exif(f: Any, path: Source, media_type: str,
                  size: int) -> tuple[Image.Exif, tuple[int, int] | None]:
     if media_type in ("webp", "heic") and size > WHOLE_FILE_MAX:
         raw = webp_exif(path) if media_type == "webp" else heif_exif(path)
@@ -219,9 +220,9 @@ def _pillow_exif(f: Any, path: str | os.PathLike[str], media_type: str,
         return exif, im.size
 
 
-def read_pillow(path: str | os.PathLike[str], media_type: str) -> ExifView:
+def read_pillow(path: Source, media_type: str) -> ExifView:
     """EXIF as Pillow (and pillow-heif for HEIC) reads it."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
         exif, dims = _pillow_exif(f, path, media_type, size)
     view = ExifView()
@@ -236,14 +237,14 @@ def read_pillow(path: str | os.PathLike[str], media_type: str) -> ExifView:
     return view
 
 
-def read_exifread(path: str | os.PathLike[str], media_type: str) -> ExifView | None:
+def read_exifread(path: Source, media_type: str) -> ExifView | None:
     """EXIF as exifread reads it, from the EXIF block our container walkers located.
 
     exifread fails on HEIC and misses WebP EXIF, and walks every entry a corrupt IFD claims
     (65,535 of them); so it gets the TIFF block only, after a plausibility check.
     """
     if media_type == "tiff":
-        with open(path, "rb") as f:
+        with open_source(path) as f:
             size = os.fstat(f.fileno()).st_size
 
             def read(offset: int, n: int) -> bytes:
@@ -285,7 +286,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def read_image(path: str | os.PathLike[str], media_type: str) -> ImageExif:
+def read_image(path: Source, media_type: str) -> ImageExif:
     """Run both readers, merge (Pillow first) and record where they agree or disagree."""
     views: dict[str, ExifView] = {}
     readers: dict[str, str] = {}
