@@ -47,14 +47,18 @@ def _from_image(md: Metadata, path: Source) -> None:
     md.has_exif = result.has_exif
     md.make, md.model, md.software = clip(v.make), clip(v.model), clip(v.software)
     md.width, md.height = v.width, v.height
-    if v.datetime_original:
-        local = v.datetime_original + (f".{v.subsec[:6]}" if v.subsec else "")
+    if v.times:
+        # The first date by preference (exif.TimeCandidate): DateTimeOriginal, then the XMP
+        # original dates, then the others; taken_at_source says which one it was.
+        c = v.times[0]
+        local = c.local + (f".{c.subsec[:6]}" if c.subsec else "")
         md.taken_at_local = local
-        md.taken_at_source = f"EXIF {v.time_tag}"
-        if v.offset:
-            md.taken_at = datetime.fromisoformat(local + v.offset)
+        md.taken_at_source = c.source
+        if c.offset:
+            md.taken_at = datetime.fromisoformat(local + c.offset)
             md.tz_known = True
-            md.taken_at_source += " with its UTC offset"
+            if "(UTC)" not in c.source:
+                md.taken_at_source += " with its UTC offset"
     if v.lat is not None and v.lon is not None:
         md.gps = Gps(v.lat, v.lon, v.altitude, v.accuracy, "exif")
         if v.map_datum and "WGS" not in v.map_datum.upper().replace("-", ""):
