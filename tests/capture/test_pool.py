@@ -336,3 +336,22 @@ def test_one_off_worker_for_another_memory_cap(samples: dict[str, Path]) -> None
 
     md = extract(samples["jpeg"], "jpeg", memory_mb=768)
     assert md == extract_inline(samples["jpeg"], "jpeg")
+
+
+@media.needs_ffmpeg
+def test_video_thumbnail_follows_the_rotation(diag: ParserPool, tmp_path: Path) -> None:
+    """A phone video held upright (a 90-degree display matrix in tkhd) gives an upright,
+    portrait thumbnail, as the officer saw it."""
+    import struct
+
+    path = tmp_path / "upright.mp4"
+    media.ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=1", "-c:v",
+                 "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(path))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"tkhd") + 4
+    matrix = at + 4 + (36 if data[at] == 1 else 20) + 16  # past times, ids, layer, volume
+    assert struct.unpack_from(">9i", data, matrix)[::4] == (0x10000, 0x10000, 0x40000000)
+    struct.pack_into(">9i", data, matrix, 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    thumb = diag.thumbnail(path, "mp4", max_px=160)
+    assert (thumb.width, thumb.height) == (120, 160)
