@@ -57,6 +57,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
                       cors_allowed_origins=[])
+    if settings.redis_url and not test_config.get("CONTAINER"):
+        # Queued messages (approval requests) go out at once: nudge the rq worker's sweep.
+        from worker.config import WorkerConfig
+        from worker.cron import sweep_nudger
+
+        container.outbox_hooks.append(sweep_nudger(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)

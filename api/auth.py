@@ -1,21 +1,17 @@
-"""Bearer-token authentication and the per-request unit of work."""
+"""Bearer-token authentication, the per-request unit of work and idempotent POSTs."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Unauthorized
 
 from core.bootstrap import Container
 from core.kernel.errors import Invalid
 from core.people.access import officer_for_token
 from core.people.models import Officer
-from core.platform.idempotency import IdempotentRequest
+from core.platform import idempotency
 from core.platform.uow import UnitOfWork
 
 
@@ -38,10 +34,12 @@ def current_actor(uow: UnitOfWork) -> Officer:
 
 
 def json_body() -> dict:
-    """The request body as a JSON object, or a 422 saying it is not one."""
+    """The request body as a JSON object, or a 422 saying it is not one. Called inside a
+    handler, after the caller is authenticated, so no body is read for an anonymous request."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object (Content-Type: application/json)")
+        raise Invalid("the body must be a JSON object (Content-Type: application/json)",
+                      zh="请求体须为 JSON 对象（Content-Type: application/json）")
     return body
 
 
@@ -62,42 +60,14 @@ def handle(fn: Handler):
 
 
 def idempotent(fn: Handler):
-    """Run a POST handler so a retried Idempotency-Key returns the first answer, not a twin."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return handle(fn)
-    if len(key) > 200:
-        raise Invalid("Idempotency-Key is longer than 200 characters")
-    fingerprint = hashlib.sha256(
-        json.dumps([request.method, request.path, request.get_data(cache=True).hex()]).encode()
-    ).hexdigest()
-    try:
-        with container().uow() as uow:
-            actor = current_actor(uow)
-            stored = _stored(uow, actor, key)
-            if stored is None:
-                body, status = fn(uow, actor)
-                uow.session.add(IdempotentRequest(officer_id=actor.id, key=key,
-                                                  fingerprint=fingerprint, status=status,
-                                                  body=body))
-                uow.session.flush()
-                return jsonify(body), status
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its result.
-        with container().uow() as uow:
-            actor = current_actor(uow)
-            stored = _stored(uow, actor, key)
-        if stored is None:
-            raise
-    if stored.fingerprint != fingerprint:
-        raise Invalid("this Idempotency-Key was used for a different request")
-    response = jsonify(stored.body)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response, stored.status
-
-
-def _stored(uow: UnitOfWork, actor: Officer, key: str) -> IdempotentRequest | None:
-    return uow.session.execute(
-        select(IdempotentRequest).where(IdempotentRequest.officer_id == actor.id,
-                                        IdempotentRequest.key == key)
-    ).scalar_one_or_none()
+    """Run a POST handler so a retried Idempotency-Key returns the first answer, not a twin
+    (core.platform.idempotency, the one mechanism every POST uses, uploads included)."""
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    outcome = idempotency.run_once(
+        container(), key=key, actor=current_actor, work=fn,
+        fingerprint=lambda: idempotency.fingerprint(request.method, request.path,
+                                                    request.get_data(cache=True).hex()))
+    response = jsonify(outcome.body)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, outcome.status

@@ -8,12 +8,10 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from core import ledger
-from core.cases.models import Evidence, Refusal, Signature
+from core.evidence import integrity as integrity_service
 from core.kernel.errors import DomainError
-from core.people.models import Department
 from core.people.officers import add_officer, demo_seed, get_officer, issue_bind_code, issue_token
 
 from .auth import container
@@ -49,12 +47,11 @@ def seed(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def officers_add(dept_code, department_name, name, roles, certificate, as_json) -> None:
     """Add an officer and print a first API token."""
-    from core.people.officers import ensure_department
+    from core.people.officers import department_by_code, ensure_department
 
     try:
         with container().uow() as uow:
-            dept = uow.session.execute(select(Department).where(Department.code == dept_code)
-                                       ).scalar_one_or_none()
+            dept = department_by_code(uow.session, dept_code)
             if dept is None:
                 if not department_name:
                     raise click.UsageError(f"no department {dept_code}; pass --department-name "
@@ -124,23 +121,12 @@ def integrity_check() -> None:
     its SHA-256; exit 1 listing mismatches."""
     c = container()
     with c.uow() as uow:
-        hashes = set(uow.session.execute(select(Evidence.sha256)).scalars())
-        hashes |= {h for h in uow.session.execute(select(Signature.image_sha256)).scalars() if h}
-        for witnesses in uow.session.execute(select(Refusal.witnesses)).scalars():
-            hashes |= {w["signature_sha256"] for w in witnesses or []
-                       if isinstance(w, dict) and w.get("signature_sha256")}
-    hashes = sorted(hashes)
-    bad = []
-    with click.progressbar(hashes, label="re-hashing evidence", file=sys.stderr) as bar:
-        for sha in bar:
-            try:
-                actual = c.blobs.rehash(sha)
-            except FileNotFoundError:
-                actual = "missing"
-            if actual != sha:
-                bad.append((sha, actual))
-    for sha, actual in bad:
-        click.echo(f"MISMATCH {sha}: {actual}", err=True)
+        hashes = integrity_service.recorded_hashes(uow.session)
+    with click.progressbar(length=len(hashes), label="re-hashing evidence",
+                           file=sys.stderr) as bar:
+        bad = integrity_service.check(c.blobs, hashes, progress=lambda _sha: bar.update(1))
+    for m in bad:
+        click.echo(f"MISMATCH {m.sha256}: {m.actual}", err=True)
     click.echo(f"{len(hashes)} blobs checked, {len(bad)} mismatches")
     if bad:
         sys.exit(1)

@@ -7,10 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from core.complaints import tickets as complaints
 from core.deadlines.tracking import list_deadlines
-from core.kernel.errors import Invalid
-from core.people.access import log_access
 from core.rules import calendar_store
-from core.rules.models import CalendarYear
 
 from .auth import container, handle, idempotent, json_body
 
@@ -29,28 +26,15 @@ def case_deadlines(case_id: str):
 @bp.get("/calendar/overrides")
 def list_overrides():
     """The administrator's calendar entries and declared years (any signed-in officer)."""
-    raw = request.args.get("year")
-    try:
-        year = int(raw) if raw else None
-    except ValueError:
-        raise Invalid("year must be a whole number") from None
-
-    def run(uow, actor):
-        rows = calendar_store.list_overrides(uow.session, year)
-        years = uow.session.query(CalendarYear).order_by(CalendarYear.year).all()
-        log_access(uow.session, actor, "list", "calendar_override", str(year or "all"))
-        return {"overrides": [calendar_store.override_json(r) for r in rows],
-                "declared_years": [{"year": y.year, "source": y.source} for y in years]}, 200
-
-    return handle(run)
+    return handle(lambda uow, actor: (calendar_store.overrides_view(
+        uow.session, actor, request.args.get("year")), 200))
 
 
 @bp.post("/calendar/overrides")
 def add_override():
     """Enter a holiday or a 调休 working day (admin only): {"date", "working", "note"}."""
-    data = json_body()
-
     def run(uow, actor):
+        data = json_body()
         row = calendar_store.add_override(uow.session, actor, data.get("date"),
                                           data.get("working"), data.get("note"),
                                           channel="api")
@@ -62,9 +46,8 @@ def add_override():
 @bp.post("/calendar/years")
 def declare_year():
     """Declare a year's State Council notice fully entered (admin only): {"year", "source"}."""
-    data = json_body()
-
     def run(uow, actor):
+        data = json_body()
         row = calendar_store.declare_year(uow.session, actor, data.get("year"),
                                           data.get("source"), channel="api")
         return {"year": row.year, "source": row.source}, 201

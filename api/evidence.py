@@ -17,16 +17,15 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from core.cases.visibility import writable_case
 from core.evidence import intake as service
 from core.evidence import uploads
 from core.kernel.clock import utcnow
 from core.kernel.errors import Invalid, NotFound, UnsupportedType
-from core.platform.idempotency import IdempotentRequest
+from core.kernel.fields import whole
+from core.platform import idempotency
 
 from . import error_body
 from .auth import container, current_actor, handle, remote
@@ -111,54 +110,40 @@ def _read_multipart(blobs, limit: int):
     return {k: v for k, v in fields.items() if k in FIELDS}, received, filename, declared
 
 
-def _replay(uow, actor, key: str, fingerprint: str):
-    stored = uow.session.execute(select(IdempotentRequest).where(
-        IdempotentRequest.officer_id == actor.id, IdempotentRequest.key == key)
-    ).scalar_one_or_none()
-    if stored is not None and stored.fingerprint != fingerprint:
-        raise Invalid("this Idempotency-Key was used for a different request")
-    return stored
-
-
 @bp.post("/cases/<case_id>/evidence")
 def upload(case_id: str):
     """Upload one AV item or scanned document (A31.1, A17.1): 201, or 200 for a duplicate."""
     c = container()
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 200:
-        raise Invalid("Idempotency-Key is longer than 200 characters")
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
     with c.uow() as uow:  # refuse a wrong token or case before reading a byte
-        writable_case(uow.session, current_actor(uow), case_id)
+        service.may_upload(uow, current_actor(uow), case_id)
     fields, received, filename, declared = _read_multipart(c.blobs, c.settings.max_upload_bytes)
     received_at = utcnow()
     try:
         if received is None:
             raise Invalid("the file is missing: send it in the multipart field `file`",
+                          zh="缺少文件：请在多部分字段 file 中上传",
                           details={"fields": {"file": "required"}})
         form = service.parse_form(fields)
         inspected = service.inspect(received, filename, declared, extractor=_extractor())
-        fingerprint = service.fingerprint(request.path, received.sha256, sorted(fields.items()),
-                                          filename, declared)
-        with c.uow() as uow:
-            actor = current_actor(uow)
-            stored = _replay(uow, actor, key, fingerprint) if key else None
-            if stored is not None:
-                response = jsonify(stored.body)
-                response.headers["Idempotent-Replayed"] = "true"
-                return response, stored.status
+
+        def work(uow, actor):
             result = service.record(uow, actor, case_id, inspected, form,
                                     received_at=received_at, channel="api")
-            body, status = service.result_json(result), result.status
-            if key:
-                uow.session.add(IdempotentRequest(officer_id=actor.id, key=key,
-                                                  fingerprint=fingerprint, status=status,
-                                                  body=body, created_at=utcnow()))
+            return service.result_json(result), result.status
+
+        outcome = idempotency.run_once(
+            c, key=key, actor=current_actor, work=work,
+            fingerprint=idempotency.fingerprint(request.path, received.sha256,
+                                                sorted(fields.items()), filename, declared))
     finally:
         if received is not None:
             received.discard()  # nothing once committed; a refused upload keeps nothing
-    response = jsonify(body)
-    response.headers["Location"] = url_for(".get_item", evidence_id=body["id"])
-    return response, status
+    response = jsonify(outcome.body)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = url_for(".get_item", evidence_id=outcome.body["id"])
+    return response, outcome.status
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -229,12 +214,10 @@ def preview(evidence_id: str):
 @bp.post("/cases/<case_id>/upload-links")
 def new_link(case_id: str):
     """A one-time link for one resumable upload, bound to this case and the caller (A31.1)."""
-    data = request.get_json(silent=True) if request.content_length else None
-    hours = (data or {}).get("expires_in_hours", 24) if isinstance(data, dict) else 24
-    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 168:
-        raise Invalid("expires_in_hours must be a whole number from 1 to 168")
-
     def run(uow, actor):
+        data = request.get_json(silent=True) if request.content_length else None
+        hours = (data or {}).get("expires_in_hours") if isinstance(data, dict) else None
+        hours = whole(hours, "expires_in_hours", low=1, high=168, default=24)
         return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours),
                                          base_url=request.host_url), 201
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
+from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
-from notifications.outbox import STATUSES as OUTBOX_STATUSES
 
 from . import evidence, workflow
 
@@ -45,16 +45,18 @@ def _json(desc: str, ref: str | None = None) -> dict:
     return {"description": desc, "content": {"application/json": {"schema": schema}}}
 
 
+ERRORS = {400: "bad request", 401: "no valid token", 403: "role not allowed (or wrong secret)",
+          404: "not found or not visible", 409: "a gate refused; see missing",
+          413: "too large", 415: "type not accepted", 422: "invalid fields",
+          503: "the bot is off"}
+
+
 def _op(summary: str, ok: tuple[str, str, str | None], *, body: str | None = None,
         errors: tuple[int, ...] = (401, 404), params: list | None = None,
         idem: bool = False) -> dict:
     op: dict = {"summary": summary, "responses": {ok[0]: _json(ok[1], ok[2])}}
     for code in errors:
-        op["responses"][str(code)] = _error({401: "no valid token", 403: "role not allowed",
-                                         404: "not found or not "
-                                             "visible", 409: "a gate refused; see missing",
-                                             413: "too large", 415: "type not accepted",
-                                             422: "invalid fields"}[code])
+        op["responses"][str(code)] = _error(ERRORS[code])
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{body}"}}}}
@@ -116,6 +118,17 @@ def document() -> dict:
                     "corrects": {"type": "string"}}},
                 "Approval": {"type": "object", "required": ["decision"], "properties": {
                     "decision": {"enum": ["approve", "return"]}, "opinion": {"type": "string"}}},
+                "Resume": {"type": "object", "required": ["voice_explained"], "properties": {
+                    "voice_explained": {"type": "boolean"},
+                    "resumed_at": {"type": "string", "format": "date-time"}}},
+                "CalendarOverride": {"type": "object", "required": ["date", "working", "note"],
+                                     "properties": {
+                                         "date": {"type": "string", "format": "date"},
+                                         "working": {"type": "boolean"},
+                                         "note": {"type": "string", "maxLength": 300}}},
+                "CalendarYear": {"type": "object", "required": ["year", "source"], "properties": {
+                    "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                    "source": {"type": "string", "maxLength": 300}}},
                 **records,
             },
         },
@@ -151,14 +164,53 @@ def document() -> dict:
                 body="Approval", errors=(401, 403, 404, 409, 422), idem=True,
                 params=[_CASE_ID, {"name": "record_id", "in": "path", "required": True,
                                    "schema": {"type": "string"}}])},
-            "/api/v1/record-types": {"get": _op("The record-type catalogue",
-                                                ("200", "catalogue", None), errors=())},
-            "/api/v1/calendar/working-days": {"get": _op(
+            "/api/v1/record-types": {"get": {**_op("The record-type catalogue",
+                                                   ("200", "catalogue", None), errors=()),
+                                             "security": []}},
+            "/api/v1/calendar/working-days": {"get": {**_op(
                 "The Nth working day after a date", ("200", "date", None), errors=(422,),
                 params=[{"name": "from", "in": "query", "required": True,
                          "schema": {"type": "string", "format": "date"}},
                         {"name": "add", "in": "query", "required": True,
-                         "schema": {"type": "integer", "minimum": 0, "maximum": 3660}}])},
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 3660}}]),
+                "security": []}},
+            "/api/v1/calendar/overrides": {
+                "get": _op("The administrator's calendar entries and declared years",
+                           ("200", "overrides", None), errors=(401, 422),
+                           params=[{"name": "year", "in": "query",
+                                    "schema": {"type": "integer", "minimum": 2000,
+                                               "maximum": 2100}}]),
+                "post": _op("Enter a holiday or a 调休 working day (admin)",
+                            ("201", "entered", None), body="CalendarOverride",
+                            errors=(401, 403, 422), idem=True)},
+            "/api/v1/calendar/years": {"post": _op(
+                "Declare a year's State Council holiday notice fully entered (admin)",
+                ("201", "declared", None), body="CalendarYear", errors=(401, 403, 422),
+                idem=True)},
+            "/api/v1/cases/{case_id}/deadlines": {"get": _op(
+                "Open and closed deadlines with rule ID, legal source, due time and status",
+                ("200", "deadlines", None), params=[_CASE_ID])},
+            "/api/v1/cases/{case_id}/complaint-ticket/code": {"post": _op(
+                "A new status code for the complainant (shown once; the old one stops working)",
+                ("201", "tracking number and code", None), errors=(401, 403, 404),
+                params=[_CASE_ID])},
+            "/api/v1/cases/{case_id}/interruptions/{record_id}/resume": {"post": _op(
+                "The AV recording restarted after an interruption (A17.2)",
+                ("201", "the corrected interruption record", None), body="Resume",
+                errors=(401, 403, 404, 409, 422), idem=True,
+                params=[_CASE_ID, {"name": "record_id", "in": "path", "required": True,
+                                   "schema": {"type": "string"}}])},
+            "/api/v1/complaints/{tracking_no}": {"get": {**_op(
+                "A complaint's status for whoever holds its tracking number and code",
+                ("200", "status", None), errors=(404,),
+                params=[{"name": "tracking_no", "in": "path", "required": True,
+                         "schema": {"type": "string", "maxLength": 32}},
+                        {"name": "code", "in": "query", "required": True,
+                         "schema": {"type": "string", "maxLength": 64}}]),
+                "security": []}},
+            "/telegram/webhook": {"post": {**_op(
+                "Telegram Bot API updates (X-Telegram-Bot-Api-Secret-Token)",
+                ("200", "accepted", None), errors=(400, 403, 503)), "security": []}},
             "/api/v1/deliveries": {"get": _op(
                 "Outbox messages in one state (admin, supervisor)", ("200", "deliveries", None),
                 errors=(401, 403, 422),
@@ -169,11 +221,11 @@ def document() -> dict:
                          "schema": {"type": "integer", "maximum": 500}},
                         {"name": "offset", "in": "query",
                          "schema": {"type": "integer", "minimum": 0}}])},
-            "/api/v1/deliveries/{id}/retry": {"post": _op(
+            "/api/v1/deliveries/{outbox_id}/retry": {"post": _op(
                 "Revive a dead message (admin)", ("200", "the message", None),
-                errors=(401, 403, 404, 409),
-                params=[{"name": "id", "in": "path", "required": True,
-                         "schema": {"type": "integer"}}])},
+                errors=(401, 403, 404, 409, 422),
+                params=[{"name": "outbox_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1}}])},
             "/api/v1/ledger/checkpoint": {"get": _op("Latest signed checkpoint",
                                                      ("200", "checkpoint", None),
                                                      errors=(401,))},

@@ -5,51 +5,40 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from core.cases import draw as draw_service
-from core.cases import receipts
+from core.cases import receipts, service_of_documents
 from core.cases import signatures as sig_service
-from core.cases.facts import load_facts
-from core.cases.models import Record
-from core.cases.visibility import visible_case, writable_case
-from core.kernel.errors import Invalid, NotFound
-from core.people.access import log_access
-from core.rules.catalogue import BY_NAME
+from core.cases.commands import SIGN_METHODS, Refuse, Sign
+from core.kernel.errors import Invalid
 
 from .auth import handle, idempotent, json_body
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1/cases")
 
 
-def _record(uow, case, record_id: str) -> Record:
-    record = uow.session.get(Record, record_id)
-    if record is None or record.case_id != case.id:
-        raise NotFound(f"record {record_id} not found")
-    return record
-
-
-def _signature_input() -> tuple[dict, bytes | None]:
+def _signature_input() -> Sign:
     """JSON with image_base64, or multipart with the image as the file `image`."""
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("image")
-        try:
-            if upload is None:
-                raise Invalid("multipart uploads carry the image as the file field `image`",
-                              details={"fields": {"image": "required"}, "missing": ["A13.2"]})
-            data = upload.stream.read(sig_service.MAX_IMAGE_BYTES + 1)
-        finally:
-            # Large parts are spooled to temporary files: close them now, not at GC.
-            for part in request.files.values():
-                part.close()
-        sig_service.sniff_image(data)  # 413 or 415 before anything else
-        return request.form.to_dict(), data
-    return json_body(), None
+    if request.mimetype != "multipart/form-data":
+        return Sign.parse(json_body())
+    upload = request.files.get("image")
+    try:
+        if upload is None:
+            raise Invalid("multipart uploads carry the image as the file field `image`",
+                          zh="多部分上传须以文件字段 image 提交图片",
+                          details={"fields": {"image": "required"}, "missing": ["A13.2"]})
+        data = upload.stream.read(sig_service.MAX_IMAGE_BYTES + 1)
+    finally:
+        # Large parts are spooled to temporary files: close them now, not at GC.
+        for part in request.files.values():
+            part.close()
+    sig_service.sniff_image(data)  # 413 or 415 before anything else
+    return Sign.parse(request.form.to_dict(), image=data)
 
 
 @bp.post("/<case_id>/records/<record_id>/signatures")
 def add_signature(case_id: str, record_id: str):
     """A signature, fingerprint or seal image by one signer role (A13.2)."""
     def run(uow, actor):
-        data, image = _signature_input()
-        sig = sig_service.add_signature(uow, actor, case_id, record_id, data, image)
+        sig = sig_service.add_signature(uow, actor, case_id, record_id, _signature_input())
         return sig_service.signature_json(sig), 201
 
     return idempotent(run)
@@ -58,10 +47,9 @@ def add_signature(case_id: str, record_id: str):
 @bp.post("/<case_id>/records/<record_id>/refusals")
 def add_record_refusal(case_id: str, record_id: str):
     """A refusal to sign a record, with witnesses or a video (A22.2)."""
-    data = json_body()
-
     def run(uow, actor):
-        refusal = sig_service.add_refusal(uow, actor, case_id, record_id, data)
+        refusal = sig_service.add_refusal(uow, actor, case_id,
+                                          Refuse.parse(json_body(), record_id=record_id))
         return sig_service.refusal_json(refusal), 201
 
     return idempotent(run)
@@ -70,10 +58,8 @@ def add_record_refusal(case_id: str, record_id: str):
 @bp.post("/<case_id>/refusals")
 def add_refusal(case_id: str):
     """A refusal to accept investigation or give evidence (A13.3)."""
-    data = json_body()
-
     def run(uow, actor):
-        refusal = sig_service.add_refusal(uow, actor, case_id, data.get("record_id"), data)
+        refusal = sig_service.add_refusal(uow, actor, case_id, Refuse.parse(json_body()))
         return sig_service.refusal_json(refusal), 201
 
     return idempotent(run)
@@ -83,10 +69,7 @@ def add_refusal(case_id: str):
 def record_status(case_id: str, record_id: str):
     """What a record has and still lacks: signatures, refusals, AV (A13.2, A15.1)."""
     def run(uow, actor):
-        case = visible_case(uow.session, actor, case_id)
-        record = _record(uow, case, record_id)
-        log_access(uow.session, actor, "read", "record", record.id)
-        return sig_service.status(uow, case, record), 200
+        return sig_service.record_status(uow, actor, case_id, record_id), 200
 
     return handle(run)
 
@@ -95,16 +78,7 @@ def record_status(case_id: str, record_id: str):
 def make_receipt(case_id: str, record_id: str):
     """Generate the 送达回证 of a service record now, with what has been signed (A23.1)."""
     def run(uow, actor):
-        case = writable_case(uow.session, actor, case_id)
-        record = _record(uow, case, record_id)
-        rtype = BY_NAME[record.type]
-        if not rtype.service_method or rtype.name == "service_postal_return":
-            raise Invalid("only service records have a 送达回证")
-        facts = load_facts(uow.session, case)
-        ev = receipts.issue(uow, actor, case, record, final=facts.complete(record))
-        return {"id": ev.id, "record_id": record.id, "sha256": ev.sha256, "size": ev.size,
-                "media_type": ev.media_type, "filename": ev.filename,
-                "final": ev.meta["final"]}, 201
+        return receipts.receipt_json(receipts.make_receipt(uow, actor, case_id, record_id)), 201
 
     return idempotent(run)
 
@@ -113,28 +87,8 @@ def make_receipt(case_id: str, record_id: str):
 def services(case_id: str):
     """Every document to be served, how and when it was served (A23.1–A28.1, N18–N20)."""
     def run(uow, actor):
-        case = visible_case(uow.session, actor, case_id)
-        log_access(uow.session, actor, "list", "service", case.id)
-        facts = load_facts(uow.session, case)
-        out = []
-        for doc in facts.records:
-            if doc.type not in BY_NAME or not BY_NAME[doc.type].served:
-                continue
-            served = facts.served_at(doc)
-            tries = [r for r in facts.records if r.fields.get("document_id") == doc.id]
-            out.append({
-                "document_id": doc.id, "type": doc.type, "title_zh": BY_NAME[doc.type].title_zh,
-                "served_at": served.isoformat() if served else None,
-                "services": [{"record_id": r.id, "type": r.type,
-                              "method": BY_NAME[r.type].service_method
-                              or r.fields.get("method"),
-                              "failed": r.type == "service_attempt_failed",
-                              "served_at": r.fields.get("served_at"),
-                              "served_rule": r.fields.get("served_rule"),
-                              "complete": facts.complete(r),
-                              "missing": [g.text for g in facts.gaps(r)]} for r in tries],
-            })
-        return {"case_id": case.id, "documents": out}, 200
+        return {"case_id": case_id,
+                "documents": service_of_documents.services_of(uow, actor, case_id)}, 200
 
     return handle(run)
 
@@ -153,10 +107,8 @@ def draw_commitment(case_id: str):
 @bp.post("/<case_id>/draws")
 def make_draw(case_id: str):
     """Draw inspection objects and officers with the committed nonce and an outside value."""
-    data = json_body()
-
     def run(uow, actor):
-        record = draw_service.draw(uow, actor, case_id, data)
+        record = draw_service.draw(uow, actor, case_id, json_body())
         return {"record_id": record.id, **record.fields}, 201
 
     return idempotent(run)
@@ -165,10 +117,8 @@ def make_draw(case_id: str):
 @bp.post("/<case_id>/draws/<draw_id>/recusals")
 def recuse(case_id: str, draw_id: str):
     """Replace a recused officer by a recorded re-draw (A12.1, A14.1)."""
-    data = json_body()
-
     def run(uow, actor):
-        record = draw_service.recuse(uow, actor, case_id, draw_id, data)
+        record = draw_service.recuse(uow, actor, case_id, draw_id, json_body())
         return {"record_id": record.id, "corrects": record.corrects_id, **record.fields}, 201
 
     return idempotent(run)
@@ -178,12 +128,7 @@ def recuse(case_id: str, draw_id: str):
 def verify_draw(case_id: str, draw_id: str):
     """Re-run a draw from its record and say whether it matches."""
     def run(uow, actor):
-        case = visible_case(uow.session, actor, case_id)
-        record = _record(uow, case, draw_id)
-        if record.type != "inspection_draw":
-            raise NotFound(f"draw {draw_id} not found")
-        log_access(uow.session, actor, "read", "record", record.id)
-        return {"record_id": record.id, **draw_service.verify(record.fields)}, 200
+        return draw_service.verify_draw(uow, actor, case_id, draw_id), 200
 
     return handle(run)
 
@@ -210,7 +155,7 @@ _SIGNATURE = {
                                         "role": {"type": "string"},
                                         "signer_name": {"type": "string", "maxLength": 100},
                                         "signer_officer_id": {"type": "string"},
-                                        "method": {"enum": list(sig_service.SIGN_METHODS)},
+                                        "method": {"enum": list(SIGN_METHODS)},
                                         "image_base64": {"type": "string"},
                                         "signed_at": {"type": "string",
                                                       "format": "date-time"}}}},

@@ -14,8 +14,8 @@ from telegram.ext import (
     filters,
 )
 
+from core.people import officers
 from core.people.access import log_access
-from core.people.models import Officer
 from core.people.officers import redeem_bind_code
 
 from .common import (
@@ -26,7 +26,6 @@ from .common import (
     in_uow,
     log,
     me_of,
-    officer_by_telegram,
     reply,
 )
 from .texts import role_names, t
@@ -61,7 +60,8 @@ async def who(context: BotContext, telegram_user_id: int) -> Me | None:
     if hit is not None and hit[0] > now:
         return hit[1]
     me = await in_uow(context.container,
-                      lambda uow: me_of(officer_by_telegram(uow.session, telegram_user_id)))
+                      lambda uow: me_of(officers.officer_by_telegram(uow.session,
+                                                                     telegram_user_id)))
     if len(cache) > 10_000:
         cache.clear()
     cache[telegram_user_id] = (now + ME_TTL_S, me)
@@ -162,9 +162,7 @@ async def _set_lang(update: Update, context: BotContext, code: str) -> None:
     me = context.me
     if me is not None:
         def store(uow):
-            officer = uow.session.get(Officer, me.id)
-            officer.lang = code
-            return me_of(officer)
+            return me_of(officers.set_language(uow.session, me.id, code))
 
         context.me = await in_uow(context.container, store)
         remember(context, update.effective_user.id, context.me)

@@ -6,6 +6,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.cases import lifecycle as case_service
+from core.cases.commands import OpenCase, Transition
 from core.kernel.vocab import KINDS, ROUTES
 
 from .common import (
@@ -159,7 +160,7 @@ async def new_confirm(update: Update, context: BotContext) -> int:
     lang = context.lang
 
     def open_(uow, actor):
-        case = case_service.open_case(uow, actor, draft)
+        case = case_service.open_case(uow, actor, OpenCase.parse(draft)).case
         return case.id, case.number, next_steps_of(uow, case, lang)
 
     case_id, number, nxt = await as_officer(context, open_)
@@ -205,7 +206,8 @@ async def cases_list(update: Update, context: BotContext) -> None:
     lang = context.lang
 
     def load(uow, actor):
-        return [(c.id, case_line(c, lang)) for c in case_service.list_cases(uow, actor, limit=10)]
+        return [(v.case.id, case_line(v.case, lang))
+                for v in case_service.list_cases(uow, actor, limit=10)]
 
     found = await as_officer(context, load)
     if not found:
@@ -232,10 +234,8 @@ async def case_command(update: Update, context: BotContext) -> None:
     arg = context.args[0].strip()
 
     def find(uow, actor):
-        for case in case_service.list_cases(uow, actor, limit=200):
-            if case.number == arg or (arg.isdigit() and case.serial == int(arg)):
-                return case.id
-        return None
+        view = case_service.find_case(uow, actor, arg, channel="telegram")
+        return view.case.id if view else None
 
     case_id = await as_officer(context, find)
     if case_id is None:
@@ -300,7 +300,7 @@ async def stage_button(update: Update, context: BotContext) -> None:
         return
 
     def move(uow, actor):
-        case = case_service.transition(uow, actor, case_id, to)
+        case = case_service.transition(uow, actor, case_id, Transition.parse({"to": to})).case
         return case.number, next_steps_of(uow, case, lang)
 
     number, nxt = await as_officer(context, move)

@@ -11,12 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.bootstrap import Container
-from core.kernel.errors import Conflict, DomainError, Forbidden, GateRefused, Invalid, NotFound
+from core.kernel.errors import (
+    AlreadyBound,
+    AlreadyDone,
+    BindCodeInvalid,
+    Conflict,
+    DomainError,
+    Forbidden,
+    GateRefused,
+    Invalid,
+    NotFound,
+)
+from core.people import officers
 from core.people.models import Officer
 
 from .texts import rule_item, t
@@ -62,14 +72,6 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return (self.user_data or {}).get("lang", "zh")
 
 
-def officer_by_telegram(session, telegram_user_id: int) -> Officer | None:
-    """The active officer bound to a Telegram account, or None."""
-    return session.execute(
-        select(Officer).where(Officer.telegram_user_id == telegram_user_id,
-                              Officer.active.is_(True))
-    ).scalar_one_or_none()
-
-
 def me_of(officer: Officer | None) -> Me | None:
     """A snapshot of an officer row."""
     if officer is None:
@@ -94,16 +96,14 @@ async def as_officer(context: BotContext, fn: Callable[..., Any], *args, **kwarg
         raise Forbidden("not a bound officer")
 
     def work(uow):
-        actor = uow.session.get(Officer, me.id)
-        if actor is None or not actor.active:
-            raise Forbidden("the officer is not active")
-        return fn(uow, actor, *args, **kwargs)
+        return fn(uow, officers.active_officer(uow.session, me.id), *args, **kwargs)
 
     return await in_uow(context.container, work)
 
 
 def error_text(exc: DomainError, lang: str) -> str:
-    """A domain error as a plain sentence that names the missing RULES.md IDs."""
+    """A domain error as a plain sentence in the user's language, naming the missing RULES.md
+    IDs with their words; chosen by the error's type, never by matching its text."""
     if isinstance(exc, GateRefused):
         reqs = exc.details.get("requirements") or []
         if reqs:
@@ -112,32 +112,38 @@ def error_text(exc: DomainError, lang: str) -> str:
         else:
             items = [rule_item(i, lang) for i in exc.missing]
         if not items:
-            return t(lang, "err_gate_plain", ids=exc.message) if lang == "en" else \
-                t(lang, "err_gate_plain", ids="A3.1")
+            return t(lang, "err_gate_plain", ids=exc.text(lang))
         sep = "; " if lang == "en" else "；"
-        text = t(lang, "err_gate", items=sep.join(items))
-        return text + (f"\n({exc.message})" if lang == "en" else "")
+        return t(lang, "err_gate", items=sep.join(items))
+    if isinstance(exc, BindCodeInvalid):
+        return t(lang, "err_bind")
+    if isinstance(exc, AlreadyBound):
+        return t(lang, "err_bind_taken")
+    if isinstance(exc, AlreadyDone):
+        return t(lang, "err_already_done", what=exc.text(lang) if lang == "en" or exc.zh else "")
     if isinstance(exc, Invalid):
-        fields = exc.details.get("fields") or {}
+        named = exc.details.get("fields_zh" if lang != "en" else "fields") or {}
         missing = exc.details.get("missing") or []
-        if lang == "en":
-            items = "; ".join(f"{k}: {v}" for k, v in fields.items()) or exc.message
-        else:
-            items = "；".join(fields) or exc.message
-            if missing:
-                items += "（" + "、".join(missing) + "）"
-        if "binding code" in exc.message:
-            return t(lang, "err_bind")
+        sep = "; " if lang == "en" else "；"
+        items = sep.join(f"{k}：{v}" if lang != "en" else f"{k}: {v}" for k, v in named.items())
+        items = items or exc.text(lang)
+        if missing and lang != "en":
+            items += "（" + "、".join(missing) + "）"
         return t(lang, "err_invalid", items=items)
     if isinstance(exc, NotFound):
         return t(lang, "err_not_found")
     if isinstance(exc, Forbidden):
-        return t(lang, "err_forbidden") + (f" ({exc.message})" if lang == "en" else "")
+        return t(lang, "err_forbidden") + _why(exc, lang)
     if isinstance(exc, Conflict):
-        if "already bound" in exc.message:
-            return t(lang, "err_bind_taken")
-        return t(lang, "err_conflict") + (f" ({exc.message})" if lang == "en" else "")
-    return exc.message
+        return t(lang, "err_conflict") + _why(exc, lang)
+    return exc.text(lang)
+
+
+def _why(exc: DomainError, lang: str) -> str:
+    """The error's own words after a generic sentence, when worded in the user's language."""
+    if lang == "en":
+        return f" ({exc.message})"
+    return f"（{exc.zh}）" if exc.zh else ""
 
 
 def guarded(fn):

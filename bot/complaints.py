@@ -3,16 +3,12 @@ number + code, through core.complaints.tickets.complaint_status)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.complaints import tickets as complaints
-from core.complaints.public import submit_public
-from core.kernel.clock import utcnow
-from core.kernel.errors import Invalid, NotFound
-from core.people.models import Officer
+from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
+from core.kernel.errors import NotFound
 
 from .common import BotContext, buttons, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -90,45 +86,21 @@ async def complain_contact(update: Update, context: BotContext) -> int:
 
 
 async def complain_confirm(update: Update, context: BotContext) -> int:
-    """Submit through core.complaints.tickets, or pass it to the staff who register complaints."""
+    """Submit through core.complaints.public; without a department that takes complaints, say so."""
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
-    chat_id = update.effective_chat.id
-    data = {**draft, "telegram_chat_id": chat_id, "lang": lang, "channel": "telegram"}
+    data = {**draft, "channel": "telegram"}
     try:
-        ticket = await in_uow(context.container, submit_public, data)
-    except Invalid as exc:
-        # No department takes public complaints here: pass it to staff by hand instead.
+        ticket = await in_uow(context.container, submit_public, PublicComplaint.parse(data))
+    except NoIntakeDepartment as exc:
+        # No department takes public complaints here. The complaint is never broadcast to
+        # other departments' staff (their contact details would leak): the complainant is
+        # pointed to the hotline and nothing is kept.
         log.info("public complaint not registered: %s", exc.message)
-    else:
-        await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"],
-                            code=ticket["code"]))
+        await ask(update, t(lang, "cp_nobody"))
         return END
-    staff = await in_uow(context.container, _staff)
-    at = utcnow().astimezone(context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
-    hashes = ", ".join(p["file_unique_id"] for p in draft["photos"]) or "—"
-    reached = 0
-    for staff_chat, staff_lang in staff:
-        try:
-            await context.bot.send_message(staff_chat, t(
-                staff_lang, "cp_staff", chat=chat_id, what=draft["what"], where=draft["where"],
-                photos=len(draft["photos"]), hashes=hashes, contact=draft["contact"], at=at))
-            for photo in draft["photos"]:
-                await context.bot.copy_message(staff_chat, chat_id, photo["message_id"])
-            reached += 1
-        except TelegramError as exc:
-            log.warning("complaint not passed to chat %s: %s", staff_chat, type(exc).__name__)
-    await ask(update, t(lang, "cp_forwarded", n=reached) if reached else t(lang, "cp_nobody"))
+    await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"], code=ticket["code"]))
     return END
-
-
-def _staff(uow) -> list[tuple[int, str]]:
-    """Bound staff who register complaints (until a public intake service exists)."""
-    rows = uow.session.execute(select(Officer).where(Officer.active.is_(True),
-                                                     Officer.telegram_user_id.is_not(None))
-                               ).scalars().all()
-    return [(o.telegram_user_id, o.lang or "zh") for o in rows
-            if set(o.roles) & set(STAFF_ROLES)]
 
 
 async def status_start(update: Update, context: BotContext) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,9 @@ from pathlib import Path
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from core.evidence import intake as evidence_service
+from core.evidence import uploads
+from core.kernel import texts as core_texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import DomainError
 
@@ -25,13 +27,10 @@ from .common import (
     buttons,
     error_text,
     guarded,
-    log,
     reply,
 )
 from .dialogs import END, ask, dialog
 from .texts import (
-    ASSURANCE_ZH,
-    CHECK_ZH,
     PROVES,
     STATUS_ICON,
     metres,
@@ -42,18 +41,10 @@ from .views import next_steps
 
 ASK_PROVES, TYPE_PROVES = range(2)
 QUEUE = "evidence_queue"
-INBOX = "evidence_inbox"  # kept files waiting for the intake service
+INBOX = "evidence_inbox"  # files kept when the officer cancelled, offered again by /inbox
 LOCATION_FRESH = timedelta(minutes=15)
 MEDIA = (filters.Document.ALL | filters.VIDEO | filters.AUDIO | filters.VOICE
          | filters.VIDEO_NOTE | filters.PHOTO)
-
-
-def evidence_service():
-    """core.evidence.intake when the capture issue has delivered it, else None."""
-    try:
-        return importlib.import_module("core.evidence.intake")
-    except ImportError:
-        return None
 
 
 def describe(message: Message) -> dict | None:
@@ -158,17 +149,8 @@ async def _ask_proves(update: Update, context: BotContext) -> None:
 async def _too_big(update: Update, context: BotContext, case_id: str, item: dict) -> None:
     lang = context.lang
     await reply(update, t(lang, "ev_too_big", size=size_text(item["size"])))
-    service = evidence_service()
-    issue = getattr(service, "issue_upload_link", None) if service else None
-    if issue is None:
-        await reply(update, t(lang, "ev_link_later"))
-        return
-    try:
-        link = await as_officer(context, lambda uow, actor: issue(uow, actor, case_id))
-    except ImportError:  # the link service is declared but not delivered yet
-        log.warning("core.evidence.intake.issue_upload_link is not available yet")
-        await reply(update, t(lang, "ev_link_later"))
-        return
+    link = await as_officer(context, lambda uow, actor: uploads.issue_upload_link(
+        uow, actor, case_id))
     await reply(update, t(lang, "ev_link", url=link["url"], expires=_when(link, context)))
 
 
@@ -217,25 +199,16 @@ async def _register(update: Update, context: BotContext, proves: str) -> int:
         return END
     item = queue[0]
     lang = context.lang
-    service = evidence_service()
-    intake = getattr(service, "intake", None) if service else None
-    if intake is None:
-        queue.pop(0)
-        item["proves"] = proves
-        context.user_data.setdefault(INBOX, []).append(item)
-        log.warning("evidence intake is not available; kept %s for later", item["sha256"])
-        await ask(update, t(lang, "ev_intake_missing", sha=item["sha256"][:8]))
-        return await _next_or_end(update, context)
     extra = _reported(context)
     av_for = context.user_data.get("av_for")
     if av_for and str(item.get("mime") or "").startswith(tuple(av_for["media"])):
         extra["record_id"] = av_for["record_id"]  # the record that asked for this AV
 
     def run(uow, actor):
-        result = intake(uow, actor, item["case_id"], path=Path(item["path"]),
-                        filename=item["filename"], declared_type=item.get("mime"),
-                        proves=proves, method=item["method"], **extra)
-        return verdict_of(result), next_steps(uow, actor, item["case_id"], lang)
+        result = evidence_service.intake(
+            uow, actor, item["case_id"], path=Path(item["path"]), filename=item["filename"],
+            declared_type=item.get("mime"), proves=proves, method=item["method"], **extra)
+        return result, next_steps(uow, actor, item["case_id"], lang)
 
     try:
         verdict, nxt = await as_officer(context, run)
@@ -257,18 +230,6 @@ async def _next_or_end(update: Update, context: BotContext) -> int:
         await _ask_proves(update, context)
         return ASK_PROVES
     return END
-
-
-def verdict_of(result) -> dict:
-    """The intake result in the API's evidence shape (CONTRACT.md), whatever form it has."""
-    if isinstance(result, dict):
-        return result
-    to_json = getattr(importlib.import_module("core.evidence.intake"), "evidence_json", None)
-    if to_json is not None:
-        return to_json(result)
-    return {"id": result.id, "sha256": result.sha256, "size": result.size,
-            "media_type": result.media_type, "metadata": result.meta, "checks": result.checks,
-            "assurance": result.assurance}
 
 
 def verdict_text(v: dict, lang: str) -> str:
@@ -300,29 +261,25 @@ def verdict_text(v: dict, lang: str) -> str:
     for name, c in checks.items():
         if name in ("gps_distance", "capture_time") or c["status"] == "pass":
             continue
-        label = CHECK_ZH.get(name, name) if lang == "zh" else name
+        label = core_texts.label("check", name, lang)
         lines.append(STATUS_ICON.get(c["status"], "") + " "
                      + t(lang, "ev_check", name=label, detail=detail(c)))
     lines.append(t(lang, "ev_hash", sha=str(v.get("sha256", ""))[:8]))
     if any(c["status"] == "fail" for c in checks.values()):
         lines.append(t(lang, "ev_failed_hint"))
     level = v.get("assurance", "")
-    shown = ASSURANCE_ZH.get(level, level) if lang == "zh" else level
+    shown = core_texts.label("assurance", level, lang)
     icon = {"verified": "✅", "partial": "⚠", "unverified": "⚠", "failed": "❌"}.get(level, "ℹ")
     return t(lang, "ev_verdict", icon=icon, assurance=shown, lines="\n".join(lines))
 
 
 @guarded
 async def inbox(update: Update, context: BotContext) -> int | None:
-    """/inbox: offer again the files kept while intake was unavailable."""
+    """/inbox: offer again the files kept when a dialog was cancelled."""
     kept = context.user_data.get(INBOX) or []
     lang = context.lang
     if not kept:
         await reply(update, t(lang, "inbox_empty"))
-        return END
-    service = evidence_service()
-    if service is None or not hasattr(service, "intake"):
-        await reply(update, t(lang, "ev_intake_missing", sha=kept[0]["sha256"][:8]))
         return END
     await reply(update, t(lang, "inbox_retry", n=len(kept)))
     context.user_data[INBOX] = []

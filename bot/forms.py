@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.cases import lifecycle as case_service
+from core.cases import recordings
 from core.cases import records as record_service
+from core.cases.commands import AddRecord
 from core.kernel.clock import utcnow
 from core.kernel.errors import GateRefused, Invalid
 from core.kernel.vocab import stage_index
-from core.people.models import Officer
+from core.people import officers
 from core.rules.catalogue import CATALOGUE, Field, RecordType, record_type, validate_fields
 
 from . import approvals
@@ -92,12 +93,13 @@ async def _start(update: Update, context: BotContext, only=None, preselect: str 
         return END
 
     def load(uow, actor):
-        case = case_service.get_case(uow, actor, case_id, channel="telegram")
+        view = case_service.case_view(uow, actor, case_id, channel="telegram")
+        case = view.case
         types = [(r.name, r.stage) for r in applicable_types(case) if only is None or only(r)]
         records = [(r.id, r.type, r.created_at.astimezone(uow.settings.legal_tz)
                     .strftime("%m-%d %H:%M"))
                    for r in record_service.list_records(uow, actor, case_id)]
-        return case.number, case.stage, types, party_text(uow, case), records
+        return case.number, case.stage, types, party_text(view.party), records
 
     number, stage, types, party, records = await as_officer(context, load)
     context.user_data[DRAFT] = {"case_id": case_id, "number": number, "party": party,
@@ -151,10 +153,8 @@ async def _ask_officers(update: Update, context: BotContext) -> int:
     me = context.me
 
     def colleagues(uow, actor):
-        rows = uow.session.execute(select(Officer).where(
-            Officer.department_id == actor.department_id, Officer.active.is_(True),
-            Officer.id != actor.id).order_by(Officer.name)).scalars().all()
-        return [(o.id, o.name, o.certificate_no or "") for o in rows if o.certificate_no]
+        return [(o.id, o.name, o.certificate_no or "")
+                for o in officers.colleagues(uow.session, actor, certified_only=True)]
 
     draft["colleagues"] = await as_officer(context, colleagues)
     rtype = record_type(draft["type"])
@@ -195,7 +195,7 @@ async def record_officers_done(update: Update, context: BotContext) -> int:
 def _field_buttons(f: Field, draft: dict, lang: str):
     rows: list[list[tuple[str, str]]] = []
     if f.type == "enum":
-        rows += [[(choice_name(c, lang), f"rf:c{i}")] for i, c in enumerate(f.choices)]
+        rows += [[(choice_name(c, lang, f.name), f"rf:c{i}")] for i, c in enumerate(f.choices)]
     elif f.type == "bool":
         rows.append([(t(lang, "yes"), "rf:b1"), (t(lang, "no"), "rf:b0")])
     elif f.type == "date":
@@ -285,7 +285,7 @@ def parse_answer(f: Field, text: str, tz) -> object:
         return [p.strip() for p in LIST_SPLIT.split(text) if p.strip()]
     if f.type == "enum":
         for c in f.choices:
-            if text in (c, choice_name(c, "zh")):
+            if text in (c, choice_name(c, "zh", f.name), choice_name(c, "en", f.name)):
                 return c
         return text
     if f.type == "date":
@@ -402,16 +402,22 @@ async def record_confirm(update: Update, context: BotContext) -> int:
     draft = context.user_data[DRAFT]
     lang = context.lang
     rtype = record_type(draft["type"])
-    body = {"type": rtype.name, "fields": draft["fields"], "officers": draft["officers"]}
+    cmd = AddRecord(type=rtype.name, fields=draft["fields"], officers=tuple(draft["officers"]))
 
     def add(uow, actor):
-        record = record_service.add_record(uow, actor, draft["case_id"], body)
+        added = record_service.add_record(uow, actor, draft["case_id"], cmd)
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
-        return record.id, dict(record.fields), next_steps_of(uow, case, lang)
+        chain = approvals.submitted_text(added.chain, lang) if added.chain else ""
+        return (added.record.id, dict(added.record.fields), next_steps_of(uow, case, lang),
+                chain, added.complaint_ticket)
 
-    record_id, saved, nxt = await as_officer(context, add)
+    record_id, saved, nxt, chain, ticket = await as_officer(context, add)
     context.user_data.pop(DRAFT, None)
     lines = [t(lang, "record_saved", title=_title(rtype, lang), number=draft["number"])]
+    if ticket:
+        # A11.1: the complainant's tracking number and code, shown to the officer once.
+        lines.append(t(lang, "complaint_ticket", number=ticket["tracking_no"],
+                       code=ticket["code"]))
     if saved.get("served_at"):  # computed by the service rules (N18–N20)
         at = datetime.fromisoformat(saved["served_at"]).astimezone(
             context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
@@ -422,8 +428,8 @@ async def record_confirm(update: Update, context: BotContext) -> int:
         lines.append(t(lang, "av_next", rule=rtype.av_rule))
     lines.append(nxt)
     await ask(update, "\n".join(lines))
-    if rtype.approval_chain:
-        await approvals.push_request(context, record_id, notify_submitter=True)
+    if chain:
+        await reply(update, chain)
     return END
 
 
@@ -438,17 +444,8 @@ async def resume_start(update: Update, context: BotContext) -> int:
     if case_id is None:
         await reply(update, t(lang, "no_case"))
         return END
-
-    def open_interruption(uow, actor):
-        records = record_service.list_records(uow, actor, case_id)
-        corrected = {r.corrects_id for r in records if r.corrects_id}
-        for r in reversed(records):
-            if r.type == "av_interruption" and r.id not in corrected \
-                    and r.fields.get("can_continue") and not r.fields.get("resumed_at"):
-                return r.id
-        return None
-
-    record_id = await as_officer(context, open_interruption)
+    record_id = await as_officer(context, lambda uow, actor: recordings.open_interruption(
+        uow, actor, case_id, channel="telegram"))
     if record_id is None:
         await reply(update, t(lang, "resume_none"))
         return END
@@ -461,20 +458,15 @@ async def resume_start(update: Update, context: BotContext) -> int:
 
 @guarded
 async def resume_voice(update: Update, context: BotContext) -> int:
-    """Record the resumption as a correction of the interruption record (append-only)."""
+    """Record the resumption through core (A17.2): the interruption, corrected append-only."""
     draft = context.user_data["draft_resume"]
     lang = context.lang
     explained = callback_arg(update) == "1"
+    cmd = recordings.Resume(interruption_id=draft["record_id"], voice_explained=explained,
+                            resumed_at=datetime.fromisoformat(draft["at"]))
 
     def add(uow, actor):
-        old = next(r for r in record_service.list_records(uow, actor, draft["case_id"])
-                   if r.id == draft["record_id"])
-        fields = {k: v for k, v in old.fields.items()
-                  if not getattr(record_type(old.type).field(k), "auto", False)}
-        fields.update(resumed_at=draft["at"], voice_explained=explained)
-        record_service.add_record(uow, actor, draft["case_id"], {
-            "type": old.type, "fields": fields, "officers": old.officers,
-            "occurred_at": old.occurred_at.isoformat(), "corrects": old.id})
+        recordings.resume_recording(uow, actor, draft["case_id"], cmd)
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
         return next_steps_of(uow, case, lang)
 

@@ -5,17 +5,16 @@ evidence, A13.3), through core.cases.signatures."""
 from __future__ import annotations
 
 import base64
-import re
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.cases import lifecycle as case_service
 from core.cases import signatures as sig_service
-from core.cases.models import Evidence, Party, Record
-from core.people.models import Officer
-from core.rules.catalogue import BY_NAME, NO_REFUSAL_ROLES, SIGNER_ROLES_ZH
+from core.cases.commands import Refuse, Sign
+from core.evidence import intake
+from core.kernel import texts
+from core.rules.catalogue import NO_REFUSAL_ROLES
 
 from .common import BotContext, active_case, as_officer, buttons, guarded, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -28,55 +27,21 @@ DRAFT = "draft_sign"
 IMAGES = filters.PHOTO | filters.Document.IMAGE
 METHODS = (("signature", "签名", "Signature"), ("fingerprint", "指印", "Fingerprint"),
            ("seal", "盖章", "Seal"))
-# Where a signer's name is written on the record (defaults filled in from the record).
-NAME_FIELDS = {"interviewee": "interviewee_name", "recipient": "recipient",
-               "witness": "witness_name", "applicant": "applicant", "holder": "holder_name"}
 MAX_RECORDS = 8
 
 
 def _role_label(role: str, lang: str) -> str:
-    return role if lang == "en" else SIGNER_ROLES_ZH.get(role, role)
+    return texts.label("signer_role", role, lang)
 
 
 def open_records(uow, actor, case_id: str) -> list[dict]:
-    """The case's newest records that still lack a signature or a refusal (A13.2)."""
-    case = case_service.get_case(uow, actor, case_id, channel="telegram")
-    party = uow.session.get(Party, case.party_id) if case.party_id else None
-    records = uow.session.execute(
-        select(Record).where(Record.case_id == case.id).order_by(Record.created_at.desc())
-    ).scalars().all()
-    corrected = {r.corrects_id for r in records if r.corrects_id}
-    out = []
-    for record in records:
-        rtype = BY_NAME.get(record.type)
-        if record.id in corrected or rtype is None or not rtype.signers:
-            continue
-        status = sig_service.status(uow, case, record)
-        signed_roles = {s["role"] for s in status["signatures"]}
-        signed_officers = {s["signer_officer_id"] for s in status["signatures"]
-                           if s["role"] == "officer"}
-        refused = {r["role"] for r in status["refusals"]}
-        names = {o.id: o.name for o in uow.session.execute(
-            select(Officer).where(Officer.id.in_(record.officers))).scalars()}
-        officers_left = [(oid, names.get(oid, "?")) for oid in record.officers
-                         if "officer" in rtype.signers and oid not in signed_officers]
-        others_left = [r for r in rtype.signers if r != "officer"
-                       and r not in signed_roles and r not in refused]
-        if not officers_left and not others_left:
-            continue
-        defaults = {role: record.fields.get(field) for role, field in NAME_FIELDS.items()}
-        defaults["party"] = party.name if party else None
-        # The server (送达人) is an officer on the record signing for the service (A23.1):
-        # any one of them, as themselves, like an officer (core.cases.signatures).
-        servers = [(oid, names.get(oid, "?")) for oid in record.officers] \
-            if "server" in others_left else []
-        out.append({"id": record.id, "type": record.type, "title": rtype.title_zh,
-                    "title_en": rtype.title_en, "officers": officers_left,
-                    "roles": others_left, "servers": servers, "defaults": defaults,
-                    "place": record.fields.get("place") or case.site_address or ""})
-        if len(out) >= MAX_RECORDS:
-            break
-    return out
+    """The case's newest records that still lack a signature or a refusal (A13.2), as the
+    dialog keeps them."""
+    return [{"id": w.record.id, "type": w.record.type, "title": w.title_zh,
+             "title_en": w.title_en, "officers": list(w.officers), "roles": list(w.roles),
+             "servers": list(w.servers), "defaults": w.defaults, "place": w.place}
+            for w in sig_service.awaiting_signatures(uow, actor, case_id, limit=MAX_RECORDS,
+                                                     channel="telegram")]
 
 
 async def _pick(update: Update, context: BotContext, prefix: str) -> list[dict] | None:
@@ -194,19 +159,20 @@ async def sign_image(update: Update, context: BotContext) -> int:
     record = draft["records"][draft["record"]]
     image = await _image_bytes(update, context)
     lang = context.lang
-    data = {"role": draft["role"], "method": draft["method"],
-            "signer_name": draft.get("signer_name"),
-            "signer_officer_id": draft.get("signer_officer_id")}
+    cmd = Sign(role=draft["role"], method=draft["method"], image=image,
+               signer_name=draft.get("signer_name"),
+               signer_officer_id=draft.get("signer_officer_id"))
 
     def add(uow, actor):
-        sig = sig_service.add_signature(uow, actor, draft["case_id"], record["id"], data, image)
+        sig = sig_service.add_signature(uow, actor, draft["case_id"], record["id"], cmd)
+        status = sig_service.record_status(uow, actor, draft["case_id"], record["id"],
+                                           channel="telegram")
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
-        status = sig_service.status(uow, case, uow.session.get(Record, record["id"]))
         return sig.signer_name, status, next_steps_of(uow, case, lang)
 
     name, status, nxt = await as_officer(context, add)
     context.user_data.pop(DRAFT, None)
-    await reply(update, t(lang, "sign_saved", name=name, role=_role_label(data["role"], lang))
+    await reply(update, t(lang, "sign_saved", name=name, role=_role_label(cmd.role, lang))
                 + "\n" + _record_gaps(status, lang) + nxt)
     return END
 
@@ -219,21 +185,11 @@ def _record_gaps(status: dict, lang: str) -> str:
     return t(lang, "record_gaps", items=sep.join(gap_text(g, lang) for g in gaps)) + "\n"
 
 
-GAP_OFFICER = re.compile(r"^officer (.+) has not signed$")
-GAP_ROLE = re.compile(r"^(\w+): signature, fingerprint or seal")
-
-
 def gap_text(gap: dict, lang: str) -> str:
     """One thing a record lacks (core.cases.facts.Gap), in the user's language."""
     if lang == "en":
         return f"{gap['text']} ({gap['rule']})"
-    if m := GAP_OFFICER.match(gap["text"]):
-        return f"执法人员 {m.group(1)} 未签名（{gap['rule']}）"
-    if m := GAP_ROLE.match(gap["text"]):
-        return f"{_role_label(m.group(1), lang)}签名、指印、盖章或拒签记录（{gap['rule']}）"
-    if "evidence" in gap["text"]:
-        return f"关联的音像记录或不适宜音像记录的理由（{gap['rule']}）"
-    return rule_item(gap["rule"], lang)
+    return f"{gap.get('text_zh') or rule_item(gap['rule'], lang)}（{gap['rule']}）"
 
 
 # ----- /refuse -----
@@ -375,11 +331,8 @@ async def _ask_video(update: Update, context: BotContext) -> int:
     lang = context.lang
 
     def videos(uow, actor):
-        case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
-        rows = uow.session.execute(select(Evidence).where(
-            Evidence.case_id == draft["case_id"], Evidence.media_type.like("video/%"))
-            .order_by(Evidence.created_at.desc()).limit(6)).scalars().all()
-        return [(e.id, e.filename, e.sha256[:8]) for e in rows]
+        return [(e.id, e.filename, e.sha256[:8]) for e in
+                intake.videos_of_case(uow, actor, draft["case_id"], channel="telegram")]
 
     found = await as_officer(context, videos)
     if not found:
@@ -427,12 +380,12 @@ async def refuse_confirm(update: Update, context: BotContext) -> int:
             "video_evidence_id": draft.get("video_evidence_id")}
 
     def add(uow, actor):
-        sig_service.add_refusal(uow, actor, draft["case_id"], record_id, data)
-        case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
+        sig_service.add_refusal(uow, actor, draft["case_id"], Refuse.parse(data, record_id))
         gaps = ""
         if record_id:
-            gaps = _record_gaps(sig_service.status(uow, case, uow.session.get(Record, record_id)),
-                                lang)
+            gaps = _record_gaps(sig_service.record_status(uow, actor, draft["case_id"],
+                                                          record_id, channel="telegram"), lang)
+        case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
         return gaps, next_steps_of(uow, case, lang)
 
     gaps, nxt = await as_officer(context, add)

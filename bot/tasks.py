@@ -3,13 +3,12 @@ button that reminders carry (callback data ``oc:<case id>``)."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core.cases import lifecycle as case_service
+from core.deadlines.tracking import open_deadlines
 
 from .common import BotContext, as_officer, buttons, callback_arg, guarded, reply
 from .texts import t
@@ -17,25 +16,12 @@ from .texts import t
 MAX_SHOWN = 15
 
 
-def my_deadlines(uow, actor) -> list[dict]:
-    """Open deadlines of the cases the officer may see, overdue first, then by due time."""
-    deadlines = importlib.import_module("core.deadlines.tracking")
-    out = []
-    for case in case_service.list_cases(uow, actor, limit=100):
-        if case.stage == "closed":
-            continue
-        for d in deadlines.list_deadlines(uow, actor, case.id):
-            if d["status"] == "open":
-                out.append({**d, "case_number": case.number})
-    out.sort(key=lambda d: (not d["overdue"], d["due_at"]))
-    return out
-
-
 @guarded
 async def tasks_command(update: Update, context: BotContext) -> None:
     """/tasks: my deadlines, overdue first, each with a button to open its case."""
     lang = context.lang
-    found = await as_officer(context, my_deadlines)
+    found = await as_officer(context, lambda uow, actor: open_deadlines(
+        uow, actor, channel="telegram"))
     if not found:
         await reply(update, t(lang, "tasks_none"))
         return

@@ -5,46 +5,9 @@ Short sentences, the terms of the regulation (立案审批表, 询问笔录, 送
 
 from __future__ import annotations
 
-from core.kernel.vocab import KIND_ZH, ROUTE_ZH, STAGE_ZH
+from core.kernel import texts
 
 LANGS = ("zh", "en")
-
-KIND_EN = {"licensing": "Licensing", "penalty": "Penalty", "coercion": "Coercive measure",
-           "levy": "Levy", "fee": "Fee", "inspection": "Inspection"}
-ROUTE_EN = {"application": "On application", "ex_officio": "Ex officio",
-            "complaint": "Complaint or report", "inspection": "Inspection"}
-STAGE_EN = {"initiation": "Initiation", "investigation": "Investigation",
-            "decision": "Decision", "service": "Service and execution",
-            "archiving": "Archiving", "closed": "Closed"}
-
-# Labels for enum choices the catalogue names by code (the catalogue has no label per choice).
-CHOICE_ZH = {
-    "accepted": "受理", "not_accepted": "不予受理", "pending_materials": "待补正材料",
-    "start": "立案", "not_start": "不予立案", "visit": "来访", "phone": "电话", "letter": "来信",
-    "online": "网络", "telegram": "Telegram", "hotline_12345": "12345热线", "sms": "短信",
-    "email": "电子邮件", "in_person": "当面", "post": "邮寄", "direct": "直接送达",
-    "postal": "邮寄送达", "lodged": "留置送达", "entrusted": "委托送达", "forwarded": "转交送达",
-    "electronic": "电子送达", "announcement": "公告送达", "signature": "签名",
-    "fingerprint": "指印", "seal": "盖章", "person": "个人", "organisation": "单位",
-    "party": "当事人", "witness": "证人", "other": "其他", "granted": "准予回避",
-    "refused": "不予回避", "device_fault": "设备故障", "weather": "天气原因",
-    "battery": "电量不足", "storage": "存储空间不足",
-}
-
-# A short Chinese name per RULES.md ID, for refusals that only carry the IDs.
-RULE_ZH = {
-    "A2.1": "执法类别", "A3.1": "程序阶段顺序", "A5.1": "每个环节须有文字记录",
-    "A9.1": "申请登记受理", "A10.1": "立案审批表及审批", "A10.2": "紧急情况24小时内补办手续",
-    "A11.1": "投诉举报登记、决定及告知", "A12.1": "双随机抽查记录",
-    "A13.1": "调查取证文书", "A13.2": "签名、指印或盖章", "A13.3": "拒绝接受调查的记录",
-    "A14.1": "两名以上持证执法人员", "A15.1": "现场检查、抽样、听证须音像记录",
-    "A16.1": "证据先行登记保存", "A17.1": "音像记录须注明证明对象",
-    "A17.2": "音像记录中断须说明", "A18.1": "决定前的审查程序", "A19.1": "处理意见",
-    "A21.1": "法制审核", "A22.1": "陈述申辩权利告知", "A22.2": "拒绝签名须见证人或录像",
-    "A22.3": "放弃陈述申辩的记录", "A23.1": "送达回证", "A26.1": "留置送达须见证人及录像",
-    "A28.1": "公告送达前须有其他方式送达失败的记录", "A31.1": "音像资料2个工作日内存储及四项信息",
-    "A32.1": "20日内立卷归档", "A37.1": "禁止不记录、篡改、删除",
-}
 
 T: dict[str, tuple[str, str]] = {
     # binding and menus
@@ -178,17 +141,14 @@ T: dict[str, tuple[str, str]] = {
         "“{label}” is not valid: {problem}. Please answer again."),
     "record_summary": ("请核对 {title}：\n{lines}", "Please check {title}:\n{lines}"),
     "record_saved": ("✅ 已记录：{title}（{number}）。", "✅ Recorded: {title} ({number})."),
+    "complaint_ticket": (
+        "投诉举报受理编号 {number}，查询码 {code}（只显示这一次，请转告投诉举报人）。",
+        "Complaint tracking number {number}, status code {code} (shown once; pass it on)."),
     "approval_sent": ("已提交审批，已通知：{names}。", "Sent for approval to: {names}."),
     "approval_nobody": (
-        "已提交审批，但没有已绑定 Telegram 的{role}，请另行通知。",
-        "Sent for approval, but no {role} has a bound Telegram account; tell them another way."),
+        "已提交审批，但本部门没有在岗的{role}，请联系管理员。",
+        "Sent for approval, but the department has no active {role}; tell your administrator."),
     # approvals
-    "approval_request": (
-        "📝 待审批：{title}\n案件：{number} {case_title}\n{lines}\n已完成：{done}\n请您：{step}",
-        "📝 Approval needed: {title}\nCase: {number} {case_title}\n{lines}\nDone so far: "
-        "{done}\nYour step: {step}"),
-    "approve": ("✅ 同意", "✅ Approve"),
-    "return": ("↩ 退回", "↩ Return"),
     "approved_by_me": (
         "✅ 您已同意（{step}）：{title} {number}。",
         "✅ You approved ({step}): {title} {number}."),
@@ -196,18 +156,6 @@ T: dict[str, tuple[str, str]] = {
         "↩ 您已退回（{step}）：{title} {number}。理由：{reason}",
         "↩ You returned ({step}): {title} {number}. Reason: {reason}"),
     "return_reason": ("请输入退回理由：", "Type the reason for returning it:"),
-    "approval_progress": (
-        "{title}（{number}）：{who} 已同意（{step}）。",
-        "{title} ({number}): {who} approved ({step})."),
-    "approval_complete": (
-        "✅ {title}（{number}）审批完成。",
-        "✅ {title} ({number}) is fully approved."),
-    "approval_returned": (
-        "↩ {title}（{number}）被 {who} 退回（{step}）。理由：{reason}\n请修改后用 /record 重新"
-        "提交。",
-        "↩ {title} ({number}) was returned by {who} ({step}). Reason: {reason}\nCorrect it and "
-        "submit again with /record."),
-    # evidence
     "ev_received": (
         "已收到 {name}（{size}，SHA-256 {sha}…）。这份材料证明什么（A31.1）？",
         "Received {name} ({size}, SHA-256 {sha}…). What does it prove (A31.1)?"),
@@ -222,14 +170,6 @@ T: dict[str, tuple[str, str]] = {
     "ev_link": (
         "请用一次性上传链接上传原文件（{expires} 前有效）：\n{url}",
         "Upload the original with this one-time link (valid until {expires}):\n{url}"),
-    "ev_link_later": (
-        "一次性上传链接功能尚未开放；请稍后用网页上传原文件。文件未上传。",
-        "One-time upload links are not available yet; upload the original on the web later. "
-        "The file was not stored."),
-    "ev_intake_missing": (
-        "证据登记服务尚未开放。文件已暂存（SHA-256 {sha}…），开放后用 /inbox 登记。",
-        "Evidence intake is not available yet. The file is kept (SHA-256 {sha}…); register it "
-        "with /inbox once it is."),
     "ev_compressed": (
         "⚠ 这是压缩后的照片：Telegram 会删除拍摄时间和GPS，只能记为“未核验”。请改为以“文件”方式"
         "发送原图：📎 → 文件 → 选择照片。",
@@ -287,21 +227,10 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已提交。受理编号 {tracking_no}，查询码 {code}。请妥善保存，用 /status 查询进度。",
         "✅ Submitted. Tracking number {tracking_no}, code {code}. Keep them; /status shows "
         "progress."),
-    "cp_forwarded": (
-        "✅ 已转交执法部门登记（{n} 位工作人员已收到）。登记后您会在此收到受理编号和查询码。",
-        "✅ Passed to the enforcement department ({n} staff received it). Once it is "
-        "registered you will get a tracking number and code here."),
     "cp_nobody": (
         "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。",
         "Sorry, no staff member can receive complaints here right now; please call the 12345 "
         "hotline. Nothing was recorded."),
-    "cp_staff": (
-        "📨 群众通过 Telegram 投诉举报（请用 /new 以“投诉举报”方式登记，联系方式填 tg:{chat}）"
-        "：\n问题：{what}\n地点：{where}\n照片：{photos} 张（SHA-256：{hashes}）\n联系方式：{co"
-        "ntact}\n收到时间：{at}",
-        "📨 Complaint received over Telegram (register it with /new, route “complaint”, "
-        "contact tg:{chat}):\nProblem: {what}\nPlace: {where}\nPhotos: {photos} (SHA-256: "
-        "{hashes})\nContact: {contact}\nReceived: {at}"),
     "st_number": ("请输入受理编号（TS开头）：", "Type the tracking number (starts with TS):"),
     "st_code": ("请输入查询码：", "Type the status code:"),
     "st_result": (
@@ -392,6 +321,8 @@ T: dict[str, tuple[str, str]] = {
         "The rules refuse this step: missing {items}."),
     "err_gate_plain": ("规则不允许这一步（{ids}）。", "The rules refuse this step ({ids})."),
     "err_invalid": ("填写的内容不符合要求：{items}。", "Some answers are not valid: {items}."),
+    "err_already_done": ("已经记录过了，无需重复。{what}",
+                         "Already recorded; nothing changed. {what}"),
     "err_not_found": ("找不到该案件或记录，或您无权查看。", "Not found, or you may not see it."),
     "err_forbidden": ("您的角色不能进行这一步。", "Your role does not allow this step."),
     "err_conflict": (
@@ -410,13 +341,6 @@ PROVES = (("现场情况", "the scene"), ("当事人及相关人员", "the peopl
           ("关键物品", "key items"), ("采取的措施", "measures taken"),
           ("文书送达过程", "service of documents"))
 
-ROLE_ZH = {"officer": "执法人员", "supervisor": "承办机构负责人", "legal_reviewer": "法制审核人员",
-           "head": "负责人", "custodian": "档案管理员", "admin": "管理员", "auditor": "监督人员"}
-
-CHECK_ZH = {"type": "类型", "gps_distance": "位置", "capture_time": "拍摄时间",
-            "upload_delay": "上传时限", "editing_software": "编辑软件", "duplicate": "重复"}
-ASSURANCE_ZH = {"verified": "已核验", "partial": "部分核验", "unverified": "未核验",
-                "failed": "未通过", "high": "高", "medium": "中", "low": "低"}
 STATUS_ICON = {"pass": "✅", "warn": "⚠", "fail": "❌"}
 
 
@@ -429,35 +353,36 @@ def t(lang: str, key: str, **kw) -> str:
 
 def kind_name(kind: str, lang: str) -> str:
     """An enforcement kind in the user's language (A2.1)."""
-    return (KIND_EN if lang == "en" else KIND_ZH).get(kind, kind)
+    return texts.label("kind", kind, lang)
 
 
 def route_name(route: str, lang: str) -> str:
     """An initiation route in the user's language."""
-    return (ROUTE_EN if lang == "en" else ROUTE_ZH).get(route, route)
+    return texts.label("route", route, lang)
 
 
 def stage_name(stage: str, lang: str) -> str:
     """A stage in the user's language (A3.1)."""
-    return (STAGE_EN if lang == "en" else STAGE_ZH).get(stage, stage)
+    return texts.label("stage", stage, lang)
 
 
-def choice_name(choice: str, lang: str) -> str:
+def choice_name(choice: str, lang: str, field: str | None = None) -> str:
     """An enum choice of the catalogue in the user's language."""
-    return choice.replace("_", " ") if lang == "en" else CHOICE_ZH.get(choice, choice)
+    return texts.choice(choice, lang, field)
 
 
 def role_names(roles, lang: str) -> str:
     """Roles as a readable list."""
-    return ", ".join(roles) if lang == "en" else "、".join(ROLE_ZH.get(r, r) for r in roles)
+    return texts.labels("role", roles, lang)
 
 
 def rule_item(rule_id: str, lang: str, text_zh: str = "", text_en: str = "") -> str:
     """One missing requirement: its words and its RULES.md ID."""
     if lang == "en":
-        return f"{text_en} ({rule_id})" if text_en else rule_id
-    words = text_zh or RULE_ZH.get(rule_id, "")
-    return f"{words}（{rule_id}）" if words else rule_id
+        words = text_en or texts.label("rule", rule_id, "en")
+        return f"{words} ({rule_id})" if words != rule_id else rule_id
+    words = text_zh or texts.label("rule", rule_id, "zh")
+    return f"{words}（{rule_id}）" if words != rule_id else rule_id
 
 
 def size_text(size: int | None) -> str:

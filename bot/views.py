@@ -66,9 +66,8 @@ def checklist_text(uow, actor, case_id: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def party_text(uow, case: Case) -> str:
+def party_text(party: Party | None) -> str:
     """The party's name and ID number, as a default for form fields about the party."""
-    party = uow.session.get(Party, case.party_id) if case.party_id else None
     if party is None:
         return ""
     return f"{party.name}（{party.id_number}）" if party.id_number else party.name
@@ -81,7 +80,7 @@ def show_value(f: Field, value: object, lang: str) -> str:
     if isinstance(value, list):
         return "、".join(value) if lang == "zh" else ", ".join(value)
     if f.type == "enum":
-        return choice_name(str(value), lang)
+        return choice_name(str(value), lang, f.name)
     if f.type == "datetime" and isinstance(value, str):
         try:
             return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")

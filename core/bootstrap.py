@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,19 +18,23 @@ from core.deadlines import tracking
 from core.kernel import clock
 from core.kernel.settings import Settings
 from core.ledger import CheckpointSigner, add_projection
-from core.notices import alerts
+from core.notices import alerts, approvals
 from core.platform.blobs import LocalBlobStore, open_blob_store
 from core.platform.db import make_engine, make_session_factory
 from core.platform.uow import EventHandler, UnitOfWork
 from core.rules.deadline_rules import rule_table
 
 # The in-transaction reactions to events, in order: deadlines open and close first, then the
-# complainant's notices and the alerts the rules ask for are queued in the outbox.
+# complainant's notices, the alerts the rules ask for and approval requests are queued in
+# the outbox.
 EVENT_HANDLERS: tuple[EventHandler, ...] = (
     tracking.handle_event,
     tickets.handle_event,
     alerts.handle_event,
+    approvals.handle_event,
 )
+
+log = logging.getLogger("quancheng.bootstrap")
 
 
 @dataclass
@@ -42,6 +47,10 @@ class Container:
     blobs: LocalBlobStore
     signer: CheckpointSigner
     handlers: tuple[EventHandler, ...] = field(default=EVENT_HANDLERS)
+    # Called after a commit that queued outbox messages, so they go out now rather than at
+    # the next sweep (the in-process worker's wake, or an rq sweep job); the sweep stays the
+    # safety net, so a hook that fails loses nothing.
+    outbox_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     @contextmanager
     def uow(self) -> Iterator[UnitOfWork]:
@@ -53,10 +62,17 @@ class Container:
         try:
             with session.begin():
                 yield uow
+            queued = session.info.pop("outbox_written", False)
         finally:
             session.close()
         for callback in uow.after_commit:
             callback()
+        if queued:
+            for hook in self.outbox_hooks:
+                try:
+                    hook()
+                except Exception:  # the next sweep delivers it anyway
+                    log.warning("prompt delivery could not be requested", exc_info=True)
 
 
 def bootstrap(settings: Settings | None = None, *,

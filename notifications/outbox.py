@@ -34,7 +34,6 @@ from .templates import render
 
 log = logging.getLogger("quancheng.outbox")
 
-STATUSES = ("pending", "queued", "sending", "sent", "dead", "cancelled")
 OPEN = ("pending", "queued", "sending")
 CLOCK_SKEW = timedelta(seconds=1)  # a retry job may run a moment before its row is due
 ADMIN_REPORT = "admin_report"
@@ -253,48 +252,3 @@ def _department_of(session: Session, message: OutboxMessage) -> str | None:
         if case is not None:
             return case.department_id
     return None
-
-
-def department_deliveries(session: Session, department_id: str, status: str, *,
-                          limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
-    """A department's messages in one state, newest first (to an officer of it, or on a
-    case of it)."""
-    officers = select(Officer.id).where(Officer.department_id == department_id)
-    cases = select(Case.id).where(Case.department_id == department_id)
-    return list(session.execute(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == status,
-               OutboxMessage.officer_id.in_(officers) | OutboxMessage.case_id.in_(cases))
-        .order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)
-    ).scalars())
-
-
-def in_department(session: Session, row: OutboxMessage, department_id: str) -> bool:
-    """True when the message is to an officer of the department or on one of its cases."""
-    officer = session.get(Officer, row.officer_id) if row.officer_id else None
-    case = session.get(Case, row.case_id) if row.case_id else None
-    return department_id in (getattr(officer, "department_id", None),
-                             getattr(case, "department_id", None))
-
-
-def revive(session: Session, outbox_id: int) -> OutboxMessage | None:
-    """Give a dead message a fresh set of attempts; None when it is not dead."""
-    row = session.execute(select(OutboxMessage).where(OutboxMessage.id == outbox_id)
-                          .with_for_update()).scalar_one_or_none()
-    if row is None or row.status != "dead":
-        return None
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
-    return row
-
-
-def outbox_json(row: OutboxMessage) -> dict:
-    """The API view of one message."""
-    def iso(value):
-        return value.isoformat() if value else None
-
-    return {"id": row.id, "idempotency_key": row.idempotency_key, "channel": row.channel,
-            "recipient": row.recipient, "officer_id": row.officer_id, "case_id": row.case_id,
-            "reminder_id": row.reminder_id, "subject": row.subject, "status": row.status,
-            "attempts": row.attempts, "last_error": row.last_error,
-            "next_attempt_at": iso(row.next_attempt_at), "sent_at": iso(row.sent_at),
-            "created_at": iso(row.created_at)}

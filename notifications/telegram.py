@@ -44,7 +44,7 @@ class TelegramChannel:
         chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
         request: dict = {"chat_id": chat_id, "text": text[:MAX_TEXT],
                          "disable_web_page_preview": True}
-        markup = self._open_case_button(message)
+        markup = self._buttons(message) or self._open_case_button(message)
         if markup is not None:
             request["reply_markup"] = markup
         try:
@@ -54,6 +54,18 @@ class TelegramChannel:
             raise DeliveryError(f"telegram unreachable: {type(exc).__name__}: "
                                 f"{redact(str(exc), self._token)}", retryable=True) from None
         self._check(response)
+
+    @staticmethod
+    def _buttons(message: OutboxMessage) -> dict | None:
+        """Buttons the message asks for (an approval request's ✅ and ↩), as rows of
+        {"text", "data"}; callback data is at most 64 bytes, as the Bot API requires."""
+        rows = (message.payload or {}).get("buttons")
+        if not isinstance(rows, list) or not rows:
+            return None
+        keyboard = [[{"text": str(b["text"])[:64], "callback_data": str(b["data"])}
+                     for b in row if isinstance(b, dict) and len(str(b.get("data", ""))) <= 64]
+                    for row in rows if isinstance(row, list)]
+        return {"inline_keyboard": keyboard} if any(keyboard) else None
 
     def _open_case_button(self, message: OutboxMessage) -> dict | None:
         """An officer's message about a case (a reminder, an escalation) carries a button that

@@ -68,15 +68,20 @@ def _template_db(tmp_path_factory):
         yield str(path)
 
 
+def reset_database(url: str) -> None:
+    """Empty every table of a migrated PostgreSQL database."""
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture
 def db_url(_template_db, tmp_path) -> str:
     """An empty, migrated database for one test."""
     if BACKEND == "postgres":
-        engine = create_engine(_template_db)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        reset_database(_template_db)
         return _template_db
     path = tmp_path / "quancheng.db"
     shutil.copyfile(_template_db, path)

@@ -80,3 +80,19 @@ class SweepClock(threading.Thread):
         """Stop after the current tick."""
         self.stopping.set()
 
+
+
+def sweep_nudger(redis_url: str, config: WorkerConfig):
+    """A function that enqueues a sweep now unless one is already waiting: the web process
+    calls it after queuing outbox messages (an approval request), so they go out in seconds
+    instead of at the next minute's sweep."""
+    from .jobs import sweep
+
+    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    queue = Queue(sweep_queue_name(config), connection=redis, serializer=JSONSerializer)
+
+    def nudge() -> None:
+        if queue.count == 0:
+            queue.enqueue(sweep, job_timeout=300, result_ttl=600, failure_ttl=7 * 24 * 3600)
+
+    return nudge

@@ -27,6 +27,7 @@ class InprocessWorker:
         self.container, self.channels = container, channels
         self.notify, self.config = notify, config
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> SweepResult:
@@ -45,7 +46,12 @@ class InprocessWorker:
             except Exception:  # the thread must outlive one bad sweep; the next one retries
                 log.exception("in-process sweep failed; trying again in %s s",
                               self.config.sweep_interval)
-            self._stop.wait(self.config.sweep_interval)
+            self._wake.wait(self.config.sweep_interval)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """Sweep now rather than at the next interval (new messages wait in the outbox)."""
+        self._wake.set()
 
     def start(self) -> InprocessWorker:
         """Start the daemon thread."""
@@ -56,6 +62,7 @@ class InprocessWorker:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the current sweep."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -70,4 +77,5 @@ def start_inprocess_worker(container: Container, *, emit: Emit,
     worker = InprocessWorker(container, channels, notify, config or WorkerConfig.from_env())
     log.info("in-process worker: sweep every %s s, channels %s", worker.config.sweep_interval,
              ", ".join(sorted(channels)) or "none")
+    container.outbox_hooks.append(worker.wake)
     return worker.start()

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Record
 from core.cases.periods import correction_due, response_due
+from core.cases.visibility import visible_case
 from core.kernel.vocab import STAGES
+from core.people.access import log_access
 from core.rules.catalogue import BY_NAME, CATALOGUE
 
 __all__ = ["CaseFacts", "Requirement", "checklist", "decision_missing", "load_facts",
@@ -259,10 +261,17 @@ def _unserved(f: CaseFacts) -> list[str]:
 
 
 def _unexplained(f: CaseFacts) -> list[str]:
+    """A17.2: a recording that could not continue is explained in writing; one that could
+    has its restart recorded with the voice explanation."""
     explained = {r.fields.get("interruption_id") for r in f.of_type("interruption_explanation")}
-    return [f"音像记录中断说明 {r.id}: written explanation missing"
-            for r in f.of_type("av_interruption")
-            if r.fields.get("can_continue") is False and r.id not in explained]
+    out = []
+    for r in f.of_type("av_interruption"):
+        if r.fields.get("can_continue") is False and r.id not in explained:
+            out.append(f"音像记录中断说明 {r.id}: written explanation missing")
+        elif r.fields.get("can_continue") and not r.fields.get("resumed_at"):
+            out.append(f"音像记录中断说明 {r.id}: the restart and its voice explanation are "
+                       "not recorded")
+    return out
 
 
 R = Requirement
@@ -347,7 +356,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                                      if r.type in BY_NAME),
       lambda f: not _unserved(f), _unserved),
     R("A17.2", "archiving", "every AV recording that could not continue is explained in "
-      "writing", "无法继续音像记录的已书面说明", _any("av_interruption"),
+      "writing, and every restart recorded",
+      "无法继续音像记录的已书面说明，恢复记录的已记录恢复时间",
+      _any("av_interruption"),
       lambda f: not _unexplained(f), _unexplained),
 )
 del R
@@ -377,3 +388,11 @@ def missing_for(facts: CaseFacts, stage: str) -> list[Requirement]:
 def decision_missing(facts: CaseFacts) -> list[Requirement]:
     """What A18.1–A22 still ask before the decision record may be made, as of facts.now."""
     return [r for r in DECISION_PREREQUISITES if r.applies(facts) and not r.done(facts)]
+
+
+def case_checklist(uow, actor, case_id: str, *, channel: str = "api") -> dict:
+    """Every stage's requirements of a case the officer may see, with their status."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "read", "checklist", case.id, channel=channel)
+    return {"case_id": case.id, "stage": case.stage,
+            "stages": checklist(load_facts(uow.session, case))}

@@ -34,10 +34,11 @@ from sqlalchemy import select
 
 from core.cases.models import Case, Record
 from core.cases.records import insert_record
-from core.cases.visibility import writable_case
+from core.cases.visibility import visible_case, writable_case
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, GateRefused, Invalid, NotFound
 from core.kernel.ids import new_id
+from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.uow import UnitOfWork
 from core.rules.catalogue import BY_NAME, validate_fields
@@ -262,3 +263,14 @@ def _certified(session, actor: Officer, ids: list[str]) -> None:
     if bad:
         raise Invalid("officers_register must list certified officers of this department: "
                       + ", ".join(bad), details={"missing": ["A14.1"]})
+
+
+def verify_draw(uow: UnitOfWork, actor: Officer, case_id: str, draw_id: str, *,
+                channel: str = "api") -> dict:
+    """Re-run a draw of a case the officer may see from its record (A12.1); logged."""
+    case = visible_case(uow.session, actor, case_id)
+    record = uow.session.get(Record, draw_id) if isinstance(draw_id, str) else None
+    if record is None or record.case_id != case.id or record.type != "inspection_draw":
+        raise NotFound(f"draw {draw_id} not found", zh="未找到该抽取记录")
+    log_access(uow.session, actor, "read", "record", record.id, channel=channel)
+    return {"record_id": record.id, **verify(record.fields)}

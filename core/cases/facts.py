@@ -11,18 +11,22 @@ from sqlalchemy.orm import Session
 
 from core.cases.models import Approval, Case, Evidence, Record, Refusal, Signature
 from core.cases.periods import load_calendar
+from core.kernel import texts
 from core.kernel.clock import parse_aware, utcnow
 from core.people.models import Officer
 from core.rules.calendar import WorkingDayCalendar
 from core.rules.catalogue import BY_NAME, RecordType
 
+MEDIA_ZH = {"video/": "录像", "audio/": "录音", "image/": "照片"}
+
 
 @dataclass(frozen=True)
 class Gap:
-    """One thing a record still lacks: the RULES.md ID and what to do."""
+    """One thing a record still lacks: the RULES.md ID and what to do, in both languages."""
 
     rule: str
     text: str
+    text_zh: str = ""
 
 
 @dataclass
@@ -91,10 +95,12 @@ class CaseFacts:
                 for oid in record.officers:
                     if oid not in signed:
                         name = self.officer_names.get(oid, oid)
-                        gaps.append(Gap(rtype.sign_rule, f"officer {name} has not signed"))
+                        gaps.append(Gap(rtype.sign_rule, f"officer {name} has not signed",
+                                        f"执法人员 {name} 未签名"))
             elif not any(s.role == role for s in sigs) and role not in refused:
                 gaps.append(Gap(rtype.sign_rule, f"{role}: signature, fingerprint or seal, "
-                                                  "or a recorded refusal"))
+                                                  "or a recorded refusal",
+                                f"{texts.label('signer_role', role)}签名、指印、盖章或拒签记录"))
         return gaps
 
     def av_gaps(self, record: Record, rtype: RecordType) -> list[Gap]:
@@ -104,8 +110,11 @@ class CaseFacts:
         if rtype.av_waivable and record.fields.get("av_unsuitable_reason"):
             return []
         what = "linked " + "/".join(m.rstrip("/") for m in rtype.av_media)
+        media_zh = "、".join(MEDIA_ZH[m] for m in rtype.av_media if m in MEDIA_ZH)
         return [Gap(rtype.av_rule, f"{what} evidence ({rtype.av_shows_zh or 'AV'})"
-                    + (" or the reason AV was unsuitable" if rtype.av_waivable else ""))]
+                    + (" or the reason AV was unsuitable" if rtype.av_waivable else ""),
+                    f"关联的{media_zh}（{rtype.av_shows_zh or '音像记录'}）"
+                    + ("或不适宜音像记录的理由" if rtype.av_waivable else ""))]
 
     def has_av(self, record: Record, rtype: RecordType) -> bool:
         """True when media of an accepted type, stating its object of proof, is linked."""

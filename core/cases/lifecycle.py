@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from core import ledger
 from core.cases.checklist import Requirement, load_facts, missing_for
+from core.cases.commands import OpenCase, Transition
 from core.cases.models import Case, Party, StageChange
 from core.cases.visibility import can_see_case, visible_case, writable_case
+from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import GateRefused, Invalid
+from core.kernel.errors import GateRefused
 from core.kernel.ids import new_id
-from core.kernel.vocab import DATUMS, KINDS, PARTY_KINDS, ROUTES, STAGES, stage_index
-from core.people.access import CASE_WORKERS, log_access, require_role
+from core.kernel.vocab import STAGES, stage_index
+from core.people.access import CASE_WORKERS, CROSS_DEPARTMENT, has_role, log_access, require_role
 from core.people.models import Department, Officer
 from core.platform.uow import Event, UnitOfWork
 
@@ -24,73 +26,30 @@ EARLY_CLOSE = {"initiation"}
 EARLY_CLOSE_ROUTES = {"complaint", "application"}
 
 
-def _text(value: Any, name: str, limit: int, required: bool = True) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise Invalid(f"{name} is required", details={"fields": {name: "required"}})
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise Invalid(f"{name} must be a string of at most {limit} characters",
-                      details={"fields": {name: "invalid"}})
-    return value.strip()
+@dataclass(frozen=True)
+class CaseView:
+    """A case with its party, as every front shows it."""
+
+    case: Case
+    party: Party | None
 
 
-def _choice(value: Any, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
-    if value is None and default is not None:
-        return default
-    if value not in choices:
-        raise Invalid(f"{name} must be one of {', '.join(choices)}",
-                      details={"fields": {name: "invalid"}})
-    return value
+def _view(session, case: Case) -> CaseView:
+    return CaseView(case, session.get(Party, case.party_id) if case.party_id else None)
 
 
-def _coord(value: Any, name: str, bound: float) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not -bound <= value <= bound:
-        raise Invalid(f"{name} must be a number between -{bound} and {bound}",
-                      details={"fields": {name: "invalid"}})
-    return float(value)
-
-
-def open_case(uow: UnitOfWork, actor: Officer, data: Any) -> Case:
-    """Open a case: validate, number it per department and year, log it (A2.1, A3.1)."""
+def open_case(uow: UnitOfWork, actor: Officer, cmd: OpenCase) -> CaseView:
+    """Open a case: number it per department and year, log it (A2.1, A3.1)."""
     require_role(actor, *CASE_WORKERS, action="opening a case")
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
-    kind = _choice(data.get("kind"), "kind", KINDS)
-    route = _choice(data.get("initiation"), "initiation", ROUTES)
-    title = _text(data.get("title"), "title", 300)
-    emergency = data.get("emergency", False)
-    if not isinstance(emergency, bool):
-        raise Invalid("emergency must be true or false", details={"fields": {"emergency": "bool"}})
-    site = data.get("site") or {}
-    party_in = data.get("party")
-    if not isinstance(site, dict) or (party_in is not None and not isinstance(party_in, dict)):
-        raise Invalid("site and party must be JSON objects")
-    lat = _coord(site.get("lat"), "site.lat", 90)
-    lon = _coord(site.get("lon"), "site.lon", 180)
-    if (lat is None) != (lon is None):
-        raise Invalid("site.lat and site.lon go together")
-    datum = _choice(site.get("datum"), "site.datum", DATUMS, default="wgs84")
-    address = _text(site.get("address"), "site.address", 300, required=False)
-
     session = uow.session
     now = utcnow()
     party = None
-    if party_in:
-        party = Party(
-            id=new_id(), department_id=actor.department_id,
-            kind=_choice(party_in.get("kind"), "party.kind", PARTY_KINDS, default="person"),
-            name=_text(party_in.get("name"), "party.name", 200),
-            id_number=_text(party_in.get("id_number"), "party.id_number", 64, required=False),
-            phone=_text(party_in.get("phone"), "party.phone", 32, required=False),
-            address=_text(party_in.get("address"), "party.address", 300, required=False),
-            legal_representative=_text(party_in.get("legal_representative"),
-                                       "party.legal_representative", 100, required=False),
-            created_at=now, created_by=actor.id,
-        )
+    if cmd.party is not None:
+        p = cmd.party
+        party = Party(id=new_id(), department_id=actor.department_id, kind=p.kind, name=p.name,
+                      id_number=p.id_number, phone=p.phone, address=p.address,
+                      legal_representative=p.legal_representative, created_at=now,
+                      created_by=actor.id)
         session.add(party)
         ledger.append(session, "party", party)
 
@@ -102,33 +61,40 @@ def open_case(uow: UnitOfWork, actor: Officer, data: Any) -> Case:
     serial = (session.execute(
         select(func.max(Case.serial)).where(Case.department_id == dept.id, Case.year == year)
     ).scalar() or 0) + 1
+    site = cmd.site
     case = Case(
         id=new_id(), department_id=dept.id, number=f"{dept.code}-{year}-{serial:05d}",
-        year=year, serial=serial, kind=kind, initiation=route, title=title,
-        party_id=party.id if party else None, site_lat=lat, site_lon=lon, site_datum=datum,
-        site_address=address, emergency=emergency, opened_by=actor.id, opened_at=now,
-        retention_years=uow.settings.retention_years, stage="initiation",
+        year=year, serial=serial, kind=cmd.kind, initiation=cmd.initiation, title=cmd.title,
+        party_id=party.id if party else None, site_lat=site.lat, site_lon=site.lon,
+        site_datum=site.datum, site_address=site.address, emergency=cmd.emergency,
+        opened_by=actor.id, opened_at=now, retention_years=uow.settings.retention_years,
+        stage="initiation",
     )
     session.add(case)
     ledger.append(session, "case", case, case_id=case.id)
-    uow.emit(Event("case.opened", case.id, now, {"kind": kind, "initiation": route}))
-    if emergency:
+    uow.emit(Event("case.opened", case.id, now, {"kind": cmd.kind, "initiation": cmd.initiation}))
+    if cmd.emergency:
         uow.emit(Event("case.emergency_opened", case.id, now))
-    return case
+    return CaseView(case, party)
 
 
 def list_cases(uow: UnitOfWork, actor: Officer, *, stage: str | None = None, limit: int = 50,
-               offset: int = 0) -> list[Case]:
-    """The cases the officer may see, newest first."""
+               offset: int = 0) -> list[CaseView]:
+    """The cases the officer may see, newest first; the read is logged (A33.1)."""
     stmt = select(Case).order_by(Case.opened_at.desc())
-    if "auditor" not in actor.roles:
+    if not has_role(actor, *CROSS_DEPARTMENT):
         stmt = stmt.where(Case.department_id == actor.department_id)
-    if stage:
-        stmt = stmt.where(Case.stage == _choice(stage, "stage", STAGES))
-    cases = uow.session.execute(stmt.limit(min(max(limit, 1), 200)).offset(max(offset, 0))
-                                ).scalars().all()
+    if stage is not None:
+        stmt = stmt.where(Case.stage == fields.choice(stage, "stage", STAGES))
+    limit = fields.whole(limit, "limit", low=1, high=200)
+    offset = fields.whole(offset, "offset", low=0, high=10**9)
+    cases = [c for c in uow.session.execute(stmt.limit(limit).offset(offset)).scalars()
+             if can_see_case(actor, c)]
     log_access(uow.session, actor, "list", "case", f"{len(cases)} cases")
-    return [c for c in cases if can_see_case(actor, c)]
+    ids = {c.party_id for c in cases if c.party_id}
+    parties = {p.id: p for p in uow.session.execute(
+        select(Party).where(Party.id.in_(ids))).scalars()} if ids else {}
+    return [CaseView(c, parties.get(c.party_id)) for c in cases]
 
 
 def get_case(uow: UnitOfWork, actor: Officer, case_id: str, *, channel: str = "api") -> Case:
@@ -136,6 +102,31 @@ def get_case(uow: UnitOfWork, actor: Officer, case_id: str, *, channel: str = "a
     case = visible_case(uow.session, actor, case_id)
     log_access(uow.session, actor, "read", "case", case.id, channel=channel)
     return case
+
+
+def case_view(uow: UnitOfWork, actor: Officer, case_id: str, *, channel: str = "api"
+              ) -> CaseView:
+    """One case with its party; the read is logged (A33.1)."""
+    return _view(uow.session, get_case(uow, actor, case_id, channel=channel))
+
+
+def find_case(uow: UnitOfWork, actor: Officer, ref: str, *, channel: str = "api"
+              ) -> CaseView | None:
+    """A case the officer may see by its number (YYZJ-2026-00012) or, in the officer's
+    department, by its serial this year or any year (12); the newest when several match."""
+    ref = (ref or "").strip()[:64]
+    if not ref:
+        return None
+    stmt = select(Case).order_by(Case.opened_at.desc()).limit(20)
+    if ref.isdigit() and len(ref) < 10:
+        stmt = stmt.where(Case.department_id == actor.department_id, Case.serial == int(ref))
+    else:
+        stmt = stmt.where(Case.number == ref.upper())
+    for case in uow.session.execute(stmt).scalars():
+        if can_see_case(actor, case):
+            log_access(uow.session, actor, "read", "case", case.id, channel=channel)
+            return _view(uow.session, case)
+    return None
 
 
 def next_stages(case: Case) -> list[str]:
@@ -148,10 +139,10 @@ def next_stages(case: Case) -> list[str]:
     return nxt
 
 
-def transition(uow: UnitOfWork, actor: Officer, case_id: str, to: Any) -> Case:
+def transition(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Transition) -> CaseView:
     """Move a case to the next stage if every requirement of its stage is done (A3.1)."""
     case = writable_case(uow.session, actor, case_id)
-    to = _choice(to, "to", STAGES)
+    to = cmd.to
     if to not in next_stages(case):
         raise GateRefused(f"a case in {case.stage} cannot move to {to}; allowed: "
                           f"{', '.join(next_stages(case)) or 'none'}", missing=[])
@@ -172,7 +163,7 @@ def transition(uow: UnitOfWork, actor: Officer, case_id: str, to: Any) -> Case:
     case.stage = to
     ledger.make_checkpoint(uow.session, uow.signer, reason="stage_change")
     uow.emit(Event(f"case.stage.{to}", case.id, change.at, {"from": change.from_stage}))
-    return case
+    return _view(uow.session, case)
 
 
 def _early_close_missing(facts):
@@ -189,8 +180,9 @@ def _early_close_missing(facts):
                         "不予立案/不予受理的决定", lambda f: True, lambda f: False)]
 
 
-def case_json(case: Case, party: Party | None = None) -> dict:
+def case_json(view: CaseView) -> dict:
     """A case as the API shows it."""
+    case, party = view.case, view.party
     return {
         "id": case.id, "number": case.number, "kind": case.kind, "initiation": case.initiation,
         "title": case.title, "stage": case.stage, "emergency": case.emergency,

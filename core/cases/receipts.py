@@ -4,7 +4,7 @@ collected so far, stored as a blob and logged as evidence of the service record.
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -14,21 +14,20 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from core import ledger
+from core.cases.facts import load_facts
 from core.cases.models import Case, Evidence, Party, Record, Refusal, Signature
+from core.cases.visibility import writable_case
+from core.kernel import texts
 from core.kernel.clock import utcnow
+from core.kernel.errors import Invalid, NotFound
 from core.kernel.ids import new_id
 from core.people.models import Officer
 from core.platform.uow import UnitOfWork
-from core.rules.calendar import LEGAL_TZ
-from core.rules.catalogue import BY_NAME, SIGNER_ROLES_ZH
+from core.rules.catalogue import BY_NAME
 
 FONT = "STSong-Light"  # a CID font every PDF reader has: nothing to embed or license
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
-METHOD_ZH = {"direct": "直接送达", "postal": "邮寄送达", "lodged": "留置送达",
-             "entrusted": "委托送达", "forwarded": "转交送达", "electronic": "电子送达",
-             "announcement": "公告送达"}
-SIGN_METHOD_ZH = {"signature": "签名", "fingerprint": "捺指印", "seal": "盖章"}
 # Fields shown on the receipt under their catalogue labels, when the method has them.
 SHOWN = ("recipient", "signed_by", "signer_relation", "place", "reason", "witness_name",
          "entrusted_to", "forwarded_via", "carrier", "tracking_number", "address", "channel",
@@ -48,7 +47,8 @@ def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bo
                                ).scalars().all()
     party = session.get(Party, case.party_id) if case.party_id else None
     images = {s.image_sha256: _read(uow, s.image_sha256) for s in sigs if s.image_sha256}
-    pdf = render(case, party, doc, record, officers, sigs, refusals, images, final)
+    pdf = render(case, party, doc, record, officers, sigs, refusals, images, final,
+                 tz=uow.settings.legal_tz)
     blob = uow.blobs.put_bytes(pdf)
     now = utcnow()
     ev = Evidence(id=new_id(), case_id=case.id, record_id=record.id, sha256=blob.sha256,
@@ -74,8 +74,12 @@ def _read(uow: UnitOfWork, sha256: str) -> bytes | None:
 
 def render(case: Case, party: Party | None, doc: Record, record: Record,
            officers: list[Officer], sigs: list[Signature], refusals: list[Refusal],
-           images: dict[str, bytes | None], final: bool) -> bytes:
-    """The receipt as PDF bytes (deterministic for the same input)."""
+           images: dict[str, bytes | None], final: bool, *, tz: tzinfo) -> bytes:
+    """The receipt as PDF bytes (deterministic for the same input); times in legal time."""
+
+    def _local(when: datetime) -> str:
+        return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
     out = io.BytesIO()
     pdf = Canvas(out, pagesize=A4, invariant=1)
     pdf.setTitle(f"送达回证 {case.number}")
@@ -87,7 +91,8 @@ def render(case: Case, party: Party | None, doc: Record, record: Record,
     if party is not None:
         page.line(f"当事人：{party.name}")
     page.line(f"送达文书：{BY_NAME[doc.type].title_zh}（记录 {doc.id}）")
-    page.line(f"送达方式：{METHOD_ZH.get(rtype.service_method or '', rtype.title_zh)}")
+    method = rtype.service_method
+    page.line(f"送达方式：{texts.label('service_method', method) if method else rtype.title_zh}")
     for name in SHOWN:
         value = record.fields.get(name)
         f = rtype.field(name)
@@ -100,11 +105,11 @@ def render(case: Case, party: Party | None, doc: Record, record: Record,
     page.line("")
     page.line("签名、捺印或盖章：", size=12)
     for s in sigs:
-        page.line(f"{SIGNER_ROLES_ZH.get(s.role, s.role)}：{s.signer_name}"
-                  f"（{SIGN_METHOD_ZH.get(s.method, s.method)}，{_local(s.signed_at)}）")
+        page.line(f"{texts.label('signer_role', s.role)}：{s.signer_name}"
+                  f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）")
         page.image(images.get(s.image_sha256))
     for r in refusals:
-        page.line(f"{SIGNER_ROLES_ZH.get(r.role, r.role)} {r.person_name} 拒绝签收：{r.reason}"
+        page.line(f"{texts.label('signer_role', r.role)} {r.person_name} 拒绝签收：{r.reason}"
                   f"（{r.place}，{_local(r.at)}）")
         for w in r.witnesses or []:
             page.line(f"  见证人：{w.get('name')}（{w.get('relation', '')}，身份证号 "
@@ -161,11 +166,6 @@ class _Page:
         self.y -= height + 12
 
 
-def _local(when: datetime) -> str:
-    """A time as officers and parties read it: legal time, to the minute."""
-    return when.astimezone(LEGAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
 def _wrap(text: str, size: int, limit: float) -> list[str]:
     lines, current = [], ""
     for ch in text:
@@ -176,3 +176,21 @@ def _wrap(text: str, size: int, limit: float) -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+def make_receipt(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str) -> Evidence:
+    """Generate the 送达回证 of a service record now, with what has been signed (A23.1)."""
+    case = writable_case(uow.session, actor, case_id)
+    record = uow.session.get(Record, record_id) if isinstance(record_id, str) else None
+    if record is None or record.case_id != case.id:
+        raise NotFound(f"record {record_id} not found", zh="未找到该文书")
+    rtype = BY_NAME[record.type]
+    if not rtype.service_method or rtype.name == "service_postal_return":
+        raise Invalid("only service records have a 送达回证", zh="只有送达记录才有送达回证")
+    return issue(uow, actor, case, record, final=load_facts(uow.session, case).complete(record))
+
+
+def receipt_json(ev: Evidence) -> dict:
+    """A generated receipt as the API shows it."""
+    return {"id": ev.id, "record_id": ev.record_id, "sha256": ev.sha256, "size": ev.size,
+            "media_type": ev.media_type, "filename": ev.filename, "final": ev.meta["final"]}

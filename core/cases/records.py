@@ -2,52 +2,121 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
 from core import ledger
 from core.cases import record_hooks
+from core.cases.commands import AddRecord, Decide
 from core.cases.models import Approval, Case, Record
 from core.cases.visibility import visible_case, writable_case
-from core.kernel.clock import parse_aware, utcnow
-from core.kernel.errors import Conflict, GateRefused, Invalid, NotFound
+from core.kernel import fields
+from core.kernel.clock import utcnow
+from core.kernel.errors import AlreadyDone, Conflict, GateRefused, Invalid, NotFound
 from core.kernel.ids import new_id
 from core.kernel.vocab import stage_index
-from core.people.access import log_access, require_role
+from core.people.access import has_role, log_access, require_role
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
-from core.rules.catalogue import RecordType, record_type, validate_fields
+from core.rules.catalogue import ApprovalStep, RecordType, record_type, validate_fields
 
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def add_record(uow: UnitOfWork, actor: Officer, case_id: str, data: Any) -> Record:
-    """Validate a record against the catalogue and the case, then log it (A5.1, A6.1)."""
+@dataclass(frozen=True)
+class ChainState:
+    """Where a record's approval chain stands (A10.1): who took which step, the next step and
+    who may take it, and who submitted the record."""
+
+    record: Record
+    rtype: RecordType
+    case: Case
+    done: tuple[tuple[Approval, str], ...]  # each step taken, with the officer's name
+    next_step: ApprovalStep | None  # None: complete, or returned
+    returned: bool
+    candidates: tuple[Officer, ...]  # active officers of the department holding its role
+    submitter: Officer | None
+
+    @property
+    def complete(self) -> bool:
+        """True when every step of the chain approved."""
+        return self.next_step is None and not self.returned
+
+
+@dataclass(frozen=True)
+class RecordAdded:
+    """What adding a record did: the record, its chain (if it has one) and, for a complaint
+    intake, the tracking number and code to show once (A11.1)."""
+
+    record: Record
+    approvals: tuple[Approval, ...]
+    chain: ChainState | None
+    complaint_ticket: dict | None
+
+
+@dataclass(frozen=True)
+class ApprovalTaken:
+    """What an approval step did and what comes next."""
+
+    approval: Approval
+    chain: ChainState
+
+
+def add_record(uow: UnitOfWork, actor: Officer, case_id: str, cmd: AddRecord) -> RecordAdded:
+    """Check a record against the catalogue and the case, then log it (A5.1, A6.1)."""
     session = uow.session
     case = writable_case(session, actor, case_id)
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
-    rtype = record_type(data.get("type"))
+    rtype = record_type(cmd.type)
     if rtype.system_only:
         raise Invalid(f"{rtype.name} is made by its own service (the inspection draw), "
-                      "not by adding a record")
+                      "not by adding a record",
+                      zh=f"{rtype.title_zh}由其专门功能（随机抽取）生成，不能直接填写")
     check_applicable(rtype, case)
-    fields = validate_fields(rtype, data.get("fields", {}))
-    occurred_at = _occurred_at(data.get("occurred_at"))
-    officers = _officers(session, actor, rtype, data.get("officers"))
-    corrects = data.get("corrects")
-    if corrects is not None:
-        old = session.get(Record, corrects) if isinstance(corrects, str) else None
+    fields = validate_fields(rtype, cmd.fields)
+    occurred_at = _occurred_at(cmd.occurred_at)
+    officers = _officers(session, actor, rtype, cmd.officers)
+    if cmd.corrects is not None:
+        old = session.get(Record, cmd.corrects)
         if old is None or old.case_id != case.id or old.type != rtype.name:
-            raise Invalid("corrects must name an earlier record of the same type on this case")
-        if session.execute(select(Record.id).where(Record.corrects_id == old.id)).first():
-            raise Conflict("that record was already corrected; correct the newest version")
+            raise Invalid("corrects must name an earlier record of the same type on this case",
+                          zh="corrects 须为本案同类文书的编号",
+                          details={"fields": {"corrects": "unknown"}})
+        if is_corrected(session, old.id):
+            raise Conflict("that record was already corrected; correct the newest version",
+                           zh="该文书已被更正，请更正最新的版本")
     fields.update(record_hooks.before_record(uow, actor, case, rtype, fields, occurred_at,
                                              officers))
-    record = insert_record(uow, actor, case, rtype, fields, occurred_at, officers, corrects)
+    record = insert_record(uow, actor, case, rtype, fields, occurred_at, officers, cmd.corrects)
     record_hooks.after_record(uow, actor, case, record, rtype)
+    approvals = tuple(approvals_of(uow, [record.id]).get(record.id, []))
+    chain = chain_state(uow, record) if rtype.approval_chain else None
+    return RecordAdded(record, approvals, chain, issued_ticket(uow))
+
+
+def issued_ticket(uow: UnitOfWork) -> dict | None:
+    """The complaint tracking number and code issued in this unit of work, shown once."""
+    for event in reversed(uow.events):
+        if event.name == "complaint.ticket_issued":
+            return {"tracking_no": event.data["tracking_no"], "code": event.data["code"]}
+    return None
+
+
+def is_corrected(session, record_id: str) -> bool:
+    """True when a later record corrects this one (records are append-only)."""
+    return session.execute(select(Record.id).where(Record.corrects_id == record_id)
+                           ).first() is not None
+
+
+def get_record(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, *,
+               channel: str = "api", for_writing: bool = False) -> Record:
+    """A record of a case the officer may see (add to, for_writing); the read is logged."""
+    case = (writable_case if for_writing else visible_case)(uow.session, actor, case_id)
+    record = uow.session.get(Record, record_id) if isinstance(record_id, str) else None
+    if record is None or record.case_id != case.id:
+        raise NotFound(f"record {record_id} not found", zh="未找到该文书")
+    log_access(uow.session, actor, "read", "record", record.id, channel=channel)
     return record
 
 
@@ -90,76 +159,109 @@ def check_applicable(rtype: RecordType, case) -> None:
                           f"in {case.stage}", missing=["A3.1"])
 
 
-def _occurred_at(value: Any):
+def _occurred_at(value: datetime | None) -> datetime:
     if value is None:
         return utcnow()
-    try:
-        when = parse_aware(value)
-    except ValueError as exc:
-        raise Invalid(f"occurred_at {exc}", details={"fields": {"occurred_at": str(exc)}}) from None
-    if when > utcnow() + CLOCK_SKEW:
-        raise Invalid("occurred_at is in the future", details={"fields": {"occurred_at": "future"}})
-    return when
+    if value > utcnow() + CLOCK_SKEW:
+        raise fields.bad("occurred_at", "in_future")
+    return value
 
 
-def _officers(session, actor: Officer, rtype: RecordType, value: Any) -> list[str]:
-    ids = [actor.id] if value is None else value
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise Invalid("officers must be a list of officer ids")
-    ids = list(dict.fromkeys(ids))
+def _officers(session, actor: Officer, rtype: RecordType, value: tuple[str, ...] | None
+              ) -> list[str]:
+    ids = list(dict.fromkeys([actor.id] if value is None else value))
     found = session.execute(select(Officer).where(Officer.id.in_(ids))).scalars().all()
     known = {o.id: o for o in found if o.department_id == actor.department_id and o.active}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise Invalid(f"unknown officers: {', '.join(unknown)}")
+        raise Invalid(f"unknown officers: {', '.join(unknown)}", zh="执法人员不在本部门或已停用",
+                      details={"fields": {"officers": "unknown"}})
     if rtype.field_record:
         certified = [o for o in known.values() if o.certificate_no]
         if len(certified) < 2:
             raise GateRefused(f"{rtype.name} is a field record: at least two certified officers "
-                              "must be named", missing=["A14.1"])
+                              "must be named", missing=["A14.1"],
+                              zh=f"{rtype.title_zh}须由两名以上持有执法证的执法人员制作（A14.1）")
     return ids
 
 
-def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, data: Any
-            ) -> Approval:
+def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: Decide
+            ) -> ApprovalTaken:
     """Take the next step of a record's approval chain (A10.1: officer → unit → head)."""
     session = uow.session
     case = writable_case(session, actor, case_id)
-    record = session.get(Record, record_id)
+    record = session.get(Record, record_id) if isinstance(record_id, str) else None
     if record is None or record.case_id != case.id:
-        raise NotFound(f"record {record_id} not found")
+        raise NotFound(f"record {record_id} not found", zh="未找到该文书")
     rtype = record_type(record.type)
     if not rtype.approval_chain:
-        raise Invalid(f"{rtype.name} has no approval chain")
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
-    decision = data.get("decision")
-    if decision not in ("approve", "return"):
-        raise Invalid("decision must be approve or return")
-    opinion = data.get("opinion", "")
-    if not isinstance(opinion, str) or len(opinion) > 4000:
-        raise Invalid("opinion must be a string of at most 4000 characters")
-    if session.execute(select(Record.id).where(Record.corrects_id == record.id)).first():
-        raise Conflict("this record was corrected; approve the newest version")
-    done = session.execute(select(Approval).where(Approval.record_id == record.id)
-                           .order_by(Approval.at)).scalars().all()
+        raise Invalid(f"{rtype.name} has no approval chain", zh=f"{rtype.title_zh}无需审批")
+    if is_corrected(session, record.id):
+        raise Conflict("this record was corrected; approve the newest version",
+                       zh="该文书已被更正，请审批最新的版本")
+    done = approvals_of(uow, [record.id]).get(record.id, [])
+    mine = [a for a in done if a.officer_id == actor.id]
     if any(a.decision == "return" for a in done):
-        raise Conflict("this record was returned; submit a correction to start the chain again")
+        if mine and mine[-1].decision == cmd.decision == "return":
+            raise AlreadyDone("you already returned this record", zh="您已退回该文书，无需重复操作")
+        raise Conflict("this record was returned; submit a correction to start the chain again",
+                       zh="该文书已被退回，须提交更正后重新审批")
     taken = {a.step for a in done if a.decision == "approve"}
     pending = [s for s in rtype.approval_chain if s.step not in taken]
     if not pending:
-        raise Conflict("the approval chain of this record is complete")
+        if mine and mine[-1].decision == cmd.decision:
+            raise AlreadyDone("you already approved this step", zh="您已审批过，无需重复操作")
+        raise Conflict("the approval chain of this record is complete",
+                       zh="该文书的审批已全部完成")
     step = pending[0]
+    if not has_role(actor, step.role) and mine and mine[-1].decision == cmd.decision:
+        # A double tap: the caller's step is recorded and the next one belongs to someone else.
+        raise AlreadyDone("you already took your step; it waits for the next approver",
+                          zh="您已审批过，已转下一审批人，无需重复操作")
     require_role(actor, step.role, action=f"the {step.step} step ({step.label_zh})")
-    if decision == "return" and not opinion.strip():
-        raise Invalid("a return needs the reason in opinion")
-    approval = _add_approval(uow, record, step.step, decision, opinion.strip(), actor)
-    if decision == "approve":
+    if cmd.decision == "return" and not cmd.opinion.strip():
+        raise fields.bad("opinion", "required")
+    approval = _add_approval(uow, record, step.step, cmd.decision, cmd.opinion.strip(), actor)
+    if cmd.decision == "approve":
         record_hooks.after_approval(uow, case, record, step.step, approval.at)
-    if decision == "approve" and step is rtype.approval_chain[-1]:
+    if cmd.decision == "approve" and step is rtype.approval_chain[-1]:
         uow.emit(Event(f"record.{rtype.name}.approved", case.id, approval.at,
                        {"record_id": record.id}))
-    return approval
+    uow.emit(Event("approval.taken", case.id, approval.at,
+                   {"record_id": record.id, "approval_id": approval.id, "step": step.step,
+                    "decision": cmd.decision}))
+    return ApprovalTaken(approval, chain_state(uow, record))
+
+
+def chain_state(uow: UnitOfWork, record: Record) -> ChainState:
+    """Where a record's approval chain stands, with the people around it."""
+    session = uow.session
+    rtype = record_type(record.type)
+    case = session.get(Case, record.case_id)
+    done = approvals_of(uow, [record.id]).get(record.id, [])
+    returned = any(a.decision == "return" for a in done)
+    taken = {a.step for a in done if a.decision == "approve"}
+    pending = [s for s in rtype.approval_chain if s.step not in taken]
+    step = pending[0] if pending and not returned else None
+    staff = session.execute(select(Officer).where(Officer.department_id == case.department_id)
+                            ).scalars().all()
+    names = {o.id: o for o in staff}
+    candidates = tuple(sorted((o for o in staff if o.active and step is not None
+                               and step.role in (o.roles or [])), key=lambda o: o.name))
+    return ChainState(record, rtype, case,
+                      tuple((a, names[a.officer_id].name if a.officer_id in names else "?")
+                            for a in done),
+                      step, returned, candidates, names.get(record.created_by))
+
+
+def approval_state(uow: UnitOfWork, actor: Officer, record_id: str, *, channel: str = "api"
+                   ) -> ChainState:
+    """The chain of a record the officer may see (an approver opening a request)."""
+    record = uow.session.get(Record, record_id) if isinstance(record_id, str) else None
+    if record is None:
+        raise NotFound(f"record {record_id} not found", zh="未找到该文书")
+    get_record(uow, actor, record.case_id, record.id, channel=channel)
+    return chain_state(uow, record)
 
 
 def _add_approval(uow: UnitOfWork, record: Record, step: str, decision: str, opinion: str,
@@ -205,3 +307,15 @@ def record_json(record: Record, approvals: list[Approval] | None = None,
                        "officer_id": a.officer_id, "at": a.at.isoformat()}
                       for a in (approvals or [])],
     }
+
+
+def approval_json(taken: ApprovalTaken) -> dict:
+    """An approval step as the API shows it, with what comes next."""
+    a, chain = taken.approval, taken.chain
+    nxt = chain.next_step
+    return {"id": a.id, "record_id": a.record_id, "step": a.step, "decision": a.decision,
+            "opinion": a.opinion, "at": a.at.isoformat(), "chain_complete": chain.complete,
+            "returned": chain.returned,
+            "next_step": None if nxt is None else {
+                "step": nxt.step, "role": nxt.role, "label_zh": nxt.label_zh,
+                "officers": [{"id": o.id, "name": o.name} for o in chain.candidates]}}

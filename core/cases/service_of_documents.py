@@ -10,7 +10,9 @@ from core.cases import receipts
 from core.cases.facts import load_facts, served_time
 from core.cases.models import Case, Record
 from core.cases.periods import announcement_served, appeal_period_end, load_calendar
+from core.cases.visibility import visible_case
 from core.kernel.errors import Conflict, GateRefused, Invalid
+from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
 from core.rules.calendar import end_of_legal_day, legal_date, start_of_legal_day
@@ -139,3 +141,30 @@ def emit_served(uow: UnitOfWork, case: Case, doc: Record, service: Record,
         at = end_of_legal_day(ended, tz)
         uow.emit(Event("decision.appeal_period_ended", case.id, at,
                        {**data, "occurred_at": at.isoformat(), "deemed": True}))
+
+
+def services_of(uow: UnitOfWork, actor: Officer, case_id: str, *, channel: str = "api"
+                ) -> list[dict]:
+    """Every document of a case to be served, how and when it was served (A23.1–A28.1,
+    N18–N20); the read is logged (A33.1)."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "list", "service", case.id, channel=channel)
+    facts = load_facts(uow.session, case)
+    out = []
+    for doc in facts.records:
+        if doc.type not in BY_NAME or not BY_NAME[doc.type].served:
+            continue
+        served = facts.served_at(doc)
+        tries = [r for r in facts.records if r.fields.get("document_id") == doc.id]
+        out.append({
+            "document_id": doc.id, "type": doc.type, "title_zh": BY_NAME[doc.type].title_zh,
+            "served_at": served.isoformat() if served else None,
+            "services": [{"record_id": r.id, "type": r.type,
+                          "method": BY_NAME[r.type].service_method or r.fields.get("method"),
+                          "failed": r.type == "service_attempt_failed",
+                          "served_at": r.fields.get("served_at"),
+                          "served_rule": r.fields.get("served_rule"),
+                          "complete": facts.complete(r),
+                          "missing": [g.text for g in facts.gaps(r)]} for r in tries],
+        })
+    return out

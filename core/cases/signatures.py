@@ -3,8 +3,7 @@ image of a signature, fingerprint or seal, or the refusal is recorded with witne
 
 from __future__ import annotations
 
-import base64
-import binascii
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,81 +11,33 @@ from sqlalchemy import select
 
 from core import ledger
 from core.cases import receipts
+from core.cases.commands import Refuse, Sign
 from core.cases.facts import load_facts
-from core.cases.models import Case, Evidence, Record, Refusal, Signature
-from core.cases.visibility import writable_case
-from core.kernel.clock import parse_aware, utcnow
-from core.kernel.errors import Conflict, GateRefused, Invalid, NotFound, TooLarge, UnsupportedType
+from core.cases.images import MAX_IMAGE_BYTES, decode_image, sniff_image
+from core.cases.models import Case, Evidence, Party, Record, Refusal, Signature
+from core.cases.visibility import visible_case, writable_case
+from core.kernel import fields, texts
+from core.kernel.clock import utcnow
+from core.kernel.errors import AlreadyDone, Conflict, GateRefused, Invalid, NotFound
 from core.kernel.ids import new_id
+from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
-from core.rules.catalogue import BY_NAME, NO_REFUSAL_ROLES, SIGNER_ROLES_ZH
+from core.rules.catalogue import BY_NAME, NO_REFUSAL_ROLES
 
-MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a signature or seal scan; anything bigger is a mistake
-MAX_WITNESSES = 10
-SIGN_METHODS = ("signature", "fingerprint", "seal")
-REFUSED = ("sign", "investigation", "evidence")
 CLOCK_SKEW = timedelta(minutes=5)
-# Magic bytes of the image formats a signature pad, phone camera or scanner produces.
-IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
+__all__ = ["MAX_IMAGE_BYTES", "add_refusal", "add_signature", "awaiting_signatures",
+           "decode_image", "record_status", "sniff_image", "status"]
 
 
-def sniff_image(data: bytes) -> str:
-    """The image type by magic bytes; PNG, JPEG, GIF and WebP are accepted."""
-    if len(data) > MAX_IMAGE_BYTES:
-        raise TooLarge(f"the image is larger than {MAX_IMAGE_BYTES} bytes")
-    for magic, media_type in IMAGE_MAGIC:
-        if data.startswith(magic):
-            return media_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    raise UnsupportedType("the image must be PNG, JPEG, GIF or WebP")
-
-
-def decode_image(value: Any, name: str = "image_base64") -> bytes:
-    """Bytes of a base64 image field, bounded before decoding."""
-    if not isinstance(value, str) or not value:
-        raise Invalid(f"{name} is required: the signature, fingerprint or seal image",
-                      details={"fields": {name: "required"}, "missing": ["A13.2"]})
-    if value.startswith("data:"):
-        value = value.partition(",")[2]
-    if len(value) > (MAX_IMAGE_BYTES * 4) // 3 + 8:
-        raise TooLarge(f"the image is larger than {MAX_IMAGE_BYTES} bytes")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise Invalid(f"{name} is not valid base64",
-                      details={"fields": {name: "invalid"}}) from None
-
-
-def _text(data: dict, name: str, limit: int, required: bool = True) -> str:
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise Invalid(f"{name} is required", details={"fields": {name: "required"}})
-        return ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise Invalid(f"{name} must be a string of at most {limit} characters",
-                      details={"fields": {name: "invalid"}})
-    return value.strip()
-
-
-def _when(value: Any, name: str, not_before: datetime | None = None) -> datetime:
-    if value is None:
+def _when(when: datetime | None, name: str, not_before: datetime | None = None) -> datetime:
+    if when is None:
         return utcnow()
-    try:
-        when = parse_aware(value)
-    except ValueError as exc:
-        raise Invalid(f"{name} {exc}", details={"fields": {name: str(exc)}}) from None
     if when > utcnow() + CLOCK_SKEW:
-        raise Invalid(f"{name} is in the future", details={"fields": {name: "future"}})
+        raise fields.bad(name, "in_future")
     if not_before is not None and when < not_before - CLOCK_SKEW:
         raise Invalid(f"{name} is before the record it belongs to",
+                      zh=f"{name} 早于所属文书的时间",
                       details={"fields": {name: "too early"}})
     return when
 
@@ -112,45 +63,44 @@ def _store(uow: UnitOfWork, data: bytes) -> str:
     return uow.blobs.put_bytes(data).sha256
 
 
-def add_signature(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str,
-                  data: Any, image: bytes | None) -> Signature:
+def add_signature(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: Sign
+                  ) -> Signature:
     """One signer role's signature, fingerprint or seal on a record (A13.2)."""
     session = uow.session
     case = _open_case(uow, actor, case_id)
     record = _record(uow, case, record_id)
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
     rtype = BY_NAME[record.type]
-    role = data.get("role")
+    role, method, image = cmd.role, cmd.method, cmd.image
     if role not in rtype.signers:
         raise Invalid(f"{rtype.name} is signed by {', '.join(rtype.signers) or 'nobody'}",
+                      zh=f"{rtype.title_zh}的签名人为："
+                         f"{texts.labels('signer_role', rtype.signers) or '无'}",
                       details={"fields": {"role": "not a signer of this record"}})
-    method = data.get("method")
-    if method not in SIGN_METHODS:
-        raise Invalid("method must be signature, fingerprint or seal",
-                      details={"fields": {"method": "invalid"}})
-    if image is None:
-        image = decode_image(data.get("image_base64"))
-    officer_id = data.get("signer_officer_id")
-    name = _text(data, "signer_name", 100, required=role not in ("officer", "server"))
+    officer_id = cmd.signer_officer_id
+    name = cmd.signer_name or ""
+    if not name and role not in ("officer", "server"):
+        raise fields.bad("signer_name", "required")
     existing = session.execute(select(Signature).where(Signature.record_id == record.id,
                                                        Signature.role == role)).scalars().all()
     if role in ("officer", "server"):
         # Officers sign for themselves, as named on the record (A14.1).
         if officer_id not in record.officers:
             raise Invalid("signer_officer_id must be one of the record's officers",
+                          zh="签名的执法人员须是该文书上的执法人员",
                           details={"fields": {"signer_officer_id": "not on the record"}})
         name = name or session.get(Officer, officer_id).name
         if any(s.signer_officer_id == officer_id for s in existing):
-            raise Conflict("this officer has already signed this record")
+            raise AlreadyDone("this officer has already signed this record",
+                              zh="该执法人员已在此文书上签名")
     else:
         officer_id = None
         if any(s.signer_name == name for s in existing):
-            raise Conflict(f"{name} has already signed this record as {role}")
+            raise AlreadyDone(f"{name} has already signed this record as {role}",
+                              zh=f"{name}已作为{texts.label('signer_role', role)}签名")
     sig = Signature(id=new_id(), record_id=record.id, case_id=case.id, role=role,
                     signer_name=name, signer_officer_id=officer_id, method=method,
                     image_sha256=_store(uow, image),
-                    signed_at=_when(data.get("signed_at"), "signed_at", record.occurred_at),
+                    signed_at=_when(cmd.signed_at, "signed_at", record.occurred_at),
                     created_by=actor.id, created_at=utcnow())
     session.add(sig)
     ledger.append(session, "signature", sig, case_id=case.id)
@@ -160,43 +110,41 @@ def add_signature(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str,
     return sig
 
 
-def add_refusal(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str | None,
-                data: Any) -> Refusal:
+def add_refusal(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Refuse) -> Refusal:
     """A refusal to sign (A22.2) or to be investigated or give evidence (A13.3)."""
     session = uow.session
     case = _open_case(uow, actor, case_id)
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
-    record = _record(uow, case, record_id) if record_id else None
-    refused = data.get("refused", "sign" if record else None)
-    if refused not in REFUSED:
-        raise Invalid("refused must be sign, investigation or evidence",
-                      details={"fields": {"refused": "invalid"}})
-    role = _text(data, "role", 32)
+    record = _record(uow, case, cmd.record_id) if cmd.record_id else None
+    refused, role = cmd.refused, cmd.role
     if refused == "sign":
         if record is None:
-            raise Invalid("a refusal to sign belongs to a record")
+            raise fields.bad("record_id", "required")
         rtype = BY_NAME[record.type]
         if role not in rtype.signers or role in NO_REFUSAL_ROLES:
             who = [r for r in rtype.signers if r not in NO_REFUSAL_ROLES]
             raise Invalid(f"on {rtype.name} only {', '.join(who) or 'nobody'} can refuse to "
                           "sign; officers, servers, witnesses and experts sign",
+                          zh=f"{rtype.title_zh}上只有{texts.labels('signer_role', who) or '无人'}"
+                             "可以拒绝签名；执法人员、送达人、见证人和专家须签名",
                           details={"fields": {"role": "cannot refuse"}})
         if session.execute(select(Signature.id).where(Signature.record_id == record.id,
                                                       Signature.role == role)).first():
-            raise Conflict(f"the {role} has already signed this record")
-    witnesses = _witnesses(uow, data.get("witnesses"))
-    video = _video(uow, case, data.get("video_evidence_id"))
+            raise Conflict(f"the {role} has already signed this record",
+                           zh=f"{texts.label('signer_role', role)}已在此文书上签名")
+    witnesses = [{"name": w.name, "id_number": w.id_number, "relation": w.relation,
+                  "signature_sha256": _store(uow, w.signature_image)} for w in cmd.witnesses]
+    video = _video(uow, case, cmd.video_evidence_id)
     if refused == "sign" and not witnesses and video is None:
         raise Invalid("a refusal to sign needs witnesses who sign (name, ID number, relation, "
                       "signature image) or a video of the refusal",
+                      zh="拒绝签名须有见证人签名（姓名、身份证号、与当事人关系、签名图片）"
+                         "或拒签过程的录像（A22.2）",
                       details={"missing": ["A22.2"],
                                "fields": {"witnesses": "or video_evidence_id"}})
     refusal = Refusal(
         id=new_id(), case_id=case.id, record_id=record.id if record else None, role=role,
-        person_name=_text(data, "person_name", 100), refused=refused,
-        reason=_text(data, "reason", 4000), place=_text(data, "place", 300),
-        at=_when(data.get("at"), "at", record.occurred_at if record else None),
+        person_name=cmd.person_name, refused=refused, reason=cmd.reason, place=cmd.place,
+        at=_when(cmd.at, "at", record.occurred_at if record else None),
         witnesses=witnesses, video_evidence_id=video.id if video else None,
         created_by=actor.id, created_at=utcnow())
     session.add(refusal)
@@ -206,28 +154,6 @@ def add_refusal(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str | 
     if record is not None:
         _maybe_completed(uow, actor, case, record)
     return refusal
-
-
-def _witnesses(uow: UnitOfWork, value: Any) -> list[dict]:
-    """A22.2: each witness with name, ID number, relation and a stored signature image."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_WITNESSES:
-        raise Invalid(f"witnesses must be a list of at most {MAX_WITNESSES}")
-    out = []
-    for i, w in enumerate(value):
-        if not isinstance(w, dict):
-            raise Invalid(f"witnesses[{i}] must be an object")
-        try:
-            entry = {"name": _text(w, "name", 100), "id_number": _text(w, "id_number", 64),
-                     "relation": _text(w, "relation", 100)}
-            image = decode_image(w.get("signature_image_base64"), "signature_image_base64")
-        except Invalid as exc:
-            raise Invalid(f"witnesses[{i}]: {exc.message}", details={"missing": ["A22.2"]}
-                          ) from None
-        entry["signature_sha256"] = _store(uow, image)
-        out.append(entry)
-    return out
 
 
 def _video(uow: UnitOfWork, case: Case, evidence_id: Any) -> Evidence | None:
@@ -262,8 +188,9 @@ def status(uow: UnitOfWork, case: Case, record: Record) -> dict:
     sigs = facts.signatures.get(record.id, [])
     return {
         "record_id": record.id, "type": record.type, "complete": facts.complete(record),
-        "missing": [{"rule": g.rule, "text": g.text} for g in facts.gaps(record)],
-        "signers": [{"role": r, "label_zh": SIGNER_ROLES_ZH.get(r, r)} for r in rtype.signers],
+        "missing": [{"rule": g.rule, "text": g.text, "text_zh": g.text_zh}
+                    for g in facts.gaps(record)],
+        "signers": [{"role": r, "label_zh": texts.label("signer_role", r)} for r in rtype.signers],
         "signatures": [signature_json(s) for s in sigs],
         "refusals": [refusal_json(x) for x in facts.refusals.get(record.id, [])],
         "evidence": [{"id": e.id, "media_type": e.media_type, "proves": e.proves,
@@ -285,3 +212,69 @@ def refusal_json(r: Refusal) -> dict:
             "refused": r.refused, "reason": r.reason, "place": r.place,
             "at": r.at.isoformat(), "witnesses": r.witnesses,
             "video_evidence_id": r.video_evidence_id}
+
+
+def record_status(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, *,
+                  channel: str = "api") -> dict:
+    """What a record of a case the officer may see has and still lacks; the read is logged."""
+    case = visible_case(uow.session, actor, case_id)
+    record = uow.session.get(Record, record_id) if isinstance(record_id, str) else None
+    if record is None or record.case_id != case.id:
+        raise NotFound(f"record {record_id} not found", zh="未找到该文书")
+    log_access(uow.session, actor, "read", "record", record.id, channel=channel)
+    return status(uow, case, record)
+
+
+@dataclass(frozen=True)
+class AwaitingSignature:
+    """A record that still lacks a signature or a refusal, and who is still to sign (A13.2)."""
+
+    record: Record
+    title_zh: str
+    title_en: str
+    officers: tuple[tuple[str, str], ...]  # (officer id, name) of officers still to sign
+    roles: tuple[str, ...]  # other signer roles with neither signature nor refusal
+    servers: tuple[tuple[str, str], ...]  # officers on the record who may sign as the server
+    defaults: dict  # signer role → the name the record already gives for it
+    place: str
+
+
+# Where a signer's name is written on the record (defaults filled in from the record).
+NAME_FIELDS = {"interviewee": "interviewee_name", "recipient": "recipient",
+               "witness": "witness_name", "applicant": "applicant", "holder": "holder"}
+
+
+def awaiting_signatures(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int = 8,
+                        channel: str = "api") -> list[AwaitingSignature]:
+    """The case's newest records still waiting for a signature or a refusal (A13.2)."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "list", "signature", case.id, channel=channel)
+    facts = load_facts(uow.session, case)
+    party = uow.session.get(Party, case.party_id) if case.party_id else None
+    out: list[AwaitingSignature] = []
+    for record in sorted(facts.records, key=lambda r: r.created_at, reverse=True):
+        rtype = BY_NAME.get(record.type)
+        if rtype is None or not rtype.signers:
+            continue
+        sigs = facts.signatures.get(record.id, [])
+        signed_roles = {s.role for s in sigs}
+        signed_officers = {s.signer_officer_id for s in sigs if s.role == "officer"}
+        refused = {r.role for r in facts.refusals.get(record.id, []) if r.refused == "sign"}
+        names = facts.officer_names
+        officers = tuple((o, names.get(o, "?")) for o in record.officers
+                         if "officer" in rtype.signers and o not in signed_officers)
+        roles = tuple(r for r in rtype.signers
+                      if r != "officer" and r not in signed_roles and r not in refused)
+        if not officers and not roles:
+            continue
+        defaults = {role: record.fields.get(field) for role, field in NAME_FIELDS.items()}
+        defaults["party"] = party.name if party else None
+        # The server (送达人) is an officer on the record signing for the service (A23.1).
+        servers = tuple((o, names.get(o, "?")) for o in record.officers) \
+            if "server" in roles else ()
+        out.append(AwaitingSignature(record, rtype.title_zh, rtype.title_en, officers, roles,
+                                     servers, defaults,
+                                     record.fields.get("place") or case.site_address or ""))
+        if len(out) >= limit:
+            break
+    return out

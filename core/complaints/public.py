@@ -3,15 +3,17 @@ gets a tracking number and code at once; the department's supervisors are told."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from core.cases.commands import AddRecord, OpenCase, SiteInput
 from core.cases.lifecycle import open_case
-from core.cases.records import add_record
-from core.complaints.tickets import issued_ticket
+from core.cases.records import add_record, issued_ticket
+from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Invalid
+from core.kernel.errors import Conflict, Invalid
 from core.kernel.ids import new_id
 from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
 from core.people.models import Department, Officer
@@ -30,7 +32,8 @@ def intake_department(uow: UnitOfWork) -> Department:
         stmt = stmt.where(Department.code == code)
     found = uow.session.execute(stmt.limit(2)).scalars().all()
     if len(found) != 1:
-        raise Invalid("no department is set to take public complaints (PUBLIC_DEPARTMENT)")
+        raise NoIntakeDepartment("no department is set to take public complaints "
+                                 "(PUBLIC_DEPARTMENT)", zh="本系统未设置受理群众投诉的部门")
     return found[0]
 
 
@@ -47,41 +50,69 @@ def intake_account(uow: UnitOfWork, dept: Department) -> Officer:
     return account
 
 
-def submit_public(uow: UnitOfWork, data: Any) -> dict:
+class NoIntakeDepartment(Conflict):
+    """No department takes complaints from the public here (PUBLIC_DEPARTMENT unset among
+    several): a complaint is never broadcast to every department instead."""
+
+    code = "no_intake_department"
+
+
+@dataclass(frozen=True)
+class PublicComplaint:
+    """A complaint from someone with no account (A11.1)."""
+
+    what: str
+    contact: str
+    where: str = ""
+    name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    photos: int = 0
+    channel: str = "online"
+
+    @classmethod
+    def parse(cls, data: Any) -> PublicComplaint:
+        """Check a complaint from a form, the bot's dialog or JSON."""
+        data = fields.mapping(data, "body", required=True)
+        lat = fields.coordinate(data.get("lat"), "lat", 90)
+        lon = fields.coordinate(data.get("lon"), "lon", 180)
+        return cls(
+            what=fields.text(data.get("what"), "what", limit=2000, multiline=True),
+            contact=fields.text(data.get("contact"), "contact", limit=200),
+            where=fields.text(data.get("where"), "where", limit=300, required=False) or "",
+            name=fields.text(data.get("name"), "name", limit=200, required=False),
+            lat=lat if lon is not None else None, lon=lon if lat is not None else None,
+            photos=len(data.get("photos") or []),
+            channel=data.get("channel") if data.get("channel") in ("telegram", "online")
+            else "online")
+
+
+def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
     """Register a public complaint as a complaint case with its intake record (A11.1) and
     return the tracking number and code, shown to the complainant once."""
-    if not isinstance(data, dict):
-        raise Invalid("a complaint must be a JSON object")
-    what = str(data.get("what") or "").strip()
-    where = str(data.get("where") or "").strip()
-    contact = str(data.get("contact") or "").strip()
-    if not what or not contact:
-        raise Invalid("a complaint needs what happened and a contact")
     dept = intake_department(uow)
     account = intake_account(uow, dept)
-    site: dict = {"address": where[:300] or None}
-    if isinstance(data.get("lat"), int | float) and isinstance(data.get("lon"), int | float):
-        site.update(lat=float(data["lat"]), lon=float(data["lon"]), datum="wgs84")
+    site = SiteInput(cmd.lat, cmd.lon, "wgs84", cmd.where[:300] or None) \
+        if cmd.lat is not None else SiteInput(address=cmd.where[:300] or None)
     # The system identity is active only inside this transaction, so the services' own checks
     # (roles, officers on records) apply to it like to anyone, and it is inactive again after.
     account.active = True
     try:
-        case = open_case(uow, account, {"kind": PUBLIC_KIND, "initiation": "complaint",
-                                        "title": f"投诉：{what[:60]}", "site": site})
-        photos = data.get("photos") or []
-        content = f"{what}\n地点：{where or '未说明'}\n附件：{len(photos)} 个（在聊天中）"
-        add_record(uow, account, case.id, {
-            "type": "complaint_intake",
-            "fields": {"complainant_name": str(data.get("name") or "（未署名）")[:200],
-                       "complainant_contact": contact[:200],
-                       "channel": data.get("channel") if data.get("channel") in (
-                           "telegram", "online") else "online",
-                       "received_at": utcnow().isoformat(), "content": content[:4000]}})
+        case = open_case(uow, account, OpenCase(
+            kind=PUBLIC_KIND, initiation="complaint", title=f"投诉：{cmd.what[:60]}",
+            site=site)).case
+        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（在聊天中）"
+        add_record(uow, account, case.id, AddRecord(type="complaint_intake", fields={
+            "complainant_name": (cmd.name or "（未署名）")[:200],
+            "complainant_contact": cmd.contact[:200], "channel": cmd.channel,
+            "received_at": utcnow().isoformat(), "content": content[:4000]}))
     finally:
         account.active = False
     ticket = issued_ticket(uow)
     if ticket is None:
-        raise Invalid("the complaint was registered but no contact route was usable")
+        raise Invalid("the complaint was registered but no contact route was usable",
+                      zh="无法通过您留下的联系方式联系您，请留下手机号、电子邮箱或使用 Telegram",
+                      details={"fields": {"contact": "unreachable"}})
     _tell_supervisors(uow, case)
     return {**ticket, "case_id": case.id, "case_number": case.number}
 

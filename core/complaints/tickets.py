@@ -99,10 +99,16 @@ def _set_contact(ticket: ComplaintTicket, route: tuple[str, str] | None) -> None
         ticket.phone = to
 
 
+def _tz(session):
+    """The legal time zone of the settings this session's unit of work runs with."""
+    settings = session.info.get("settings")
+    return settings.legal_tz if settings is not None else LEGAL_TZ
+
+
 def _tracking_no(session, at: datetime) -> str:
     """A new tracking number: TS + the legal day + 6 random characters."""
     while True:
-        number = f"TS{at.astimezone(LEGAL_TZ):%Y%m%d}" + "".join(
+        number = f"TS{at.astimezone(_tz(session)):%Y%m%d}" + "".join(
             secrets.choice(CODE_ALPHABET) for _ in range(6))
         if session.execute(select(ComplaintTicket.id).where(
                 ComplaintTicket.tracking_no == number)).first() is None:
@@ -115,10 +121,10 @@ def ticket_for_case(session, case_id: str) -> ComplaintTicket | None:
                            ).scalars().first()
 
 
-def _local(value: object) -> str:
+def _local(value: object, tz) -> str:
     """An ISO time from a record field as a legal-time text, or '' when absent."""
     try:
-        return parse_aware(value).astimezone(LEGAL_TZ).strftime("%Y-%m-%d %H:%M")
+        return parse_aware(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return ""
 
@@ -190,7 +196,7 @@ def _on_intake(uow: UnitOfWork, event: Event) -> None:
     session.flush()
     uow.emit(Event("complaint.ticket_issued", case.id, utcnow(),
                    {"ticket_id": ticket.id, "tracking_no": ticket.tracking_no, "code": code}))
-    received = _local(f.get("received_at"))
+    received = _local(f.get("received_at"), uow.settings.legal_tz)
     zh = (f"{f.get('complainant_name', '')}您好：您的投诉举报已于 {received} 登记，受理编号 "
           f"{ticket.tracking_no}，查询码 {code}。请凭受理编号和查询码查询办理进度；是否立案将在"
           f"规定期限内告知您。【{_dept_name(session, case)}】")
@@ -267,14 +273,6 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
     handler = HANDLERS.get(event.name)
     if handler is not None and event.case_id:
         handler(uow, event)
-
-
-def issued_ticket(uow: UnitOfWork) -> dict | None:
-    """The tracking number and code issued in this unit of work, for the front to show once."""
-    for event in reversed(uow.events):
-        if event.name == "complaint.ticket_issued":
-            return {"tracking_no": event.data["tracking_no"], "code": event.data["code"]}
-    return None
 
 
 def reissue_code(uow: UnitOfWork, actor: Officer, case_id: str) -> tuple[ComplaintTicket, str]:
@@ -358,7 +356,7 @@ def complaint_status(session, tracking_no: str, code: str) -> dict:
             if decision.fields.get("decision") == "not_start" else None},
         "case_number": case.number if status in ("started", "closed") and decision is not None
         and decision.fields.get("decision") == "start" else None,
-        "notices": [{"at": n.occurred_at.astimezone(LEGAL_TZ).isoformat(),
+        "notices": [{"at": n.occurred_at.astimezone(_tz(session)).isoformat(),
                      "channel": n.fields.get("channel"), "sent_at": n.fields.get("sent_at")}
                     for n in notices if n.id not in corrected],
     }

@@ -21,10 +21,8 @@ The same SHA-256 already recorded in the department becomes a new Evidence row w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import os
 import threading
 import unicodedata
@@ -48,6 +46,7 @@ from core import ledger
 from core.cases.models import Case, Evidence, Record
 from core.cases.visibility import visible_case, writable_case
 from core.evidence.models import EvidencePreview
+from core.kernel import fields
 from core.kernel.clock import parse_aware, utcnow
 from core.kernel.errors import Invalid, NotFound, TooLarge, UnsupportedType
 from core.kernel.ids import new_id
@@ -96,35 +95,11 @@ class IntakeForm:
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be text", details={"fields": {name: "not text"}})
-    value = value.strip()
-    if len(value) > limit:
-        raise Invalid(f"{name} is longer than {limit} characters",
-                      details={"fields": {name: "too long"}})
-    # PostgreSQL text cannot hold NUL, and other control characters are never meant.
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        raise Invalid(f"{name} contains control characters",
-                      details={"fields": {name: "control characters"}})
-    return value or None
+    return fields.text(data.get(name), name, limit=limit, required=False, multiline=True)
 
 
 def _number(data: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"{name} must be a number", details={"fields": {name: "not a number"}}
-                      ) from None
-    if isinstance(value, bool) or not math.isfinite(number) or not low <= number <= high:
-        raise Invalid(f"{name} must be a number between {low:g} and {high:g}",
-                      details={"fields": {name: "out of range"}})
-    return number
+    return fields.decimal(data.get(name), name, low=low, high=high)
 
 
 def parse_form(data: Mapping[str, Any]) -> IntakeForm:
@@ -720,13 +695,16 @@ def wait_for_previews(timeout: float = 30.0) -> bool:
         wait(pending, timeout=left)
 
 
-def fingerprint(*parts: object) -> str:
-    """SHA-256 over the parts of a request, for Idempotency-Key replays of uploads."""
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int = 6,
+                   channel: str = "api") -> list[Evidence]:
+    """The newest videos of a case the officer may see (a refusal's proof, A22.2); logged."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "list", "evidence", case.id, channel=channel)
+    return list(uow.session.execute(select(Evidence).where(
+        Evidence.case_id == case.id, Evidence.media_type.like("video/%"))
+        .order_by(Evidence.created_at.desc()).limit(limit)).scalars())
 
 
-def issue_upload_link(uow: UnitOfWork, actor: Officer, case_id: str) -> dict:
-    """A one-time resumable-upload link for this case and officer (the bot, files over 20 MB)."""
-    from core.evidence.uploads import issue_upload_link as issue
-
-    return issue(uow, actor, case_id)
+def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> None:
+    """Refuse an upload to a case the officer may not add to, before any byte is read."""
+    writable_case(uow.session, actor, case_id)

@@ -1,6 +1,15 @@
-"""Domain errors; fronts map them to HTTP statuses or plain sentences in the bot."""
+"""Domain errors; fronts map them to HTTP statuses or plain sentences in the bot.
+
+Every error carries its message in English and, where it was worded, in Simplified Chinese
+(``zh``); a front picks one with :meth:`DomainError.text`. Field problems are codes from
+core.kernel.texts, so both languages come from one place.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.kernel import texts
 
 
 class DomainError(Exception):
@@ -9,10 +18,15 @@ class DomainError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, details: dict | None = None):
+    def __init__(self, message: str, *, zh: str | None = None, details: dict | None = None):
         super().__init__(message)
         self.message = message
+        self.zh = zh
         self.details = details or {}
+
+    def text(self, lang: str = "zh") -> str:
+        """The message in the language asked for (English when no Chinese was worded)."""
+        return self.message if lang == "en" or not self.zh else self.zh
 
 
 class NotFound(DomainError):
@@ -31,6 +45,21 @@ class Invalid(DomainError):
     """Input fields are missing or malformed."""
 
     code, status = "invalid", 422
+
+    @classmethod
+    def fields(cls, problems: Mapping[str, tuple[str, dict]], *, missing: list[str] | None = None,
+               what: str = "") -> Invalid:
+        """An error naming each bad field with a problem code of core.kernel.texts.PROBLEMS."""
+        en = {name: texts.problem(c, "en", **params) for name, (c, params) in problems.items()}
+        zh = {name: texts.problem(c, "zh", **params) for name, (c, params) in problems.items()}
+        lead_en = f"invalid fields{' for ' + what if what else ''}: "
+        details: dict = {"fields": en, "fields_zh": zh,
+                         "problems": {n: c for n, (c, _) in problems.items()},
+                         "params": {n: dict(p) for n, (_, p) in problems.items() if p}}
+        if missing:
+            details["missing"] = missing
+        return cls(lead_en + "; ".join(f"{k}: {v}" for k, v in en.items()),
+                   zh="填写有误：" + "；".join(f"{k}：{v}" for k, v in zh.items()), details=details)
 
 
 class Conflict(DomainError):
@@ -56,6 +85,25 @@ class GateRefused(DomainError):
 
     code, status = "gate_refused", 409
 
-    def __init__(self, message: str, missing: list[str], *, details: dict | None = None):
-        super().__init__(message, details=details)
+    def __init__(self, message: str, missing: list[str], *, zh: str | None = None,
+                 details: dict | None = None):
+        super().__init__(message, zh=zh, details=details)
         self.missing = missing
+
+
+class BindCodeInvalid(Invalid):
+    """A Telegram binding code is unknown, used, expired or locked after failed tries."""
+
+    code = "bind_code_invalid"
+
+
+class AlreadyBound(Conflict):
+    """The Telegram account is bound to another officer, or the officer to another account."""
+
+    code = "already_bound"
+
+
+class AlreadyDone(Conflict):
+    """The step was already taken (a double tap, a retried request): nothing changed."""
+
+    code = "already_done"

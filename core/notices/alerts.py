@@ -4,6 +4,7 @@ the event (A17.2: a recording that cannot continue is reported to the head at on
 from __future__ import annotations
 
 from core.cases.models import Case, Record
+from core.kernel import texts
 from core.kernel.clock import utcnow
 from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
 from core.platform.uow import Event, UnitOfWork
@@ -12,8 +13,6 @@ ALERT_ZH = ("【紧急报告】案件 {number}「{title}」的音像记录因{re
             "（{at}，北京时间），请负责人知悉；承办人须事后作出书面说明（A17.2）。")
 ALERT_EN = ("\n[Alert] Case {number}: the AV recording was interrupted ({reason}) and cannot "
             "continue ({at}, Asia/Shanghai); a written explanation is due (A17.2).")
-REASON_ZH = {"device_fault": "设备故障", "weather": "天气原因", "battery": "电量耗尽",
-             "storage": "存储空间不足", "other": "其他原因"}
 
 
 def handle_event(uow: UnitOfWork, event: Event) -> None:
@@ -27,7 +26,7 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
     now, rows = utcnow(), []
     for head in recipients(uow.session, case, "head"):
         body = ALERT_ZH.format(number=case.number, title=case.title,
-                               reason=REASON_ZH.get(reason, reason), at=at)
+                               reason=texts.choice(reason, "zh", "reason"), at=at)
         if head.lang == "en":
             body += ALERT_EN.format(number=case.number, reason=reason, at=at)
         rows += officer_outbox_rows(

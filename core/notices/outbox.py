@@ -18,6 +18,8 @@ def insert_outbox_if_absent(session: Session, rows: list[dict]) -> None:
     """Insert outbox rows whose idempotency key is new; existing keys are left alone."""
     if not rows:
         return
+    # core.bootstrap.Container asks the worker for a prompt delivery after commit.
+    session.info["outbox_written"] = True
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         make = postgresql.insert if dialect == "postgresql" else sqlite.insert

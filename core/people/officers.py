@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Conflict, Invalid, NotFound
+from core.kernel.errors import AlreadyBound, BindCodeInvalid, Forbidden, Invalid, NotFound
 from core.kernel.ids import new_id, new_token, token_hash
 from core.kernel.vocab import ROLES
 from core.people.models import ApiToken, BindCode, Department, Officer
@@ -25,6 +26,12 @@ def ensure_department(session: Session, code: str, name: str) -> Department:
         session.add(dept)
         session.flush()
     return dept
+
+
+def department_by_code(session: Session, code: str) -> Department | None:
+    """The department with that code, if any."""
+    return session.execute(select(Department).where(Department.code == code)
+                           ).scalar_one_or_none()
 
 
 def add_officer(session: Session, department: Department, name: str, roles: list[str],
@@ -75,16 +82,51 @@ def redeem_bind_code(session: Session, code: str, telegram_user_id: int) -> Offi
         select(BindCode).where(BindCode.code_hash == token_hash(code.strip())).with_for_update()
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at < utcnow():
-        raise Invalid("this binding code is unknown, used or expired")
+        raise BindCodeInvalid("this binding code is unknown, used or expired",
+                              zh="绑定码无效、已使用或已过期。请向管理员索取新的绑定码。")
     taken = session.execute(
         select(Officer).where(Officer.telegram_user_id == telegram_user_id)
     ).scalar_one_or_none()
     officer = get_officer(session, row.officer_id)
     if taken is not None and taken.id != officer.id:
-        raise Conflict("this Telegram account is already bound to another officer")
+        raise AlreadyBound("this Telegram account is already bound to another officer",
+                           zh="此 Telegram 账号已绑定其他执法人员。")
     row.used_at = utcnow()
     officer.telegram_user_id = telegram_user_id
     return officer
+
+
+def officer_by_telegram(session: Session, telegram_user_id: int) -> Officer | None:
+    """The active officer bound to a Telegram account, or None."""
+    return session.execute(
+        select(Officer).where(Officer.telegram_user_id == telegram_user_id,
+                              Officer.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def active_officer(session: Session, officer_id: str) -> Officer:
+    """The officer, refused unless still active (a deactivated officer can do nothing)."""
+    officer = session.get(Officer, officer_id) if isinstance(officer_id, str) else None
+    if officer is None or not officer.active:
+        raise Forbidden("the officer is not active", zh="该执法人员账号已停用")
+    return officer
+
+
+def set_language(session: Session, officer_id: str, lang: str) -> Officer:
+    """The language the officer reads the bot and notices in (zh or en)."""
+    officer = active_officer(session, officer_id)
+    officer.lang = fields.choice(lang, "lang", ("zh", "en"))
+    return officer
+
+
+def colleagues(session: Session, actor: Officer, *, certified_only: bool = False
+               ) -> list[Officer]:
+    """The other active officers of the caller's department, by name; with certified_only,
+    those holding a law-enforcement certificate (A14.1: who may be named on a field record)."""
+    rows = session.execute(select(Officer).where(
+        Officer.department_id == actor.department_id, Officer.active.is_(True),
+        Officer.id != actor.id).order_by(Officer.name)).scalars().all()
+    return [o for o in rows if o.certificate_no or not certified_only]
 
 
 DEMO_PEOPLE = (

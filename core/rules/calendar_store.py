@@ -9,6 +9,7 @@ from datetime import date, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.kernel import fields
 from core.kernel.clock import utcnow
 from core.kernel.errors import Invalid
 from core.people.access import log_access, require_role
@@ -153,3 +154,14 @@ def year_report(session: Session, year: int) -> dict:
         "overrides": [override_json(r) for r in list_overrides(session, year)],
         "rest_weekdays": rest_weekdays, "working_weekends": working_weekends,
     }
+
+
+def overrides_view(session: Session, actor: Officer, year: object = None) -> dict:
+    """The administrator's calendar entries and declared years (any signed-in officer); the
+    read is logged (A33.1)."""
+    year = fields.whole(year, "year", low=YEAR_RANGE[0], high=YEAR_RANGE[1]) \
+        if year not in (None, "") else None
+    years = session.execute(select(CalendarYear).order_by(CalendarYear.year)).scalars()
+    log_access(session, actor, "list", "calendar_override", str(year or "all"))
+    return {"overrides": [override_json(r) for r in list_overrides(session, year)],
+            "declared_years": [{"year": y.year, "source": y.source} for y in years]}

@@ -3,11 +3,12 @@ the checklist and the case file (ARCHITECTURE.md). Adding a record type is one e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from core.kernel.clock import parse_aware
+from core.kernel import fields as kf
+from core.kernel import texts
 from core.kernel.errors import Invalid
 
 FIELD_TYPES = ("string", "text", "bool", "int", "date", "datetime", "enum", "list")
@@ -117,11 +118,7 @@ class RecordType:
 
 # Signer roles (A13.2). "officer" means every officer named on the record signs; every other
 # role needs one signature, or a refusal recorded under A22.2.
-SIGNER_ROLES_ZH = {
-    "officer": "执法人员", "party": "当事人", "interviewee": "被询问人", "holder": "证据持有人",
-    "applicant": "申请人", "witness": "见证人", "server": "送达人", "recipient": "受送达人",
-    "expert": "专家", "appraiser": "鉴定人/鉴定机构",
-}
+SIGNER_ROLES_ZH = {role: words[0] for role, words in texts.SIGNER_ROLES.items()}
 # Who cannot refuse: officers and servers must sign their own records; a witness or an expert
 # who will not sign is simply not a witness or an expert (find another).
 NO_REFUSAL_ROLES = frozenset({"officer", "server", "witness", "expert", "appraiser"})
@@ -455,10 +452,11 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("reason_detail", "text", "中断原因说明", required=False, rules=("A17.2",)),
             F("interrupted_at", "datetime", "中断时间", rules=("A17.2",)),
             F("can_continue", "bool", "能否继续记录", rules=("A17.2",)),
-            F("resumed_at", "datetime", "恢复记录时间", required=False, rules=("A17.2",),
-              required_if=("can_continue", True)),
+            # Known only when the recording restarts: recorded then by correcting this record
+            # (core.cases.recordings); until then the checklist shows the interruption open.
+            F("resumed_at", "datetime", "恢复记录时间", required=False, rules=("A17.2",)),
             F("voice_explained", "bool", "恢复时已语音说明中断原因", required=False,
-              rules=("A17.2",), required_if=("can_continue", True)),
+              rules=("A17.2",)),
             F("reported_to_head_at", "datetime", "向负责人报告时间", required=False,
               rules=("A17.2",), required_if=("can_continue", False)),
         ),
@@ -878,40 +876,44 @@ def record_type(name: str) -> RecordType:
 
 
 def validate_fields(rtype: RecordType, fields: Any) -> dict:
-    """Check input fields against the catalogue; return them normalised or raise Invalid."""
-    if not isinstance(fields, dict):
-        raise Invalid("fields must be a JSON object")
-    problems: dict[str, str] = {}
-    unknown = sorted(set(fields) - {f.name for f in rtype.fields})
-    for name in unknown:
-        problems[name] = "not a field of this record type"
+    """Check input fields against the catalogue (with core.kernel.fields, so no control
+    characters get in); return them normalised or raise Invalid naming each bad field."""
+    if not isinstance(fields, Mapping):
+        raise kf.bad("fields", "not_object")
+    problems: dict[str, tuple[str, dict]] = {}
+    for name in sorted(set(fields) - {f.name for f in rtype.fields}):
+        problems[str(name)[:64]] = ("unknown_field", {})
     out: dict[str, Any] = {}
     for f in rtype.fields:
         value = fields.get(f.name)
         if f.auto:
             if value is not None:
-                problems[f.name] = "set by the system, not by the request"
+                problems[f.name] = ("auto", {})
             continue
         if value is None or value == "" or value == []:
             if f.required:
-                problems[f.name] = f"required ({', '.join(f.rules)})"
+                problems[f.name] = ("required", {})
             continue
         try:
             out[f.name] = _coerce(f, value)
-        except ValueError as exc:
-            problems[f.name] = str(exc)
+        except Invalid as exc:
+            problems[f.name] = next(iter(_problems(exc).values()))
     for f in rtype.fields:
         if f.required_if and f.name not in out and f.name not in problems:
             other, equals = f.required_if
             if out.get(other) == equals:
-                problems[f.name] = (f"required when {other} is {_show(equals)} "
-                                    f"({', '.join(f.rules)})")
+                problems[f.name] = ("required_if", {"other": other, "value": _show(equals)})
     if problems:
         missing = sorted({r for f in rtype.fields if f.name in problems for r in f.rules})
-        raise Invalid(f"invalid fields for {rtype.name}: " + "; ".join(
-            f"{k}: {v}" for k, v in problems.items()), details={"fields": problems,
-                                                               "missing": missing})
+        raise Invalid.fields(problems, missing=missing, what=rtype.name)
     return out
+
+
+def _problems(exc: Invalid) -> dict[str, tuple[str, dict]]:
+    """The (code, params) of a field error raised by core.kernel.fields."""
+    codes = exc.details.get("problems", {})
+    params = exc.details.get("params", {})
+    return {name: (code, params.get(name, {})) for name, code in codes.items()}
 
 
 def _show(value: Any) -> str:
@@ -919,42 +921,21 @@ def _show(value: Any) -> str:
 
 
 def _coerce(f: Field, value: Any) -> Any:
+    """One value in the field's type, through the one field validator."""
     if f.type in ("string", "text"):
-        if not isinstance(value, str):
-            raise ValueError("must be a string")
         limit = 200 if f.type == "string" else f.max_length
-        if len(value) > limit:
-            raise ValueError(f"longer than {limit} characters")
-        return value.strip()
+        return kf.text(value, f.name, limit=limit, multiline=f.type == "text")
     if f.type == "bool":
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
+        return kf.flag(value, f.name)
     if f.type == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("must be a whole number")
-        if f.minimum is not None and value < f.minimum:
-            raise ValueError(f"must be at least {f.minimum}")
-        if abs(value) > 10**12:
-            raise ValueError("out of range")
-        return value
+        low = f.minimum if f.minimum is not None else -10**12
+        return kf.number(value, f.name, low=low, high=10**12, integer=True, required=True)
     if f.type == "enum":
-        if value not in f.choices:
-            raise ValueError(f"must be one of {', '.join(f.choices)}")
-        return value
+        return kf.choice(value, f.name, f.choices)
     if f.type == "list":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("must be a list of strings")
-        if len(value) > 10000:
-            raise ValueError("more than 10000 items")
-        if any(len(v) > 500 for v in value):
-            raise ValueError("an item is longer than 500 characters")
-        return [v.strip() for v in value]
+        return kf.strings(value, f.name)
     if f.type == "date":
-        try:
-            return date.fromisoformat(value).isoformat()
-        except (TypeError, ValueError):
-            raise ValueError("must be a date YYYY-MM-DD") from None
+        return kf.day(value, f.name).isoformat()
     if f.type == "datetime":
-        return parse_aware(value).isoformat()
+        return kf.moment(value, f.name).isoformat()
     raise ValueError(f"unknown field type {f.type}")

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 from PIL import Image
 from telegram import Update
 
 from bot.app import build_application
+from core.cases.commands import AddRecord, Decide, OpenCase, Transition
 from core.people.models import Officer
 from core.people.officers import issue_bind_code
 from tests.support.telegram_fake import FakeRequest, FakeTelegram
@@ -26,6 +29,11 @@ class Harness:
 
     def __init__(self, app, fake: FakeTelegram):
         self.app, self.fake = app, fake
+
+    async def deliver(self) -> list[int]:
+        """Deliver every pending outbox message (approval requests, notices) the way the
+        worker does, through the real Telegram channel to the fake; the ids delivered."""
+        return await asyncio.to_thread(deliver_pending, self.app.container, self.fake)
 
     async def send(self, update: dict, chat_id: int | None = None) -> list[str]:
         """Process one update; the texts sent or edited into the chat since."""
@@ -168,14 +176,45 @@ def case_in_investigation(container, people) -> tuple[str, str]:
 
     with container.uow() as uow:
         officer = as_(uow, "张伟")
-        case = case_service.open_case(uow, officer, {
+        case = case_service.open_case(uow, officer, OpenCase.parse({
             "kind": "penalty", "initiation": "ex_officio", "title": "违法建设",
-            "site": {"lat": 29.3573, "lon": 113.1290, "address": "岳阳市某路1号"}})
-        record = record_service.add_record(uow, officer, case.id, {
+            "site": {"lat": 29.3573, "lon": 113.1290, "address": "岳阳市某路1号"}})).case
+        record = record_service.add_record(uow, officer, case.id, AddRecord.parse({
             "type": "filing_form", "fields": {"reason": "擅自施工", "party_info": "某公司",
-                                              "officer_opinion": "建议立案"}})
+                                              "officer_opinion": "建议立案"}})).record
         for name in ("王强", "陈静"):
             record_service.approve(uow, as_(uow, name), case.id, record.id,
-                                   {"decision": "approve", "opinion": "同意"})
-        case_service.transition(uow, officer, case.id, "investigation")
+                                   Decide("approve", "同意"))
+        case_service.transition(uow, officer, case.id, Transition("investigation"))
         return case.id, case.number
+
+
+def deliver_pending(container, fake: FakeTelegram) -> list[int]:
+    """Deliver the pending outbox through notifications' real Telegram channel, whose HTTP
+    calls go to the fake in-process (Socket.IO messages are taken and dropped)."""
+    from core.kernel.clock import utcnow
+    from notifications.outbox import deliver, due_outbox
+    from notifications.telegram import TelegramChannel
+
+    def route(request: httpx.Request) -> httpx.Response:
+        method = request.url.path.rsplit("/", 1)[-1]
+        status, body = fake.handle(fake.token, method, json.loads(request.content or b"{}"))
+        return httpx.Response(status, json=body)
+
+    telegram = TelegramChannel(fake.token, "https://api.telegram.test",
+                               client=httpx.Client(transport=httpx.MockTransport(route)))
+    channels = {"telegram": telegram, "socketio": _Drop()}
+    with container.uow() as uow:
+        ids = due_outbox(uow.session, utcnow(), 1000)
+    for outbox_id in ids:
+        deliver(container, outbox_id, channels)
+    return ids
+
+
+class _Drop:
+    """A channel that accepts every message (the department's Socket.IO room)."""
+
+    name = "socketio"
+
+    def send(self, message) -> None:
+        """Accept."""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from core.cases import lifecycle as case_service
 from core.cases import records as record_service
+from core.cases.commands import AddRecord, OpenCase
 from core.complaints import tickets as complaints
 from core.people.models import Officer
 from tests.bot.support import play
@@ -78,12 +79,13 @@ def test_status_with_tracking_number_and_code(container, people, fake):
     """/status asks the number and the code and shows the status (core.complaints.tickets)."""
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["张伟"]["id"])
-        case = case_service.open_case(uow, actor, {
-            "kind": "penalty", "initiation": "complaint", "title": "噪音投诉"})
-        record_service.add_record(uow, actor, case.id, {"type": "complaint_intake", "fields": {
-            "complainant_name": "赵六", "complainant_contact": "tg:9504", "channel": "telegram",
-            "received_at": datetime.now(UTC).isoformat(), "content": "夜间施工"}})
-        ticket = complaints.issued_ticket(uow)
+        case = case_service.open_case(uow, actor, OpenCase.parse({
+            "kind": "penalty", "initiation": "complaint", "title": "噪音投诉"})).case
+        ticket = record_service.add_record(uow, actor, case.id, AddRecord.parse({
+            "type": "complaint_intake", "fields": {
+                "complainant_name": "赵六", "complainant_contact": "tg:9504",
+                "channel": "telegram", "received_at": datetime.now(UTC).isoformat(),
+                "content": "夜间施工"}})).complaint_ticket
     public = fake.user(9504)
 
     async def script(h):

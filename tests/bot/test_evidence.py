@@ -4,8 +4,6 @@ are kept with their accuracy; forwarded items are not first-hand; over 20 MB get
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +14,12 @@ from tests.bot.support import bind, jpeg_with_gps, open_case, plain_jpeg, play
 
 @pytest.fixture
 def intake_calls(monkeypatch):
-    """A stand-in core.evidence.intake (the capture issue's service) that records its calls."""
+    """The bot's ports to evidence intake and upload links, replaced by recorders (the real
+    services are tested in tests/evidence)."""
+    from core.evidence import intake as intake_service
+    from core.evidence import uploads
+
     calls = []
-    module = types.ModuleType("core.evidence.intake")
 
     def intake(uow, actor, case_id, *, path, filename, declared_type, proves, method, **loc):
         calls.append({"case_id": case_id, "bytes": Path(path).read_bytes(), "filename": filename,
@@ -45,9 +46,8 @@ def intake_calls(monkeypatch):
         return {"url": f"https://qc.example/u/{case_id[:6]}",
                 "expires_at": "2026-11-27T02:00:00+00:00"}
 
-    module.intake = intake
-    module.issue_upload_link = issue_upload_link
-    monkeypatch.setitem(sys.modules, "core.evidence.intake", module)
+    monkeypatch.setattr(intake_service, "intake", intake)
+    monkeypatch.setattr(uploads, "issue_upload_link", issue_upload_link)
     return calls
 
 
@@ -152,27 +152,6 @@ def test_over_20_mb_gets_an_upload_link(container, people, fake, intake_calls):
     assert replies[1].startswith("请用一次性上传链接上传原文件（2026-11-27 10:00 前有效）：\n"
                                  "https://qc.example/u/")
     assert "getFile" not in fake.methods() and intake_calls == []
-
-
-def test_without_intake_service_file_is_kept(container, people, fake, monkeypatch):
-    """Until core.evidence.intake exists the file is kept (not lost) and offered again by /inbox;
-    over 20 MB says a link will come."""
-    monkeypatch.setitem(sys.modules, "core.evidence.intake", None)  # import fails
-    user = fake.user(9105)
-
-    async def script(h):
-        await _setup(h, container, people, user)
-        await h.send(fake.document(user, b"%PDF-1.4 b", "b.pdf", "application/pdf"))
-        kept = await h.press(user, "pv:0")
-        inbox = await h.say(user, "/inbox")
-        big = await h.send(fake.media(user, "video", b"", size=30 * 1024 * 1024))
-        return kept, inbox, big
-
-    kept, inbox, big = play(container, fake, script, download_limit=20 * 1024 * 1024)
-    assert kept[0].startswith("证据登记服务尚未开放。文件已暂存（SHA-256 ")
-    assert inbox[0].startswith("证据登记服务尚未开放")
-    assert big[-1].startswith("一次性上传链接功能尚未开放")
-    assert len(list((container.settings.instance_path / "bot_inbox").iterdir())) == 1
 
 
 def test_cancel_keeps_waiting_files_and_no_case_needed_first(container, people, fake,

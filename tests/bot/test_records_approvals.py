@@ -47,7 +47,7 @@ def test_record_form_asks_each_field_by_label_and_confirms(container, people, fa
         case = uow.session.get(Case, record.case_id)
     assert out["saved"][0] == (f"✅ 已记录：立案审批表（{case.number}）。\n"
                                "下一步还缺：立案审批表经负责人批准（A10.1）")
-    assert out["saved"][1] == "已提交审批，但没有已绑定 Telegram 的承办机构负责人，请另行通知。"
+    assert out["saved"][1] == "已提交审批，已通知：王强。"
     assert record.fields == {"reason": "未取得施工许可擅自施工",
                              "party_info": "岳阳某建设有限公司（91430600MA4L000000）",
                              "officer_opinion": "建议立案调查", "case_source": "日常巡查发现"}
@@ -66,14 +66,17 @@ def test_approval_chain_supervisor_then_head_by_buttons(container, people, fake)
         await open_case(h, officer)
         mark = fake.mark()
         saved = await filing_form(h, officer)
+        await h.deliver()  # the outbox, as the worker delivers it
         to_supervisor = fake.sent(supervisor["id"], mark)
         head_before = fake.sent(head["id"], mark)
         mark = fake.mark()
         approved = await h.press(supervisor, h.buttons(supervisor)[0])
+        await h.deliver()
         to_head = fake.sent(head["id"], mark)
         officer_hears = fake.sent(officer["id"], mark)
         mark = fake.mark()
         final = await h.press(head, [b for b in h.buttons(head) if b.endswith(":a")][0])
+        await h.deliver()
         officer_final = fake.sent(officer["id"], mark)
         moved = await h.say(officer, "/stage")
         moved += await h.press(officer, "st:investigation")
@@ -95,7 +98,7 @@ def test_approval_chain_supervisor_then_head_by_buttons(container, people, fake)
     assert officer_hears == [f"立案审批表（{case.number}）：王强 已同意（承办机构意见）。"]
     assert final == [f"✅ 您已同意（负责人审批）：立案审批表 {case.number}。"]
     assert officer_final == [f"✅ 立案审批表（{case.number}）审批完成。\n"
-                             "本阶段已齐全，可用 /stage 进入“调查取证”。"]
+                             "本阶段已齐全，可进入“调查取证”。"]
     assert [(a.step, a.decision) for a in approvals] == [
         ("officer", "approve"), ("unit", "approve"), ("head", "approve")]
     assert [a.officer_id for a in approvals] == [people["张伟"]["id"], people["王强"]["id"],
@@ -113,9 +116,11 @@ def test_return_with_reason_reaches_the_submitter(container, people, fake):
         await bind(h, container, supervisor, people["王强"]["id"])
         await open_case(h, officer)
         await filing_form(h, officer)
+        await h.deliver()
         ask = await h.press(supervisor, [b for b in h.buttons(supervisor) if b.endswith(":r")][0])
         mark = fake.mark()
         done = await h.say(supervisor, "当事人信息不全")
+        await h.deliver()
         told = fake.sent(officer["id"], mark)
         late = await h.press(supervisor, [b for b in h.buttons(supervisor)
                                           if b.endswith(":a")][0]) \
@@ -130,7 +135,7 @@ def test_return_with_reason_reaches_the_submitter(container, people, fake):
     assert ask == ["请输入退回理由："]
     assert done == [f"↩ 您已退回（承办机构意见）：立案审批表 {number}。理由：当事人信息不全"]
     assert told == [f"↩ 立案审批表（{number}）被 王强 退回（承办机构意见）。理由：当事人信息不全\n"
-                    "请修改后用 /record 重新提交。"]
+                    "请修改后重新提交。"]
     assert (ret.step, ret.opinion) == ("unit", "当事人信息不全")
     assert late == []  # the buttons were taken away with the answer
 
@@ -204,3 +209,38 @@ def test_field_validation_error_asks_again(container, people, fake):
 
     replies = play(container, fake, script)
     assert replies == ["“立案理由”填写有误：超过 4000 个字。请重新输入。"]
+
+
+def test_interrupt_then_resume_through_the_bot(container, people, fake):
+    """A17.2: /interrupt records that the recording stopped and can continue; /resume records
+    the restart and the voice explanation as a correction (core.cases.recordings)."""
+    from tests.bot.support import case_in_investigation
+
+    user = fake.user(7501)
+    case_in_investigation(container, people)
+
+    async def script(h):
+        await bind(h, container, user, people["张伟"]["id"])
+        await h.say(user, "/case 1")
+        await h.say(user, "/interrupt")
+        await h.press(user, "rf:skip")  # no evidence item named
+        await h.press(user, "rf:c2")  # battery
+        await h.press(user, "rf:skip")
+        await h.press(user, "rf:now")
+        await h.press(user, "rf:b1")  # it can continue
+        for _ in range(2):  # resumed_at and voice_explained: when it restarts
+            await h.press(user, "rf:skip")
+        saved = await h.press(user, "rc:ok")
+        asked = await h.say(user, "/resume")
+        done = await h.press(user, "rs:1")
+        return saved, asked, done
+
+    saved, asked, done = play(container, fake, script)
+    assert saved[0].startswith("✅ 已记录：音像记录中断说明")
+    assert asked == ["恢复录像时是否已语音说明中断原因（A17.2）？"]
+    with container.uow() as uow:
+        rows = uow.session.execute(select(Record).where(Record.type == "av_interruption")
+                                   .order_by(Record.created_at)).scalars().all()
+    assert len(rows) == 2 and rows[1].corrects_id == rows[0].id
+    assert rows[1].fields["voice_explained"] is True and rows[1].fields["resumed_at"]
+    assert rows[1].fields["reason"] == "battery"

@@ -85,8 +85,11 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
             await bind(h, container, user, people[name]["id"])
         log["opened"] = await open_case(h, officer)
         log["filed"] = await filing_form(h, officer)
+        await h.deliver()  # approval requests go out through the outbox, as the worker does
         log["unit"] = await h.press(supervisor, h.buttons(supervisor)[0])
+        await h.deliver()
         log["head"] = await h.press(head, h.buttons(head)[0])
+        await h.deliver()
         await h.say(officer, "/stage")
         log["stage"] = await h.press(officer, "st:investigation")
 
@@ -147,10 +150,13 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
             "《建筑法》第六十四条", "事实清楚，证据确凿", "责令改正，罚款五千元",
             "首次违法，主动配合", "建议处罚", "rf:b0", "rf:b0"])
         log["opinion"] = await h.press(officer, "rc:ok")
+        await h.deliver()
         mark = fake.mark()
         log["opinion_unit"] = await h.press(supervisor, h.buttons(supervisor)[0])
+        await h.deliver()
         log["opinion_to_head"] = fake.sent(head["id"], mark)
         log["opinion_head"] = await h.press(head, h.buttons(head)[0])
+        await h.deliver()
         log["opinion_to_officer"] = fake.sent(officer["id"], mark)
 
         # The rights notice, served directly (A24.1), then the party waives (A22.3).
@@ -399,11 +405,11 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     assert len(log["lodged"]) == 1
     assert log["lodged_server"] == [
         "✅ 已记录 张伟（送达人）的签名。\n该文书还缺：见证人签名、指印、盖章或拒签记录（A26.1）；"
-        "关联的音像记录或不适宜音像记录的理由（A26.1）\n"
+        "关联的录像、照片（留置送达的过程）（A26.1）\n"
         f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；{lodged_gaps}"]
     assert log["lodged_witness"] == [
         "✅ 已记录 黄敏（见证人）的签名。\n"
-        "该文书还缺：关联的音像记录或不适宜音像记录的理由（A26.1）\n"
+        "该文书还缺：关联的录像、照片（留置送达的过程）（A26.1）\n"
         f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；"
         "留置送达已以音像记录送达过程（A26.1）"]
     sha = next(e.sha256 for e in items if e.method == "telegram_video")[:8]
@@ -505,10 +511,17 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     done = [r for r in reminders if r.status == "done"]
     assert [(r.deadline_id, r.recipient_role, r.step) for r in done] == [
         (a29_row.id, "officer", "before")]
-    assert sorted((m.channel, m.recipient, m.status) for m in outbox) == [
+    assert sorted((m.channel, m.recipient, m.status) for m in outbox if m.reminder_id) == [
         ("socketio", people["department"]["id"], "sent"),
         ("socketio", people["department"]["id"], "sent"),
         ("telegram", "10001", "sent"), ("telegram", "10002", "sent")]
+    # A10.1, A18.1: both chains' requests and answers went through the outbox, all delivered:
+    # to the supervisor and the head (requests), and to the officer (progress and the end).
+    asked = sorted((m.payload["event"], m.recipient) for m in outbox
+                   if m.channel == "telegram" and m.payload.get("event", "").startswith("approval"))
+    assert asked == sorted([("approval.requested", "10003"), ("approval.requested", "10004"),
+                            ("approval.approve", "10001"), ("approval.approve", "10001")] * 2)
+    assert all(m.status == "sent" for m in outbox)
     assert [e[0] for e in emitted] == ["deadline", "deadline"]
     assert {r.subject_type for r in reads} >= {"case"}
 

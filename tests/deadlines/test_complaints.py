@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from core.cases import records
+from core.cases.commands import AddRecord
 from core.cases.models import Record
 from core.complaints.models import ComplaintTicket
 from core.complaints.tickets import (
     complaint_status,
-    issued_ticket,
     record_notice_delivered,
     route_contact,
 )
@@ -32,9 +32,8 @@ def _register(container, people, case_id: str, **fields) -> dict:
     """Record an intake through the core service; return the ticket issued in that unit."""
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
-        records.add_record(uow, actor, case_id, {"type": "complaint_intake",
-                                                 "fields": {**INTAKE, **fields}})
-        return issued_ticket(uow)
+        return records.add_record(uow, actor, case_id, AddRecord.parse(
+            {"type": "complaint_intake", "fields": {**INTAKE, **fields}})).complaint_ticket
 
 
 def _outbox(container, case_id: str) -> list[OutboxMessage]:

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from core.cases.models import Evidence
-from core.evidence import intake as evidence
 from core.evidence.models import UploadLink, UploadSession
 from core.people.models import Officer
 from tests.capture import media
@@ -251,10 +250,12 @@ def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, 
 
 
 def test_issue_upload_link_for_the_bot(container, people, case):
-    """The bot's entry: intake.issue_upload_link(uow, actor, case_id) -> url, expiry."""
+    """The bot's entry: uploads.issue_upload_link(uow, actor, case_id) -> url, expiry."""
+    from core.evidence import uploads
+
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
-        link = evidence.issue_upload_link(uow, actor, case["id"])
+        link = uploads.issue_upload_link(uow, actor, case["id"])
     assert link["url"].startswith("http://127.0.0.1:5000/api/v1/upload-links/qcu_")
     assert link["expires_at"].endswith("+08:00")
     with container.uow() as uow:

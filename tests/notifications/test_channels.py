@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
+from core.cases.commands import AddRecord
 from core.kernel.clock import utcnow
 from core.notices.models import OutboxMessage
 from notifications.base import DeliveryError
@@ -242,7 +243,6 @@ def test_a_complainant_notice_emailed_is_recorded_on_the_case(client, container,
 
     from core.cases import records
     from core.cases.models import Record
-    from core.complaints.tickets import issued_ticket
     from core.people.models import Officer
     from notifications.outbox import deliver
     from tests.helpers import open_case
@@ -251,11 +251,11 @@ def test_a_complainant_notice_emailed_is_recorded_on_the_case(client, container,
     case = open_case(client, people["officer"], initiation="complaint")
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
-        records.add_record(uow, actor, case["id"], {"type": "complaint_intake", "fields": {
-            "complainant_name": "王五", "complainant_contact": "wang.wu@example.com",
-            "channel": "online", "received_at": "2026-09-30T10:00:00+08:00",
-            "content": "工地夜间施工噪音扰民"}})
-        ticket = issued_ticket(uow)
+        ticket = records.add_record(uow, actor, case["id"], AddRecord.parse({
+            "type": "complaint_intake", "fields": {
+                "complainant_name": "王五", "complainant_contact": "wang.wu@example.com",
+                "channel": "online", "received_at": "2026-09-30T10:00:00+08:00",
+                "content": "工地夜间施工噪音扰民"}})).complaint_ticket
         [outbox_id] = uow.session.execute(select(OutboxMessage.id).where(
             OutboxMessage.case_id == case["id"])).scalars()
     channel = EmailChannel(f"smtp://127.0.0.1:{port}", "noreply@quancheng.local", timeout=5)

@@ -1,0 +1,55 @@
+"""The ledger as callers read it: the newest signed checkpoint, an entry's inclusion proof and
+the consistency between two sizes (A37.1). An entry of a case is visible only to those who may
+see the case."""
+
+from __future__ import annotations
+
+from core import ledger
+from core.cases.visibility import visible_case
+from core.kernel import fields
+from core.kernel.errors import NotFound
+from core.ledger.models import LedgerEntry
+from core.people.models import Officer
+from core.platform.uow import UnitOfWork
+
+
+def _covering(uow: UnitOfWork, size: int):
+    """The newest checkpoint, signed now when none covers `size` entries yet."""
+    cp = ledger.latest_checkpoint(uow.session)
+    if cp is None or cp.tree_size < size:
+        cp = ledger.make_checkpoint(uow.session, uow.signer, reason="on_demand")
+    return cp
+
+
+def checkpoint(uow: UnitOfWork, actor: Officer) -> dict:
+    """The latest signed checkpoint (made now if none covers the current log)."""
+    return ledger.checkpoint_json(_covering(uow, ledger.current_size(uow.session)), uow.signer)
+
+
+def inclusion_proof(uow: UnitOfWork, actor: Officer, entry: int,
+                    tree_size: object = None) -> dict:
+    """The inclusion proof of one entry against the latest checkpoint (or a given size)."""
+    size_now = ledger.current_size(uow.session)
+    entry = fields.whole(entry, "entry", low=0, high=max(size_now - 1, 0))
+    cp = _covering(uow, entry + 1)
+    size = fields.whole(tree_size, "tree_size", low=1, high=max(size_now, 1),
+                        default=cp.tree_size)
+    row = uow.session.get(LedgerEntry, entry)
+    if row is not None and row.case_id:
+        visible_case(uow.session, actor, row.case_id)  # 404 for another department's entry
+    try:
+        body = ledger.inclusion(uow.session, entry, size)
+    except ledger.LedgerError as exc:
+        raise NotFound(str(exc), zh="该条目不在此大小的日志中") from None
+    if size == cp.tree_size:
+        body["checkpoint"] = ledger.checkpoint_json(cp, uow.signer)
+    return body
+
+
+def consistency_proof(uow: UnitOfWork, actor: Officer, old: object, new: object) -> dict:
+    """The consistency proof between two tree sizes, so an auditor holding an older checkpoint
+    can check the log only grew."""
+    size = ledger.current_size(uow.session)
+    new_size = fields.whole(new, "to", low=1, high=max(size, 1))
+    old_size = fields.whole(old, "from", low=1, high=new_size)
+    return ledger.consistency(uow.session, old_size, new_size)
