@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from capture import isolation, wire
@@ -84,7 +84,6 @@ class PoolStats:
     timed_out: int = 0
     limit_hits: int = 0
     start_failures: int = 0
-    reasons: list[str] = field(default_factory=list)
 
 
 class _Worker:
@@ -150,6 +149,17 @@ class ParserPool:
         return self.size - len(self._idle) - len(self._busy) - self._starting
 
     def _supervise(self) -> None:
+        while True:
+            try:
+                self._supervise_loop()
+                return
+            except Exception:  # never leave the pool without its supervisor
+                log.exception("parser pool supervisor failed; restarting it")
+                with self._cond:
+                    self._starting = 0
+                time.sleep(1.0)
+
+    def _supervise_loop(self) -> None:
         failures, next_try = 0, 0.0
         while True:
             with self._cond:
