@@ -117,6 +117,12 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _reset_peak(pid: int) -> bool:
     """Reset VmHWM to the current RSS (Linux clear_refs 5); False where not allowed."""
     try:
@@ -389,9 +395,11 @@ def main() -> int:
         base_1 = _copy_and_hash(first, copies)
         profiler = _profile_start(args.profile, pid) if args.profile else None
         os.sync()
+        cpu0 = _cpu_s(pid)
         start = time.perf_counter()
         answers = [api.multipart(case["id"], p, "image/jpeg", fields) for p in first]
         sequential = len(first) / (time.perf_counter() - start)
+        server_cpu_ms = (_cpu_s(pid) - cpu0) * 1000 / len(first)
         if profiler is not None:
             results["profile"] = _profile_stop(profiler, args.profile)
         assert all(s == 201 for s, _ in answers), answers[:2]
@@ -414,6 +422,7 @@ def main() -> int:
             "ratio_1_client": round(sequential / base_1, 3),
             f"ratio_{args.clients}_clients": round(concurrent / base_n, 3),
             "pool_metadata_ms_median": round(_pool_metadata_ms(first), 2),
+            "server_cpu_ms_per_photo_1_client": round(server_cpu_ms, 1),
             "assurance": answers[0][1]["assurance"]}
         time.sleep(3)  # let the preview thread finish the photos' thumbnails
 
@@ -464,6 +473,8 @@ def main() -> int:
     print(f"  API, {args.clients} clients              "
           f"{p[f'api_per_s_{args.clients}_clients']:>8.2f} /s  "
           f"(ratio {p[f'ratio_{args.clients}_clients']:.3f}, target >= 0.7)")
+    print(f"  CPU of the web process per photo (1 client): "
+          f"{p['server_cpu_ms_per_photo_1_client']:.1f} ms (one process: the GIL serialises it)")
     print(f"  metadata through the warm parser pool: median "
           f"{p['pool_metadata_ms_median']:.2f} ms per photo (target < 10)")
     if results.get("profile"):

@@ -169,16 +169,16 @@ def test_a_crash_never_fails_another_upload(diag: ParserPool, samples: dict[str,
 
 
 def test_many_threads_share_the_pool(samples: dict[str, Path]) -> None:
-    """Eight threads, 80 files of three types, two workers recycled every 7 files: every
+    """Eight threads, 80 files of three types, two workers recycled every 20 files: every
     answer is the right one for its own file."""
     kinds = ["jpeg", "png", "wav"]
     expected = {k: extract_inline(samples[k], k) for k in kinds}
-    with ParserPool(2, 7) as p:
+    with ParserPool(2, 20) as p:
         with ThreadPoolExecutor(8) as ex:
             got = list(ex.map(lambda i: (kinds[i % 3], p.extract(samples[kinds[i % 3]],
                                                                  kinds[i % 3])), range(80)))
         assert all(md == expected[k] for k, md in got)
-        assert p.stats.served == 80 and p.stats.recycled >= 10
+        assert p.stats.served == 80 and p.stats.recycled >= 3
 
 
 def test_missing_file_and_fifo(diag: ParserPool, tmp_path: Path) -> None:
