@@ -331,13 +331,17 @@ def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
     """Stop py-spy; the share of request-thread samples spent under each marked step."""
     proc.send_signal(signal.SIGINT)
     proc.wait(30)
+    # First match wins: the waits (fsync, SQLite COMMIT with synchronous=FULL) before the
+    # steps that contain them.
     steps = {
-        "multipart read + hash + write": ("_read_multipart",),
-        "fsync of the upload": ("finish (core/platform/blobs.py",),
-        "type sniffing": ("check_type",),
-        "metadata (pool round trip)": ("sandboxed_extractor",),
-        "checks + ledger + SQLite commit": ("record (core/evidence/intake.py", "__exit__"),
-        "idempotency / auth transactions": ("current_actor", "writable_case"),
+        "fsync of the upload + blob folder": ("IncomingFile.finish", "_fsync_dir"),
+        "SQLite COMMIT (WAL fsync)": ("do_commit",),
+        "deadline events (A31.1)": ("handle_event (core/deadlines",),
+        "ledger append": ("append (core/ledger",),
+        "metadata (parser pool round trip)": ("sandboxed_extractor",),
+        "multipart decode + hash + write": ("_read_multipart",),
+        "token lookups (2 per upload)": ("current_actor",),
+        "other record work (checks, rows)": ("record (core/evidence/intake.py",),
     }
     totals = dict.fromkeys(steps, 0)
     request = 0
@@ -351,7 +355,10 @@ def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
             if any(m in stack for m in marks):
                 totals[name] += n
                 break
-    return {k: round(v / request, 3) for k, v in totals.items()} if request else {}
+    shares = {k: round(v / request, 3) for k, v in totals.items()} if request else {}
+    if request:
+        shares["the rest of the request"] = round(1 - sum(totals.values()) / request, 3)
+    return shares
 
 
 def main() -> int:

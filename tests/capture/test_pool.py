@@ -42,6 +42,25 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _zombie_children(seconds: float = 5.0) -> list[int]:
+    """This process's children that exited but were not waited for (after a grace period
+    for the pool's supervisor to reap them)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] == "Z" and int(fields[1]) == os.getpid():
+                    found.append(int(entry.name))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def _descendants(pid: int) -> set[int]:
     """Every process below ``pid`` (from /proc), zombies included."""
     parents: dict[int, int] = {}
@@ -59,14 +78,19 @@ def _descendants(pid: int) -> set[int]:
     return out
 
 
-def _wait_gone(pids, seconds: float = 10.0) -> list[int]:
+def _wait_gone(pids, seconds: float = 10.0, *, reaped: bool = True) -> list[int]:
+    """The pids still there after ``seconds``: for our own children a zombie counts (it must
+    have been waited for); for another process's orphans only a running process does."""
+    def there(pid: int) -> bool:
+        return Path(f"/proc/{pid}").exists() if reaped else _alive(pid)
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        left = [p for p in pids if _alive(p)]
+        left = [p for p in pids if there(p)]
         if not left:
             return []
         time.sleep(0.05)
-    return [p for p in pids if _alive(p)]
+    return [p for p in pids if there(p)]
 
 
 @pytest.mark.parametrize("kind", ["jpeg", "heic", "png", "webp", "tiff", "amr", "wav",
@@ -166,6 +190,7 @@ def test_a_crash_never_fails_another_upload(diag: ParserPool, samples: dict[str,
         bad_r = [f.result(120) for f in bad_f]
     assert all(md == expected for md in good), [md.errors for md in good if md != expected]
     assert bad_r[0] == "the parser crashed (SIGSEGV)" and bad_r[1] == "timed out after 2 s"
+    assert diag.warm_up() and _zombie_children() == []  # every ended worker was reaped
 
 
 def test_many_threads_share_the_pool(samples: dict[str, Path]) -> None:
@@ -179,6 +204,7 @@ def test_many_threads_share_the_pool(samples: dict[str, Path]) -> None:
                                                                  kinds[i % 3])), range(80)))
         assert all(md == expected[k] for k, md in got)
         assert p.stats.served == 80 and p.stats.recycled >= 3
+        assert p.warm_up() and _zombie_children() == []
 
 
 def test_missing_file_and_fifo(diag: ParserPool, tmp_path: Path) -> None:
@@ -315,7 +341,7 @@ def test_no_orphans_when_the_process_ends(samples: dict[str, Path], how: str) ->
     assert out.returncode == (-signal.SIGKILL if how == "kill" else 0), out.stderr
     pids = [int(p) for p in out.stdout.split()]
     assert len(pids) == 2
-    assert _wait_gone(pids, 15) == []
+    assert _wait_gone(pids, 15, reaped=False) == []
 
 
 def test_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
