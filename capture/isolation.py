@@ -14,7 +14,7 @@
 ``PARSER_SANDBOX`` chooses: ``auto`` (default, the strongest available, warning when it is not
 bwrap), ``bwrap`` (refuse to parse when bubblewrap cannot run: parsers then answer
 "sandbox unavailable") or ``none``. Every worker also installs the seccomp filter of
-capture.seccomp (no network sockets) on itself.
+capture.seccomp (no network sockets, no new namespaces, no ptrace) on itself.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ log = logging.getLogger("quancheng.capture.sandbox")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CAPTURE_DIR = PROJECT_ROOT / "capture"
-TMP_BYTES = 64 << 20  # the worker's private /tmp (ffmpeg needs none; Python may)
+TMP_BYTES = 8 << 20  # the worker's private /tmp: neither the parsers nor ffmpeg write there
 _KEEP_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 _PATH = "/usr/local/bin:/usr/bin:/bin"
 

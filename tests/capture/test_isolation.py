@@ -86,6 +86,27 @@ def test_worker_cannot_open_a_network_socket(probe_pool: ParserPool, listener) -
     assert "Seccomp:\t2" in r["status"]
 
 
+def test_worker_cannot_use_kernel_interfaces_parsers_never_need(probe_pool: ParserPool
+                                                                ) -> None:
+    """The seccomp filter refuses a new user namespace (a way to regain capabilities) and
+    ptrace, and the worker still runs threads and ffmpeg (covered by the video tests)."""
+    r = probe_pool.call("probe")
+    assert r["kernel"] == {"unshare(CLONE_NEWUSER)": "Operation not permitted",
+                           "ptrace(PTRACE_ATTACH, 1)": "Operation not permitted"}
+
+
+def test_seccomp_program_for_each_architecture() -> None:
+    """The filter assembles for x86-64 and arm64 with every jump in range, and refuses an
+    architecture it has no syscall table for."""
+    from capture import seccomp
+
+    for machine in ("x86_64", "aarch64"):
+        prog = seccomp.program(machine)
+        assert prog[-4:] == [(0x06, 0, 0, v) for v in (0x7FFF0000, 0x50001, 0x5000D, 0x50026)]
+    with pytest.raises(ValueError, match="riscv64"):
+        seccomp.program("riscv64")
+
+
 @needs_bwrap
 def test_worker_sees_no_instance_folder(probe_pool: ParserPool, tmp_path: Path) -> None:
     """Files readable by everyone on this machine, but outside the interpreter and the
