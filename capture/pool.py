@@ -45,7 +45,7 @@ DEFAULT_RECYCLE_AFTER = 200
 DEFAULT_MEMORY_MB = 512
 START_TIMEOUT_S = 60.0  # a cold start on a loaded 2-core machine, bwrap included
 WAIT_TIMEOUT_S = 300.0  # the longest a request waits for a free worker
-_RESULT_LIMIT = 1 << 20  # a metadata record is a few KB
+NPROC = 256  # processes and threads of the parser uid: enough for ffmpeg, not a fork bomb
 _THUMB_LIMIT = 8 << 20
 T = TypeVar("T")
 
@@ -203,6 +203,8 @@ class ParserPool:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = [sys.executable, "-s", "-B", "-E", "-m", "capture.pool_worker",
                 "--sock", str(theirs.fileno()), "--memory-mb", str(self.memory_mb)]
+        if self.sandbox.uid is not None:
+            argv += ["--nproc", str(NPROC)]
         if self.diagnostics:
             argv.append("--diagnostics")
         argv, kwargs = self.sandbox.command(argv)

@@ -2,7 +2,7 @@
 
 Started by capture.pool inside the sandbox of capture.isolation:
 
-    python -m capture.pool_worker --sock FD --memory-mb N [--diagnostics]
+    python -m capture.pool_worker --sock FD --memory-mb N [--nproc N] [--diagnostics]
 
 It caps its address space, file writes and core dumps, lowers its priority, imports the
 metadata readers and image decoders, installs the seccomp filter (no network sockets) and says
@@ -49,10 +49,14 @@ def _arm_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def limit(memory_mb: int) -> None:
-    """Address space, file size and core dumps, for the worker's whole life."""
+def limit(memory_mb: int, nproc: int | None = None) -> None:
+    """Address space, file size, core dumps and (under a uid of its own) processes, for the
+    worker's whole life."""
     mem = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    if nproc:
+        # Counted per uid: only set when the worker has a uid the web process does not share.
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not dump hostile data
     with contextlib.suppress(OSError):
@@ -141,6 +145,16 @@ def _misbehave(how: str) -> tuple[dict, bytes]:
             hoard.append(bytearray(16 << 20))
     elif how == "exit":
         os._exit(7)
+    elif how == "fork":
+        children = 0
+        try:
+            while children < 100_000:
+                if os.fork() == 0:
+                    time.sleep(3600)
+                    os._exit(0)
+                children += 1
+        except OSError as exc:
+            return {"ok": True, "children": children, "error": exc.strerror}, b""
     return {"ok": False, "error": f"unknown misbehaviour {how!r}"}, b""
 
 
@@ -180,12 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m capture.pool_worker")
     ap.add_argument("--sock", type=int, required=True)
     ap.add_argument("--memory-mb", type=int, default=512)
+    ap.add_argument("--nproc", type=int, default=None)
     ap.add_argument("--diagnostics", action="store_true")
     args = ap.parse_args(argv)
     _die_with_parent()
     sock = socket.socket(fileno=args.sock)
     try:
-        limit(args.memory_mb)
+        limit(args.memory_mb, args.nproc)
         try:
             preload()
         except (ImportError, OSError) as exc:  # a shared library that cannot be mapped

@@ -198,3 +198,38 @@ def test_binds_never_include_the_project_folder() -> None:
     assert all(b != ROOT and b not in ROOT.parents for b in binds)
     assert all(b == ROOT / "capture" or ROOT not in b.parents or b.name.startswith(".venv")
                for b in binds), binds
+
+
+@needs_bwrap
+@needs_root
+def test_fork_bomb_is_bounded_and_cleared() -> None:
+    """A worker that forks without end stops at its process limit (its uid is its own), and
+    when it ends every process it made ends with its PID namespace."""
+    def nobody_processes() -> set[int]:
+        out = set()
+        for entry in Path("/proc").iterdir():
+            try:
+                status = (entry / "status").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue
+            if "\nUid:\t65534\t" in status:
+                out.add(int(entry.name))
+        return out
+
+    from capture.pool import NPROC, PoolError
+
+    with ParserPool(1, 100, diagnostics=True) as p:
+        assert p.warm_up()
+        before = nobody_processes()
+        r = p.call("misbehave", how="fork", timeout_s=30)
+        assert r["ok"] and NPROC - 20 <= r["children"] < NPROC, r
+        assert len(nobody_processes() - before) >= r["children"]
+        with pytest.raises(PoolError, match="crashed"):
+            p.call("misbehave", how="crash")
+        assert p.warm_up()
+    import time
+
+    deadline = time.monotonic() + 10
+    while (left := nobody_processes() - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left
