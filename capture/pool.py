@@ -495,15 +495,25 @@ _shared: ParserPool | None = None
 _shared_lock = threading.Lock()
 
 
+def settings_from_env() -> dict[str, Any]:
+    """The PARSER_* settings, checked: ValueError naming the setting when one is malformed
+    (core.bootstrap calls this at start, so a bad value stops the start, not an upload)."""
+    sandbox = (os.environ.get("PARSER_SANDBOX") or "auto").strip().lower()
+    if sandbox not in ("auto", "bwrap", "none"):
+        raise ValueError(f"PARSER_SANDBOX must be auto, bwrap or none, not {sandbox!r}")
+    return {"size": _env_int("PARSER_POOL_SIZE", DEFAULT_SIZE, 1, 64),
+            "recycle_after": _env_int("PARSER_RECYCLE_AFTER", DEFAULT_RECYCLE_AFTER, 1,
+                                      1_000_000),
+            "memory_mb": _env_int("PARSER_MEMORY_MB", DEFAULT_MEMORY_MB, 64, 1 << 16),
+            "sandbox": sandbox}
+
+
 def shared_pool() -> ParserPool:
     """The process's pool, started on first use from the PARSER_* settings; closed at exit."""
     global _shared
     with _shared_lock:
         if _shared is None or _shared._closed:
-            _shared = ParserPool(
-                _env_int("PARSER_POOL_SIZE", DEFAULT_SIZE, 1, 64),
-                _env_int("PARSER_RECYCLE_AFTER", DEFAULT_RECYCLE_AFTER, 1, 1_000_000),
-                memory_mb=_env_int("PARSER_MEMORY_MB", DEFAULT_MEMORY_MB, 64, 1 << 16))
+            _shared = ParserPool(**settings_from_env())
         return _shared
 
 

@@ -12,11 +12,12 @@ from capture import isolation
 from capture.pool import ParserPool
 from tests.evidence.support import photo, upload
 
-pytestmark = pytest.mark.skipif(
+needs_bwrap = pytest.mark.skipif(
     isolation.detect().kind != "bwrap",
     reason="bubblewrap cannot run here; .ci/run installs it (apt-get install bubblewrap)")
 
 
+@needs_bwrap
 def test_instance_files_are_out_of_the_parsers_reach(container, client, people, case,
                                                      tmp_path) -> None:
     """After a real upload (so the database, the stored blob and the ledger key exist), a
@@ -36,3 +37,20 @@ def test_instance_files_are_out_of_the_parsers_reach(container, client, people, 
     with ParserPool(1, 10, diagnostics=True) as p:
         opened = p.call("probe", paths=secrets)["opened"]
     assert opened == dict.fromkeys(secrets, "FileNotFoundError")
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("PARSER_POOL_SIZE", "many", "PARSER_POOL_SIZE must be a whole number"),
+    ("PARSER_RECYCLE_AFTER", "0", "PARSER_RECYCLE_AFTER must be between 1"),
+    ("PARSER_MEMORY_MB", "16", "PARSER_MEMORY_MB must be between 64"),
+    ("PARSER_SANDBOX", "chroot", "PARSER_SANDBOX must be auto, bwrap or none"),
+])
+def test_malformed_parser_setting_stops_the_start(settings, monkeypatch, name, value,
+                                                  message) -> None:
+    """A malformed PARSER_* setting stops the start with the setting named (as a malformed
+    DEADLINE_OVERRIDES does), instead of failing the first upload."""
+    from core.bootstrap import bootstrap
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        bootstrap(settings)
