@@ -52,6 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     _register_errors(app)
 
+    from . import pages
+
+    pages.init_app(app)  # the HTML pages (/u, ...) and their static files
+
     from .cli import register_cli
 
     register_cli(app)

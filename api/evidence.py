@@ -11,12 +11,19 @@ flat, the file is written once); then one transaction records it.
 from __future__ import annotations
 
 import base64
-import json
-import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
@@ -226,19 +233,10 @@ def new_link(case_id: str):
 
 @bp.get("/upload-links/<token>")
 def link_page(token: str):
-    """A small page that uploads one file through the link (resumable, from a phone)."""
-    with container().uow() as uow:
-        info = uploads.link_info(uow, token)
-    nonce = secrets.token_urlsafe(16)
-    html = _PAGE.replace("{{NONCE}}", nonce).replace(
-        "{{DATA}}", json.dumps({"token": token, **info}).replace("<", "\\u003c"))
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        f"connect-src 'self'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    """Links issued before the page moved to /u#<token>: the same page, token in the fragment."""
+    response = redirect(url_for("pages.upload") + "#" + quote(token, safe=""), code=303)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token was in this URL
     return response
 
 
@@ -374,66 +372,6 @@ def tus_delete(upload_id: str):
 bp.register_blueprint(tus)
 
 
-_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>上传证据</title>
-<style nonce="{{NONCE}}">
-body{font-family:sans-serif;margin:1em;max-width:36em}label{display:block;margin:.8em 0 .2em}
-input,select,button{font-size:1.1em;width:100%;box-sizing:border-box}
-#bar{height:1em;background:#ddd}#fill{height:1em;width:0;background:#2a7}
-</style></head><body>
-<h2>上传证据</h2><p id="case"></p>
-<form id="f"><label>文件（大视频可断点续传）</label><input type="file" id="file" required>
-<label>证明对象（A31.1）</label><input id="proves" required placeholder="例如：现场违法建设状况">
-<label>制作方法</label><select id="method"><option value="video">录像</option>
-<option value="photo">拍照</option><option value="audio">录音</option></select>
-<p><button id="go">上传</button></p></form>
-<div id="bar"><div id="fill"></div></div><p id="msg"></p>
-<script nonce="{{NONCE}}">
-const D = {{DATA}}, CHUNK = 4 * 1024 * 1024;
-const H = {"Tus-Resumable": "1.0.0", "Upload-Token": D.token};
-const $ = (id) => document.getElementById(id);
-$("case").textContent = D.case_number + " " + D.case_title
-  + "（链接有效期至 " + D.expires_at + "）";
-if (D.state !== "open") { $("f").hidden = true; $("msg").textContent = D.state === "used" ?
-  "此链接已使用，请重新获取。" : "此链接已过期，请重新获取。"; }
-const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function offsetOf(loc) {
-  const r = await fetch(loc, {method: "HEAD", headers: H});
-  if (!r.ok) throw new Error("HEAD " + r.status);
-  return Number(r.headers.get("Upload-Offset"));
-}
-$("f").addEventListener("submit", async (e) => {
-  e.preventDefault(); $("go").disabled = true;
-  const file = $("file").files[0];
-  const meta = [["filename", file.name], ["filetype", file.type || ""],
-    ["proves", $("proves").value], ["method", $("method").value]]
-    .map(([k, v]) => k + " " + b64(v)).join(",");
-  let r = await fetch("/api/v1/uploads", {method: "POST", headers: {...H,
-    "Upload-Length": String(file.size), "Upload-Metadata": meta}});
-  if (r.status !== 201) { $("msg").textContent = (await r.json()).error.message; return; }
-  const loc = r.headers.get("Location"); let offset = 0;
-  while (offset < file.size) {
-    try {
-      r = await fetch(loc, {method: "PATCH", headers: {...H, "Upload-Offset": String(offset),
-        "Content-Type": "application/offset+octet-stream"},
-        body: file.slice(offset, offset + CHUNK)});
-      if (r.status === 204) { offset = Number(r.headers.get("Upload-Offset")); }
-      else if (r.status === 409) { offset = await offsetOf(loc); }
-      else { $("msg").textContent = (await r.json()).error.message; return; }
-    } catch (err) { $("msg").textContent = "网络中断，正在重试…"; await sleep(3000);
-      try { offset = await offsetOf(loc); } catch (e2) { continue; } }
-    $("fill").style.width = (100 * offset / file.size).toFixed(1) + "%";
-  }
-  const v = await (await fetch(loc, {headers: H})).json();
-  $("msg").textContent = "已登记：SHA-256 " + (v.sha256 || "").slice(0, 8)
-    + "，核验结果：" + v.assurance;
-});
-</script></body></html>
-"""
-
 # Paths of this blueprint for the OpenAPI document (api/openapi.py merges them).
 _E = {"description": "error", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
@@ -549,9 +487,8 @@ EVIDENCE_PATHS = {
         "delete": {"summary": "tus termination", "parameters": [_UP, _TUS],
                    "responses": {"204": _resp("terminated"), **_errors(401, 404, 409, 412)}}},
     "/api/v1/upload-links/{token}": {"get": {
-        "summary": "HTML page that uploads one file through a one-time link", "security": [],
-        "parameters": [{"name": "token", "in": "path", "required": True,
-                        "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "page", "content": {"text/html": {}}},
-                      **_errors(404)}}},
+        "summary": "Old form of a link: redirects to the upload page /u#<token>",
+        "security": [], "parameters": [{"name": "token", "in": "path", "required": True,
+                                        "schema": {"type": "string"}}],
+        "responses": {"303": {"description": "to /u#<token>"}}}},
 }

@@ -9,6 +9,7 @@ from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
 from . import evidence, workflow
+from .pages import upload as upload_page
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -136,6 +137,7 @@ def document() -> dict:
         "paths": {
             **workflow.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
+            **upload_page.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},
             "/api/v1/openapi.json": {"get": {**_op("This document", ("200", "OpenAPI", None),

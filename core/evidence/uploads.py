@@ -43,7 +43,7 @@ from core.kernel.errors import (
     UnsupportedType,
 )
 from core.kernel.ids import new_id, token_hash
-from core.people.access import officer_for_token
+from core.people.access import log_access, officer_for_token
 from core.people.models import Officer
 from core.platform.blobs import LocalBlobStore
 from core.platform.uow import UnitOfWork, UnitsOfWork
@@ -115,7 +115,9 @@ def issue_upload_link(uow: UnitOfWork, actor: Officer, case_id: str, *,
     uow.session.add(row)
     uow.session.flush()
     base = (base_url or public_base(uow)).rstrip("/")
-    return {"url": f"{base}/api/v1/upload-links/{token}", "token": token,
+    # The token rides in the fragment, which browsers never send: the page reads it there and
+    # sends it in the Upload-Token header, so it appears in no request line or access log.
+    return {"url": f"{base}/u#{token}", "token": token,
             "expires_at": row.expires_at.astimezone(uow.settings.legal_tz).isoformat(),
             "tus_endpoint": f"{base}/api/v1/uploads", "case_id": case.id,
             "case_number": case.number}
@@ -128,18 +130,32 @@ def _link(uow: UnitOfWork, token: str) -> UploadLink | None:
         UploadLink.token_hash == token_hash(token))).scalar_one_or_none()
 
 
-def link_info(uow: UnitOfWork, token: str) -> dict:
-    """What a link's page shows: the case and whether the link can still be used."""
+def link_info(uow: UnitOfWork, token: str, *, remote: str = "") -> dict:
+    """What a link's page shows: the case, whether the link can still be used, and the upload
+    it started (to resume or to show its verdict); the read is logged for the link's officer
+    (A33.1)."""
     from core.cases.models import Case
 
     link = _link(uow, token)
     if link is None:
         raise NotFound("this upload link is unknown")
     case = uow.session.get(Case, link.case_id)
-    state = "used" if link.used_at else "expired" if link.expires_at <= utcnow() else "open"
-    return {"case_number": case.number if case else "", "case_title": case.title if case else "",
-            "state": state,
-            "expires_at": link.expires_at.astimezone(uow.settings.legal_tz).isoformat()}
+    officer = uow.session.get(Officer, link.officer_id)
+    state = ("inactive" if officer is None or not officer.active else "used" if link.used_at
+             else "expired" if link.expires_at <= utcnow() else "open")
+    started = uow.session.execute(select(UploadSession).where(
+        UploadSession.link_id == link.id)).scalars().first()
+    upload_state = started.status if started else None
+    if upload_state == "receiving" and started.expires_at <= utcnow():
+        upload_state = "expired"  # not purged yet, but HEAD and PATCH answer 410 already
+    log_access(uow.session, officer, "read", "upload_link", link.id, channel="upload_link",
+               remote=remote)
+    return {"link_id": link.id, "case_number": case.number if case else "",
+            "case_title": case.title if case else "", "state": state,
+            "expires_at": link.expires_at.astimezone(uow.settings.legal_tz).isoformat(),
+            "upload": None if started is None else {
+                "id": started.id, "status": upload_state, "offset": started.offset,
+                "length": started.length, "filename": started.filename}}
 
 
 def uploader(uow: UnitOfWork, *, bearer: str | None, link_token: str | None) -> Uploader:

@@ -8,9 +8,9 @@ import re
 
 PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}",
-          "/telegram/webhook"}
+          "/telegram/webhook", "/u"}
 # Routes whose own credential is not the bearer token: a one-time link or the tus protocol.
-OWN_CREDENTIAL = ("/api/v1/uploads", "/api/v1/upload-links/")
+OWN_CREDENTIAL = ("/api/v1/uploads", "/api/v1/upload-links/", "/api/v1/upload-link")
 
 
 def _served(app) -> set[tuple[str, str]]:

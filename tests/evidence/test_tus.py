@@ -201,10 +201,12 @@ def test_one_time_link_works_once(client, container, people, officer, case):
     link = r.get_json()
     expires = datetime.fromisoformat(link["expires_at"])
     assert timedelta(hours=23, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=24)
-    assert link["url"].endswith(f"/api/v1/upload-links/{link['token']}")
-    page = client.get(link["url"])
+    assert link["url"].endswith(f"/u#{link['token']}")  # the token is in the fragment only
+    page = client.get("/u")
     assert page.status_code == 200 and "断点续传" in page.get_data(as_text=True)
-    assert "nonce-" in page.headers["Content-Security-Policy"]
+    assert link["token"] not in page.get_data(as_text=True)
+    old_form = client.get(f"/api/v1/upload-links/{link['token']}")  # links issued before
+    assert old_form.status_code == 303 and old_form.headers["Location"] == f"/u#{link['token']}"
 
     by_link = {"Upload-Token": link["token"]}
     data = video()
@@ -217,8 +219,9 @@ def test_one_time_link_works_once(client, container, people, officer, case):
     body = client.get(location, headers=by_link).get_json()
     assert body["uploaded_by"] == body["producer_id"] == people["officer"]["id"]
     assert body["case_id"] == case["id"]
-    assert "已使用" in client.get(link["url"]).get_data(as_text=True) or \
-        '"state": "used"' in client.get(link["url"]).get_data(as_text=True)
+    info = client.get("/api/v1/upload-link", headers=by_link).get_json()
+    assert info["state"] == "used" and info["upload"]["status"] == "done"
+    assert info["upload"]["url"] == location
 
 
 def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, case):
@@ -256,7 +259,7 @@ def test_issue_upload_link_for_the_bot(container, people, case):
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["officer"]["id"])
         link = uploads.issue_upload_link(uow, actor, case["id"])
-    assert link["url"].startswith("http://127.0.0.1:5000/api/v1/upload-links/qcu_")
+    assert link["url"].startswith("http://127.0.0.1:5000/u#qcu_")
     assert link["expires_at"].endswith("+08:00")
     with container.uow() as uow:
         row = uow.session.execute(select(UploadLink)).scalar_one()
