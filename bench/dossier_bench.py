@@ -1,0 +1,259 @@
+"""Case-file figures (issue 11): building the bag of a case with 200 records and 1 GB of
+evidence — peak memory above idle, build time against writing the same files into an
+uncompressed zip in the same run, and the time the offline verifier takes on that bag.
+
+    .venv/bin/python bench/dossier_bench.py [--records 200] [--evidence-mb 1024]
+                                            [--evidence-items 40] [--db sqlite|postgres]
+
+Memory is the process's resident set (VmHWM after resetting it through
+/proc/self/clear_refs), so C allocations (Pango, HarfBuzz, zlib) count too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image  # noqa: E402
+from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
+
+from core import ledger  # noqa: E402
+from core.bootstrap import bootstrap  # noqa: E402
+from core.cases.models import Approval, Case, Evidence, Party, Record, Signature  # noqa: E402
+from core.dossier import build_bag, load_case_file, seal_log  # noqa: E402
+from core.dossier.pdf import PdfRenderer  # noqa: E402
+from core.dossier.verify import verify_bag  # noqa: E402
+from core.kernel.clock import utcnow  # noqa: E402
+from core.kernel.ids import new_id  # noqa: E402
+from core.kernel.settings import Settings  # noqa: E402
+from core.people.officers import add_officer, ensure_department  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
+from core.rules.catalogue import CATALOGUE  # noqa: E402
+
+MB = 1024 * 1024
+TYPES = [t for t in CATALOGUE if not t.system_only][:24]
+
+
+def rss_kb(field: str = "VmRSS") -> int:
+    """A line of /proc/self/status in kB (VmRSS now, VmHWM the peak since the last reset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def png() -> bytes:
+    """A signature image."""
+    out = io.BytesIO()
+    Image.new("RGB", (120, 40), (20, 20, 20)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def seed_case(c, n_records: int, evidence_bytes: int, n_items: int) -> str:
+    """A case with n records (fields, two signatures, an approval each) and evidence blobs."""
+    with c.uow() as uow:
+        s = uow.session
+        dept = ensure_department(s, "BENCH", "岳阳市住房和城乡建设局（基准）")
+        a = add_officer(s, dept, "张伟", ["officer"], "湘执430600001")
+        b = add_officer(s, dept, "李娜", ["officer", "supervisor"], "湘执430600002")
+        now = utcnow() - timedelta(days=60)
+        party = Party(id=new_id(), department_id=dept.id, kind="organisation",
+                      name="岳阳某建设有限公司", created_at=now, created_by=a.id)
+        s.add(party)
+        ledger.append(s, "party", party)
+        case = Case(id=new_id(), department_id=dept.id, number="BENCH-2026-00001", year=2026,
+                    serial=1, kind="penalty", initiation="ex_officio",
+                    title="未取得施工许可擅自施工",
+                    party_id=party.id, opened_by=a.id, opened_at=now, retention_years=25,
+                    stage="investigation")
+        s.add(case)
+        ledger.append(s, "case", case, case_id=case.id)
+        sig = uow.blobs.put_bytes(png())
+        for i in range(n_records):
+            rtype = TYPES[i % len(TYPES)]
+            at = now + timedelta(hours=i)
+            fields = {f.name: (True if f.type == "bool" else [f"{f.label_zh}第{i}项", "附件"]
+                               if f.type == "list" else at.isoformat() if f.type == "datetime"
+                               else at.date().isoformat() if f.type == "date" else 3
+                               if f.type == "int" else f.choices[0] if f.choices else
+                               f"{f.label_zh}：岳阳市岳阳楼区某路{i}号，当事人周建国在场，"
+                               "执法人员出示证件并告知权利义务。")
+                      for f in rtype.fields}
+            rec = Record(id=new_id(), case_id=case.id, type=rtype.name, stage=rtype.stage,
+                         fields=fields, officers=[a.id, b.id], occurred_at=at, created_at=at,
+                         created_by=a.id)
+            s.add(rec)
+            ledger.append(s, "record", rec, case_id=case.id)
+            for o in (a, b):
+                sg = Signature(id=new_id(), record_id=rec.id, case_id=case.id, role="officer",
+                               signer_name=o.name, signer_officer_id=o.id, method="signature",
+                               image_sha256=sig.sha256, signed_at=at, created_by=a.id,
+                               created_at=at)
+                s.add(sg)
+                ledger.append(s, "signature", sg, case_id=case.id)
+            ap = Approval(id=new_id(), record_id=rec.id, case_id=case.id, step="unit",
+                          decision="approve", opinion="同意", officer_id=b.id, at=at)
+            s.add(ap)
+            ledger.append(s, "approval", ap, case_id=case.id)
+        case_id, producer, records_at = case.id, a.id, now
+    per_item = evidence_bytes // n_items
+    block = os.urandom(MB)
+    for j in range(n_items):
+        incoming = c.blobs.incoming()
+        written = 0
+        prefix = f"item {j} ".encode()
+        while written < per_item:
+            chunk = (prefix + block)[: min(MB, per_item - written)]
+            incoming.write(chunk)
+            written += len(chunk)
+        blob = incoming.commit()
+        with c.uow() as uow:
+            at = records_at + timedelta(hours=j * n_records / n_items, minutes=5)
+            ev = Evidence(id=new_id(), case_id=case_id, record_id=None, sha256=blob.sha256,
+                          size=blob.size, media_type="video/mp4", filename=f"VID_{j:04d}.mp4",
+                          proves="现场执法全过程", method="recorder", producer_id=producer,
+                          captured_at=at, meta={"make": "DSJ", "model": "执法记录仪"},
+                          checks=[{"name": "type", "status": "pass", "detail": "video/mp4"}],
+                          assurance="verified", created_at=at)
+            uow.session.add(ev)
+            ledger.append(uow.session, "evidence", ev, case_id=case_id)
+    return case_id
+
+
+def baseline_zip(c, bag: Path, out: Path, scratch: Path) -> float:
+    """Seconds to write the bag's files (originals from the blob store, the rest as files on
+    disk) into a plain uncompressed zip."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    originals = []
+    with zipfile.ZipFile(bag) as zf:
+        for info in zf.infolist():
+            if "/data/evidence/" in info.filename and not info.filename.endswith(".json"):
+                originals.append(info.filename)
+            else:
+                zf.extract(info, scratch)
+    shas = {}
+    with zipfile.ZipFile(bag) as zf:
+        man = zf.read(next(n for n in zf.namelist() if n.endswith("/manifest-sha256.txt")))
+    for line in man.decode().splitlines():
+        sha, path = line.split("  ", 1)
+        shas[path] = sha
+    others = [p for p in scratch.rglob("*") if p.is_file()]
+    t0 = time.perf_counter()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name in originals:
+            zf.write(c.blobs.local_path(shas[name.split("/", 1)[1]]), name)
+        for p in others:
+            zf.write(p, str(p.relative_to(scratch)))
+    dt = time.perf_counter() - t0
+    out.unlink()
+    return dt
+
+
+def main() -> None:
+    """Seed, build, compare, verify; print a table and a JSON line."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
+    ap.add_argument("--records", type=int, default=200)
+    ap.add_argument("--evidence-mb", type=int, default=1024)
+    ap.add_argument("--evidence-items", type=int, default=40)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="qc-dossier-bench-"))
+    url, drop = make_db(args.db, tmp)
+    try:
+        c = bootstrap(Settings(database_url=url, instance_path=tmp / "instance",
+                               storage_url=f"file://{tmp / 'blobs'}"))
+        upgrade(c.engine)
+        t0 = time.perf_counter()
+        case_id = seed_case(c, args.records, args.evidence_mb * MB, args.evidence_items)
+        print(f"seeded {args.records} records and {args.evidence_mb} MB of evidence in "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
+        renderer = PdfRenderer(author="bench")  # the app holds one; its fonts load lazily
+        idle = rss_kb()
+        reset_peak()
+        phases: dict[str, list[float]] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            span = phases.setdefault(phase, [time.perf_counter(), 0.0])
+            span[1] = time.perf_counter()
+
+        bag = tmp / "bag.zip"
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        with c.uow() as uow:
+            seal_log(uow.session, uow.signer)
+        with c.uow() as uow:
+            cf = load_case_file(uow.session, case_id, uow.signer)
+        t_load = time.perf_counter() - t0
+        result = build_bag(cf, c.blobs, bag, c.signer, compiled_by="张伟", checked_by="李娜",
+                           progress=progress, renderer=renderer)
+        t_build = time.perf_counter() - t0
+        cpu_build = time.process_time() - cpu0
+        peak = rss_kb("VmHWM")
+        cpu0 = time.process_time()
+        base1 = baseline_zip(c, bag, tmp / "base.zip", tmp / "extracted")
+        base2 = baseline_zip(c, bag, tmp / "base.zip", tmp / "extracted")
+        cpu_base = (time.process_time() - cpu0) / 2  # includes the untimed extraction
+        baseline = (base1 + base2) / 2
+        t0 = time.perf_counter()
+        report = verify_bag(str(bag))
+        t_verify = time.perf_counter() - t0
+        assert report.ok, report.text()
+        render = phases["documents"][1] - phases["documents"][0]
+        out = {
+            "records": args.records, "evidence_mb": args.evidence_mb,
+            "evidence_items": args.evidence_items, "documents": result.documents,
+            "pages": result.pages, "bag_mb": round(bag.stat().st_size / MB, 1),
+            "pdf_mb": round(sum(i.file_size for i in zipfile.ZipFile(bag).infolist()
+                                if i.filename.endswith(".pdf")) / MB, 1),
+            "idle_rss_mb": round(idle / 1024, 1),
+            "peak_above_idle_mb": round((peak - idle) / 1024, 1),
+            "load_s": round(t_load, 2), "build_s": round(t_build, 2),
+            "render_s": round(render, 2), "build_without_render_s": round(t_build - render, 2),
+            "baseline_zip_s": round(baseline, 2), "baseline_runs_s": [round(base1, 2),
+                                                                      round(base2, 2)],
+            "ratio": round(t_build / baseline, 2),
+            "ratio_without_render": round((t_build - render) / baseline, 2),
+            "verify_s": round(t_verify, 2), "build_cpu_s": round(cpu_build, 2),
+            "baseline_cpu_s_upper_bound": round(cpu_base, 2),
+            "load_average": os.getloadavg()[0],
+        }
+        rows = [("documents / pages", f"{result.documents} / {result.pages}"),
+                ("bag size", f"{out['bag_mb']} MB (PDFs {out['pdf_mb']} MB)"),
+                ("idle RSS", f"{out['idle_rss_mb']} MB"),
+                ("peak RSS above idle", f"{out['peak_above_idle_mb']} MB (target < 150)"),
+                ("load (DB reads, proofs)", f"{t_load:.2f} s"),
+                ("build, total", f"{t_build:.2f} s"),
+                ("  of which PDF rendering", f"{render:.2f} s"),
+                ("plain uncompressed zip", f"{baseline:.2f} s ({base1:.2f}, {base2:.2f})"),
+                ("ratio build / zip", f"{out['ratio']} (target <= 2)"),
+                ("ratio without rendering", f"{out['ratio_without_render']}"),
+                ("verify (offline verifier)", f"{t_verify:.2f} s"),
+                ("build CPU time", f"{cpu_build:.2f} s"),
+                ("machine load average", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")]
+        for k, v in rows:
+            print(f"{k:<28} {v}")
+        print(json.dumps(out))
+    finally:
+        drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
