@@ -21,12 +21,12 @@ from flask import (
     jsonify,
     redirect,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from core.evidence import content as stored
 from core.evidence import intake as service
 from core.evidence import uploads
 from core.kernel.clock import utcnow
@@ -183,15 +183,34 @@ def _guarded(response: Response) -> Response:
     return response
 
 
+def _streamed(blobs, sha: str, size: int, mimetype: str) -> Response:
+    """A blob streamed from the store (folder or S3) with its ETag, conditional GET and one
+    byte range (werkzeug decides 200/206/304/416; only the bytes sent are read)."""
+    response = Response(mimetype=mimetype, direct_passthrough=True)
+    response.set_etag(sha)
+    response.content_length = size
+    response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    if response.status_code == 206:
+        start, stop = response.content_range.start, response.content_range.stop
+    elif response.status_code == 200:
+        start, stop = 0, size
+    else:
+        return response  # 304 or 412: no body
+    response.response = [] if request.method == "HEAD" else \
+        stored.stream(blobs, sha, start, stop)
+    return response
+
+
 @bp.get("/evidence/<evidence_id>/content")
 def content(evidence_id: str):
     """The original bytes, access-checked and logged (A33.1, A37.1); ranges for video."""
-    with container().uow() as uow:
+    c = container()
+    with c.uow() as uow:
         actor = current_actor(uow)
         ev = service.get_evidence(uow, actor, evidence_id, action="download", remote=remote())
-        path = service.open_original(uow, ev)
+        size = stored.original_size(uow.blobs, ev)
         name, mime, sha = ev.filename, ev.media_type, ev.sha256
-    response = send_file(path, mimetype=mime, conditional=True, etag=sha, max_age=0)
+    response = _streamed(c.blobs, sha, size, mime)
     response.headers["Content-Disposition"] = content_disposition(name, f"evidence-{ev.id[:8]}")
     # RFC 9530: the client can verify what it received against the recorded hash.
     response.headers["Repr-Digest"] = \
@@ -202,17 +221,16 @@ def content(evidence_id: str):
 @bp.get("/evidence/<evidence_id>/preview")
 def preview(evidence_id: str):
     """The thumbnail of an image item (made after the upload; 404 until it exists)."""
-    with container().uow() as uow:
+    c = container()
+    with c.uow() as uow:
         actor = current_actor(uow)
         ev = service.get_evidence(uow, actor, evidence_id, action="preview", remote=remote())
         row = service.preview_of(uow.session, ev.id)
         if row is None:
             raise NotFound("no preview of this item (yet): previews are made for images after "
                            "the upload")
-        path = uow.blobs.local_path(row.sha256)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=row.sha256,
-                         max_age=0)
-    return _guarded(response)
+        sha = row.sha256
+    return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 
 
 # --- one-time upload links ------------------------------------------------------------------

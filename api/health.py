@@ -21,8 +21,9 @@ def healthz():
         checks["database"] = {"status": "ok", "backend": c.engine.dialect.name}
     except Exception as exc:  # any driver error means "down"; its class names the cause
         checks["database"] = {"status": "down", "error": type(exc).__name__}
-    checks["storage"] = ({"status": "ok"} if c.blobs.tmp_dir.is_dir()
-                         else {"status": "down", "error": "blob folder missing"})
+    problem = c.blobs.problem()
+    checks["storage"] = {"status": "ok"} if problem is None else {"status": "down",
+                                                                  "error": problem}
     checks["queue"] = _queue_state(c)
     ok = all(v["status"] == "ok" for v in checks.values())
     body = {"status": "ok" if ok else "degraded", **checks,

@@ -40,11 +40,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         container = bootstrap(settings)
-        application = build_application(container)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.set_webhook or args.delete_webhook:
+    try:
+        return _run(args, settings, container)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        container.engine.dispose()  # the dialog state's connections, closed on the way out
+
+
+def _run(args, settings: Settings, container) -> int:
+    # Setting the webhook handles no update: no dialog state to load.
+    webhook_only = bool(args.set_webhook or args.delete_webhook)
+    application = build_application(container, persistence=not webhook_only)
+    if webhook_only:
         if args.set_webhook and not settings.telegram_webhook_secret:
             print("TELEGRAM_WEBHOOK_SECRET is unset", file=sys.stderr)
             return 2

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from telegram import Update
 from telegram.ext import (
     ApplicationBuilder,
     BasePersistence,
     ContextTypes,
-    PicklePersistence,
 )
 from telegram.request import BaseRequest
 
@@ -19,6 +16,7 @@ from core.kernel.settings import SettingsError
 from . import approvals, binding, cases, complaints, evidence, forms, signing, tasks
 from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, reply
 from .logs import install_log_redaction
+from .persistence import DatabasePersistence
 from .texts import t
 
 HOSTED_API = "https://api.telegram.org"
@@ -44,9 +42,11 @@ def build_application(container: Container, *, base_url: str | None = None,
     ``base_url`` is the root of a Bot API server (TELEGRAM_API_BASE_URL): methods go to
     ``<root>/bot<token>/<method>`` and files come from ``<root>/file/bot<token>/<path>``.
     ``request`` replaces PTB's httpx transport (the unit tests' fake). ``persistence`` True
-    keeps dialog state in a pickle file under the instance folder, so dialogs survive a
-    restart; False keeps it in memory only. Hosted Telegram lets a bot download 20 MB; a
-    self-hosted server lifts that, so the limit becomes the upload limit there.
+    keeps dialog state in the database (bot.persistence), written as each answer comes, so
+    dialogs survive a restart and any web process can take a dialog's next update; False
+    keeps it in memory only (unit tests); a BasePersistence is used as given. Hosted
+    Telegram lets a bot download 20 MB; a self-hosted server lifts that, so the limit
+    becomes the upload limit there.
     """
     settings = container.settings
     if not settings.telegram_token:
@@ -61,9 +61,7 @@ def build_application(container: Container, *, base_url: str | None = None,
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if persistence is True:
-        path = Path(settings.instance_path) / "bot_state.pickle"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        persistence = PicklePersistence(path, update_interval=5)
+        persistence = DatabasePersistence(container)
     if isinstance(persistence, BasePersistence):
         builder = builder.persistence(persistence)
     application: QuanchengBot = builder.build()

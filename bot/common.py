@@ -42,6 +42,18 @@ class QuanchengBot(Application):
     download_limit: int
     me_cache: dict  # telegram user id -> (expiry, Me | None), see binding.who
 
+    async def process_update(self, update: object) -> None:
+        """With the database persistence (bot.persistence), read this dialog's state before
+        the handlers run and write what changed right after: any process can take the next
+        update of a dialog, and an answer is saved as soon as it is given."""
+        persistence = self.persistence
+        write_through = getattr(persistence, "write_through", False)
+        if write_through and isinstance(update, Update):
+            await persistence.load_dialog(self, update)  # type: ignore[union-attr]
+        await super().process_update(update)
+        if write_through:
+            await self.update_persistence()
+
 
 @dataclass(frozen=True)
 class Me:

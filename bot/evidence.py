@@ -92,7 +92,9 @@ def _hash(path: Path) -> str:
 
 
 def _inbox_dir(context: BotContext) -> Path:
-    path = context.container.settings.instance_path / "bot_inbox"
+    # In the store's spool folder, which every web process shares: the process that takes
+    # the answer to "what does it prove" may not be the one that downloaded the file.
+    path = context.container.blobs.tmp_dir / "bot_inbox"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -124,6 +126,7 @@ async def file_received(update: Update, context: BotContext) -> int | None:
     queue.append(item)
     if context.application.persistence is not None:
         # A downloaded file must survive a crash before its question is answered.
+        context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
         await context.application.update_persistence()
     if item.get("compressed"):
         await reply(update, t(lang, "ev_compressed"))

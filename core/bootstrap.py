@@ -20,7 +20,7 @@ from core.kernel import clock
 from core.kernel.settings import Settings
 from core.ledger import CheckpointSigner, add_projection
 from core.notices import alerts, approvals
-from core.platform.blobs import LocalBlobStore, open_blob_store
+from core.platform.blobs import BlobStore, open_blob_store
 from core.platform.db import make_engine, make_session_factory
 from core.platform.uow import EventHandler, UnitOfWork
 from core.rules.deadline_rules import rule_table
@@ -45,7 +45,7 @@ class Container:
     settings: Settings
     engine: Engine
     sessions: sessionmaker
-    blobs: LocalBlobStore
+    blobs: BlobStore
     signer: CheckpointSigner
     handlers: tuple[EventHandler, ...] = field(default=EVENT_HANDLERS)
     # Called after a commit that queued outbox messages, so they go out now rather than at
@@ -91,4 +91,4 @@ def bootstrap(settings: Settings | None = None, *,
     signer = CheckpointSigner.from_file(settings.effective_ledger_key_path,
                                         settings.ledger_origin, create=not settings.production)
     return Container(settings, engine, make_session_factory(engine),
-                     open_blob_store(settings.effective_storage_url), signer)
+                     open_blob_store(settings.effective_storage_url, settings), signer)

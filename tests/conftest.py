@@ -31,8 +31,37 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_configure(config):
-    """Register the db marker."""
+    """Register the db and both_stores markers."""
     config.addinivalue_line("markers", "db: touches the database (runs on SQLite and PostgreSQL)")
+    config.addinivalue_line("markers", "both_stores: runs once on the folder store and once on "
+                                       "the S3 server (the storage fixture)")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked both_stores run on the folder store and on the S3-protocol server."""
+    if metafunc.definition.get_closest_marker("both_stores") and \
+            "storage" in metafunc.fixturenames:
+        metafunc.parametrize("storage", ["file", "s3"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto_server (moto[server] from PyPI) on a free 127.0.0.1 port for the whole run."""
+    from tests.support.s3_server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto_server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def storage(request, tmp_path) -> dict:
+    """Where one test's blobs go: a folder of its own, or (both_stores, "s3") a new bucket
+    with object lock on the test S3 server; as Settings fields."""
+    if getattr(request, "param", "file") == "file":
+        return {"storage_url": f"file://{tmp_path / 'blobs'}"}
+    server = request.getfixturevalue("s3_server")
+    return server.settings_for(server.bucket(), tmp_path / "spool")
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +118,9 @@ def db_url(_template_db, tmp_path) -> str:
 
 
 @pytest.fixture
-def settings(db_url, tmp_path) -> Settings:
+def settings(db_url, tmp_path, storage) -> Settings:
     """Settings for one test: its own instance folder, database and blob store."""
-    return Settings(database_url=db_url, instance_path=tmp_path / "instance",
-                    storage_url=f"file://{tmp_path / 'blobs'}")
+    return Settings(database_url=db_url, instance_path=tmp_path / "instance", **storage)
 
 
 @pytest.fixture

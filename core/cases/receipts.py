@@ -49,7 +49,7 @@ def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bo
     images = {s.image_sha256: _read(uow, s.image_sha256) for s in sigs if s.image_sha256}
     pdf = render(case, party, doc, record, officers, sigs, refusals, images, final,
                  tz=uow.settings.legal_tz)
-    blob = uow.blobs.put_bytes(pdf)
+    blob = uow.blobs.put_bytes(pdf, retain_years=case.retention_years)  # A34.1
     now = utcnow()
     ev = Evidence(id=new_id(), case_id=case.id, record_id=record.id, sha256=blob.sha256,
                   size=blob.size, media_type="application/pdf",

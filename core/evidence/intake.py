@@ -52,7 +52,7 @@ from core.kernel.errors import Invalid, NotFound, TooLarge, UnsupportedType
 from core.kernel.ids import new_id
 from core.people.access import log_access
 from core.people.models import Officer
-from core.platform.blobs import BlobTooLarge, IncomingFile, LocalBlobStore, StoredBlob, hash_file
+from core.platform.blobs import BlobStore, BlobTooLarge, IncomingFile, StoredBlob, hash_file
 from core.platform.uow import Event, UnitOfWork
 from core.rules.calendar_store import load_calendar
 
@@ -178,14 +178,15 @@ class Received:
     path: Path
     sha256: str
     size: int
-    _commit: Callable[[], StoredBlob]
+    _commit: Callable[..., StoredBlob]
     _discard: Callable[[], None]
     done: bool = False
 
-    def commit(self) -> StoredBlob:
-        """Move it into its content address (an existing blob of that hash is kept as is)."""
+    def commit(self, *, retain_years: int | None = None) -> StoredBlob:
+        """Move it into its content address (an existing blob of that hash is kept as is),
+        retained for the case's years where the store can lock objects (A34.1)."""
         self.done = True
-        return self._commit()
+        return self._commit(retain_years=retain_years)
 
     def discard(self) -> None:
         """Throw it away (rejected uploads keep nothing)."""
@@ -197,7 +198,7 @@ class Received:
 class Receiver:
     """Takes the bytes of one upload chunk by chunk, hashing as they arrive; memory stays flat."""
 
-    def __init__(self, blobs: LocalBlobStore, limit: int | None):
+    def __init__(self, blobs: BlobStore, limit: int | None):
         self._incoming: IncomingFile = blobs.incoming(limit)
         self._limit = limit
 
@@ -225,7 +226,7 @@ class Receiver:
         self._incoming.discard()
 
 
-def receive(blobs: LocalBlobStore, chunks: Iterable[bytes], limit: int | None) -> Received:
+def receive(blobs: BlobStore, chunks: Iterable[bytes], limit: int | None) -> Received:
     """Stream chunks into the store's temporary folder; 413 past the limit."""
     receiver = Receiver(blobs, limit)
     try:
@@ -237,19 +238,21 @@ def receive(blobs: LocalBlobStore, chunks: Iterable[bytes], limit: int | None) -
         raise
 
 
-def receive_file(blobs: LocalBlobStore, path: Path, limit: int | None) -> Received:
+def receive_file(blobs: BlobStore, path: Path, limit: int | None) -> Received:
     """Copy a file already on disk (a bot download) into the store's temporary folder."""
     with open(path, "rb") as fh:
         return receive(blobs, iter(partial(fh.read, 1 << 20), b""), limit)
 
 
-def adopt_file(blobs: LocalBlobStore, path: Path) -> Received:
+def adopt_file(blobs: BlobStore, path: Path) -> Received:
     """A finished file already in the store's temporary folder (a resumable upload): hash it
     once more, since its bytes came in several requests, and commit it by rename, not copy."""
     size = path.stat().st_size
     sha = hash_file(path)
     # The store's rename-into-place, without a second copy of a large video.
-    return Received(path, sha, size, lambda: blobs.adopt(path, sha, size),
+    return Received(path, sha, size,
+                    lambda retain_years=None: blobs.adopt(path, sha, size,
+                                                          retain_years=retain_years),
                     lambda: path.unlink(missing_ok=True))
 
 
@@ -467,7 +470,7 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
                     existing_id=original.id if original else None,
                     add_working_days=lambda d, n: calendar.add_working_days(d, n).date,
                     radius_m=settings.gps_radius_m, tz=tz)
-    blob = received.commit()
+    blob = received.commit(retain_years=case.retention_years)
     ev = Evidence(
         id=new_id(), case_id=case.id, record_id=record_row.id if record_row else None,
         sha256=received.sha256, size=received.size, media_type=inspected.verdict.mime,
@@ -563,20 +566,6 @@ def preview_of(session: Session, evidence_id: str) -> EvidencePreview | None:
         EvidencePreview.evidence_id == evidence_id)).scalar_one_or_none()
 
 
-def open_original(uow: UnitOfWork, ev: Evidence) -> Path:
-    """The stored original's path, after checking that it is there with its recorded size."""
-    path = uow.blobs.local_path(ev.sha256)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise NotFound(f"the stored original of evidence {ev.id} is missing; the custodian "
-                       f"must run `flask integrity check` (A37.1)") from None
-    if size != ev.size:
-        raise NotFound(f"the stored original of evidence {ev.id} has {size} bytes, not the "
-                       f"{ev.size} recorded; the custodian must run `flask integrity check`")
-    return path
-
-
 # --- previews, off the request path ---------------------------------------------------------
 
 PREVIEW_MAX_PX = 512
@@ -590,14 +579,15 @@ def _image_key(ev: Evidence) -> str | None:
     return key if key is not None and TYPES[key].family == "image" else None
 
 
-def _render(blobs: LocalBlobStore, ev: Evidence, max_px: int):
+def _render(blobs: BlobStore, ev: Evidence, max_px: int):
     from capture.preview import PreviewError, thumbnail_sandboxed
 
     key = _image_key(ev)
     if key is None:
         return None
     try:
-        return thumbnail_sandboxed(blobs.local_path(ev.sha256), key, max_px=max_px)
+        with blobs.local_copy(ev.sha256) as path:  # a download when the store is remote
+            return thumbnail_sandboxed(path, key, max_px=max_px)
     except PreviewError as exc:
         log.info("no preview for evidence %s: %s", ev.id, exc)
         return None
@@ -632,7 +622,7 @@ def make_preview(uow: UnitOfWork, evidence_id: str, *, max_px: int = PREVIEW_MAX
     return row
 
 
-def _preview_job(engine, settings, signer, blobs: LocalBlobStore, evidence_id: str) -> None:
+def _preview_job(engine, settings, signer, blobs: BlobStore, evidence_id: str) -> None:
     # A connection of its own, closed (not pooled) at the end: the job may outlive the pool
     # it came from (an engine disposed at shutdown) and must not leave a connection behind.
     # The image is rendered between two short transactions, never holding a write lock.

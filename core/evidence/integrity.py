@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.cases.models import Evidence, Refusal, Signature
-from core.platform.blobs import LocalBlobStore
+from core.platform.blobs import BlobStore
 
 
 def recorded_hashes(session: Session) -> list[str]:
@@ -30,13 +30,13 @@ class Mismatch:
     actual: str  # the hash now, or "missing"
 
 
-def check(blobs: LocalBlobStore, hashes: Iterable[str],
+def check(blobs: BlobStore, hashes: Iterable[str],
           progress: Callable[[str], None] | None = None) -> list[Mismatch]:
     """Re-hash each blob; the ones that differ or are missing."""
     bad = []
     for sha in hashes:
         try:
-            actual = blobs.rehash(sha)
+            actual = blobs.rehash(sha)  # streamed from the folder or the S3 store
         except (FileNotFoundError, ValueError):
             actual = "missing"
         if actual != sha:

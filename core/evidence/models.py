@@ -52,6 +52,10 @@ class UploadSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The request appending bytes now, in whichever web process: a lease taken under a row
+    # lock and renewed while the body arrives (core.evidence.uploads); NULL when nobody writes.
+    writer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    writer_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class EvidencePreview(Base):

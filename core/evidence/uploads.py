@@ -1,12 +1,20 @@
 """Resumable uploads (tus 1.0 core protocol with the creation and termination extensions) and
 one-time upload links, for large videos from phones on bad networks (A31.1).
 
-The bytes of an upload are appended to ``tus-<id>`` in the blob store's temporary folder; the
-offset the client may resume from is the UploadSession row's (the database is the truth: a
-file longer than the row says, after a crash, is cut back to it). A PATCH holds an exclusive
-``flock`` on that file, so two requests never interleave their bytes, and no database
-transaction is open while bytes arrive. When the last byte is in, the file goes through the
-same intake as a multipart upload (core.evidence.intake) and is moved, not copied, into the store.
+The bytes of an upload are appended to ``tus-<id>`` in the blob store's temporary folder (the
+spool: a folder every web process shares, so consecutive PATCHes may reach different processes
+or machines); the offset the client may resume from is the UploadSession row's (the database is
+the truth: a file longer than the row says, after a crash, is cut back to it).
+
+Only one request appends at a time, whichever process it reached: it first takes the row's
+write lease under a row lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write lock), a
+token and an expiry renewed while the body arrives, and only the holder may move the offset.
+A second request meanwhile gets 409 at once. The lease, not a transaction, spans the body, so
+no database transaction is open while bytes arrive (an embedded SQLite would otherwise block
+every writer for the length of a slow upload); a process that dies mid-body leaves a lease that
+expires after LEASE. An exclusive ``flock`` on the file is kept as a second guard on one host.
+When the last byte is in, the file goes through the same intake as a multipart upload
+(core.evidence.intake) and is moved, not copied, into the store.
 
 A one-time link is bound to a case and an officer, expires (24 h by default) and is good for
 exactly one upload: creating the upload uses it up; HEAD, PATCH and GET of that one upload
@@ -28,6 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.cases.visibility import writable_case
 from core.evidence import intake as evidence
@@ -45,7 +54,7 @@ from core.kernel.errors import (
 from core.kernel.ids import new_id, token_hash
 from core.people.access import log_access, officer_for_token
 from core.people.models import Officer
-from core.platform.blobs import LocalBlobStore
+from core.platform.blobs import BlobStore
 from core.platform.uow import UnitOfWork, UnitsOfWork
 
 TUS_VERSION = "1.0.0"
@@ -54,6 +63,10 @@ PATCH_TYPE = "application/offset+octet-stream"
 LINK_PREFIX = "qcu_"
 LINK_TTL = timedelta(hours=24)
 SESSION_TTL = timedelta(days=3)
+# A writer's lease on an upload: renewed every LEASE_RENEW while the body arrives, so only a
+# process that stopped (crashed, hung) loses it.
+LEASE = timedelta(seconds=120)
+LEASE_RENEW = timedelta(seconds=20)
 CHUNK = 1 << 20
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _KEY = re.compile(r"^[!-+\--~]+$")  # printable ASCII without space and comma (tus spec)
@@ -208,7 +221,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return out
 
 
-def upload_path(blobs: LocalBlobStore, upload_id: str) -> Path:
+def upload_path(blobs: BlobStore, upload_id: str) -> Path:
     """Where the bytes of an upload collect (404 for a malformed id: never a path outside)."""
     if not isinstance(upload_id, str) or not _ID.match(upload_id):
         raise NotFound(f"upload {str(upload_id)[:40]} not found")
@@ -307,6 +320,9 @@ class Interrupted(Exception):
         self.written, self.cause = written, cause
 
 
+BUSY = "another request is writing to this upload; ask HEAD for the offset and resume"
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[int]:
     """An exclusive lock on the upload's file; 409 when another request holds it."""
@@ -318,14 +334,72 @@ def _locked(path: Path) -> Iterator[int]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Conflict("another request is writing to this upload; ask HEAD for the "
-                           "offset and resume") from None
+            raise Conflict(BUSY) from None
         yield fd
     finally:
         os.close(fd)  # closing releases the lock
 
 
-def _append(fd: int, offset: int, read: Callable[[int], bytes], remaining: int) -> int:
+def _locked_row(session: Session, upload_id: str) -> UploadSession | None:
+    """The row under a row lock (PostgreSQL FOR UPDATE; SQLite's transactions hold the
+    database's write lock already), so that two processes decide one after the other."""
+    return session.execute(select(UploadSession).where(UploadSession.id == upload_id)
+                           .with_for_update()).scalar_one_or_none()
+
+
+class Lease:
+    """The right to append to one upload, held by one request in one process."""
+
+    def __init__(self, container: UnitsOfWork, upload_id: str, token: str):
+        self.container, self.upload_id, self.token = container, upload_id, token
+        self.renewed = utcnow()
+
+    def renew(self, force: bool = False) -> None:
+        """Extend the lease (every LEASE_RENEW while bytes arrive); 409 when it was lost."""
+        now = utcnow()
+        if not force and now - self.renewed < LEASE_RENEW:
+            return
+        with self.container.uow() as uow:
+            done = uow.session.execute(
+                update(UploadSession).where(UploadSession.id == self.upload_id,
+                                            UploadSession.writer == self.token)
+                .values(writer_until=now + LEASE).execution_options(synchronize_session=False))
+            if done.rowcount != 1:
+                raise Conflict("this request took too long and lost its turn; ask HEAD for "
+                               "the offset and resume")
+        self.renewed = now
+
+    def release(self) -> None:
+        """Give the lease back (only this holder's)."""
+        with self.container.uow() as uow:
+            uow.session.execute(
+                update(UploadSession).where(UploadSession.id == self.upload_id,
+                                            UploadSession.writer == self.token)
+                .values(writer=None, writer_until=None)
+                .execution_options(synchronize_session=False))
+
+
+@contextlib.contextmanager
+def _leased(container: UnitsOfWork, who: Uploader, upload_id: str) -> Iterator[Lease]:
+    """Take the upload's write lease (409 while another request, in any process, holds an
+    unexpired one) and give it back at the end, whatever happens."""
+    token = new_id()
+    with container.uow() as uow:
+        get_upload(uow, who, upload_id)
+        row = _locked_row(uow.session, upload_id)
+        now = utcnow()
+        if row.writer is not None and row.writer_until is not None and row.writer_until > now:
+            raise Conflict(BUSY)
+        row.writer, row.writer_until = token, now + LEASE
+    lease = Lease(container, upload_id, token)
+    try:
+        yield lease
+    finally:
+        lease.release()
+
+
+def _append(fd: int, offset: int, read: Callable[[int], bytes], remaining: int,
+            renew: Callable[[], None] = lambda: None) -> int:
     """Write the body at ``offset``; cut back and 413 past the declared length."""
     os.ftruncate(fd, offset)  # bytes beyond the recorded offset were never acknowledged
     os.lseek(fd, offset, os.SEEK_SET)
@@ -339,7 +413,8 @@ def _append(fd: int, offset: int, read: Callable[[int], bytes], remaining: int) 
             while view:
                 view = view[os.write(fd, view):]
             written += len(chunk)
-    except TooLarge:
+            renew()
+    except (TooLarge, Conflict):
         raise
     except Exception as exc:  # a disconnect mid-body: keep what arrived (tus resumes from it)
         os.fsync(fd)
@@ -359,11 +434,13 @@ class PatchResult:
     status: int = 204
 
 
-def _save_offset(container: UnitsOfWork, upload_id: str, old: int, new: int) -> None:
+def _save_offset(container: UnitsOfWork, upload_id: str, old: int, new: int,
+                 lease: Lease) -> None:
     with container.uow() as uow:
         done = uow.session.execute(
             update(UploadSession).where(UploadSession.id == upload_id,
-                                        UploadSession.offset == old)
+                                        UploadSession.offset == old,
+                                        UploadSession.writer == lease.token)
             .values(offset=new, updated_at=utcnow()).execution_options(synchronize_session=False))
         if done.rowcount != 1:
             raise Conflict("the upload moved on while this request was writing")
@@ -389,9 +466,9 @@ def patch_upload(container: UnitsOfWork, who: Uploader, upload_id: str, *,
                            details={"offset": row.length})
         return PatchResult(row.length, row.length, row.evidence_id, row.result,
                            row.result_status or 204)
-    with _locked(path) as fd:
+    with _leased(container, who, upload_id) as lease, _locked(path) as fd:
         with container.uow() as uow:
-            row = get_upload(uow, who, upload_id)  # the offset as of now, under the lock
+            row = get_upload(uow, who, upload_id)  # the offset as of now, under the lease
         if client_offset != row.offset:
             raise Conflict(f"Upload-Offset {client_offset} does not match the upload's offset "
                            f"{row.offset}; ask HEAD and resume from there",
@@ -401,14 +478,14 @@ def patch_upload(container: UnitsOfWork, who: Uploader, upload_id: str, *,
             raise TooLarge(f"the body ({content_length} bytes) goes past Upload-Length "
                            f"({remaining} bytes remain)")
         try:
-            written = _append(fd, row.offset, read, remaining)
+            written = _append(fd, row.offset, read, remaining, lease.renew)
         except Interrupted as exc:
             if exc.written:
-                _save_offset(container, upload_id, row.offset, row.offset + exc.written)
+                _save_offset(container, upload_id, row.offset, row.offset + exc.written, lease)
             raise exc.cause from None
         new = row.offset + written
         if written:
-            _save_offset(container, upload_id, row.offset, new)
+            _save_offset(container, upload_id, row.offset, new, lease)
         if new < row.length:
             return PatchResult(new, row.length)
         return _finish(container, who, upload_id, path, extractor)
@@ -458,7 +535,7 @@ def terminate(container: UnitsOfWork, who: Uploader, upload_id: str) -> None:
         if row.status != "receiving":
             raise Conflict(f"the upload is {row.status}; only an unfinished upload can be "
                            f"terminated")
-    with _locked(path), container.uow() as uow:
+    with _leased(container, who, upload_id), _locked(path), container.uow() as uow:
         row = get_upload(uow, who, upload_id)
         row.status, row.updated_at = "terminated", utcnow()
         path.unlink(missing_ok=True)

@@ -42,6 +42,17 @@ class Settings:
     public_department: str = ""
     # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
     deadline_overrides: str = ""
+    # The S3-compatible evidence store of STORAGE_URL=s3://bucket/prefix (S3_* settings).
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_addressing_style: str = "auto"
+    s3_lock_mode: str = "COMPLIANCE"
+    s3_conditional_writes: bool = True
+    # Where files are spooled while they arrive (partial resumable uploads among them); with
+    # several web processes on several machines, a folder they all share (SPOOL_PATH).
+    spool_path: str = ""
 
     @property
     def production(self) -> bool:
@@ -83,6 +94,15 @@ class Settings:
             retention = int(get("RETENTION_YEARS", "25"))
         except ValueError as exc:
             raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        style = get("S3_ADDRESSING_STYLE", "auto").lower()
+        if style not in ("auto", "path", "virtual"):
+            raise SettingsError("S3_ADDRESSING_STYLE must be auto, path or virtual")
+        lock_mode = get("S3_LOCK_MODE", "COMPLIANCE").upper()
+        if lock_mode not in ("COMPLIANCE", "GOVERNANCE"):
+            raise SettingsError("S3_LOCK_MODE must be COMPLIANCE or GOVERNANCE")
+        conditional = get("S3_CONDITIONAL_WRITES", "true").lower()
+        if conditional not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError("S3_CONDITIONAL_WRITES must be true or false")
         tz = get("TZ_LEGAL", "Asia/Shanghai")
         try:
             ZoneInfo(tz)
@@ -107,6 +127,14 @@ class Settings:
             public_url=get("PUBLIC_URL").rstrip("/"),
             public_department=get("PUBLIC_DEPARTMENT"),
             deadline_overrides=get("DEADLINE_OVERRIDES"),
+            s3_endpoint_url=get("S3_ENDPOINT_URL"),
+            s3_region=get("S3_REGION"),
+            s3_access_key_id=get("S3_ACCESS_KEY_ID"),
+            s3_secret_access_key=get("S3_SECRET_ACCESS_KEY"),
+            s3_addressing_style=style,
+            s3_lock_mode=lock_mode,
+            s3_conditional_writes=conditional in ("true", "1", "yes"),
+            spool_path=get("SPOOL_PATH"),
         )
         settings.check()
         return settings
@@ -124,6 +152,9 @@ class Settings:
             problems.append("REDIS_URL is unset (the in-process queue is for development)")
         if not self.storage_url:
             problems.append("STORAGE_URL is unset (set it to the mounted evidence volume)")
+        elif self.storage_url.startswith("s3://") and not self.spool_path:
+            problems.append("SPOOL_PATH is unset (with an S3 store, files are received into a "
+                            "folder every web process shares)")
         if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
             problems.append("SECRET_KEY is the development secret or shorter than 32 characters")
         if self.telegram_token and not self.telegram_webhook_secret:

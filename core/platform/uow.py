@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from core.kernel.settings import Settings
-from core.platform.blobs import LocalBlobStore
+from core.platform.blobs import BlobStore
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class UnitOfWork:
     session: Session
     settings: Settings
     signer: Any  # core.ledger.CheckpointSigner (the ledger sits above this layer)
-    blobs: LocalBlobStore
+    blobs: BlobStore
     handlers: Sequence[EventHandler] = ()
     events: list[Event] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -54,7 +54,7 @@ class UnitsOfWork(Protocol):
     transactions, such as a resumable upload, take one of these)."""
 
     settings: Settings
-    blobs: LocalBlobStore
+    blobs: BlobStore
 
     def uow(self) -> AbstractContextManager[UnitOfWork]:
         """One transaction."""

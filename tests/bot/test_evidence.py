@@ -90,7 +90,7 @@ def test_file_to_intake_with_verdict(container, people, fake, intake_calls):
     assert (call["proves"], call["method"], call["declared_type"]) == (
         "现场情况", "telegram_document", "image/jpeg")
     assert (call["lat"], call["lon"], call["accuracy"]) == (29.3574, 113.1291, 8)
-    assert list((container.settings.instance_path / "bot_inbox").iterdir()) == []
+    assert list((container.blobs.tmp_dir / "bot_inbox").iterdir()) == []
 
 
 def test_compressed_photo_flagged_and_typed_proves(container, people, fake, intake_calls):

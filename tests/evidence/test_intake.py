@@ -36,6 +36,9 @@ from tests.evidence.support import (
 )
 from tests.helpers import auth, filing_form, open_case
 
+# Every test here runs on the folder store and on the S3 server (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 NEAR = (SITE_WGS[0] + 0.0003, SITE_WGS[1])  # about 33 m north of the site's WGS-84 position
 
 

@@ -18,6 +18,9 @@ from core.people.models import AccessLog
 from tests.evidence.support import photo, stranger, upload
 from tests.helpers import auth
 
+# Every test here runs on the folder store and on the S3 server (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def item(client, people, case, tmp_path) -> tuple[dict, bytes]:

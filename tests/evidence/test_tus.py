@@ -20,6 +20,9 @@ from tests.capture import media
 from tests.evidence.support import SITE_WGS, TUS, check, stored_blobs, stranger, temp_files
 from tests.helpers import auth, open_case
 
+# Every test here runs on the folder store and on the S3 server (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 PATCH_TYPE = {"Content-Type": "application/offset+octet-stream"}
 
 
@@ -265,3 +268,26 @@ def test_issue_upload_link_for_the_bot(container, people, case):
         row = uow.session.execute(select(UploadLink)).scalar_one()
         assert row.officer_id == people["officer"]["id"] and row.used_at is None
         assert uow.session.execute(select(UploadSession)).first() is None
+
+
+def test_a_writer_in_another_process_holds_the_upload(client, container, officer, case, clock):
+    """Several processes: while another process's request holds the upload's write lease (in
+    the database, not a local file lock), a PATCH gets 409 at once and the offset stays; a
+    lease left by a process that died expires and the upload resumes."""
+    from core.evidence.uploads import LEASE
+
+    data = video()
+    location = create(client, officer, case["id"], len(data)).headers["Location"]
+    upload_id = location.rsplit("/", 1)[1]
+    with container.uow() as uow:  # what a PATCH in progress on another machine leaves
+        uow.session.execute(update(UploadSession).where(UploadSession.id == upload_id).values(
+            writer="f" * 32, writer_until=datetime.now(UTC) + LEASE))
+    r = patch(client, location, officer, 0, data[:100])
+    assert r.status_code == 409 and "another request" in r.get_json()["error"]["message"]
+    assert client.head(location, headers={**TUS, **officer}).headers["Upload-Offset"] == "0"
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # that process died mid-body
+    r = patch(client, location, officer, 0, data[:100])
+    assert r.status_code == 204 and r.headers["Upload-Offset"] == "100"
+    with container.uow() as uow:
+        row = uow.session.get(UploadSession, upload_id)
+        assert row.writer is None and row.writer_until is None and row.offset == 100
