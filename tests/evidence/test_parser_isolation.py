@@ -21,16 +21,19 @@ needs_bwrap = pytest.mark.skipif(
 def test_instance_files_are_out_of_the_parsers_reach(container, client, people, case,
                                                      tmp_path) -> None:
     """After a real upload (so the database, the stored blob and the ledger key exist), a
-    worker started exactly as the upload's parsers are cannot open any of them, while the
-    upload itself was parsed (its capture time and GPS were read through the descriptor)."""
+    worker started exactly as the upload's parsers are cannot open any of them, nor a file in
+    the folder where uploads arrive, while the upload itself was parsed (its capture time and
+    GPS were read through the descriptor)."""
     r = upload(client, people["officer"], case["id"], photo(tmp_path).read_bytes(), "p.jpg",
                "image/jpeg")
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["metadata"]["taken_at"] and body["metadata"]["gps"], body["metadata"]
     settings = container.settings
+    arriving = container.blobs.tmp_dir / "in-probe"  # where an upload lands while parsed
+    arriving.write_bytes(b"upload")
     secrets = [str(settings.effective_ledger_key_path),
-               str(container.blobs.local_path(body["sha256"]))]
+               str(container.blobs.local_path(body["sha256"])), str(arriving)]
     if settings.effective_database_url.startswith("sqlite:///"):  # PostgreSQL has no file
         secrets.append(settings.effective_database_url.removeprefix("sqlite:///"))
     for path in secrets:
