@@ -77,10 +77,11 @@ def _prepare(env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _start(env: dict[str, str], port: int, kind: str) -> tuple[subprocess.Popen, int]:
+def _start(env: dict[str, str], port: int, kind: str,
+           workers: int = 1) -> tuple[subprocess.Popen, int]:
     """Start the server; return it and the pid of the process that serves requests."""
     if kind == "gunicorn":
-        argv = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "16",
+        argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "16",
                 "--timeout", "600", "--bind", f"127.0.0.1:{port}", "api.wsgi:app"]
     else:
         argv = [sys.executable, "-c",
@@ -114,6 +115,33 @@ def _status(pid: int) -> dict[str, int]:
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             out[key] = int(value.split()[0])
+    return out
+
+
+def _tree_cpu_s(root: int) -> dict[str, float]:
+    """CPU seconds (user + system) of the processes under ``root`` by kind: the web
+    process(es) and the parser workers (bwrap, setpriv and the pool worker)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+            fields = rest.split()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+        names[pid] = "parser" if b"capture.pool_worker" in cmd or b"bwrap" in cmd else "web"
+    out = {"web": 0.0, "parser": 0.0}
+    frontier = {root}
+    while frontier:
+        for pid in frontier:
+            out[names.get(pid, "web")] += ticks.get(pid, 0) / os.sysconf("SC_CLK_TCK")
+        frontier = {c for c, parent in parents.items() if parent in frontier}
     return out
 
 
@@ -258,9 +286,11 @@ def _video(path: Path, size: int, salt: int) -> Path:
     return path
 
 
-def _copy_and_hash(paths: list[Path], out: Path) -> float:
-    """Files per second of a plain copy + SHA-256 + fsync of each file."""
-    start = time.perf_counter()
+def _copy_and_hash(paths: list[Path], out: Path, cpu: list | None = None) -> float:
+    """Files per second of a plain copy + SHA-256 + fsync of each file (its CPU seconds per
+    file appended to ``cpu``)."""
+    os.sync()  # start with no dirty pages queued (the photos were just written), as the API
+    start, cpu0 = time.perf_counter(), time.process_time()
     for p in paths:
         h = hashlib.sha256()
         with open(p, "rb") as src, open(out / p.name, "wb") as dst:
@@ -269,6 +299,8 @@ def _copy_and_hash(paths: list[Path], out: Path) -> float:
                 dst.write(chunk)
             dst.flush()
             os.fsync(dst.fileno())
+    if cpu is not None:
+        cpu.append((time.process_time() - cpu0) / len(paths))
     return len(paths) / (time.perf_counter() - start)
 
 
@@ -293,6 +325,67 @@ class Sampler:
         self._thread.join()
 
 
+def _pool_metadata_ms(paths: list[Path]) -> float:
+    """Median metadata time per photo through a warm parser pool (capture.pool)."""
+    from capture.pool import ParserPool
+
+    with ParserPool(1, 10_000) as pool:
+        assert pool.warm_up()
+        pool.extract(paths[0], "jpeg")
+        times = []
+        for _ in range(3):
+            for p in paths:
+                t0 = time.perf_counter()
+                md = pool.extract(p, "jpeg")
+                times.append(time.perf_counter() - t0)
+                assert md.taken_at is not None, md.errors
+    return statistics.median(times) * 1000
+
+
+def _profile_start(out: str, pid: int) -> subprocess.Popen:
+    """py-spy sampling the server's worker (idle threads too: fsync waits count)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    proc = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--idle", "--rate", "200",
+                             "--format", "raw", "--output", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.5)  # py-spy attaches
+    return proc
+
+
+def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
+    """Stop py-spy; the share of request-thread samples spent under each marked step."""
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    # First match wins: the waits (fsync, SQLite COMMIT with synchronous=FULL) before the
+    # steps that contain them.
+    steps = {
+        "fsync of the upload + blob folder": ("IncomingFile.finish", "_fsync_dir"),
+        "SQLite COMMIT (WAL fsync)": ("do_commit",),
+        "deadline events (A31.1)": ("handle_event (core/deadlines",),
+        "ledger append": ("append (core/ledger",),
+        "metadata (parser pool round trip)": ("sandboxed_extractor",),
+        "multipart decode + hash + write": ("_read_multipart",),
+        "token lookups (2 per upload)": ("current_actor",),
+        "other record work (checks, rows)": ("record (core/evidence/intake.py",),
+    }
+    totals = dict.fromkeys(steps, 0)
+    request = 0
+    for line in Path(out).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "upload (api/evidence.py" not in stack:
+            continue
+        n = int(count)
+        request += n
+        for name, marks in steps.items():
+            if any(m in stack for m in marks):
+                totals[name] += n
+                break
+    shares = {k: round(v / request, 3) for k, v in totals.items()} if request else {}
+    if request:
+        shares["the rest of the request"] = round(1 - sum(totals.values()) / request, 3)
+    return shares
+
+
 def main() -> int:
     """Run both measurements and print a table and a JSON line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -301,14 +394,21 @@ def main() -> int:
     ap.add_argument("--video-mb", type=int, default=1024)
     ap.add_argument("--tus-pieces", type=int, default=8)
     ap.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
+    ap.add_argument("--web-workers", type=int, default=1,
+                    help="gunicorn worker processes (the Procfile runs 1; the memory and CPU "
+                         "figures are of the first)")
+    ap.add_argument("--profile", metavar="FILE",
+                    help="sample the server with py-spy during the one-client phase (raw "
+                         "stacks to FILE) and print where the request time goes")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     port = _free_port()
     env = _env(tmp, port)
     seed = _prepare(env)
     token = next(u["token"] for u in seed["users"] if u["role"] == "officer")
-    proc, pid = _start(env, port, args.server)
-    results: dict = {"server": args.server, "cpus": os.cpu_count()}
+    proc, pid = _start(env, port, args.server, args.web_workers)
+    results: dict = {"server": args.server, "cpus": os.cpu_count(),
+                     "web_workers": args.web_workers}
     try:
         api = Api(port, token)
         status, case = api.json("POST", "/api/v1/cases", {
@@ -323,37 +423,46 @@ def main() -> int:
         warm = api.multipart(case["id"], photos.pop(), "image/jpeg", fields)
         assert warm[0] == 201, warm
 
-        # 1. photos per second, against copy + SHA-256 of the same bytes
+        # 1. photos per second, against copy + SHA-256 + fsync of the same bytes, measured
+        # right before each API phase (the disk is shared: its fsync time drifts)
         copies = tmp / "copies"
         copies.mkdir()
         first, second = photos[:args.photos], photos[args.photos:]
-        baseline = _copy_and_hash(first, copies)
+        base_cpu: list[float] = []
+        base_1 = _copy_and_hash(first, copies, base_cpu)
+        profiler = _profile_start(args.profile, pid) if args.profile else None
+        os.sync()
+        cpu0, self_cpu0 = _tree_cpu_s(proc.pid), time.process_time()
         start = time.perf_counter()
         answers = [api.multipart(case["id"], p, "image/jpeg", fields) for p in first]
         sequential = len(first) / (time.perf_counter() - start)
+        time.sleep(2)  # the previews of these photos are part of their cost
+        cpu1, self_cpu1 = _tree_cpu_s(proc.pid), time.process_time()
+        cpu_ms = {k: round((cpu1[k] - cpu0[k]) * 1000 / len(first), 1) for k in cpu1}
+        cpu_ms["client"] = round((self_cpu1 - self_cpu0) * 1000 / len(first), 1)
+        if profiler is not None:
+            results["profile"] = _profile_stop(profiler, args.profile)
         assert all(s == 201 for s, _ in answers), answers[:2]
+        base_n = _copy_and_hash(second, copies)
+        os.sync()
         start = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             answers = list(pool.map(lambda p: api.multipart(case["id"], p, "image/jpeg",
                                                             fields), second))
         concurrent = len(second) / (time.perf_counter() - start)
         assert all(s == 201 for s, _ in answers), answers[:2]
-        from capture.metadata import extract
-
-        extract_s = []
-        for p in first[:5]:
-            t0 = time.perf_counter()
-            extract(p, "jpeg")
-            extract_s.append(time.perf_counter() - t0)
         mb = statistics.fmean(p.stat().st_size for p in first) / 2**20
         results["photos"] = {
             "n": len(first), "mean_mb": round(mb, 2),
-            "copy_sha256_per_s": round(baseline, 1),
+            "copy_sha256_per_s": round(base_1, 1),
+            f"copy_sha256_per_s_before_{args.clients}_clients": round(base_n, 1),
             "api_per_s_1_client": round(sequential, 2),
             f"api_per_s_{args.clients}_clients": round(concurrent, 2),
-            "ratio_1_client": round(sequential / baseline, 3),
-            f"ratio_{args.clients}_clients": round(concurrent / baseline, 3),
-            "sandboxed_metadata_ms": round(statistics.fmean(extract_s) * 1000, 1),
+            "ratio_1_client": round(sequential / base_1, 3),
+            f"ratio_{args.clients}_clients": round(concurrent / base_n, 3),
+            "pool_metadata_ms_median": round(_pool_metadata_ms(first), 2),
+            "cpu_ms_per_photo_1_client": cpu_ms,
+            "copy_sha256_cpu_ms_per_file": round(base_cpu[0] * 1000, 1),
             "assurance": answers[0][1]["assurance"]}
         time.sleep(3)  # let the preview thread finish the photos' thumbnails
 
@@ -394,15 +503,27 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     p = results["photos"]
-    print(f"server: {args.server}, {results['cpus']} CPUs")
+    print(f"server: {args.server} ({args.web_workers} worker process(es)), "
+          f"{results['cpus']} CPUs")
     print(f"photos ({p['n']} x {p['mean_mb']} MB JPEG):")
     print(f"  copy + SHA-256 + fsync      {p['copy_sha256_per_s']:>8.1f} /s")
     print(f"  API, 1 client               {p['api_per_s_1_client']:>8.2f} /s  "
-          f"(ratio {p['ratio_1_client']:.3f})")
+          f"(ratio {p['ratio_1_client']:.3f}, target >= 0.5)")
+    print(f"  copy + SHA-256 + fsync      "
+          f"{p[f'copy_sha256_per_s_before_{args.clients}_clients']:>8.1f} /s")
     print(f"  API, {args.clients} clients              "
           f"{p[f'api_per_s_{args.clients}_clients']:>8.2f} /s  "
-          f"(ratio {p[f'ratio_{args.clients}_clients']:.3f})")
-    print(f"  of which sandboxed metadata {p['sandboxed_metadata_ms']:>8.1f} ms per photo")
+          f"(ratio {p[f'ratio_{args.clients}_clients']:.3f}, target >= 0.7)")
+    c = p["cpu_ms_per_photo_1_client"]
+    print(f"  CPU per photo (1 client): web {c['web']:.1f} ms, parser workers (metadata and "
+          f"preview) {c['parser']:.1f} ms, client {c['client']:.1f} ms; copy + SHA-256 + "
+          f"fsync {p['copy_sha256_cpu_ms_per_file']:.1f} ms per file")
+    print(f"  metadata through the warm parser pool: median "
+          f"{p['pool_metadata_ms_median']:.2f} ms per photo (target < 10)")
+    if results.get("profile"):
+        print("where one client's request time goes (py-spy, share of samples):")
+        for k, v in results["profile"].items():
+            print(f"  {k:<34} {v:>6.1%}")
     m = results["memory"]
     print(f"1 GB video (server idle RSS {m['idle_rss_mb']} MB):")
     for how in ("multipart", "tus"):

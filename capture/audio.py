@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from mutagen.aac import AAC
@@ -11,6 +10,8 @@ from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
+
+from capture.source import Source, open_source
 
 # Bytes per AMR frame, header byte included, by frame type (as ffmpeg's AMR demuxer counts).
 # Every frame, NO_DATA included, stands for 20 ms of the recording.
@@ -35,12 +36,16 @@ class AudioInfo:
     errors: list[str] = field(default_factory=list)
 
 
-def read_audio(path: str | os.PathLike[str], media_type: str) -> AudioInfo:
+def read_audio(path: Source, media_type: str) -> AudioInfo:
     """Duration, codec and sample rate; raises on a file the parser cannot read."""
     if media_type == "amr":
         return read_amr(path)
     cls = _MUTAGEN[media_type]
-    info = cls(path).info  # mutagen opens, reads the headers it needs, and closes
+    if isinstance(path, int):  # a descriptor from the parser pool: mutagen takes a file object
+        with open_source(path) as f:
+            info = cls(f).info
+    else:
+        info = cls(path).info  # mutagen opens, reads the headers it needs, and closes
     codec = getattr(info, "codec", None) or _CODEC.get(media_type)
     if media_type == "wav" and getattr(info, "bits_per_sample", None):
         codec = f"pcm_{info.bits_per_sample}bit"
@@ -54,9 +59,9 @@ def read_audio(path: str | os.PathLike[str], media_type: str) -> AudioInfo:
     )
 
 
-def read_amr(path: str | os.PathLike[str]) -> AudioInfo:
+def read_amr(path: Source) -> AudioInfo:
     """Count AMR-NB/WB frames (20 ms each) from their one-byte headers, streaming the file."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         head = f.read(16)
         if head.startswith(b"#!AMR-WB\n"):
             sizes, start, info = AMR_WB_SIZES, 9, AudioInfo(codec="amr-wb", sample_rate=16000)

@@ -6,6 +6,8 @@ import os
 import struct
 from collections.abc import Callable
 
+from capture.source import Source, open_source
+
 MAX_EXIF = 1 << 20  # real EXIF blocks are at most 64 KB in JPEG; allow more, but bounded
 MAX_CHUNKS = 100_000
 
@@ -15,9 +17,9 @@ def _strip_prefix(blob: bytes) -> bytes:
     return blob[6:] if blob.startswith(b"Exif\x00\x00") else blob
 
 
-def png_exif(path: str | os.PathLike[str]) -> bytes | None:
+def png_exif(path: Source) -> bytes | None:
     """The eXIf chunk of a PNG file, wherever it sits (before or after the pixels)."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
         pos = 8
         for _ in range(MAX_CHUNKS):
@@ -35,9 +37,9 @@ def png_exif(path: str | os.PathLike[str]) -> bytes | None:
     raise ValueError(f"more than {MAX_CHUNKS} PNG chunks")
 
 
-def webp_exif(path: str | os.PathLike[str]) -> bytes | None:
+def webp_exif(path: Source) -> bytes | None:
     """The EXIF chunk of a WebP (RIFF) file."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
         f.seek(12)
         pos = 12
@@ -54,9 +56,9 @@ def webp_exif(path: str | os.PathLike[str]) -> bytes | None:
     raise ValueError(f"more than {MAX_CHUNKS} WebP chunks")
 
 
-def jpeg_exif(path: str | os.PathLike[str]) -> bytes | None:
+def jpeg_exif(path: Source) -> bytes | None:
     """The TIFF block of a JPEG's APP1 "Exif" segment, walking segment headers only."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         if f.read(2) != b"\xff\xd8":
             return None
         for _ in range(MAX_CHUNKS):

@@ -20,6 +20,8 @@ from PIL import Image
 from capture.containers import ifd_problem, jpeg_exif, png_exif, webp_exif
 from capture.heif import heif_exif
 from capture.model import reader_error
+from capture.source import Source, open_source
+from capture.xmp import dates as xmp_dates
 
 pillow_heif.register_heif_opener()
 # exifread logs a warning per odd tag; on hostile files that is log spam, and what matters
@@ -31,12 +33,27 @@ logging.getLogger("exifread").setLevel(logging.ERROR)
 WHOLE_FILE_MAX = 64 << 20
 # Restrict Pillow to the sniffed format so a mislabelled file never reaches another plugin.
 _PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "heic": "HEIF"}
-_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_EXIF_IFD, _GPS_IFD, _XMP_TAG = 0x8769, 0x8825, 700
 _DT = re.compile(r"^(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 _BLOCK_FINDERS = {"jpeg": jpeg_exif, "png": png_exif, "webp": webp_exif, "heic": heif_exif}
 COMPARED = ("datetime_original", "offset", "make", "model", "software", "lat", "lon",
             "altitude")
+
+
+@dataclass(frozen=True)
+class TimeCandidate:
+    """One date the file gives: where it comes from, its wall clock, offset and fraction.
+
+    ``rank`` orders them as capture times (issue 12 item 12, as exiftool reads real cameras):
+    0 EXIF DateTimeOriginal, 1 XMP exif:DateTimeOriginal / photoshop:DateCreated, 2 the
+    others (DateTimeDigitized, xmp:CreateDate, DateTime, the GPS date and time in UTC)."""
+
+    source: str
+    local: str  # "YYYY-MM-DDTHH:MM:SS"
+    offset: str | None = None  # "+08:00"
+    subsec: str | None = None
+    rank: int = 2
 
 
 @dataclass
@@ -58,6 +75,7 @@ class ExifView:
     width: int | None = None
     height: int | None = None
     tag_count: int = 0
+    times: list[TimeCandidate] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -188,22 +206,79 @@ def _fill_time(view: ExifView, get_exif: Any) -> None:
             return
 
 
+_BLANK = re.compile(r"^[\s:0-]*$")  # an unset camera clock: "0000:00:00 00:00:00" or spaces
+# (source, tag, offset tag, subsec tag, where, rank): "exif" the EXIF sub-IFD, "ifd0" the
+# main IFD (old and trail cameras put DateTimeOriginal there).
+_TIME_TAGS = (
+    ("EXIF DateTimeOriginal", "DateTimeOriginal", "OffsetTimeOriginal", "SubSecTimeOriginal",
+     "exif", 0),
+    ("EXIF DateTimeOriginal (IFD0)", "DateTimeOriginal", "OffsetTimeOriginal",
+     "SubSecTimeOriginal", "ifd0", 0),
+    ("EXIF DateTimeDigitized", "DateTimeDigitized", "OffsetTimeDigitized",
+     "SubSecTimeDigitized", "exif", 2),
+    ("EXIF DateTime", "DateTime", "OffsetTime", "SubSecTime", "ifd0", 2),
+)
+
+
+def _time_candidates(view: ExifView, get_exif: Any, get_ifd0: Any, get_gps: Any) -> None:
+    """Every date the EXIF gives, in preference order (see TimeCandidate)."""
+    for source, tag, off_tag, sub_tag, where, rank in _TIME_TAGS:
+        raw = (get_exif if where == "exif" else get_ifd0)(tag)
+        text = _text(raw)
+        if text is None or _BLANK.match(text):
+            continue
+        local = _datetime(text, tag, [])  # _fill_time already reported a bad one
+        if local is None:
+            continue
+        offset = _offset(get_exif(off_tag), off_tag, []) if off_tag else None
+        sub = _text(get_exif(sub_tag))
+        view.times.append(TimeCandidate(source, local, offset,
+                                        sub if sub and sub.isdigit() else None, rank))
+    gps = _gps_time(get_gps("GPSDateStamp"), get_gps("GPSTimeStamp"))
+    if gps is not None:
+        view.times.append(TimeCandidate("EXIF GPSDateStamp and GPSTimeStamp (UTC)", gps[0],
+                                        "+00:00", gps[1], 2))
+
+
+def _gps_time(date: Any, stamp: Any) -> tuple[str, str | None] | None:
+    """GPS date ("YYYY:MM:DD") and time (h, m, s rationals, UTC) as wall clock and fraction."""
+    d = _text(date)
+    seq = list(stamp) if isinstance(stamp, (list, tuple)) else None
+    if d is None or seq is None or len(seq) != 3:
+        return None
+    m = re.match(r"^(\d{4})[:\-](\d{2})[:\-](\d{2})", d)
+    parts = [_float(x) for x in seq]
+    if not m or any(p is None or p < 0 for p in parts):
+        return None
+    h, mi, sec = parts  # type: ignore[misc]
+    whole = int(sec)  # type: ignore[arg-type]
+    try:
+        local = datetime(*map(int, m.groups()), int(h), int(mi), whole)  # noqa: DTZ001
+    except (ValueError, OverflowError):
+        return None
+    frac = f"{sec - whole:.3f}"[2:].rstrip("0") if sec != whole else None  # type: ignore[operator]
+    return local.isoformat(), frac or None
+
+
 _PIL_EXIF_TAGS = {"DateTimeOriginal": 36867, "DateTimeDigitized": 36868,
                   "OffsetTimeOriginal": 36881, "OffsetTimeDigitized": 36882,
-                  "SubSecTimeOriginal": 37521, "SubSecTimeDigitized": 37522}
+                  "SubSecTimeOriginal": 37521, "SubSecTimeDigitized": 37522,
+                  "OffsetTime": 36880, "SubSecTime": 37520}
+_PIL_IFD0_TAGS = {"DateTime": 306, "DateTimeOriginal": 36867}
 _PIL_GPS_TAGS = {"GPSLatitudeRef": 1, "GPSLatitude": 2, "GPSLongitudeRef": 3,
                  "GPSLongitude": 4, "GPSAltitudeRef": 5, "GPSAltitude": 6,
-                 "GPSMapDatum": 18, "GPSHPositioningError": 31}
+                 "GPSTimeStamp": 7, "GPSMapDatum": 18, "GPSDateStamp": 29,
+                 "GPSHPositioningError": 31}
 
 
-def _pillow_exif(f: Any, path: str | os.PathLike[str], media_type: str,
-                 size: int) -> tuple[Image.Exif, tuple[int, int] | None]:
+def _pillow_exif(f: Any, path: Source, media_type: str,
+                 size: int) -> tuple[Image.Exif, tuple[int, int] | None, Any]:
     if media_type in ("webp", "heic") and size > WHOLE_FILE_MAX:
         raw = webp_exif(path) if media_type == "webp" else heif_exif(path)
         exif = Image.Exif()
         if raw:
             exif.load(raw)
-        return exif, None
+        return exif, None, None
     with Image.open(f, formats=[_PILLOW_FORMATS[media_type]]) as im:
         if media_type == "png" and "exif" not in im.info:
             # Pillow would decode every pixel to look for a late eXIf chunk; walk chunks.
@@ -216,14 +291,17 @@ def _pillow_exif(f: Any, path: str | os.PathLike[str], media_type: str,
         # Touch the sub-IFDs while the file is open: TIFF reads them lazily from disk.
         exif.get_ifd(_EXIF_IFD)
         exif.get_ifd(_GPS_IFD)
-        return exif, im.size
+        xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+        if xmp is None and media_type == "tiff":
+            xmp = getattr(im, "tag_v2", {}).get(_XMP_TAG)
+        return exif, im.size, xmp
 
 
-def read_pillow(path: str | os.PathLike[str], media_type: str) -> ExifView:
+def read_pillow(path: Source, media_type: str) -> ExifView:
     """EXIF as Pillow (and pillow-heif for HEIC) reads it."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
-        exif, dims = _pillow_exif(f, path, media_type, size)
+        exif, dims, xmp = _pillow_exif(f, path, media_type, size)
     view = ExifView()
     if dims:
         view.width, view.height = dims
@@ -233,17 +311,25 @@ def read_pillow(path: str | os.PathLike[str], media_type: str) -> ExifView:
     view.software = _text(exif.get(305))
     _fill_time(view, lambda name: exif_ifd.get(_PIL_EXIF_TAGS[name]))
     _gps(view, lambda name: gps_ifd.get(_PIL_GPS_TAGS[name]))
+    _time_candidates(view, lambda name: exif_ifd.get(_PIL_EXIF_TAGS[name]),
+                     lambda name: exif.get(_PIL_IFD0_TAGS[name]),
+                     lambda name: gps_ifd.get(_PIL_GPS_TAGS[name]))
+    found, problems = xmp_dates(xmp)
+    view.problems.extend(problems)
+    view.times.extend(TimeCandidate(f"XMP {d.field}", d.local, d.offset, d.subsec,
+                                    2 if d.field == "xmp:CreateDate" else 1) for d in found)
+    view.times.sort(key=lambda c: c.rank)  # stable: keeps the order within a rank
     return view
 
 
-def read_exifread(path: str | os.PathLike[str], media_type: str) -> ExifView | None:
+def read_exifread(path: Source, media_type: str) -> ExifView | None:
     """EXIF as exifread reads it, from the EXIF block our container walkers located.
 
     exifread fails on HEIC and misses WebP EXIF, and walks every entry a corrupt IFD claims
     (65,535 of them); so it gets the TIFF block only, after a plausibility check.
     """
     if media_type == "tiff":
-        with open(path, "rb") as f:
+        with open_source(path) as f:
             size = os.fstat(f.fileno()).st_size
 
             def read(offset: int, n: int) -> bytes:
@@ -271,11 +357,15 @@ def read_exifread(path: str | os.PathLike[str], media_type: str) -> ExifView | N
     _fill_time(view, lambda name: tags.get(f"EXIF {name}"))
 
     def gps(name: str) -> Any:
+        if name == "GPSDateStamp":
+            return tags.get("GPS GPSDate")
         if name == "GPSHPositioningError" and f"GPS {name}" not in tags:
             return tags.get("GPS Tag 0x001F")  # exifread 3.5 has no name for tag 31
         return tags.get(f"GPS {name}")
 
     _gps(view, gps)
+    _time_candidates(view, lambda name: tags.get(f"EXIF {name}"),
+                     lambda name: tags.get(f"Image {name}"), gps)
     return view
 
 
@@ -285,7 +375,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def read_image(path: str | os.PathLike[str], media_type: str) -> ImageExif:
+def read_image(path: Source, media_type: str) -> ImageExif:
     """Run both readers, merge (Pillow first) and record where they agree or disagree."""
     views: dict[str, ExifView] = {}
     readers: dict[str, str] = {}
@@ -313,10 +403,13 @@ def read_image(path: str | os.PathLike[str], media_type: str) -> ImageExif:
         if f.name == "problems":
             continue
         values = {n: getattr(v, f.name) for n, v in views.items()}
-        present = {n: v for n, v in values.items() if v is not None}
+        present = {n: v for n, v in values.items()
+                   if v is not None and (f.name != "times" or v)}
         chosen = present.get("pillow", present.get("exifread"))
         if f.name == "tag_count":
             chosen = max(values.values(), default=0)
+        elif f.name == "times" and chosen is None:
+            chosen = []
         setattr(merged, f.name, chosen)
         if f.name in COMPARED and present:
             if len(present) == 1:

@@ -6,11 +6,12 @@ import os
 import struct
 
 from capture.isobmff import MAX_PAYLOAD, Box, BoxError, Walker
+from capture.source import Source, open_source
 
 
-def heif_exif(path: str | os.PathLike[str], limit: int = MAX_PAYLOAD) -> bytes | None:
+def heif_exif(path: Source, limit: int = MAX_PAYLOAD) -> bytes | None:
     """Raw TIFF-format EXIF of a HEIF file, found through meta/iinf and meta/iloc."""
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
         w = Walker(f, size)
         meta = next((b for b in w.children(0, size, 0) if b.type == b"meta"), None)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from capture.iso6709 import parse_iso6709
+from capture.source import Source, open_source
 
 MAX_DEPTH = 12
 MAX_BOXES = 20_000
@@ -387,10 +388,10 @@ def _parse_keys(data: bytes) -> list[str]:
     return keys
 
 
-def read_movie(path: str | os.PathLike[str]) -> MovieInfo:
+def read_movie(path: Source) -> MovieInfo:
     """Walk an MP4/MOV/3GP/M4A file and collect times, duration, size and locations."""
     info = MovieInfo()
-    with open(path, "rb") as f:
+    with open_source(path) as f:
         size = os.fstat(f.fileno()).st_size
         w = Walker(f, size)
         moov = None

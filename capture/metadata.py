@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from capture.model import Gps, Metadata, clip, reader_error
 from capture.sandbox import run_in_child
+from capture.source import Source
 
 IMAGE_TYPES = ("jpeg", "heic", "png", "webp", "tiff")
 MOVIE_TYPES = ("mp4", "mov", "3gp", "m4a")
@@ -36,7 +36,7 @@ def _parse_stamp(text: str) -> tuple[datetime | None, str | None]:
         return None, None
 
 
-def _from_image(md: Metadata, path: str | os.PathLike[str]) -> None:
+def _from_image(md: Metadata, path: Source) -> None:
     from capture.exif import read_image
 
     result = read_image(path, md.media_type)
@@ -47,21 +47,25 @@ def _from_image(md: Metadata, path: str | os.PathLike[str]) -> None:
     md.has_exif = result.has_exif
     md.make, md.model, md.software = clip(v.make), clip(v.model), clip(v.software)
     md.width, md.height = v.width, v.height
-    if v.datetime_original:
-        local = v.datetime_original + (f".{v.subsec[:6]}" if v.subsec else "")
+    if v.times:
+        # The first date by preference (exif.TimeCandidate): DateTimeOriginal, then the XMP
+        # original dates, then the others; taken_at_source says which one it was.
+        c = v.times[0]
+        local = c.local + (f".{c.subsec[:6]}" if c.subsec else "")
         md.taken_at_local = local
-        md.taken_at_source = f"EXIF {v.time_tag}"
-        if v.offset:
-            md.taken_at = datetime.fromisoformat(local + v.offset)
+        md.taken_at_source = c.source
+        if c.offset:
+            md.taken_at = datetime.fromisoformat(local + c.offset)
             md.tz_known = True
-            md.taken_at_source += " with its UTC offset"
+            if "(UTC)" not in c.source:
+                md.taken_at_source += " with its UTC offset"
     if v.lat is not None and v.lon is not None:
         md.gps = Gps(v.lat, v.lon, v.altitude, v.accuracy, "exif")
         if v.map_datum and "WGS" not in v.map_datum.upper().replace("-", ""):
             md.errors.append(f"GPSMapDatum is {clip(v.map_datum)!r}, not WGS-84")
 
 
-def _from_movie(md: Metadata, path: str | os.PathLike[str]) -> None:
+def _from_movie(md: Metadata, path: Source) -> None:
     from capture.isobmff import read_movie
 
     info = read_movie(path)
@@ -104,7 +108,7 @@ def _from_movie(md: Metadata, path: str | os.PathLike[str]) -> None:
         _from_audio(md, path, "m4a", second_opinion=True)
 
 
-def _from_audio(md: Metadata, path: str | os.PathLike[str], kind: str,
+def _from_audio(md: Metadata, path: Source, kind: str,
                 second_opinion: bool = False) -> None:
     from capture.audio import read_audio
 
@@ -137,7 +141,7 @@ def parser_modules(media_type: str) -> tuple[str, ...]:
     return ()
 
 
-def extract_inline(path: str | os.PathLike[str], media_type: str) -> Metadata:
+def extract_inline(path: Source, media_type: str) -> Metadata:
     """Extract metadata in this process; never raises (problems go to ``errors``)."""
     md = Metadata(media_type=media_type)
     try:
@@ -158,19 +162,26 @@ def extract_inline(path: str | os.PathLike[str], media_type: str) -> Metadata:
 
 
 def extract(
-    path: str | os.PathLike[str],
+    path: Source,
     media_type: str,
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    memory_mb: int = DEFAULT_MEMORY_MB,
+    memory_mb: int | None = None,
     command: Sequence[str] | None = None,
 ) -> Metadata:
-    """Extract metadata in a child process under a memory limit and a wall-clock timeout.
+    """Extract metadata in a warm sandboxed worker (capture.pool) under a wall-clock timeout.
 
-    The child (``python -m capture.extract_worker``) caps its own address space, CPU time
-    and output size before importing any parser. Never raises: a timeout, crash or memory
-    error gives a Metadata whose ``errors`` say "metadata unreadable: ...". ``command``
-    replaces the worker command line (tests use it to simulate crashes).
+    The worker runs with the pool's memory cap (PARSER_MEMORY_MB), a CPU limit per file, no
+    file writes, no network and no view of the instance folder (capture.isolation), and gets
+    the file as a descriptor. Never raises: a timeout, crash or memory error gives a Metadata
+    whose ``errors`` say "metadata unreadable: ...", and that worker is replaced. A
+    ``memory_mb`` other than the pool's runs a one-off worker with that cap; ``command``
+    replaces the worker with a one-shot child command line (tests simulate crashes with it).
     """
-    return run_in_child(path, media_type, timeout_s=timeout_s, memory_mb=memory_mb,
-                        command=command)
+    if command is not None:
+        return run_in_child(path, media_type, timeout_s=timeout_s,
+                            memory_mb=memory_mb or DEFAULT_MEMORY_MB, command=command)
+    from capture.pool import run_with_pool
+
+    return run_with_pool(lambda pool: pool.extract(path, media_type, timeout_s=timeout_s),
+                         memory_mb)

@@ -1,4 +1,10 @@
-"""Run metadata extraction in a separate, resource-limited process and vet its answer."""
+"""Run metadata extraction in a one-shot, resource-limited child process and vet its answer.
+
+The parsers normally run in the warm sandboxed workers of capture.pool; this one-shot path is
+what ``capture.metadata.extract(command=...)`` uses (tests replace the worker with one that
+crashes, hangs or lies) and what the capture benchmark compares the pool with. It has the
+resource limits and the clean environment, not the namespaces of capture.isolation.
+"""
 
 from __future__ import annotations
 

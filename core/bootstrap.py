@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import sessionmaker
 
+from capture.pool import settings_from_env as parser_settings
 from core import schema  # noqa: F401 - every table (and its ledger coverage) is known
 from core.cases.projections import StageProjection
 from core.complaints import tickets
@@ -82,6 +83,7 @@ def bootstrap(settings: Settings | None = None, *,
     ``now`` installs another clock for the whole process (tests, replays)."""
     settings = settings or Settings.from_env()
     rule_table(settings)  # a malformed DEADLINE_OVERRIDES stops the start here
+    parser_settings()  # so does a malformed PARSER_* setting (capture.pool)
     if now is not None:
         clock.set_clock(now)
     add_projection(StageProjection)

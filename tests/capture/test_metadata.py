@@ -31,14 +31,15 @@ def _fake(mode: str) -> list[str]:
     return [sys.executable, "-m", "tests.capture.fake_worker", mode]
 
 
-def test_timeout_kills_the_child(tmp_path: Path) -> None:
-    """A parser that hangs (here: opening a FIFO nobody writes) is killed at the timeout."""
+def test_fifo_neither_hangs_nor_parses(tmp_path: Path) -> None:
+    """A FIFO (a parser waiting for bytes that never come) is opened without blocking and
+    refused by the readers as unseekable: an error entry within the timeout, no hang."""
     fifo = tmp_path / "hang.jpg"
     os.mkfifo(fifo)
     start = time.monotonic()
     md = extract(fifo, "jpeg", timeout_s=1.0)
     assert time.monotonic() - start < 5
-    assert md.errors == ["metadata unreadable: timed out after 1 s"]
+    assert md.errors and all("not seekable" in e for e in md.errors), md.errors
     assert md.media_type == "jpeg" and md.taken_at is None
 
 
