@@ -92,19 +92,57 @@ def officers_bind_code(officer_id: str) -> None:
 
 @ledger_cli.command("verify")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing evidence blobs.")
-def ledger_verify(no_blobs: bool) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Processes recomputing leaves on PostgreSQL (0: one per CPU).")
+def ledger_verify(no_blobs: bool, quiet: bool, workers: int) -> None:
     """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
     c = container()
     with c.uow() as uow:
-        report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs)
+        total = ledger.current_size(uow.session)
+        with click.progressbar(length=max(total, 1), label="verifying the ledger",
+                               file=sys.stderr, hidden=quiet) as bar:
+            done = [0]
+
+            def progress(n: int, _total: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+
+            report = ledger.verify(uow.session, uow.signer, None if no_blobs else uow.blobs,
+                                   progress=progress, workers=workers)
     if report.ok:
-        click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints")
+        click.echo(f"ledger intact: {report.entries} entries, {report.checkpoints} checkpoints, "
+                   f"{report.timestamps} timestamps")
         return
     first = report.first()
     click.echo(f"ledger DAMAGED: first damaged entry: {first.message}", err=True)
     for d in report.damages[:50]:
         click.echo(f"  - {d.message}", err=True)
     sys.exit(1)
+
+
+@ledger_cli.command("adopt")
+def ledger_adopt() -> None:
+    """Ledger the present state of every officer, token, deadline and calendar row that has no
+    ledgered event yet (once, after upgrading a database from before they were ledgered)."""
+    with container().uow() as uow:
+        ledger.acting(uow.session, "cli:ledger adopt")
+        counts = ledger.adopt_unledgered(uow.session)
+    for table, n in counts.items():
+        click.echo(f"{table}: {n} rows adopted")
+
+
+@ledger_cli.command("stamp")
+@click.option("--limit", default=100, show_default=True)
+def ledger_stamp(limit: int) -> None:
+    """Fetch the RFC 3161 timestamps still pending for signed checkpoints (TSA_URL)."""
+    from core.ledger.timestamps import stamp_pending
+
+    c = container()
+    out = stamp_pending(c.uow, c.settings, limit=limit)
+    click.echo(f"{out['stamped']} stamped, {out['failed']} failed (retried later)")
+    if out["failed"]:
+        sys.exit(1)
 
 
 @ledger_cli.command("checkpoint")

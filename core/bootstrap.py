@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import sessionmaker
 
 from capture.pool import settings_from_env as parser_settings
@@ -18,7 +18,8 @@ from core.complaints import tickets
 from core.deadlines import tracking
 from core.kernel import clock
 from core.kernel.settings import Settings
-from core.ledger import CheckpointSigner, add_projection
+from core.ledger import CheckpointSigner, LedgerError, add_projection, suite_named
+from core.ledger.models import LedgerCheckpoint, LedgerHead
 from core.notices import alerts, approvals
 from core.platform.blobs import BlobStore, open_blob_store
 from core.platform.db import make_engine, make_session_factory
@@ -88,7 +89,33 @@ def bootstrap(settings: Settings | None = None, *,
     add_projection(StageProjection)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
+    try:
+        check_ledger_algorithms(engine, settings.ledger_algorithms)
+    except LedgerError:
+        engine.dispose()  # a refused start leaves no connection open
+        raise
     signer = CheckpointSigner.from_file(settings.effective_ledger_key_path,
-                                        settings.ledger_origin, create=not settings.production)
+                                        settings.ledger_origin, create=not settings.production,
+                                        algorithms=settings.ledger_algorithms)
     return Container(settings, engine, make_session_factory(engine),
                      open_blob_store(settings.effective_storage_url, settings), signer)
+
+
+def check_ledger_algorithms(engine: Engine, configured: str) -> None:
+    """Refuse to start when the database's ledger was written with another suite than
+    LEDGER_ALGORITHMS (the suite is chosen once, at installation)."""
+    suite = suite_named(configured)
+    insp = inspect(engine)
+    if not insp.has_table(LedgerHead.__tablename__) or "algorithms" not in {
+            c["name"] for c in insp.get_columns(LedgerHead.__tablename__)}:
+        return  # not migrated yet: appending and signing check the suite themselves
+    with engine.connect() as conn:
+        head = conn.execute(select(LedgerHead.size, LedgerHead.algorithms)
+                            .where(LedgerHead.id == 1)).first()
+        found = {a for (a,) in conn.execute(select(LedgerCheckpoint.algorithms).distinct())}
+    if head is not None and (head.algorithms or head.size):
+        found.add(head.algorithms or "sha256-ed25519")
+    other = found - {suite.name}
+    if other:
+        raise LedgerError(f"LEDGER_ALGORITHMS is {suite.name} but this database's ledger was "
+                          f"written with {', '.join(sorted(other))}: refusing to start")

@@ -20,6 +20,7 @@ from core.deadlines.reminders import (
 )
 from core.evidence.uploads import purge_expired
 from core.kernel.clock import utcnow
+from core.ledger.timestamps import stamp_pending
 from notifications.config import NotifyConfig
 from notifications.outbox import due_outbox
 
@@ -105,6 +106,13 @@ def housekeep(container: Container, now: datetime) -> None:
         grew = ledger.current_size(uow.session) > (last.tree_size if last else 0)
         if grew and (last is None or last.created_at <= now - CHECKPOINT_EVERY):
             ledger.make_checkpoint(uow.session, uow.signer, reason="scheduled")
+    if container.settings.tsa_url:
+        # Trusted time for the checkpoints, fetched with no transaction open; a TSA that does
+        # not answer is retried on a later run (A37.1).
+        try:
+            stamp_pending(container.uow, container.settings)
+        except Exception:
+            log.exception("timestamping checkpoints failed; retried on the next run")
     purged = purge_expired(container, now)
     if purged:
         log.info("housekeeping: %d expired uploads purged", purged)

@@ -13,6 +13,8 @@ from core.ledger import Damage, add_projection
 class StageProjection:
     """Each case's stage must be where its last intact logged stage change put it."""
 
+    kinds = frozenset({"case", "stage_change"})  # the leaves it reads (verify skips others)
+
     def __init__(self) -> None:
         """Start with no case seen."""
         self.stages: dict[str, tuple[int, str]] = {}  # case → (entry, stage)

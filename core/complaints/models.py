@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.kernel.clock import utcnow
+from core.ledger.states import mirror as ledger_mirror
 from core.platform.db import Base, UTCDateTime
 
 
@@ -24,3 +25,8 @@ class ComplaintTicket(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Where a complainant's notices go and the hash of their code are on the ledger (A37.1): a
+# contact redirected in the database is reported by ledger verify.
+ledger_mirror(ComplaintTicket, "complaint_ticket")

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.kernel.clock import utcnow
+from core.ledger.states import mirror as ledger_mirror
 from core.platform.db import Base, UTCDateTime
 
 
@@ -45,3 +46,35 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Every deadline and reminder is on the ledger (A37.1, RULES.md part 2): opened, closed,
+# cancelled, sent — each a ledgered state event that ledger verify replays against the live
+# rows, so an overdue deadline cannot be quietly marked met. A reminder's claim by a sweeper
+# (status "claimed", claimed_at) is the sweep's working state: for the ledger it is still
+# pending, and only where it ends (done or cancelled) is an event.
+def _deadline_event(op: str, changed: frozenset[str], row) -> str:
+    if op == "created":
+        return "deadline.opened"
+    if op == "changed" and "status" in changed:
+        return f"deadline.{row.status}"
+    return f"deadline.{op}:" + ",".join(sorted(changed))
+
+
+def _reminder_event(op: str, changed: frozenset[str], row) -> str:
+    if op == "created":
+        return "reminder.scheduled"
+    if op == "changed" and "status" in changed:
+        return f"reminder.{row.status}"
+    return f"reminder.{op}:" + ",".join(sorted(changed))
+
+
+def _reminder_as_ledgered(state: dict) -> dict:
+    if state.get("status") == "claimed":
+        state["status"] = "pending"
+    return state
+
+
+ledger_mirror(Deadline, "deadline", namer=_deadline_event)
+ledger_mirror(Reminder, "reminder", namer=_reminder_event, working=("claimed_at",),
+              normalise=_reminder_as_ledgered)

@@ -34,6 +34,7 @@ from core.rules.deadline_rules import (
     reminder_times,
     rule_table,
 )
+from core.rules.ledgered import ledger_figures
 
 log = logging.getLogger("quancheng.deadlines")
 
@@ -104,9 +105,12 @@ def _finish(session: Session, rows: list[Deadline], status: str, by: str, at: da
     for row in rows:
         row.status, row.closed_by, row.closed_at = status, by[:100], at
     ids = [r.id for r in rows]
-    session.execute(update(Reminder).where(Reminder.deadline_id.in_(ids),
-                                           Reminder.status.in_(("pending", "claimed")))
-                    .values(status="cancelled").execution_options(synchronize_session=False))
+    # Through the ORM, not a bulk UPDATE: each cancelled reminder is a ledgered state event.
+    for reminder in session.execute(select(Reminder).where(
+            Reminder.deadline_id.in_(ids), Reminder.status.in_(("pending", "claimed")))
+    ).scalars():
+        reminder.status = "cancelled"
+    session.flush()
     # Messages expanded but not delivered yet must not go out for a deadline that is met.
     session.execute(update(OutboxMessage).where(
         OutboxMessage.reminder_id.in_(select(Reminder.id).where(Reminder.deadline_id.in_(ids))),
@@ -176,6 +180,7 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
     if not rules:
         return
     calendar = load_calendar(session, tz)
+    ledger_figures(session, table)  # the figures these deadlines are counted with (A37.1)
     subject = _target(event) or event.data.get("record_id")
     now = utcnow()
     existing = {(r.rule_id, r.subject_id, r.trigger_event) for r in _open_rows(session,

@@ -336,9 +336,15 @@ def _check_checkpoints(bag: _Bag, key) -> tuple[dict[int, bytes], str]:
         if not isinstance(cp, dict):
             continue
         size, root, origin = cp.get("tree_size"), _b64(cp.get("root_hash")), cp.get("origin")
-        note = f"{origin}\n{size}\n{cp.get('root_hash')}\n"
+        # The C2SP checkpoint body, then the extension lines the ledger signs with it (suite,
+        # time, reason): each one non-empty and newline-terminated.
+        body, note = f"{origin}\n{size}\n{cp.get('root_hash')}\n", cp.get("note")
+        extensions = note[len(body):] if isinstance(note, str) else ""
         if (not isinstance(size, int) or root is None or len(root) != 32
-                or path != f"data/proofs/checkpoints/{size}.json" or cp.get("note") != note):
+                or path != f"data/proofs/checkpoints/{size}.json"
+                or not isinstance(note, str) or not note.startswith(body)
+                or (extensions and (not extensions.endswith("\n")
+                                    or "" in extensions[:-1].split("\n")))):
             r.fail(path, "检查点内容不一致", "the checkpoint is inconsistent")
             continue
         if key is not None and not _signed(key, note, cp.get("signature")):

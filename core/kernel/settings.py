@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105 - a marker production refuses
+LEDGER_SUITES = ("sha256-ed25519", "sm3-sm2")  # core.ledger.algorithms.SUITES
 
 
 class SettingsError(RuntimeError):
@@ -42,6 +43,13 @@ class Settings:
     public_department: str = ""
     # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
     deadline_overrides: str = ""
+    # The ledger's suite, chosen at installation: sha256-ed25519 or sm3-sm2 (国密).
+    ledger_algorithms: str = "sha256-ed25519"
+    # RFC 3161 timestamp authority for signed checkpoints (off when empty), and the PEM files
+    # its tokens are checked against: the CA bundle (roots, intermediates) and the TSA's cert.
+    tsa_url: str = ""
+    tsa_ca_path: str = ""
+    tsa_cert_path: str = ""
     # The S3-compatible evidence store of STORAGE_URL=s3://bucket/prefix (S3_* settings).
     s3_endpoint_url: str = ""
     s3_region: str = ""
@@ -76,8 +84,9 @@ class Settings:
 
     @property
     def effective_ledger_key_path(self) -> Path:
-        """Where the Ed25519 checkpoint key lives."""
-        return Path(self.ledger_key_path or self.instance_path / "ledger_ed25519.pem")
+        """Where the checkpoint key lives (Ed25519, or SM2 for the sm3-sm2 suite)."""
+        default = "ledger_sm2.pem" if self.ledger_algorithms == "sm3-sm2" else "ledger_ed25519.pem"
+        return Path(self.ledger_key_path or self.instance_path / default)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +117,10 @@ class Settings:
             ZoneInfo(tz)
         except Exception as exc:  # ZoneInfo raises several types for bad keys
             raise SettingsError(f"TZ_LEGAL={tz!r} is not a known time zone") from exc
+        algorithms = get("LEDGER_ALGORITHMS", "sha256-ed25519").lower()
+        if algorithms not in LEDGER_SUITES:
+            raise SettingsError(f"LEDGER_ALGORITHMS={algorithms!r} is unknown: use "
+                                f"{' or '.join(LEDGER_SUITES)}")
         settings = cls(
             app_env=get("APP_ENV", "development"),
             port=port,
@@ -127,6 +140,10 @@ class Settings:
             public_url=get("PUBLIC_URL").rstrip("/"),
             public_department=get("PUBLIC_DEPARTMENT"),
             deadline_overrides=get("DEADLINE_OVERRIDES"),
+            ledger_algorithms=algorithms,
+            tsa_url=get("TSA_URL"),
+            tsa_ca_path=get("TSA_CA_PATH"),
+            tsa_cert_path=get("TSA_CERT_PATH"),
             s3_endpoint_url=get("S3_ENDPOINT_URL"),
             s3_region=get("S3_REGION"),
             s3_access_key_id=get("S3_ACCESS_KEY_ID"),
@@ -161,6 +178,9 @@ class Settings:
             problems.append("TELEGRAM_TOKEN is set but TELEGRAM_WEBHOOK_SECRET is not")
         if not self.ledger_key_path:
             problems.append("LEDGER_KEY_PATH is unset (the checkpoint signing key must be managed)")
+        if self.tsa_url and not self.tsa_ca_path:
+            problems.append("TSA_URL is set but TSA_CA_PATH is not (timestamps must be checked "
+                            "against the authority's CA)")
         if problems:
             raise SettingsError(
                 "APP_ENV=production refuses to start: " + "; ".join(problems) + "."

@@ -1,67 +1,99 @@
-"""Signed checkpoints: Ed25519 signatures over the tree size and root (C2SP signed-note body),
-made on stage changes, on demand and on a schedule, and checked offline with the public key."""
+"""Signed checkpoints: a signature over the tree size and root (C2SP signed-note body), made on
+stage changes, on demand and on a schedule, and checked offline with the public key.
+
+The note is the C2SP checkpoint body — origin, size, base64 root — followed by extension lines
+that the signature also covers: the algorithm suite, the time the checkpoint was made and why::
+
+    quancheng
+    42
+    m7+...=
+    algorithms sha256-ed25519
+    time 2026-11-28T09:30:00.123456+00:00
+    reason stage_change
+
+Checkpoints written before these lines existed carry the three-line note; verify accepts them,
+and says their time and reason are not signed.
+"""
 
 from __future__ import annotations
 
 import base64
-import hashlib
+from datetime import datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.kernel.clock import utcnow
-from core.ledger import merkle
-from core.ledger.log import DbHashReader, LedgerError, lock_head
+from core.ledger import merkle, timestamps
+from core.ledger.algorithms import (
+    DEFAULT,
+    AlgorithmError,
+    Ed25519Key,
+    SigningKey,
+    Suite,
+    key_id,
+    load_key,
+    suite_named,
+)
+from core.ledger.log import DbHashReader, LedgerError, lock_head, log_suite
 from core.ledger.models import LedgerCheckpoint
 
 
 class CheckpointSigner:
-    """Signs checkpoint notes with an Ed25519 key (C2SP signed-note body format)."""
+    """Signs checkpoint notes with the installation's key and suite."""
 
-    def __init__(self, private_key: Ed25519PrivateKey, origin: str):
-        self.private_key = private_key
-        self.public_key = private_key.public_key()
+    def __init__(self, key: SigningKey | object, origin: str, suite: Suite | None = None):
+        """Wrap a signing key (an Ed25519 private key from `cryptography` is accepted too)."""
+        if not hasattr(key, "public_raw"):
+            key = Ed25519Key(key)  # type: ignore[arg-type]
+        self.key: SigningKey = key  # type: ignore[assignment]
+        self.suite = suite or suite_named(DEFAULT)
         self.origin = origin
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
-        self.key_id = hashlib.sha256(raw).hexdigest()[:16]
-        self.public_key_b64 = base64.b64encode(raw).decode()
+        self.key_id = key_id(self.key.public_raw)
+        self.public_key_b64 = base64.b64encode(self.key.public_raw).decode()
+
+    @property
+    def public_key(self):
+        """The Ed25519 public key object (default suite), for callers of the first API."""
+        return getattr(self.key, "public_key", None)
+
+    @property
+    def hasher(self) -> merkle.Hasher:
+        """The Merkle hasher of the suite."""
+        return self.suite.hasher
 
     @classmethod
-    def from_file(cls, path: Path, origin: str, create: bool) -> CheckpointSigner:
-        """Load the PEM key, generating it (mode 0600) when allowed and absent."""
-        if not path.exists():
-            if not create:
-                raise LedgerError(f"ledger signing key not found at {path}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-            path.touch(mode=0o600)
-            path.write_bytes(pem)
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise LedgerError(f"{path} is not an Ed25519 private key")
-        return cls(key, origin)
+    def from_file(cls, path: Path, origin: str, create: bool,
+                  algorithms: str = DEFAULT) -> CheckpointSigner:
+        """Load the suite's PEM key, generating it (mode 0600) when allowed and absent."""
+        suite = suite_named(algorithms)
+        try:
+            return cls(load_key(suite, path, create), origin, suite)
+        except AlgorithmError as exc:
+            raise LedgerError(str(exc)) from None
 
-    def note(self, size: int, root: bytes) -> str:
-        """The checkpoint body: origin, size, base64 root, each on its own line."""
-        return f"{self.origin}\n{size}\n{base64.b64encode(root).decode()}\n"
+    def note(self, size: int, root: bytes, at: datetime | None = None,
+             reason: str | None = None) -> str:
+        """The checkpoint body; with `at` the extension lines (suite, time, reason) follow."""
+        body = f"{self.origin}\n{size}\n{base64.b64encode(root).decode()}\n"
+        if at is None:
+            return body
+        return body + (f"algorithms {self.suite.name}\ntime {at.isoformat()}\n"
+                       f"reason {reason}\n")
 
     def sign(self, note: str) -> bytes:
-        """Ed25519 signature of the note."""
-        return self.private_key.sign(note.encode())
+        """The suite's signature of the note."""
+        return self.key.sign(note.encode())
 
     def verify(self, note: str, signature: bytes) -> bool:
         """True when the signature matches the note under this key."""
-        return verify_note(self.public_key, note, signature)
+        return self.key.verify(signature, note.encode())
 
 
 def verify_note(public_key: Ed25519PublicKey, note: str, signature: bytes) -> bool:
-    """Check a checkpoint signature with a public key (what an offline auditor does)."""
+    """Check an Ed25519 checkpoint signature with a public key (what an offline auditor does)."""
     try:
         public_key.verify(signature, note.encode())
         return True
@@ -71,13 +103,22 @@ def verify_note(public_key: Ed25519PublicKey, note: str, signature: bytes) -> bo
 
 def make_checkpoint(session: Session, signer: CheckpointSigner, reason: str) -> LedgerCheckpoint:
     """Sign the current tree head (on stage changes, on demand and on a schedule)."""
-    size = lock_head(session).size
-    root = merkle.tree_hash(size, DbHashReader(session)) if size else merkle.EMPTY_ROOT
-    note = signer.note(size, root)
+    head = lock_head(session)
+    suite = log_suite(head)
+    if head.size and suite.name != signer.suite.name:
+        raise LedgerError(f"this ledger uses {suite.name}; LEDGER_ALGORITHMS is "
+                          f"{signer.suite.name}: refusing to sign")
+    size = head.size
+    hasher = signer.hasher
+    root = merkle.tree_hash(size, DbHashReader(session), hasher) if size else hasher.empty_root
+    at = utcnow()
+    note = signer.note(size, root, at, reason)
     cp = LedgerCheckpoint(tree_size=size, root_hash=root, note=note, signature=signer.sign(note),
-                          key_id=signer.key_id, reason=reason, created_at=utcnow())
+                          key_id=signer.key_id, reason=reason, algorithms=signer.suite.name,
+                          created_at=at)
     session.add(cp)
     session.flush()
+    timestamps.queue(session, cp)  # fetched after commit, off the hot path (TSA_URL)
     return cp
 
 
@@ -90,6 +131,7 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
 
 def checkpoint_json(cp: LedgerCheckpoint, signer: CheckpointSigner) -> dict:
     """A checkpoint as the API and the case file show it."""
+    suite = suite_named(cp.algorithms)
     return {
         "tree_size": cp.tree_size,
         "root_hash": base64.b64encode(cp.root_hash).decode(),
@@ -97,7 +139,10 @@ def checkpoint_json(cp: LedgerCheckpoint, signer: CheckpointSigner) -> dict:
         "signature": base64.b64encode(cp.signature).decode(),
         "key_id": cp.key_id,
         "public_key": signer.public_key_b64 if cp.key_id == signer.key_id else None,
-        "algorithm": "Ed25519",
+        "public_key_pem": signer.key.public_pem() if cp.key_id == signer.key_id else None,
+        "algorithm": "Ed25519" if suite.signature == "ed25519" else "SM2-with-SM3",
+        "algorithms": suite.name,
+        "hash": suite.hash,
         "reason": cp.reason,
         "created_at": cp.created_at.isoformat(),
     }

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.kernel.clock import utcnow
 from core.ledger import merkle
+from core.ledger.algorithms import AlgorithmError, Suite, suite_named
 from core.ledger.models import LedgerEntry, LedgerHash, LedgerHead
 from core.platform.db import Base
 
@@ -147,6 +148,39 @@ def lock_head(session: Session) -> LedgerHead:
     return head
 
 
+def configured_suite(session: Session) -> Suite | None:
+    """The suite LEDGER_ALGORITHMS names for this session's process (None: not known here)."""
+    settings = session.info.get("settings")
+    name = getattr(settings, "ledger_algorithms", None)
+    return suite_named(name) if name else None
+
+
+def log_suite(head: LedgerHead | None) -> Suite:
+    """The suite the log was written with (recorded in its head; absent: the default)."""
+    try:
+        return suite_named(head.algorithms if head is not None else None)
+    except AlgorithmError as exc:
+        raise LedgerError(f"the ledger head names an unknown suite: {exc}") from None
+
+
+def session_suite(session: Session) -> Suite:
+    """The suite of this database's log."""
+    return log_suite(session.get(LedgerHead, 1))
+
+
+def _suite_for_append(session: Session, head: LedgerHead) -> Suite:
+    """The log's suite, recorded on the first append; a process configured otherwise is
+    refused, so one log never mixes two hashes."""
+    configured = configured_suite(session)
+    if head.algorithms is None and head.size == 0:
+        head.algorithms = (configured or suite_named(None)).name
+    suite = log_suite(head)
+    if configured is not None and configured.name != suite.name:
+        raise LedgerError(f"this ledger uses {suite.name}; LEDGER_ALGORITHMS is "
+                          f"{configured.name}: refusing to append")
+    return suite
+
+
 def append(session: Session, kind: str, row: Base, case_id: str | None = None) -> LedgerEntry:
     """Append a covered row as the next leaf, inside the caller's transaction."""
     coverage = COVERED.get(kind)
@@ -154,12 +188,14 @@ def append(session: Session, kind: str, row: Base, case_id: str | None = None) -
         raise LedgerError(f"{type(row).__name__} is not the covered table of kind {kind!r}")
     session.flush()  # defaults (ids, timestamps) must be final before hashing
     head = lock_head(session)
+    hasher = _suite_for_append(session, head).hasher
     entry = LedgerEntry(seq=head.size, kind=kind, subject_table=row.__tablename__,
                         subject_id=str(row.id), case_id=case_id, created_at=utcnow())
-    entry.leaf_hash = merkle.leaf_hash(canonical_json(leaf_document(entry, row)))
+    entry.leaf_hash = hasher.leaf(canonical_json(leaf_document(entry, row)))
     reader = DbHashReader(session)
     start = merkle.stored_hash_count(head.size)
-    for offset, h in enumerate(merkle.stored_hashes_for_leaf(head.size, entry.leaf_hash, reader)):
+    for offset, h in enumerate(merkle.stored_hashes_for_leaf(head.size, entry.leaf_hash, reader,
+                                                             hasher)):
         session.add(LedgerHash(idx=start + offset, hash=h))
     head.size += 1
     session.add(entry)

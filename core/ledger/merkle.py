@@ -12,7 +12,9 @@ O(log n) perfect-subtree hashes (O(log^2 n) in the worst case), each fetched in 
 
 Hashing is RFC 9162 section 2.1.1: leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || l || r),
 empty tree = SHA-256(""). The 0x00/0x01 prefixes keep a leaf from ever being passed off as an
-interior node (second-preimage defence).
+interior node (second-preimage defence). Every function takes an optional ``hasher``: the same
+construction over another 32-byte hash, SM3 (GB/T 32905) for the 国密 option; SHA-256 is the
+default and the only one RFC 9162 defines.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "SHA256",
     "HashReader",
+    "Hasher",
+    "hasher_named",
     "MemoryHashStore",
     "consistency_proof",
     "inclusion_proof",
@@ -46,6 +51,62 @@ _sha256 = hashlib.sha256
 
 EMPTY_ROOT: bytes = _sha256(b"").digest()
 """Root hash of the tree with no leaves: SHA-256 of the empty string (RFC 9162 2.1.1)."""
+
+
+class Hasher:
+    """The RFC 9162 leaf/node construction over one 32-byte hash function."""
+
+    def __init__(self, name: str):
+        """Bind to a hashlib algorithm by name ("sha256", "sm3")."""
+        if name == "sha256":
+            new = _sha256
+        else:
+            try:
+                hashlib.new(name)
+            except ValueError as exc:  # OpenSSL built without it
+                raise ValueError(f"hash {name!r} is not available in this OpenSSL") from exc
+
+            def new(data: bytes = b"", _name: str = name):
+                return hashlib.new(_name, data)
+        if new(b"").digest_size != HASH_SIZE:
+            raise ValueError(f"hash {name!r} does not give {HASH_SIZE} bytes")
+        self.name = name
+        self.new = new
+        self.empty_root: bytes = new(b"").digest()
+
+    def leaf(self, data: bytes) -> bytes:
+        """H(0x00 || data)."""
+        h = self.new(_LEAF_PREFIX)
+        h.update(data)
+        return h.digest()
+
+    def node(self, left: bytes, right: bytes) -> bytes:
+        """H(0x01 || left || right)."""
+        return self.new(_NODE_PREFIX + left + right).digest()
+
+    def __repr__(self) -> str:
+        """Its name."""
+        return f"Hasher({self.name!r})"
+
+
+SHA256 = Hasher("sha256")
+_HASHERS: dict[str, Hasher] = {"sha256": SHA256}
+
+
+def hasher_named(name: str) -> Hasher:
+    """The hasher for "sha256" or "sm3" (created once)."""
+    if name not in _HASHERS:
+        if name != "sm3":
+            raise ValueError(f"unknown ledger hash {name!r}: use sha256 or sm3")
+        _HASHERS[name] = Hasher(name)
+    return _HASHERS[name]
+
+
+def __getattr__(name: str):
+    # SM3 is created on first use: an OpenSSL without it must not break the SHA-256 default.
+    if name == "SM3":
+        return hasher_named("sm3")
+    raise AttributeError(name)
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -128,7 +189,8 @@ def _read(reader: HashReader, indexes: list[int]) -> list[bytes]:
     return out
 
 
-def stored_hashes_for_leaf(n: int, leaf: bytes, reader: HashReader) -> list[bytes]:
+def stored_hashes_for_leaf(n: int, leaf: bytes, reader: HashReader,
+                           hasher: Hasher = SHA256) -> list[bytes]:
     """Return the stored hashes to append when adding leaf ``n`` (0-based) with hash ``leaf``."""
     _require_size("n", n)
     h = _require_hash("leaf", leaf)
@@ -139,8 +201,9 @@ def stored_hashes_for_leaf(n: int, leaf: bytes, reader: HashReader) -> list[byte
         reader, [stored_hash_index(level, (n >> level) - 1) for level in range(completed)]
     )
     out = [h]
+    node = hasher.node
     for sibling in siblings:
-        h = node_hash(sibling, h)
+        h = node(sibling, h)
         out.append(h)
     return out
 
@@ -158,24 +221,25 @@ def _subtree_indexes(lo: int, hi: int) -> list[int]:
     return out
 
 
-def _fold(hashes: list[bytes]) -> bytes:
+def _fold(hashes: list[bytes], hasher: Hasher = SHA256) -> bytes:
     """Combine left-to-right perfect subtrees into the RFC 9162 hash of their union."""
     # Valid because every range we fold is an RFC subtree [lo, hi) with lo aligned to a power
     # of two >= hi - lo, so its pieces shrink left to right and MTH nests to the right.
     h = hashes[-1]
     for left in reversed(hashes[:-1]):
-        h = node_hash(left, h)
+        h = hasher.node(left, h)
     return h
 
 
-def _resolve(ranges: list[tuple[int, int]], reader: HashReader) -> list[bytes]:
+def _resolve(ranges: list[tuple[int, int]], reader: HashReader,
+             hasher: Hasher = SHA256) -> list[bytes]:
     """Hash each leaf range with a single batch read of all the stored hashes involved."""
     plans = [_subtree_indexes(lo, hi) for lo, hi in ranges]
     flat = _read(reader, [i for plan in plans for i in plan])
     out: list[bytes] = []
     pos = 0
     for plan in plans:
-        out.append(_fold(flat[pos : pos + len(plan)]))
+        out.append(_fold(flat[pos : pos + len(plan)], hasher))
         pos += len(plan)
     return out
 
@@ -185,15 +249,16 @@ def _split(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
-def tree_hash(n: int, reader: HashReader) -> bytes:
+def tree_hash(n: int, reader: HashReader, hasher: Hasher = SHA256) -> bytes:
     """Return the root hash of the tree made of the first ``n`` leaves."""
     _require_size("n", n)
     if n == 0:
-        return EMPTY_ROOT
-    return _resolve([(0, n)], reader)[0]
+        return hasher.empty_root
+    return _resolve([(0, n)], reader, hasher)[0]
 
 
-def inclusion_proof(tree_size: int, index: int, reader: HashReader) -> list[bytes]:
+def inclusion_proof(tree_size: int, index: int, reader: HashReader,
+                    hasher: Hasher = SHA256) -> list[bytes]:
     """Return the RFC 9162 2.1.3.1 inclusion proof of leaf ``index`` in the first ``tree_size``."""
     _require_size("tree_size", tree_size)
     _require_size("index", index)
@@ -212,10 +277,11 @@ def inclusion_proof(tree_size: int, index: int, reader: HashReader) -> list[byte
             ranges.append((lo, mid))
             lo = mid
     ranges.reverse()
-    return _resolve(ranges, reader)
+    return _resolve(ranges, reader, hasher)
 
 
-def consistency_proof(old_size: int, new_size: int, reader: HashReader) -> list[bytes]:
+def consistency_proof(old_size: int, new_size: int, reader: HashReader,
+                      hasher: Hasher = SHA256) -> list[bytes]:
     """Return the RFC 9162 2.1.4.1 consistency proof from tree size ``old_size`` to ``new_size``."""
     _require_size("old_size", old_size)
     _require_size("new_size", new_size)
@@ -244,7 +310,7 @@ def consistency_proof(old_size: int, new_size: int, reader: HashReader) -> list[
         # old tree is exactly this subtree (complete=True) the verifier already has its root.
         ranges.append((lo, hi))
     ranges.reverse()
-    return _resolve(ranges, reader)
+    return _resolve(ranges, reader, hasher)
 
 
 def _as_hash_list(proof: object, max_len: int) -> list[bytes] | None:
@@ -262,7 +328,8 @@ def _as_hash_list(proof: object, max_len: int) -> list[bytes] | None:
 
 
 def verify_inclusion(
-    leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+    leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes,
+    hasher: Hasher = SHA256,
 ) -> bool:
     """Return whether ``proof`` shows leaf hash ``leaf`` at ``index`` under ``root`` (2.1.3.2)."""
     if not (_is_size(index) and _is_size(tree_size) and index < tree_size):
@@ -275,6 +342,7 @@ def verify_inclusion(
         return False
     fn, sn = index, tree_size - 1
     r = bytes(leaf)
+    node_hash = hasher.node
     for p in path:
         if sn == 0:
             return False
@@ -292,7 +360,8 @@ def verify_inclusion(
 
 
 def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes],
+    hasher: Hasher = SHA256,
 ) -> bool:
     """Return whether ``proof`` shows the ``old_size`` tree is a prefix of the ``new_size`` one."""
     if not (_is_size(old_size) and _is_size(new_size)) or old_size > new_size:
@@ -325,6 +394,7 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     fr = sr = path[0]
+    node_hash = hasher.node
     for c in path[1:]:
         if sn == 0:
             return False
@@ -341,11 +411,11 @@ def verify_consistency(
     return sn == 0 and fr == bytes(old_root) and sr == bytes(new_root)
 
 
-def root_from_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
+def root_from_leaves(leaf_hashes: Sequence[bytes], hasher: Hasher = SHA256) -> bytes:
     """Return the RFC 9162 root of ``leaf_hashes`` by direct recursion (reference, small trees)."""
     leaves = [_require_hash("leaf hash", h) for h in leaf_hashes]
     if not leaves:
-        return EMPTY_ROOT
+        return hasher.empty_root
 
     # Deliberately the textbook MTH definition, sharing no code with the stored-hash path, so
     # that tests comparing the two are meaningful.
@@ -353,7 +423,7 @@ def root_from_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
         if hi - lo == 1:
             return leaves[lo]
         k = _split(hi - lo)
-        return node_hash(mth(lo, lo + k), mth(lo + k, hi))
+        return hasher.node(mth(lo, lo + k), mth(lo + k, hi))
 
     return mth(0, len(leaves))
 
@@ -361,10 +431,11 @@ def root_from_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
 class MemoryHashStore:
     """In-memory append-only stored-hash log implementing ``HashReader``."""
 
-    def __init__(self) -> None:
+    def __init__(self, hasher: Hasher = SHA256) -> None:
         """Create an empty store."""
         self._hashes: list[bytes] = []
         self._size = 0
+        self.hasher = hasher
 
     @property
     def size(self) -> int:
@@ -374,13 +445,13 @@ class MemoryHashStore:
     def append_leaf(self, leaf_hash: bytes) -> int:
         """Append a leaf by its leaf hash and return its 0-based index."""
         n = self._size
-        self._hashes.extend(stored_hashes_for_leaf(n, leaf_hash, self))
+        self._hashes.extend(stored_hashes_for_leaf(n, leaf_hash, self, self.hasher))
         self._size = n + 1
         return n
 
     def root(self) -> bytes:
         """Return the root hash of the whole tree."""
-        return tree_hash(self._size, self)
+        return tree_hash(self._size, self, self.hasher)
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         """Return the stored hashes at ``indexes``, in the same order."""
@@ -393,3 +464,35 @@ class MemoryHashStore:
                 raise IndexError(f"stored hash index {i} out of range (have {count})")
             out.append(hashes[i])
         return out
+
+
+class CompactTree:
+    """The right edge of a growing tree (one perfect subtree per set bit of the size): what a
+    streaming verifier keeps instead of every stored hash, O(log n) memory.
+
+    ``append`` returns the stored hashes the leaf adds, exactly as ``stored_hashes_for_leaf``
+    would, so they can be compared with a stored-hash table read in the same order."""
+
+    def __init__(self, hasher: Hasher = SHA256) -> None:
+        """Start with the empty tree."""
+        self.hasher = hasher
+        self.size = 0
+        self._edge: list[bytes] = []  # perfect subtree roots, largest (leftmost) first
+
+    def append(self, leaf: bytes) -> list[bytes]:
+        """Add a leaf hash; return the stored hashes it completes (leaf hash first)."""
+        n, h, edge, node = self.size, leaf, self._edge, self.hasher.node
+        out = [h]
+        while n & 1:
+            h = node(edge.pop(), h)
+            out.append(h)
+            n >>= 1
+        edge.append(h)
+        self.size += 1
+        return out
+
+    def root(self) -> bytes:
+        """The RFC 9162 root of the leaves appended so far."""
+        if not self._edge:
+            return self.hasher.empty_root
+        return _fold(self._edge, self.hasher)

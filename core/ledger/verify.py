@@ -1,34 +1,61 @@
 """Verification: recompute every leaf from the live rows (and re-hash blobs), rebuild the tree,
-and check every stored hash, checkpoint and registered projection (A37.1)."""
+and check every stored hash, checkpoint, timestamp and registered projection (A37.1).
+
+Verify streams: for each covered table one query joins the log's entries of that kind with
+their rows (a server-side cursor on PostgreSQL), the streams are merged in log order, and the
+tree is rebuilt on its right edge only (merkle.CompactTree) while the stored hashes are read in
+the same order and compared as they are produced. Memory stays O(log n) plus what the
+projections keep, whatever the size of the log.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import heapq
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import func, not_, select, text
 from sqlalchemy.orm import Session
 
-from core.ledger import merkle
+from core.ledger import merkle, timestamps
+from core.ledger.algorithms import suite_named
 from core.ledger.checkpoints import CheckpointSigner
 from core.ledger.log import (
     COVERED,
-    DbHashReader,
     LedgerError,
+    _json_default,
+    _leaf_columns,
     canonical_json,
-    current_size,
-    leaf_document,
+    log_suite,
 )
-from core.ledger.models import LedgerCheckpoint, LedgerEntry
+from core.ledger.models import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHash,
+    LedgerHead,
+    LedgerTimestamp,
+)
+from core.ledger.states import (
+    MIRRORED,
+    ledgered_state,
+    live_state,
+    row_key,
+)
 
 
 @dataclass
 class Damage:
-    """One problem verify found; ``seq`` is the entry it concerns (None: the log as a whole)."""
+    """One problem verify found; ``seq`` is the entry it concerns (None: the log as a whole).
+    Differences of a mirrored table also name the table, the row's key and the column."""
 
     seq: int | None
     message: str
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
 
 
 @dataclass
@@ -38,6 +65,9 @@ class VerifyReport:
     entries: int
     checkpoints: int
     damages: list[Damage]
+    timestamps: int = 0
+    # Leaves the fast encoder did not reproduce, checked with the reference encoder instead.
+    reference_leaves: int = 0
 
     @property
     def ok(self) -> bool:
@@ -51,7 +81,9 @@ class VerifyReport:
 
 class Projection(Protocol):
     """A mutable column derived from covered rows (a case's stage): verify re-derives it from
-    the intact leaves it observes and reports where the live column disagrees."""
+    the intact leaves it observes and reports where the live column disagrees. A projection
+    may also define ``observe_damaged(kind, seq, row)``, told of each damaged leaf, and
+    ``kinds``, the leaf kinds it reads (verify then shows it no others)."""
 
     def observe(self, kind: str, seq: int, row) -> None:
         """See one intact leaf's row, in log order."""
@@ -63,6 +95,12 @@ class Projection(Protocol):
 # Factories of the projections verify re-derives, registered by the packages that own them.
 PROJECTIONS: list[Callable[[], Projection]] = []
 
+# Checks of a checkpoint's extra evidence (RFC 3161 timestamps), run after the tree: each gets
+# the session, the checkpoints and the recomputed roots, and returns damages.
+CHECKPOINT_CHECKS: list[Callable[..., list[Damage]]] = []
+
+Progress = Callable[[int, int], None]
+
 
 def add_projection(factory: Callable[[], Projection]) -> None:
     """Register a projection for verify to re-derive (idempotent)."""
@@ -70,78 +108,399 @@ def add_projection(factory: Callable[[], Projection]) -> None:
         PROJECTIONS.append(factory)
 
 
-def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 2000
-           ) -> VerifyReport:
-    """Recompute every leaf from the live rows (and blobs), the tree and every checkpoint."""
-    damages: list[Damage] = []
-    tree = merkle.MemoryHashStore()
-    expected_seq = 0
+class MirrorProjection:
+    """Every mirrored table (officers, tokens, deadlines, the calendar, ...) rebuilt from its
+    intact state leaves and compared with the live rows, column by column."""
+
+    kinds = frozenset({"state"})
+
+    def __init__(self) -> None:
+        """Start with nothing ledgered."""
+        self.states: dict[tuple[str, str], tuple[int, str, dict | None]] = {}
+        self.suspect = False
+
+    def observe(self, kind: str, seq: int, row) -> None:
+        """A state leaf: each row it names is now in the state it gives."""
+        if kind == "state":
+            for r in row.rows:
+                self.states[(row.table_name, r["key"])] = (seq, row.event, r["state"])
+
+    def observe_damaged(self, kind: str, seq: int, row) -> None:
+        """A damaged state leaf: the rebuilt tables are no longer to be trusted."""
+        if kind == "state":
+            self.suspect = True
+
+    def check(self, session: Session, tainted: set[str | None]) -> list[Damage]:
+        """Report each live row that differs from, lacks or outlives its ledgered state."""
+        damages: list[Damage] = []
+        for table, m in MIRRORED.items():
+            seen = set()
+            stmt = select(m.model.__table__).execution_options(stream_results=True,
+                                                                yield_per=2000)
+            for row in session.execute(stmt):
+                key = row_key(m, lambda c, r=row: r._mapping[c])
+                seen.add(key)
+                damages += self._compare(table, key, live_state(m, row), m)
+            for (t, key), (seq, event_name, state) in self.states.items():
+                if t == table and key not in seen and state is not None:
+                    damages.append(self._damage(
+                        seq, f"{table} row {key} is missing: the ledger's last state of it "
+                             f"(entry {seq}, {event_name}) has it present", table, key))
+        return damages
+
+    def _compare(self, table: str, key: str, live: dict, m) -> list[Damage]:
+        got = self.states.get((table, key))
+        if got is None:
+            return [self._damage(None, f"{table} row {key} is not on the ledger: it was added "
+                                       "without a ledgered event", table, key)]
+        seq, event_name, state = got
+        if state is None:
+            return [self._damage(seq, f"{table} row {key} is present but the ledger deleted it "
+                                      f"(entry {seq}, {event_name})", table, key)]
+        logged = ledgered_state(m, state)
+        out = []
+        for column, value in live.items():
+            if column not in logged:
+                if value is None:
+                    continue  # a column added after this state, never set
+                out.append(self._damage(seq, f"entry {seq}: {table} row {key} column {column} "
+                                             f"is {value!r}, which the ledger never recorded",
+                                        table, key, column))
+            elif logged[column] != value:
+                out.append(self._damage(seq, f"entry {seq}: {table} row {key} column {column} "
+                                             f"is {value!r} but the ledger says "
+                                             f"{logged[column]!r} ({event_name})",
+                                        table, key, column))
+        return out
+
+    def _damage(self, seq, message, table, key, column=None) -> Damage:
+        # With a damaged state leaf the rebuilt row may be stale, so the entry number would
+        # point at the wrong place: the damaged leaf itself is reported first instead.
+        return Damage(None if self.suspect else seq, message, table, key, column)
+
+
+add_projection(MirrorProjection)
+CHECKPOINT_CHECKS.append(timestamps.check_timestamps)
+
+
+_ENTRY_COLUMNS = ("seq", "kind", "subject_table", "subject_id", "case_id", "leaf_hash",
+                  "created_at")
+_E = len(_ENTRY_COLUMNS)
+# Sorted keys, compact, UTF-8 unescaped, datetimes as RFC 3339 with +00:00: what
+# log.canonical_json writes for the documents of a leaf (anything else falls back to it).
+_ORJSON = orjson.OPT_SORT_KEYS
+
+
+def _rows(session: Session, stmt, batch: int) -> Iterator[tuple]:
+    """The rows of a statement as tuples, streamed: on PostgreSQL through a server-side cursor
+    in binary format (the decoding, not the database, bounds verify's speed), elsewhere through
+    SQLAlchemy's result."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield from session.execute(stmt.execution_options(stream_results=True,
+                                                          yield_per=batch))
+        return
+    compiled = stmt.compile(dialect=session.get_bind().dialect,
+                            compile_kwargs={"render_postcompile": True})
+    dbapi = session.connection().connection.dbapi_connection
+    # psycopg's named cursor is a PostgreSQL cursor in this transaction: the same snapshot.
+    with dbapi.cursor(name=f"verify_{id(stmt):x}", binary=True) as cur:
+        cur.execute(str(compiled), compiled.params)
+        while rows := cur.fetchmany(batch):  # a list per round trip: no per-row call
+            yield from rows
+
+
+def _streams(session: Session, batch: int, lo: int | None = None,
+             hi: int | None = None) -> list[Iterator]:
+    """One stream per covered kind (entries joined with their rows, in log order) and one for
+    entries of kinds nothing covers; each yields (seq, row tuple, row present, column names)."""
+    e = LedgerEntry.__table__
+    entry_cols = [e.c[n].label(f"_e_{n}") for n in _ENTRY_COLUMNS]
+    bounds = [c for c in (e.c.seq >= lo if lo is not None else None,
+                          e.c.seq < hi if hi is not None else None) if c is not None]
+    streams = []
+    for kind, coverage in COVERED.items():
+        t = coverage.model.__table__
+        stmt = (select(*entry_cols, *t.columns)
+                .select_from(e.outerjoin(t, t.c.id == e.c.subject_id))
+                .where(e.c.kind == kind, *bounds).order_by(e.c.seq))
+        streams.append(_kind_stream(session, stmt, batch, t))
+    stmt = (select(*entry_cols).where(not_(e.c.kind.in_(list(COVERED))), *bounds) if COVERED
+            else select(*entry_cols).where(*bounds)).order_by(e.c.seq)
+    streams.append(_kind_stream(session, stmt, batch, None))
+    return streams
+
+
+def _kind_stream(session: Session, stmt, batch: int, table) -> Iterator:
+    names = tuple(f"_e_{n}" for n in _ENTRY_COLUMNS) + \
+        (tuple(c.name for c in table.columns) if table is not None else ())
+    present = _E  # the first table column: the row's id (NULL when the row is missing)
+    for r in _rows(session, stmt, batch):
+        yield r[0], r, (table is not None and r[present] is not None), names
+
+
+def _leaf_maker(hasher: merkle.Hasher) -> Callable:
+    """A function from a joined (entry, row) result and its logged leaf hash to the recomputed
+    leaf hash, building the document log.leaf_document builds.
+
+    The document is serialised with orjson first (ten times faster); only when that does not
+    give the logged hash is it serialised again with the reference encoder that append uses
+    (log.canonical_json), whose result is then the verdict. Equal bytes from two JSON encoders
+    mean equal JSON values, so the fast path can never pass a changed row."""
+    plans: dict[str, list[tuple[str, int]]] = {}
+    leaf_hash = hasher.leaf
+    counts = {"reference": 0}
+
+    def plan(table) -> list[tuple[str, int]]:
+        names = [c.name for c in table.columns]
+        return [(name, _E + names.index(name)) for name in _leaf_columns(table.name)]
+
+    def leaf(r, table, logged: bytes) -> bytes:
+        p = plans.get(table.name)
+        if p is None:
+            p = plans[table.name] = plan(table)
+        doc = {"v": 1, "seq": r[0], "kind": r[1], "table": r[2], "id": r[3], "case_id": r[4],
+               "at": r[6], "row": {name: r[i] for name, i in p}}
+        try:
+            fast = leaf_hash(orjson.dumps(doc, option=_ORJSON, default=_json_default))
+        except (TypeError, orjson.JSONEncodeError):
+            fast = None
+        if fast == logged:
+            return fast
+        counts["reference"] += 1
+        return leaf_hash(canonical_json(doc))
+
+    leaf.counts = counts  # type: ignore[attr-defined]
+    return leaf
+
+
+class _RowView:
+    """Attribute access to the covered row's part of a joined result (for projections)."""
+
+    __slots__ = ("_m",)
+
+    def __init__(self, mapping):
+        self._m = mapping
+
+    def __getattr__(self, name):
+        try:
+            return self._m[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass
+class Scanned:
+    """What one stretch of the log recomputed: each entry's number and leaf hash (the logged
+    one when its row is missing), the damages found, the rows the projections read, and how
+    many leaves needed the reference encoder."""
+
+    seqs: list[int]
+    leaves: bytes
+    damages: list[Damage]
+    tainted: set
+    observed: list[tuple[int, str, bool, dict | None]]  # (seq, kind, intact, row)
+    reference: int = 0
+
+
+def _scan(session: Session, hasher: merkle.Hasher, blobs, seen_kinds: set[str] | None,
+          batch: int, lo: int | None = None, hi: int | None = None) -> Iterator[Scanned]:
+    """Recompute the leaves of entries lo <= seq < hi, a batch at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Datetimes come back in UTC, as the leaves wrote them (else the fast path misses).
+        session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+    leaf_of = _leaf_maker(hasher)
+    tables = {kind: c.model.__table__ for kind, c in COVERED.items()}
+    blob_at = {kind: _E + [c.name for c in tables[kind].columns].index(c.blob_column)
+               for kind, c in COVERED.items() if c.blob_column and blobs is not None}
     rehashed: dict[str, str | None] = {}
+    part = Scanned([], b"", [], set(), [])
+    leaves: list[bytes] = []
+    for seq, r, present, names in heapq.merge(*_streams(session, batch, lo, hi),
+                                              key=lambda x: x[0]):
+        kind, subject_table, subject_id, case_id, logged = r[1], r[2], r[3], r[4], r[5]
+        if not present:
+            part.damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} is missing from "
+                                       f"{subject_table}"))
+            part.tainted.add(case_id)
+            part.observed.append((seq, kind, False, None))
+            leaf = logged
+        else:
+            leaf = leaf_of(r, tables[kind], logged)
+            if leaf != logged:
+                part.damages.append(Damage(seq, f"entry {seq}: {kind} {subject_id} differs "
+                                           "from what was logged"))
+                part.tainted.add(case_id)
+                part.observed.append((seq, kind, False, dict(zip(names, r, strict=True))))
+            elif seen_kinds is None or kind in seen_kinds:
+                part.observed.append((seq, kind, True, dict(zip(names, r, strict=True))))
+            if kind in blob_at and r[blob_at[kind]]:
+                sha = r[blob_at[kind]]
+                if sha not in rehashed:
+                    rehashed[sha] = _blob_problem(blobs, sha)
+                if rehashed[sha]:
+                    part.damages.append(Damage(seq, f"entry {seq}: blob of {kind} {subject_id} "
+                                                    f"{rehashed[sha]}"))
+        part.seqs.append(seq)
+        leaves.append(leaf)
+        if len(leaves) >= batch:
+            part.leaves, part.reference = b"".join(leaves), leaf_of.counts["reference"]
+            yield part
+            leaf_of.counts["reference"] = 0
+            part, leaves = Scanned([], b"", [], set(), []), []
+    part.leaves, part.reference = b"".join(leaves), leaf_of.counts["reference"]
+    yield part
+
+
+def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 5000,
+           progress: Progress | None = None, workers: int | None = None) -> VerifyReport:
+    """Recompute every leaf from the live rows (and blobs), the tree, every checkpoint and
+    timestamp, and every projection; `progress(done, total)` is called after each batch.
+
+    On PostgreSQL `workers` > 1 processes (0: one per CPU, from PARALLEL_MIN entries on)
+    recompute the leaves reading the same snapshot; the tree, stored hashes, checkpoints and
+    projections are checked here, in log order. The default is this process alone."""
+    damages: list[Damage] = []
+    head = session.get(LedgerHead, 1)
+    try:
+        suite = log_suite(head)
+    except LedgerError as exc:  # a rewritten head: report it, recompute with our suite
+        damages.append(Damage(None, str(exc)))
+        suite = signer.suite
+    hasher = suite.hasher
+    head_size = head.size if head else 0
+    if signer.suite.name != suite.name:
+        damages.append(Damage(None, f"the log uses {suite.name} but this installation is "
+                                    f"configured for {signer.suite.name}"))
+    checkpoints = list(session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)
+                                       ).scalars())
+    wanted_roots = {cp.tree_size for cp in checkpoints}
+    roots: dict[int, bytes] = {0: hasher.empty_root}
+    tree = merkle.CompactTree(hasher)
+    stored = _StoredHashes(session, batch)
     projections = [make() for make in PROJECTIONS]  # fed intact leaves only
     tainted: set[str | None] = set()
-    last = -1
-    while True:
-        # Core rows, not ORM objects: verify reads every row once and keeps none.
-        entries = session.execute(
-            select(LedgerEntry.__table__).where(LedgerEntry.seq > last)
-            .order_by(LedgerEntry.seq).limit(batch)
-        ).all()
-        if not entries:
-            break
-        rows = _load_rows(session, entries)
-        for entry in entries:
-            if entry.seq != expected_seq:
-                damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: the log "
-                                      f"jumps to {entry.seq}"))
-                expected_seq = entry.seq
-            row = rows.get((entry.subject_table, entry.subject_id))
-            if row is None:
-                damages.append(Damage(entry.seq, f"entry {entry.seq}: {entry.kind} "
-                                      f"{entry.subject_id} is missing from {entry.subject_table}"))
-                tainted.add(entry.case_id)
-                leaf = entry.leaf_hash
-            else:
-                leaf = merkle.leaf_hash(canonical_json(leaf_document(entry, row)))
-                if leaf != entry.leaf_hash:
-                    damages.append(Damage(entry.seq, f"entry {entry.seq}: {entry.kind} "
-                                          f"{entry.subject_id} differs from what was logged"))
-                    tainted.add(entry.case_id)
-                else:
-                    for projection in projections:
-                        projection.observe(entry.kind, entry.seq, row)
-                blob_column = COVERED[entry.kind].blob_column
-                if blobs is not None and blob_column and getattr(row, blob_column):
-                    sha = getattr(row, blob_column)
-                    if sha not in rehashed:
-                        rehashed[sha] = _blob_problem(blobs, sha)
-                    if rehashed[sha]:
-                        damages.append(Damage(entry.seq, f"entry {entry.seq}: blob of "
-                                              f"{entry.kind} {row.id} {rehashed[sha]}"))
-            tree.append_leaf(leaf)
+    # Rows are passed to the projections only for the kinds they read (all when unsaid).
+    seen_kinds: set[str] | None = set()
+    for projection in projections:
+        kinds = getattr(projection, "kinds", None)
+        seen_kinds = None if kinds is None or seen_kinds is None else seen_kinds | set(kinds)
+    from core.ledger import parallel
+
+    parts = parallel.scan(session, hasher, blobs, seen_kinds, batch, head_size, workers) \
+        or _scan(session, hasher, blobs, seen_kinds, batch)
+    expected_seq = 0
+    reference = 0
+    for part in parts:
+        damages += part.damages
+        tainted |= part.tainted
+        reference += part.reference
+        for seq, kind, intact, row in part.observed:
+            view = _RowView(row) if row is not None else None
+            for projection in projections:
+                if intact:
+                    projection.observe(kind, seq, view)
+                elif hasattr(projection, "observe_damaged"):
+                    projection.observe_damaged(kind, seq, view)
+        leaves = part.leaves
+        for i, seq in enumerate(part.seqs):
+            if seq != expected_seq:
+                damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: the "
+                                      f"log jumps to {seq}"))
+                expected_seq = seq
+            stored.expect(tree.append(leaves[32 * i:32 * i + 32]))
+            if tree.size in wanted_roots:
+                roots[tree.size] = tree.root()
             expected_seq += 1
-        last = entries[-1].seq
+        if progress is not None:
+            progress(tree.size, max(head_size, tree.size))
     size = tree.size
-    head_size = current_size(session)
     if head_size != size:
         damages.append(Damage(None, f"the log head says {head_size} entries, {size} were found"))
-    damages += _verify_stored_hashes(session, tree, size)
+    damages += stored.finish(merkle.stored_hash_count(size))
     for projection in projections:
         damages += projection.check(session, tainted)
-    checkpoints = session.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)
-                                  ).scalars().all()
+    damages += _check_checkpoints(checkpoints, signer, suite, size, roots)
+    for check in CHECKPOINT_CHECKS:
+        damages += check(session, checkpoints, roots)
+    stamped = session.execute(select(func.count()).select_from(LedgerTimestamp)
+                              .where(LedgerTimestamp.token.is_not(None))).scalar_one()
+    return VerifyReport(size, len(checkpoints), damages, stamped, reference)
+
+
+def _check_checkpoints(checkpoints, signer: CheckpointSigner, suite, size: int,
+                       roots: dict[int, bytes]) -> list[Damage]:
+    damages = []
     for cp in checkpoints:
-        if cp.key_id == signer.key_id and not signer.verify(cp.note, cp.signature):
+        if cp.algorithms != suite.name:
+            damages.append(Damage(None, f"checkpoint {cp.id} says {cp.algorithms} but the log "
+                                        f"uses {suite.name}"))
+        if cp.key_id != signer.key_id:
+            damages.append(Damage(None, f"checkpoint {cp.id} names key {cp.key_id}, not this "
+                                        f"installation's key {signer.key_id}: its signature "
+                                        "cannot be checked"))
+        elif not signer.verify(cp.note, cp.signature):
             damages.append(Damage(None, f"checkpoint {cp.id}: signature does not verify"))
-        if signer.note(cp.tree_size, cp.root_hash) != cp.note:
+        current = signer.note(cp.tree_size, cp.root_hash, cp.created_at, cp.reason)
+        legacy = signer.note(cp.tree_size, cp.root_hash)
+        if cp.note != current and not (cp.note == legacy
+                                       and suite_named(cp.algorithms).name == "sha256-ed25519"):
             damages.append(Damage(None, f"checkpoint {cp.id}: note and columns disagree"))
         if cp.tree_size > size:
             damages.append(Damage(size, f"checkpoint {cp.id} covers {cp.tree_size} entries but "
                                   f"only {size} exist: entries were removed"))
-        elif (merkle.tree_hash(cp.tree_size, tree) if cp.tree_size else merkle.EMPTY_ROOT
-              ) != cp.root_hash:
+        elif roots.get(cp.tree_size) != cp.root_hash:
             damages.append(Damage(None, f"checkpoint {cp.id} (size {cp.tree_size}): root does "
                                   "not match the recomputed log"))
-    return VerifyReport(size, len(checkpoints), damages)
+    return damages
+
+
+class _StoredHashes:
+    """The ledger_hashes table read in index order, compared in chunks with the hashes the
+    tree produces."""
+
+    CHUNK = 20_000
+
+    def __init__(self, session: Session, batch: int):
+        t = LedgerHash.__table__
+        self._rows = _rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2)
+        self._pending: list[bytes] = []
+        self._next = 0
+        self.problem: str | None = None
+
+    def expect(self, hashes: list[bytes]) -> None:
+        """The next stored hashes must be these (checked a chunk at a time)."""
+        self._pending += hashes
+        if len(self._pending) >= self.CHUNK:
+            self._compare()
+
+    def _compare(self) -> None:
+        pending, self._pending = self._pending, []
+        if self.problem is not None or not pending:
+            return
+        stored = list(itertools.islice(self._rows, len(pending)))
+        first = self._next
+        if len(stored) < len(pending) or stored[-1][0] != first + len(pending) - 1 \
+                or (stored and stored[0][0] != first):
+            for i, row in enumerate(stored):  # name the first gap
+                if row[0] != first + i:
+                    break
+            else:
+                i = len(stored)
+            self.problem = f"stored hash {first + i} is missing"
+            return
+        if [bytes(h) for _, h in stored] != pending:
+            self.problem = "stored tree hashes differ from the recomputed tree"
+            return
+        self._next += len(pending)
+
+    def finish(self, count: int) -> list[Damage]:
+        """Damages found (the count is what a log of this size must have stored)."""
+        self._compare()
+        if self.problem is not None:
+            return [Damage(None, f"stored tree hashes: {self.problem}")]
+        if self._next != count:
+            return [Damage(None, f"stored tree hashes: {count} expected, {self._next} read")]
+        return []
 
 
 def _blob_problem(blobs, sha256: str) -> str | None:
@@ -151,36 +510,3 @@ def _blob_problem(blobs, sha256: str) -> str | None:
     except (FileNotFoundError, ValueError):
         return "is missing"
     return None if actual == sha256 else f"was changed (now {actual[:16]}…)"
-
-
-def _load_rows(session: Session, entries: Sequence[LedgerEntry]) -> dict:
-    wanted: dict[str, set[str]] = {}
-    for e in entries:
-        wanted.setdefault(e.kind, set()).add(e.subject_id)
-    rows = {}
-    for kind, ids in wanted.items():
-        coverage = COVERED.get(kind)
-        if coverage is None:
-            continue
-        table = coverage.model.__table__
-        for row in session.execute(select(table).where(table.c.id.in_(ids))):
-            rows[(table.name, str(row.id))] = row
-    return rows
-
-
-def _verify_stored_hashes(session: Session, tree: merkle.MemoryHashStore, size: int
-                          ) -> list[Damage]:
-    count = merkle.stored_hash_count(size)
-    stored = DbHashReader(session)
-    damages = []
-    step = 5000
-    for start in range(0, count, step):
-        idx = list(range(start, min(count, start + step)))
-        try:
-            live = stored.read_hashes(idx)
-        except LedgerError as exc:
-            return [Damage(None, f"stored tree hashes: {exc}")]
-        if live != tree.read_hashes(idx):
-            damages.append(Damage(None, "stored tree hashes differ from the recomputed tree"))
-            break
-    return damages

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.kernel.clock import utcnow
+from core.ledger.states import mirror as ledger_mirror
 from core.platform.db import ID, Base, UTCDateTime
 
 
@@ -76,3 +77,38 @@ class AccessLog(Base):
     channel: Mapped[str] = mapped_column(String(16), default="api")
     remote: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = _dt(default=utcnow)
+
+
+# Who may do what is on the ledger (A37.1): every change to a department, an officer (name,
+# certificate, roles, active, binding) or a token is a ledgered state event, and ledger verify
+# rebuilds these tables from them. Bind codes are left out: a one-time secret whose only effect,
+# the binding, is ledgered on the officer. The access log is left out: one row per read.
+_OFFICER_EVENTS = {"name": "renamed", "roles": "roles_changed",
+                   "certificate_no": "certificate_changed", "department_id": "moved",
+                   "lang": "language_changed"}
+
+
+def _officer_event(op: str, changed: frozenset[str], officer) -> str:
+    if op != "changed":
+        return f"officer.{op}"
+    names = [_OFFICER_EVENTS[c] for c in sorted(changed) if c in _OFFICER_EVENTS]
+    if "active" in changed:
+        names.append("reactivated" if officer.active else "deactivated")
+    if "telegram_user_id" in changed:
+        names.append("bound" if officer.telegram_user_id is not None else "unbound")
+    names += [f"{c}_changed" for c in sorted(changed) if c not in _OFFICER_EVENTS
+              and c not in ("active", "telegram_user_id")]
+    return "officer." + "+".join(names)
+
+
+def _token_event(op: str, changed: frozenset[str], token) -> str:
+    if op == "created":
+        return "token.issued"
+    if op == "changed" and "revoked_at" in changed:
+        return "token.revoked" if token.revoked_at is not None else "token.unrevoked"
+    return f"token.{op}"
+
+
+ledger_mirror(Department, "department")
+ledger_mirror(Officer, "officer", namer=_officer_event)
+ledger_mirror(ApiToken, "token", namer=_token_event)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.kernel import fields
 from core.kernel.clock import utcnow
 from core.kernel.errors import Invalid
+from core.ledger import acting
 from core.people.access import log_access, require_role
 from core.people.models import Officer
 from core.rules.calendar import LEGAL_TZ, PACKAGE_YEARS, WorkingDayCalendar
@@ -81,6 +82,7 @@ def add_override(session: Session, actor: Officer | str, day: object, is_working
     day = parse_day(day)
     if not isinstance(is_working_day, bool):
         raise Invalid("working must be true or false", details={"fields": {"working": "bool"}})
+    acting(session, who)  # the ledgered calendar event names who made it
     row = CalendarOverride(day=day, is_working_day=is_working_day,
                            note=_note(note, required=True), created_by=who, created_at=utcnow())
     session.add(row)
@@ -102,6 +104,7 @@ def declare_year(session: Session, actor: Officer | str, year: object, source: o
     if not isinstance(source, str) or not source.strip() or len(source) > 300:
         raise Invalid("source must name the notice (at most 300 characters)",
                       details={"fields": {"source": "invalid"}})
+    acting(session, who)
     row = session.get(CalendarYear, year)
     if row is None:
         row = CalendarYear(year=year, source=source.strip(), created_at=utcnow())

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.kernel.clock import utcnow
+from core.ledger.states import mirror as ledger_mirror
 from core.platform.db import Base, UTCDateTime
 
 
@@ -35,3 +36,16 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = _dt(default=utcnow)
+
+
+# The working-day calendar moves every legal deadline: each override and each declared year is
+# a ledgered state event (A37.1, RULES.md part 2), replayed by ledger verify.
+def _calendar_event(op: str, changed: frozenset[str], row) -> str:
+    if isinstance(row, CalendarYear):
+        return {"created": "calendar.year_declared", "changed": "calendar.year_source_changed"
+                }.get(op, f"calendar.year_{op}")
+    return {"created": "calendar.override_added"}.get(op, f"calendar.override_{op}")
+
+
+ledger_mirror(CalendarOverride, "calendar_override", namer=_calendar_event)
+ledger_mirror(CalendarYear, "calendar_year", namer=_calendar_event)
