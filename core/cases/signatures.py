@@ -88,16 +88,16 @@ def add_signature(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str,
         # Officers sign for themselves, as named on the record (A14.1); an officer on the record
         # may capture a colleague's signature only when marked so, and it shows (A13.2, A10.1).
         officer_id = officer_id or actor.id
+        if officer_id not in record.officers:
+            raise Invalid("signer_officer_id must be one of the record's officers",
+                          zh="签名的执法人员须是该文书上的执法人员",
+                          details={"fields": {"signer_officer_id": "not on the record"}})
         if officer_id != actor.id and not (cmd.on_behalf and actor.id in record.officers):
             raise GateRefused(
                 "an officer signs for themselves; to capture another officer's signature you "
                 "must be on the record and mark it on_behalf", missing=["A13.2"],
                 zh="执法人员本人签名；代其他执法人员录入签名的，录入人须是该文书上的执法人员并"
                    "注明代为录入（on_behalf）")
-        if officer_id not in record.officers:
-            raise Invalid("signer_officer_id must be one of the record's officers",
-                          zh="签名的执法人员须是该文书上的执法人员",
-                          details={"fields": {"signer_officer_id": "not on the record"}})
         name = name or session.get(Officer, officer_id).name
         if any(s.signer_officer_id == officer_id for s in existing):
             raise AlreadyDone("this officer has already signed this record",

@@ -410,7 +410,6 @@ RULES: tuple[DeadlineRule, ...] = (
       "case.lead.received", ("case.filing_decided",),
       15, "calendar_days", "start_day_excluded_roll", "住房和城乡建设部令第55号 第十五条",
       kinds={"penalty"}, configurable=True, extension=10, max_extensions=1, per_item=True,
-      trigger_field="received_at",
       note="Opened by a lead (complaint, report, referral, inspection finding); closed by the "
            "filing decision (the head's approval of the filing form, a complaint decision or "
            "a lead decision); the head may extend it by 10 days once (core.cases.procedures)."),
