@@ -370,8 +370,12 @@ def seizure_gaps(facts: CaseFacts) -> list[str]:
     out = []
     for m in measures(facts):
         decisions = measure_records(facts, m.id, "seizure_decision")
-        if not any(facts.served_at(d) for d in decisions):
+        day = legal_date(_at(m.fields["applied_at"]), facts.calendar.tz)
+        served = [s for d in decisions if (s := facts.served_at(d)) is not None]
+        if not served:
             out.append(f"强制措施 {m.id}: 查封、扣押决定书未送达 (N13)")
+        elif not any(legal_date(s, facts.calendar.tz) == day for s in served):
+            out.append(f"强制措施 {m.id}: 查封、扣押决定书未当场交付（行政强制法第二十四条）(N13)")
         if not any(facts.complete(r) for r in measure_records(facts, m.id, "seizure_list")):
             out.append(f"强制措施 {m.id}: 查封、扣押清单未经当事人签名 (N13)")
     return out
