@@ -27,7 +27,10 @@ def summary_limit(uow: UnitOfWork, party_kind: str) -> int:
 
 def before(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
            occurred_at: datetime) -> dict[str, Any]:
-    """N25: a summary decision only for a warning or a small fine, handed over on the spot."""
+    """N25: a summary decision only for a warning or a small fine, handed over on the spot;
+    N23: the pre-filing check is extended once."""
+    if rtype.name == "lead_decision" and fields.get("decision") == "extend_check":
+        _one_extension(uow, case)
     if rtype.name != SUMMARY:
         return {}
     if fields.get("penalty") == "fine":
@@ -93,6 +96,16 @@ def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: d
                 "record_id": lead.id, "subject_id": lead.id,
                 "trigger_at": lead.fields.get("received_at"), "recount": True,
                 "extensions": 1}))
+
+
+def _one_extension(uow: UnitOfWork, case: Case) -> None:
+    from sqlalchemy import select
+    rows = uow.session.execute(select(Record).where(
+        Record.case_id == case.id, Record.type == "lead_decision")).scalars()
+    if any(r.fields.get("decision") == "extend_check" for r in rows):
+        raise GateRefused("the pre-filing check may be extended once, by 10 days "
+                          "(住房和城乡建设部令第55号 Art. 15)", missing=["N23"],
+                          zh="立案前核查期限只能经负责人批准延长一次（10日）")
 
 
 def _published(uow: UnitOfWork, case: Case, decision_id: str) -> bool:

@@ -60,8 +60,8 @@ def test_n25_summary_procedure_penalty_on_the_spot(flow, settings, container):
 
 def test_n23_lead_checked_within_15_days_extended_once_by_the_head(flow, clock, people):
     """N23 (住建部令第55号 Art. 15): a report received 2026-09-01 must lead to a filing decision
-    by 2026-09-16; the head extends the check by 10 days (→ 09-26, a Saturday, so 09-28); the
-    approved filing form is the decision and closes it."""
+    by 2026-09-16; the head extends the check by 10 days (→ 09-26, a Saturday, so 09-28), once
+    only; the approved filing form is the decision and closes it."""
     clock.set(datetime(2026, 9, 1, 10, 0, tzinfo=SH))
     case = flow.open()
     flow.done(case, "lead_intake", fields={"source": "report",
@@ -76,6 +76,10 @@ def test_n23_lead_checked_within_15_days_extended_once_by_the_head(flow, clock, 
     n23 = _deadlines(flow, case)["N23"]
     assert [(d["status"], d["last_day"]) for d in n23] == [
         ("cancelled", "2026-09-16"), ("open", "2026-09-28")]
+    again = flow.record(case, "lead_decision", fields={
+        "decision": "extend_check", "reason": "仍需核查", "officer_opinion": "再延长"},
+        expect=409)
+    assert again["error"]["missing"] == ["N23"]  # once only
     clock.set(datetime(2026, 9, 25, 10, 0, tzinfo=SH))
     flow.done(case, "filing_form")
     last = _deadlines(flow, case)["N23"][-1]
