@@ -13,6 +13,10 @@ DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105 - a marker production
 LEDGER_SUITES = ("sha256-ed25519", "sm3-sm2")  # core.ledger.algorithms.SUITES
 
 
+HEARING_SETTINGS = ("hearing_fine_person_yuan", "hearing_fine_org_yuan",
+                    "hearing_confiscation_person_yuan", "hearing_confiscation_org_yuan")
+
+
 class SettingsError(RuntimeError):
     """The environment cannot run the system as configured."""
 
@@ -43,6 +47,12 @@ class Settings:
     public_department: str = ""
     # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
     deadline_overrides: str = ""
+    # 行政处罚法 Art. 63 较大数额 (⚠ set by the province; defaults as 闽建 2021 for 住建):
+    # fines and confiscations from these amounts carry the hearing right (N4). HEARING_* env.
+    hearing_fine_person_yuan: int = 10_000
+    hearing_fine_org_yuan: int = 100_000
+    hearing_confiscation_person_yuan: int = 10_000
+    hearing_confiscation_org_yuan: int = 100_000
     # The ledger's suite, chosen at installation: sha256-ed25519 or sm3-sm2 (国密).
     ledger_algorithms: str = "sha256-ed25519"
     # RFC 3161 timestamp authority for signed checkpoints (off when empty), and the PEM files
@@ -101,8 +111,12 @@ class Settings:
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
+            hearing = {name: int(get(name.upper(), str(getattr(cls, name))))
+                       for name in HEARING_SETTINGS}
         except ValueError as exc:
             raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        if any(v < 1 for v in hearing.values()):
+            raise SettingsError("HEARING_* amounts must be whole yuan >= 1")
         style = get("S3_ADDRESSING_STYLE", "auto").lower()
         if style not in ("auto", "path", "virtual"):
             raise SettingsError("S3_ADDRESSING_STYLE must be auto, path or virtual")
@@ -152,6 +166,7 @@ class Settings:
             s3_lock_mode=lock_mode,
             s3_conditional_writes=conditional in ("true", "1", "yes"),
             spool_path=get("SPOOL_PATH"),
+            **hearing,
         )
         settings.check()
         return settings
