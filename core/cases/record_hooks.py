@@ -73,6 +73,19 @@ def after_record(uow: UnitOfWork, actor: Officer, case: Case, record: Record,
     service_of_documents.after(uow, actor, case, record, rtype)
     execution.after(uow, case, record, rtype)
     _late_entry(uow, case, record)
+    if rtype.name == "emergency_initiation":
+        _emergency_started(uow, case, record)
+
+
+def _emergency_started(uow: UnitOfWork, case: Case, record: Record) -> None:
+    """A10.2: the 24 hours run from the on-site start in the record; when that is earlier
+    than the case's opening, the clock counted from the facts is opened too (the earlier
+    due time is the one that binds)."""
+    started = datetime.fromisoformat(record.fields["started_at"])
+    if started < case.opened_at:
+        uow.emit(Event("case.emergency_opened", case.id, started, {
+            "record_id": record.id, "subject_id": record.id,
+            "trigger_at": started.isoformat()}))
 
 
 def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,

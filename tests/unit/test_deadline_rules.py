@@ -336,8 +336,8 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     assert [r.id for r in TABLE.rules_for_trigger("decision.served", "penalty", day)] == ["N9"]
     assert TABLE.rules_for_trigger("decision.served", "licensing", day) == ()
     assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == ["N8"]
-    assert [r.id for r in TABLE.rules_for_trigger("case.stage.archiving", None, day)] == [
-        "A32.1"]
+    assert [r.id for r in TABLE.rules_for_trigger("act.ended", None, day)] == ["A32.1"]
+    assert TABLE.rules_for_trigger("case.stage.archiving", None, day) == ()
     intake = TABLE.rules_for_trigger("record.complaint_intake.created", "penalty", day)
     assert sorted(r.id for r in intake) == ["N21", "N24"]
     assert {r.trigger_field for r in intake} == {"received_at"}
