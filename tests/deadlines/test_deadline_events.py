@@ -185,8 +185,8 @@ def test_n7_penalty_decision_opens_when_the_head_approves_the_filing_form(
 
 def test_a32_1_archiving_opens_twenty_days_and_closing_cancels_what_is_left(
         client, people, container):
-    """A32.1: the act ending 2026-09-11 (act.ended) opens the dossier deadline (→ 2026-10-08); closing
-    the case closes it, and other deadlines still open are cancelled, not left to nag."""
+    """A32.1: the act ending 2026-09-11 (act.ended) opens the dossier deadline (→ 2026-10-08);
+    closing the case closes it, and other deadlines still open are cancelled, not left to nag."""
     case = open_case(client, people["officer"])
     _emit(container, "act.ended", case["id"], at(2026, 9, 11, 17))
     _emit(container, "evidence.captured", case["id"], at(2026, 9, 11, 17), evidence_id="e1")

@@ -157,8 +157,9 @@ def test_act_ended_by_no_penalty_decision_of_the_head(flow, container):
     with reason no_penalty and the record's id; the case goes to archiving without a
     decision."""
     case = _in_decision(flow)
-    term = flow.done(case, "case_termination", outcome="no_penalty", reason="违法行为轻微并及时改正",
-                     legal_basis="行政处罚法第三十三条第一款", officer_opinion="建议不予处罚")
+    term = flow.done(case, "case_termination", outcome="no_penalty",
+                     reason="违法行为轻微并及时改正", legal_basis="行政处罚法第三十三条第一款",
+                     officer_opinion="建议不予处罚")
     with container.uow() as uow:
         row = uow.session.execute(select(Deadline).where(
             Deadline.case_id == case["id"], Deadline.rule_id == "A32.1")).scalar_one()
