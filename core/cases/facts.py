@@ -42,6 +42,7 @@ class CaseFacts:
     now: datetime = field(default_factory=utcnow)
     calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
     officer_names: dict[str, str] = field(default_factory=dict)
+    party_kind: str | None = None  # person | organisation, where a rule needs it (N4)
 
     def of_type(self, name: str) -> list[Record]:
         """Effective (not corrected) records of a type, oldest first."""

@@ -73,6 +73,20 @@ def check_rights_notice(session, settings: Settings | None, case: Case, fields: 
     return {"hearing_right_basis": basis}
 
 
+def check_decision(f: CaseFacts, settings: Settings | None, fields: dict) -> None:
+    """N4: a decision heavier than the notice said (a fine at or above the hearing amount)
+    needs a notice that told the hearing right."""
+    if f.case.kind != "penalty" or not fields.get("fine_amount_yuan"):
+        return
+    basis = hearing_basis({"fine_amount_yuan": fields["fine_amount_yuan"]}, settings,
+                          f.party_kind)
+    n = _notice(f)
+    if basis and not (n and n.fields.get("hearing_right") is True):
+        raise GateRefused(f"this decision carries the hearing right ({basis}) but no rights "
+                          "notice told it", missing=["N4"],
+                          zh=f"该决定适用听证（{basis}），但未告知当事人听证权利（N4）")
+
+
 def _notice(f: CaseFacts) -> Record | None:
     return f.latest("rights_notice")
 

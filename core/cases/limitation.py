@@ -40,7 +40,8 @@ def discovered_on(case: Case, fields: dict, tz) -> date:
 
 
 def filing_fields(case: Case, fields: dict, tz) -> dict:
-    """N11 at filing: the limitation's last day, and a warning when discovery came later."""
+    """N11 when the dates are recorded (with the filing): the limitation's last day, and a
+    warning when discovery came later."""
     last = ends_on(fields)
     if last is None:
         return {}
@@ -56,12 +57,12 @@ def filing_fields(case: Case, fields: dict, tz) -> dict:
 
 
 def _dated(f: CaseFacts) -> Record | None:
-    dated = [r for r in f.of_type("filing_form") if r.fields.get("violation_date")]
+    dated = [r for r in f.of_type("violation_period") if r.fields.get("violation_date")]
     return max(dated, key=lambda r: r.occurred_at) if dated else None
 
 
 def limitation_known(f: CaseFacts) -> bool:
-    """A penalty case whose filing form gives the violation's date."""
+    """A penalty case whose violation_period record gives the violation's date."""
     return f.case.kind == "penalty" and _dated(f) is not None
 
 

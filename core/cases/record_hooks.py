@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.cases import execution, hearing, limitation, remedies, service_of_documents
 from core.cases.checklist import decision_missing
 from core.cases.facts import load_facts
-from core.cases.models import Case, Evidence, Record
+from core.cases.models import Case, Evidence, Party, Record
 from core.cases.periods import load_calendar
 from core.kernel.errors import Conflict, GateRefused, Invalid
 from core.people.access import require_role
@@ -94,10 +94,15 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
     name = rtype.name
     if name == "rights_notice":
         return hearing.check_rights_notice(uow.session, uow.settings, case, fields)
-    if name == "filing_form":
+    if name == "violation_period":
         return limitation.filing_fields(case, fields, uow.settings.legal_tz)
-    if name in ("hearing_notice", "hearing_record", "demand_notice"):
+    if name in ("hearing_notice", "hearing_record", "demand_notice", "decision"):
         facts = load_facts(uow.session, case, now=occurred_at).as_of(occurred_at)
+        if name == "decision":
+            party = uow.session.get(Party, case.party_id) if case.party_id else None
+            facts.party_kind = party.kind if party else None
+            hearing.check_decision(facts, uow.settings, fields)
+            return {}
         if name == "demand_notice":
             return remedies.demand_warning(facts, facts.get(fields.get("decision_id")))
         hearing.check_host(facts, fields)

@@ -190,7 +190,7 @@ N28_FIELDS = (
 )
 # N11 / 行政处罚法 Art. 36: when the violation happened (ended), for the limitation.
 LIMITATION_FIELDS = (
-    F("violation_date", "date", "违法行为发生日期", required=False, rules=("N11",)),
+    F("violation_date", "date", "违法行为发生日期", rules=("N11",)),
     F("violation_continuing", "bool", "是否连续或继续状态", required=False, rules=("N11",)),
     F("violation_ended_on", "date", "违法行为终了日期", required=False, rules=("N11",)),
     F("serious_harm", "bool", "涉及公民生命健康安全、金融安全且有危害后果", required=False,
@@ -246,6 +246,12 @@ LEGAL_END_TYPES: tuple[RecordType, ...] = (
             F("officer_opinion", "text", "承办人意见", rules=("A18.1",)),
         ),
         ("A18.1", "A32.1"), signers=("officer",), approval_chain=HEAD_CHAIN, any_stage=True,
+    ),
+    RecordType(
+        # N11: when the violation happened (ended), recorded with the filing (the 立案审批表
+        # keeps exactly its A10.1 fields); the record warns when the limitation had run out.
+        "violation_period", "违法行为发生时间认定", "When the violation happened (limitation)",
+        "initiation", LIMITATION_FIELDS, ("N11",), signers=("officer",), any_stage=True,
     ),
     RecordType(
         # 行政处罚法 Art. 64(8): a party absent without reason or leaving ends the hearing.
@@ -338,7 +344,6 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("party_info", "text", "当事人基本情况", rules=("A10.1",)),
             F("officer_opinion", "text", "承办人意见", rules=("A10.1",)),
             F("case_source", "string", "案件来源", required=False, rules=("A10.1",)),
-            *LIMITATION_FIELDS,
         ),
         ("A10.1",), signers=("officer",), routes=("ex_officio", "complaint", "inspection"),
         approval_chain=FILING_CHAIN,

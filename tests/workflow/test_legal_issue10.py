@@ -170,13 +170,12 @@ def test_act_ended_by_no_penalty_decision_of_the_head(flow, container):
 
 def test_n11_limitation_warns_at_filing_and_refuses_the_penalty(flow):
     """N11 (行政处罚法 Art. 36): a violation on a day three years ago, discovered now, is past
-    the 2-year limitation: the filing form carries the warning and the penalty decision is
-    refused; with harm to life or health (5 years) it is within."""
+    the 2-year limitation: its record made with the filing carries the warning and the
+    penalty decision is refused; with harm to life or health (5 years) it is within."""
     three_years = (flow.clock.now() - timedelta(days=3 * 366)).date().isoformat()
-    case = flow.open()
-    form = flow.done(case, "filing_form", violation_date=three_years)
-    assert "追责时效" in form["fields"]["limitation_warning"]
-    flow.move(case, "investigation")
+    case = flow.filed()
+    dates = flow.done(case, "violation_period", violation_date=three_years)
+    assert "追责时效" in dates["fields"]["limitation_warning"]
     flow.done(case, "inquiry_record")
     flow.move(case, "decision")
     flow.done(case, "handling_opinion")
@@ -185,8 +184,9 @@ def test_n11_limitation_warns_at_filing_and_refuses_the_penalty(flow):
     flow.done(case, "statement_waiver")
     assert _refused(flow, case)["missing"] == ["N11"]
     harm = flow.open()
-    form = flow.done(harm, "filing_form", violation_date=three_years, serious_harm=True)
-    assert "limitation_warning" not in form["fields"]
+    dates = flow.done(harm, "violation_period", violation_date=three_years, serious_harm=True)
+    assert "limitation_warning" not in dates["fields"]
+    assert dates["fields"]["limitation_ends_on"] > flow.clock.now().date().isoformat()
 
 
 def test_a10_2_counts_from_the_on_site_start_and_late_entries_are_flagged(flow, container):
@@ -281,3 +281,18 @@ def test_rules_endpoint_lists_every_rule_with_source_dates_and_warning(client):
     assert rows["N7"]["effective_from"] == "2021-07-15" and rows["N7"]["figure"] == 90
     assert rows["N25"]["warning"] and rows["N23"]["warning"] and not rows["N7"]["warning"]
     assert rows["A32.1"]["figure"] == 20 and "第三十二条" in rows["A32.1"]["legal_source"]
+
+
+def test_n4_decision_heavier_than_the_notice_needs_the_hearing_right(flow):
+    """N4 (Art. 63, 较大数额 ⚠ 100,000 yuan for an organisation by default): a decision fining
+    the company 150,000 yuan after a notice that did not tell the hearing right is refused;
+    5,000 yuan is not a hearing matter."""
+    case = _in_decision(flow)
+    flow.done(case, "handling_opinion")
+    notice = flow.done(case, "rights_notice")
+    flow.serve(case, notice)
+    flow.done(case, "statement_waiver")
+    decision = flow.fields("decision", obligation=True, performance_deadline="2099-01-01",
+                           fine_amount_yuan=150000)
+    assert flow.record(case, "decision", decision, expect=409)["error"]["missing"] == ["N4"]
+    flow.record(case, "decision", {**decision, "fine_amount_yuan": 5000})
