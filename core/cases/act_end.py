@@ -93,7 +93,7 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
         return
     reason, at = found
     record_id = event.data.get("record_id")
-    uow.emit(Event(ACT_ENDED, case.id, at, {
+    uow.emit(Event("act.ended", case.id, at, {
         "record_id": record_id, "reason": reason, "subject_id": case.id,
         "occurred_at": at.isoformat(), "source_event": event.name}))
 

@@ -305,9 +305,11 @@ DECISION_PREREQUISITES: tuple[Requirement, ...] = (
 )
 
 REQUIREMENTS: tuple[Requirement, ...] = (
-    R("A9.1", "initiation", "application registered and accepted",
+    R("A9.1", "initiation", "application registered and accepted (or deemed accepted on "
+      "receipt by a late missing-materials notice, N30)",
       "申请已登记受理", _route("application"),
-      _has("application_acceptance", decision="accepted")),
+      lambda f: _has("application_acceptance", decision="accepted")(f) or any(
+          n.fields.get("deemed_accepted_on") for n in f.of_type("missing_materials_notice"))),
     R("A9.1", "initiation", "one-time notice of missing materials issued",
       "已一次性告知需补正材料", _incomplete_application,
       _has("missing_materials_notice")),

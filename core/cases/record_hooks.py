@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.cases import execution, hearing, limitation, remedies, service_of_documents
+from core.cases import (
+    execution,
+    hearing,
+    licensing,
+    limitation,
+    remedies,
+    service_of_documents,
+)
 from core.cases.checklist import decision_missing
 from core.cases.facts import load_facts
 from core.cases.models import Case, Evidence, Party, Record
@@ -73,6 +80,7 @@ def after_record(uow: UnitOfWork, actor: Officer, case: Case, record: Record,
     service_of_documents.after(uow, actor, case, record, rtype)
     execution.after(uow, case, record, rtype)
     _late_entry(uow, case, record)
+    licensing.after_record(uow, case, record)
     if rtype.name == "emergency_initiation":
         _emergency_started(uow, case, record)
 
@@ -94,6 +102,8 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
     name = rtype.name
     if name == "rights_notice":
         return hearing.check_rights_notice(uow.session, uow.settings, case, fields)
+    if name == "missing_materials_notice":
+        return licensing.before_notice(uow, case, occurred_at)
     if name == "violation_period":
         return limitation.filing_fields(case, fields, uow.settings.legal_tz)
     if name in ("hearing_notice", "hearing_record", "demand_notice", "decision"):

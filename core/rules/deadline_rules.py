@@ -420,12 +420,21 @@ RULES: tuple[DeadlineRule, ...] = (
       kinds={"licensing"}, related_ids=("A9.1",), trigger_if=("decision", "pending_materials"),
       note="If not told within the period the application counts as accepted on receipt."),
     # N17: licensing decision within 20 working days of acceptance, +10 with approval.
+    # application.accepted (core.cases.licensing): on acceptance, or on receipt when the
+    # missing-materials notice came after N16's 5 working days (N30, Art. 32(4)).
     F("N17", "Licensing decision", "行政许可决定期限",
-      "record.application_acceptance.created", ("decision.made",),
+      "application.accepted", ("decision.made",),
       20, "working_days", "start_day_excluded", "行政许可法 第四十二条",
       effective_from=LICENSING_FROM,
-      kinds={"licensing"}, extension=10, max_extensions=1, trigger_if=("decision", "accepted"),
-      note="Extension needs the head's approval and the reason told to the applicant."),
+      kinds={"licensing"}, extension=10, max_extensions=1,
+      note="Extension needs the head's approval and the reason told to the applicant. "
+           "Hearing, testing, appraisal and expert time (Art. 45) is not deducted yet."),
+    # N30: a granted licence issued (served) within 10 working days of the decision (⚠).
+    F("N30", "Licence issued after the decision to grant", "颁发、送达许可证件",
+      "decision.made", ("decision.served",),
+      10, "working_days", "start_day_excluded", "行政许可法 第四十四条 (⚠ RULES.md N30)",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, configurable=True,
+      trigger_if=("licence_granted", True), per_item=True),
     # N18: public-announcement service deemed served after 60 days (before 2022-01-01) ...
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),

@@ -304,6 +304,15 @@ def test_a17_2_reminders_before_the_trigger_are_dropped():
     assert steps[0].at == at(2026, 10, 8, 9)
 
 
+def test_n30_licence_issued_within_ten_working_days_and_n4_by_date():
+    """N30: a licence granted 2026-09-30 is issued by 2026-10-20 (⚠, with a warning).
+    N33/N4: the hearing request period is 3 calendar days before 2021-07-15."""
+    answer = due("N30", at(2026, 9, 30))
+    assert answer.last_day == date(2026, 10, 20) and answer.warnings
+    assert TABLE.rule_for("N30").trigger_if == ("licence_granted", True)
+    assert due("N4", at(2021, 7, 9)).last_day == date(2021, 7, 12)
+
+
 def test_reminders_are_data():
     """A29.1: a rule may carry its own reminder steps."""
     rule = DeadlineRule("A29.1", "t", "t", "x", (), 3, "working_days", "start_day_excluded",
@@ -476,6 +485,7 @@ def test_every_event_name_is_emitted_or_awaited():
                "hearing.scheduled": "hearing_notice",
                "evidence_preservation.approved": "evidence_preservation",
                "decision.served": "decision", "correction_order.served": "decision",
+               "decision.made": "decision",
                "record.rights_notice.served": "rights_notice"}
     for rule in RULES:
         name = sources.get(rule.trigger) or (rule.trigger.split(".")[1]

@@ -296,3 +296,27 @@ def test_n4_decision_heavier_than_the_notice_needs_the_hearing_right(flow):
                            fine_amount_yuan=150000)
     assert flow.record(case, "decision", decision, expect=409)["error"]["missing"] == ["N4"]
     flow.record(case, "decision", {**decision, "fine_amount_yuan": 5000})
+
+
+def test_n16_n30_late_missing_materials_notice_means_accepted_on_receipt(flow, clock):
+    """N16, N17, N30, A9.1 (行政许可法 Art. 32(4), 42, 44): an application received
+    2026-09-30 with materials missing must be told by 2026-10-13; a notice on 2026-10-15 means
+    it was accepted on 2026-09-30, so the 20-working-day decision clock runs from then
+    (→ 2026-11-03); a licence granted on 2026-09-30 is issued by 2026-10-20 (10 working days,
+    10-10 a 调休 working Saturday; ⚠ figure)."""
+    clock.set(datetime(2026, 9, 30, 10, 0, tzinfo=SH))
+    case = flow.open(kind="licensing", initiation="application", title="施工许可")
+    flow.done(case, "application_acceptance", materials_complete=False,
+              decision="pending_materials")
+    clock.set(datetime(2026, 10, 15, 10, 0, tzinfo=SH))
+    notice = flow.done(case, "missing_materials_notice", missing_items=["施工图审查合格书"],
+                       legal_basis="行政许可法第三十二条", served_to="岳阳某置业有限公司",
+                       receipt_no="补正-2026-001")
+    assert notice["fields"]["deemed_accepted_on"] == "2026-09-30"
+    rows = {d["rule_id"]: d for d in _deadlines(flow, case)}
+    assert rows["N16"]["late"] is True
+    assert rows["N17"]["last_day"] == "2026-11-03"
+    flow.move(case, "investigation")  # A9.1: deemed accepted
+    table, cal = RuleTable(), WorkingDayCalendar()
+    issued = table.due_for("N30", datetime(2026, 9, 30, 10, tzinfo=SH), cal)
+    assert issued.last_day == date(2026, 10, 20) and issued.warnings  # ⚠ figure
