@@ -13,22 +13,25 @@ from core.cases.facts import CaseFacts
 from core.cases.models import Record
 from core.cases.periods import _rules, appeal_period_end
 from core.kernel.errors import GateRefused
+from core.kernel.settings import Settings
 from core.rules.calendar import end_of_legal_day, legal_date
 
-SUE_AFTER_REVIEW_DAYS = 15  # 行政诉讼法 Art. 45
-UNSTATED_REMEDY_MONTHS = 12  # 1 year (行政诉讼法解释 Art. 64 ⚠)
+
+def _figures(f: CaseFacts) -> Settings:
+    """The N32 figures in force (REMEDY_* settings, ⚠)."""
+    return getattr(f.calendar, "settings", None) or Settings()
 
 
-def _litigation_months(decision: Record) -> int | None:
+def _litigation_months(f: CaseFacts, decision: Record) -> int | None:
     if decision.fields.get("remedies_stated") is False:
-        return UNSTATED_REMEDY_MONTHS
+        return _figures(f).remedy_unstated_months
     return decision.fields.get("litigation_period_months")
 
 
 def appeal_end(f: CaseFacts, decision: Record, served: datetime) -> date:
     """The last day the party may still seek review or sue, the remedies not stated included."""
     return appeal_period_end(f.calendar, served, decision.fields.get("review_period_days"),
-                             _litigation_months(decision))
+                             _litigation_months(f, decision))
 
 
 def _results(f: CaseFacts, decision: Record) -> list[tuple[Record, Record | None]]:
@@ -63,7 +66,8 @@ def court_window(f: CaseFacts, decision: Record, served: datetime
         if kind == "lawsuit":
             # Enforcement follows the judgment, not N15's window.
             return served_on + timedelta(days=1), None
-        ended = max(ended, served_on + timedelta(days=SUE_AFTER_REVIEW_DAYS))
+        ended = max(ended, served_on + timedelta(
+            days=_figures(f).remedy_sue_after_review_days))
     due = _rules(f.calendar).due_for("N15", end_of_legal_day(ended, f.calendar.tz), f.calendar)
     return ended + timedelta(days=1), due.last_day
 

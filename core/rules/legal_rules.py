@@ -71,7 +71,8 @@ NATIONAL: dict[str, tuple[str, str, str, date | None, bool, str | None]] = {
     "N32": ("复议六十日；诉讼六个月；复议决定后十五日内起诉；未告知救济途径的一年", "remedies: "
             "review 60 days, lawsuit 6 months, 15 days after a review decision, 1 year where "
             "the remedies were not stated", "行政复议法 (2023) 第二十条; 行政诉讼法 第四十五条、"
-            "第四十六条", date(2024, 1, 1), True, None),
+            "第四十六条", date(2024, 1, 1), True, "REMEDY_REVIEW_DAYS, REMEDY_LITIGATION_MONTHS, "
+            "REMEDY_SUE_AFTER_REVIEW_DAYS, REMEDY_UNSTATED_MONTHS"),
     "N33": ("生效日期：2021年行政处罚法规则自2021-07-15起适用；此前听证申请期限三日、无九十日时限",
             "effective dates: the 2021 行政处罚法 rules apply from 2021-07-15; before, the "
             "hearing request period was 3 days and there was no 90-day limit",
@@ -167,6 +168,12 @@ def rule_list(table: RuleTable, settings: Settings | None = None) -> list[dict]:
         }
         if table.overrides.get(rid) is not None:
             row["overridden"] = True
+        if rid == "N32":
+            row["settings"] = {
+                "REMEDY_REVIEW_DAYS": settings.remedy_review_days,
+                "REMEDY_LITIGATION_MONTHS": settings.remedy_litigation_months,
+                "REMEDY_SUE_AFTER_REVIEW_DAYS": settings.remedy_sue_after_review_days,
+                "REMEDY_UNSTATED_MONTHS": settings.remedy_unstated_months}
         if rid == "N4":
             row["settings"] = {
                 "HEARING_FINE_PERSON_YUAN": settings.hearing_fine_person_yuan,
