@@ -36,7 +36,9 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 ``decision.served``, ``demand_notice.served``, ``correction_order.served``,
 ``service.announcement.published``, ``decision.appeal_period_ended``
 (core.cases.service_of_documents), ``obligation.performed``, ``fine.paid``,
-``court_application.filed`` (core.cases.execution). Every other name a rule uses is listed in
+``court_application.filed`` (core.cases.execution), ``act.ended`` (core.cases.act_end: the
+record that legally ends the act, A32.1), ``application.accepted`` (core.cases.licensing:
+acceptance, or deemed on receipt, N17/N30). Every other name a rule uses is listed in
 :data:`AWAITED_EVENTS` with who must emit it and with which data.
 """
 
