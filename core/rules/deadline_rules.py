@@ -367,6 +367,12 @@ RULES: tuple[DeadlineRule, ...] = (
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第五十六条",
       effective_from=PENALTY_2021,
       related_ids=("A16.1",), trigger_if=("form", "registration_preservation"), per_item=True),
+    # N6 / N33: before 2021-07-15, 7 days (1996 law Art. 37(2)) counted as calendar days.
+    F("N6", "Decision on evidence registered and preserved", "先行登记保存处理决定",
+      "evidence_preservation.approved", ("record.preservation_decision.created",),
+      7, "calendar_days", "start_day_excluded_roll", "行政处罚法 (1996) 第三十七条第二款",
+      effective_from=PENALTY_1996, effective_to=PENALTY_2021,
+      trigger_if=("form", "registration_preservation"), per_item=True),
     # N7: penalty decision within 90 days of 立案, unless a rule says otherwise.
     # 立案 is the head's approval of the filing form (A10.1), the last step of its chain.
     F("N7", "Penalty decision after filing", "行政处罚决定期限",
@@ -382,6 +388,12 @@ RULES: tuple[DeadlineRule, ...] = (
       effective_from=PENALTY_2021, kinds={"penalty"}, per_item=True,
       note="When the party is present the decision is handed over on the spot and its "
            "service closes this at once."),
+    # N8 / N33: before 2021-07-15, 7 days (1996 law Art. 40) counted as calendar days.
+    F("N8", "Service of the penalty decision (party absent)", "处罚决定书送达",
+      "decision.made", ("decision.served",),
+      7, "calendar_days", "start_day_excluded_roll", "行政处罚法 (1996) 第四十条",
+      effective_from=PENALTY_1996, effective_to=PENALTY_2021, kinds={"penalty"},
+      per_item=True),
     # N9: fine paid within 15 days of receiving the decision.
     F("N9", "Fine payment period", "罚款缴纳期限",
       "decision.served", ("fine.paid",),

@@ -494,3 +494,12 @@ def test_every_event_name_is_emitted_or_awaited():
         for field in filter(None, (rule.trigger_field, rule.period_field,
                                    rule.trigger_if and rule.trigger_if[0])):
             assert rtype is not None and rtype.field(field) is not None, (rule.id, field)
+
+
+def test_n33_1996_versions_of_n6_and_n8_count_calendar_days():
+    """N33/N6/N8: before 2021-07-15 the 7 days of the 1996 law were calendar days (no N1):
+    preservation approved 2021-06-30 → decide by 2021-07-07; a decision made 2021-07-14 is
+    served by 2021-07-21; from 2021-07-15 the 7 are working days."""
+    assert due("N6", at(2021, 6, 30)).last_day == date(2021, 7, 7)
+    assert due("N8", at(2021, 7, 14)).last_day == date(2021, 7, 21)
+    assert due("N8", at(2021, 7, 15)).unit == "working_days"
