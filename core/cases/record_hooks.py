@@ -18,13 +18,13 @@ from core.cases import (
 )
 from core.cases.checklist import decision_missing
 from core.cases.facts import load_facts
+from core.cases.late_entries import is_late_entry
 from core.cases.models import Case, Evidence, Party, Record
 from core.cases.periods import load_calendar
 from core.kernel.errors import Conflict, GateRefused, Invalid
 from core.people.access import require_role
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
-from core.rules.calendar import legal_date
 from core.rules.catalogue import BY_NAME, RecordType
 
 # Fields that point at another record of the same case, and the types they may point at.
@@ -130,9 +130,7 @@ def before_approval(uow: UnitOfWork, case: Case, record: Record, step: str) -> N
 def _late_entry(uow: UnitOfWork, case: Case, record: Record) -> None:
     """Issue 10 item 10: a record entered later than the A31.1 period after it happened is a
     late entry: the supervisor is told (core.notices.alerts) and metrics count it."""
-    tz = uow.settings.legal_tz
-    limit = load_calendar(uow.session).add_working_days(legal_date(record.occurred_at, tz), 2).date
-    if legal_date(record.created_at, tz) > limit:
+    if is_late_entry(record, load_calendar(uow.session)):
         uow.emit(Event("record.late_entry", case.id, record.created_at, {
             "record_id": record.id, "subject_id": record.id, "type": record.type,
             "occurred_at": record.occurred_at.isoformat(), "rule_id": "A31.1",

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from core.cases.late_entries import late_entries
 from core.deadlines.models import Deadline
 from core.notices.models import OutboxMessage
 from core.rules.calendar import WorkingDayCalendar
@@ -192,7 +193,8 @@ def test_n11_limitation_warns_at_filing_and_refuses_the_penalty(flow):
 def test_a10_2_counts_from_the_on_site_start_and_late_entries_are_flagged(flow, container):
     """A10.2, A31.1 (issue 10 item 10): an emergency started on site 10 hours before the case
     was typed in owes its supplementary record 24 hours after the on-site start; a record
-    entered five days after it happened is flagged to the supervisor."""
+    entered six days after it happened is flagged to the supervisor and counted for the
+    metrics (A36.1)."""
     case = flow.open(emergency=True)
     started = flow.clock.now() - timedelta(hours=10)
     flow.record(case, "emergency_initiation", emergency_reason="脚手架倒塌风险",
@@ -207,6 +209,10 @@ def test_a10_2_counts_from_the_on_site_start_and_late_entries_are_flagged(flow, 
             OutboxMessage.case_id == filed["id"])).scalars().all()
         assert any((m.payload or {}).get("event") == "alert.late_entry"
                    and (m.payload or {}).get("record_id") == rec["id"] for m in alerts)
+        counted = late_entries(uow.session, filed["department_id"],
+                               flow.clock.now() - timedelta(hours=1),
+                               flow.clock.now() + timedelta(hours=1))
+        assert [r.id for r in counted] == [rec["id"]]
 
 
 def test_n32_n15_court_waits_for_the_party_remedies(flow, clock):
