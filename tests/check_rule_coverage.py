@@ -17,16 +17,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-RULES_MD = ROOT.parent / "shared" / "mission" / "RULES.md"
+# ../shared beside the checkout; a git worktree under wt/ finds it one level further up.
+RULES_MD = next((p for p in (ROOT.parent / "shared" / "mission" / "RULES.md",
+                             ROOT.parent.parent / "shared" / "mission" / "RULES.md")
+                 if p.is_file()), ROOT.parent / "shared" / "mission" / "RULES.md")
 FIRST, LAST = (9, 1), (30, 1)
 ID = re.compile(r"\bA(\d+)\.(\d+)\b")
 ANY_ID = re.compile(r"\b(?:A\d+\.\d+|N\d+)\b")
 N_ID = re.compile(r"N(\d+)")
 # Part 1 of RULES.md as of 2019's 实施细则, for a checkout without the shared folder.
 EMBEDDED = (
+    "A2.1", "A3.1", "A4.1", "A5.1", "A6.1", "A7.1", "A8.1",
     "A9.1", "A9.2", "A10.1", "A10.2", "A11.1", "A12.1", "A13.1", "A13.2", "A13.3", "A14.1",
     "A15.1", "A16.1", "A17.1", "A17.2", "A18.1", "A19.1", "A20.1", "A21.1", "A22.1", "A22.2",
     "A22.3", "A23.1", "A24.1", "A25.1", "A26.1", "A27.1", "A28.1", "A29.1", "A30.1",
+    "A31.1", "A32.1", "A33.1", "A34.1", "A35.1", "A36.1", "A37.1",
 )
 
 

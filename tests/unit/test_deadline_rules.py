@@ -503,3 +503,12 @@ def test_n33_1996_versions_of_n6_and_n8_count_calendar_days():
     assert due("N6", at(2021, 6, 30)).last_day == date(2021, 7, 7)
     assert due("N8", at(2021, 7, 14)).last_day == date(2021, 7, 21)
     assert due("N8", at(2021, 7, 15)).unit == "working_days"
+
+
+def test_n2_coercion_periods_of_ten_days_are_working_days():
+    """N2/N14 (行政强制法 Art. 69): the 10 days after a demand notice served 2026-09-28 are
+    working days: National Day skipped, the 调休 Saturday 10-10 counted → 2026-10-16 (as
+    calendar days they would have ended 2026-10-08)."""
+    answer = due("N14", at(2026, 9, 28))
+    assert (answer.unit, answer.last_day) == ("working_days", date(2026, 10, 16))
+    assert TABLE.rule_for("N14").effective_from == date(2012, 1, 1)
