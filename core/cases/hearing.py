@@ -158,11 +158,26 @@ def check_notice_in_time(f: CaseFacts) -> None:
                           zh=f"听证通知书须在听证七个工作日前送达，最迟 {due.last_day}（N5）")
 
 
+def check_notice_possible(f: CaseFacts, fields: dict, occurred_at: datetime) -> None:
+    """N5: a hearing notice made too late to be served 7 working days before is refused."""
+    hearing_at = datetime.fromisoformat(fields["hearing_at"])
+    due = _rules(f.calendar).due_for("N5", hearing_at, f.calendar)
+    if occurred_at > due.due:
+        raise GateRefused(f"a hearing on {hearing_at.date()} must be noticed by {due.last_day} "
+                          "(7 working days before): choose a later date", missing=["N5"],
+                          zh=f"听证须在七个工作日前通知，{hearing_at.date()} 举行的听证最迟 "
+                             f"{due.last_day} 送达通知，请另定日期（N5）")
+
+
 def hearing_held(f: CaseFacts) -> bool:
     """A13.1: the served hearing was held and reported, or ended by the party's absence."""
     notice = f.latest("hearing_notice")
-    if not (notice and f.served_at(notice)):
+    served = f.served_at(notice) if notice else None
+    if served is None:
         return False
+    hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
+    if served > _rules(f.calendar).due_for("N5", hearing_at, f.calendar).due:
+        return False  # N5: a notice served late cannot bind the party to that hearing
     if any(f.complete(t) for t in f.of_type("hearing_termination")):
         return True
     return bool(any(f.complete(r) for r in f.of_type("hearing_record"))

@@ -116,6 +116,8 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
         if name == "demand_notice":
             return remedies.demand_warning(facts, facts.get(fields.get("decision_id")))
         hearing.check_host(facts, fields)
+        if name == "hearing_notice":
+            hearing.check_notice_possible(facts, fields, occurred_at)
         if name == "hearing_record":
             hearing.check_notice_in_time(facts)
     return {}

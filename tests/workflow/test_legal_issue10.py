@@ -93,11 +93,17 @@ def test_hearing_host_notice_period_absence_and_n28_review(flow, people):
     flow.done(case, "statement_waiver")
     flow.done(case, "hearing_request")
     assert flow.record(case, "hearing_notice", expect=409, host=investigator,
-                       hearing_at=flow.clock.iso(days=3))["error"]["missing"] == ["A13.1"]
-    hn = flow.done(case, "hearing_notice", hearing_at=flow.clock.iso(days=3))
-    flow.serve(case, hn)
-    flow.later(days=3)
+                       hearing_at=flow.clock.iso(days=20))["error"]["missing"] == ["A13.1"]
+    assert flow.record(case, "hearing_notice", expect=409,
+                       hearing_at=flow.clock.iso(days=3))["error"]["missing"] == ["N5"]
+    late = flow.done(case, "hearing_notice", hearing_at=flow.clock.iso(days=20))
+    flow.later(days=16)  # served 4 days before the hearing: too late
+    flow.serve(case, late)
+    flow.later(days=4)
     assert flow.record(case, "hearing_record", expect=409)["error"]["missing"] == ["N5"]
+    hn = flow.done(case, "hearing_notice", hearing_at=flow.clock.iso(days=20))
+    flow.serve(case, hn)
+    flow.later(days=20)
     flow.done(case, "hearing_termination", hearing_notice_id=hn["id"],
               reason="absent_without_reason", details="当事人无正当理由未到场")
     err = _refused(flow, case)
