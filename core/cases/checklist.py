@@ -292,7 +292,7 @@ DECISION_PREREQUISITES: tuple[Requirement, ...] = (
       hearing.hearing_right_told, hearing.hearing_period_over, hearing.hearing_wait_detail),
     R("N28", "decision", "legal review agrees: mandatory after a hearing and in major, "
       "complex or new cases", "听证后及重大、复杂、新类型案件须经法制审核同意",
-      hearing.legal_review_forced, hearing.legal_review_agrees),
+      hearing.legal_review_forced, hearing.reviewed_before_head, hearing.review_detail),
     R("N28", "decision", "the heads' collective discussion recorded for a complex or major "
       "case", "情节复杂或重大违法行为已经负责人集体讨论", hearing.collective_needed,
       hearing.collective_done),

@@ -211,6 +211,32 @@ def legal_review_agrees(f: CaseFacts) -> bool:
     return bool(r and r.fields.get("conclusion") == "agree")
 
 
+def _head_approved_at(f: CaseFacts, record: Record) -> datetime | None:
+    at = None
+    for a in f.approvals.get(record.id, []):
+        if a.step == "head":
+            at = a.at if a.decision == "approve" else None
+    return at
+
+
+def reviewed_before_head(f: CaseFacts) -> bool:
+    """N28: an agreeing legal review, made before the head approved the handling opinion."""
+    review = f.latest("legal_review")
+    if not (review and review.fields.get("conclusion") == "agree"):
+        return False
+    opinion = f.latest("handling_opinion")
+    approved = _head_approved_at(f, opinion) if opinion else None
+    return approved is None or approved >= review.occurred_at
+
+
+def review_detail(f: CaseFacts) -> list[str]:
+    """What N28 still needs."""
+    if not legal_review_agrees(f):
+        return ["法制审核意见（同意）尚未作出 (no agreeing legal review yet)"]
+    return ["负责人在法制审核之前已批准处理意见：请更正处理意见并重新报批 (the head approved "
+            "before the legal review: correct the handling opinion and approve it again)"]
+
+
 def check_head_approval(f: CaseFacts, record: Record, step: str) -> None:
     """N28: where legal review is forced it comes before the head approves the opinion."""
     if record.type != "handling_opinion" or step != "head":
