@@ -129,7 +129,10 @@ def _deadline_versions(table: RuleTable, rule_id: str) -> list[RuleVersion]:
         found = table.versions(rule_id)
     except KeyError:
         return []
-    found = [r for r in found if rule_id in r.ids]
+    # An A-rule shows only its own rows (A9.1 is related to N16, but its source is municipal);
+    # an N-rule may live in an A-row (N10 in A22.1, N22 in A35.1).
+    found = [r for r in found if r.id == rule_id or (rule_id.startswith("N")
+                                                       and rule_id in r.ids)]
     return [_from_deadline(r) for r in sorted(found, key=lambda r: r.effective_from or date.min)]
 
 
