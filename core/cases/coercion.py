@@ -321,13 +321,9 @@ def after(uow: UnitOfWork, case: Case, record: Record, rtype: RecordType) -> Non
         uow.emit(Event("coercive_measure.handled", case.id, record.occurred_at,
                        {"record_id": record.id, "subject_id": f["measure_id"]}))
     elif rtype.name == "seizure_release_decision":
+        # core.cases.act_end turns this into act.ended (reason measure_released, A32.1).
         uow.emit(Event("coercive_measure.released", case.id, record.occurred_at,
                        {"record_id": record.id, "subject_id": f["measure_id"]}))
-        uow.emit(Event("act.ended", case.id, record.occurred_at,
-                       {"record_id": record.id, "reason": "measure_released"}))
-    elif rtype.name == "enforcement_execution":
-        uow.emit(Event("act.ended", case.id, _at(f["ended_at"]),
-                       {"record_id": record.id, "reason": "execution_completed"}))
 
 
 def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime

@@ -208,6 +208,9 @@ def test_n26_n27_substitute_performance_not_at_night_nor_on_a_holiday(flow, cloc
                "ended_at": "2026-10-01T12:00:00+08:00"}
     refused = flow.record(case, "enforcement_execution", holiday, expect=409)["error"]
     assert refused["missing"] == ["N27"] and "2026-10-01" in refused["message"]
-    flow.record(case, "enforcement_execution", {**holiday, "emergency": True,
-                                                "emergency_reason": "危房随时可能倒塌"})
+    done = flow.record(case, "enforcement_execution", {**holiday, "emergency": True,
+                                                       "emergency_reason": "危房随时可能倒塌"})
+    a32 = [d for d in flow.get(f"/api/v1/cases/{case['id']}/deadlines")["deadlines"]
+           if d["rule_id"] == "A32.1"]
+    assert a32 and a32[0]["trigger_at"] == "2026-10-01T12:00:00+08:00", done["id"]
     assert date(2026, 10, 1).isoformat() in holiday["started_at"]
