@@ -35,7 +35,7 @@ OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "st
                               "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
-                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:")
+                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:")
 
 
 def command_of(update: Update) -> str | None:

@@ -43,9 +43,15 @@ class QuanchengBot(Application):
     me_cache: dict  # telegram user id -> (expiry, Me | None), see binding.who
 
     async def process_update(self, update: object) -> None:
-        """With the database persistence (bot.persistence), read this dialog's state before
-        the handlers run and write what changed right after: any process can take the next
-        update of a dialog, and an answer is saved as soon as it is given."""
+        """Each update once (bot.updates: its update_id is claimed in the database, so a
+        re-delivery by polling or by the webhook is skipped). With the database persistence
+        (bot.persistence), read this dialog's state before the handlers run and write what
+        changed right after: any process can take the next update of a dialog, and an answer
+        is saved as soon as it is given."""
+        from .updates import first_delivery
+
+        if isinstance(update, Update) and not await first_delivery(self, update):
+            return
         persistence = self.persistence
         write_through = getattr(persistence, "write_through", False)
         if write_through and isinstance(update, Update):

@@ -423,9 +423,14 @@ async def record_confirm(update: Update, context: BotContext) -> int:
             context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
         lines.append(t(lang, "served_at", at=at, rule=saved.get("served_rule", "")))
     if rtype.av_required:
-        # The next video or photo sent is linked to this record (A15.1, A26.1).
-        context.user_data["av_for"] = {"record_id": record_id, "media": list(rtype.av_media)}
-        lines.append(t(lang, "av_next", rule=rtype.av_rule))
+        # The next file of the media this record asks for is linked to it (A15.1, A26.1):
+        # a recording when it takes one (bot.evidence.av_media), never a photo meanwhile.
+        now = utcnow().astimezone(context.container.settings.legal_tz).strftime("%H:%M")
+        context.user_data["av_for"] = {"record_id": record_id, "media": list(rtype.av_media),
+                                       "case_id": draft["case_id"],
+                                       "label": f"{_title(rtype, lang)}（{now}）"}
+        moving = any(m in ("video/", "audio/") for m in rtype.av_media)
+        lines.append(t(lang, "av_next" if moving else "av_next_photo", rule=rtype.av_rule))
     lines.append(nxt)
     await ask(update, "\n".join(lines))
     if chain:

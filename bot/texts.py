@@ -37,6 +37,10 @@ T: dict[str, tuple[str, str]] = {
         "举报。此次尝试已记录。",
         "This is for bound officers only. Officers: send /bind CODE first; the public can use "
         "/complain. This attempt has been logged."),
+    "group_private": (
+        "为保护案件信息，执法操作和证据只在与本机器人的私聊中进行，请私聊 {bot}。",
+        "To keep case data private, officer commands and evidence work only in a private "
+        "chat with {bot}."),
     "lang_pick": ("请选择语言：", "Choose a language:"),
     "lang_set": ("已切换为中文。", "Language set to English."),
     "cancelled": ("已取消，没有记录任何内容。", "Cancelled; nothing was recorded."),
@@ -164,6 +168,20 @@ T: dict[str, tuple[str, str]] = {
     "ev_queued": (
         "已收到 {name}，排在第 {n} 个，稍后询问。",
         "Received {name}; it is number {n} in line."),
+    "ev_pick_case": (
+        "已收到并保存「{name}」（共 {n} 个文件等待归入案件）。请选择它属于哪个案件：",
+        "Received and kept \"{name}\" ({n} file(s) waiting for a case). Which case is it for?"),
+    "ev_no_cases": (
+        "您还没有案件：请先用 /new 新建案件，文件已保存，稍后会再问您。",
+        "You have no case yet: open one with /new; the file is kept and offered again."),
+    "ev_link_pick": ("请选择要上传到哪个案件，将发给您一次性上传链接：",
+                     "Choose the case; you will get a one-time upload link:"),
+    "ev_link_for": ("好的，一次性上传链接如下。", "Here is the one-time upload link."),
+    "ev_linked": ("🔗 已关联到：{record}", "🔗 Linked to: {record}"),
+    "stale_button": (
+        "这个按钮已失效（可能已处理过或已过期），没有记录任何内容。请用 /checklist 查看当前情况。",
+        "That button is no longer valid (already handled or expired); nothing was recorded. "
+        "Use /checklist to see where things stand."),
     "ev_too_big": (
         "文件 {size} 超过机器人可下载的 20 MB。",
         "The file ({size}) is over the 20 MB a bot can download."),
@@ -291,8 +309,12 @@ T: dict[str, tuple[str, str]] = {
         "✅ 拒绝情况已记录（见证人 {n} 位）。",
         "✅ Refusal recorded ({n} witnesses)."),
     "served_at": ("视为送达时间：{at}（{rule}）", "Counts as served at: {at} ({rule})"),
+    "av_next_photo": (
+        "此文书须有照片（{rule}）：请现在以文件方式发送照片，将自动关联到本文书。",
+        "This record needs photos ({rule}): send the photo as a file now; it will be linked to "
+        "this record."),
     "av_next": (
-        "此文书须有音像记录（{rule}）：请现在以文件方式发送录像，将自动关联到本文书。",
+        "此文书须有音像记录（{rule}）：请现在以文件方式发送录像或录音，将自动关联到本文书。",
         "This record needs AV ({rule}): send the video as a file now; it will be linked to "
         "this record."),
     "resume_none": (
