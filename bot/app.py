@@ -14,19 +14,27 @@ from core.bootstrap import Container
 from core.kernel.settings import SettingsError
 
 from . import approvals, binding, cases, chats, complaints, evidence, forms, signing, tasks
-from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, reply
+from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, recorded, reply
 from .logs import install_log_redaction
 from .persistence import DatabasePersistence
 from .texts import t
 
+STALE = (IndexError, KeyError, ValueError, TypeError)  # button data no handler expected
+
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure (the token is redacted) and answer the user politely."""
+    """Log the failure (the token is redacted) and answer the user politely, saying whether
+    the last thing was recorded; a button whose data no longer fits gets a plain refusal."""
     log.error("error while handling an update: %s", type(context.error).__name__,
               exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        if update.callback_query is not None and isinstance(context.error, STALE) and \
+                not recorded.get():
+            text = t(context.lang, "stale_button")
+        else:
+            text = t(context.lang, "error_recorded" if recorded.get() else "error")
         try:
-            await reply(update, t(context.lang, "error"))
+            await reply(update, text)
         except Exception:  # the chat may be unreachable; the log line above is what counts
             log.warning("could not tell the user about the error")
 
@@ -87,6 +95,7 @@ def register(application: QuanchengBot, *, persistent: bool) -> None:
         application.add_handler(handler)
     for handler in binding.fallback_handlers():
         application.add_handler(handler)
+    application.add_handler(chats.stale_handler())
     application.add_error_handler(on_error)
 
 

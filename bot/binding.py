@@ -96,7 +96,15 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+STAFF_ONLY = frozenset({"supervisor", "legal_reviewer", "head"})
+
+
 def _menu(context: BotContext) -> str:
+    # Supervisors, legal reviewers and heads approve and watch deadlines; they do not open
+    # cases in the field, so their menu lists what they do.
+    roles = set(context.me.roles) if context.me else set()
+    if roles & STAFF_ONLY and "officer" not in roles:
+        return t(context.lang, "staff_menu")
     return t(context.lang, "officer_menu")
 
 
@@ -132,7 +140,7 @@ async def bind(update: Update, context: BotContext) -> None:
     remember(context, user_id, me)
     log.info("officer %s bound a Telegram account", me.id)
     await reply(update, t(me.lang, "bound", name=me.name, roles=role_names(me.roles, me.lang),
-                          menu=t(me.lang, "officer_menu")))
+                          menu=_menu(context)))
 
 
 async def help_(update: Update, context: BotContext) -> None:

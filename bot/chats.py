@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, TypeHandler
 
 from .common import BotContext, log
 from .texts import t
@@ -41,6 +41,19 @@ async def only_private(update: Update, context: BotContext) -> None:
         await update.message.reply_text(text)
     log.info("update %s from a %s chat left alone", update.update_id, chat.type)
     raise ApplicationHandlerStop
+
+
+async def stale(update: Update, context: BotContext) -> None:
+    """A button no handler takes (forged, or from a question already answered): refuse it
+    plainly; nothing is recorded."""
+    log.info("button %r taken by no handler", (update.callback_query.data or "")[:16])
+    await update.callback_query.answer()
+    await context.bot.send_message(update.effective_chat.id, t(context.lang, "stale_button"))
+
+
+def stale_handler() -> CallbackQueryHandler:
+    """The catch-all for buttons, registered last."""
+    return CallbackQueryHandler(stale)
 
 
 def handler() -> TypeHandler:

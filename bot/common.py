@@ -8,9 +8,11 @@ import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -26,6 +28,7 @@ from core.kernel.errors import (
     Invalid,
     NotFound,
 )
+from core.ledger.models import LedgerEntry
 from core.people import officers
 from core.people.models import Officer
 
@@ -52,6 +55,7 @@ class QuanchengBot(Application):
 
         if isinstance(update, Update) and not await first_delivery(self, update):
             return
+        recorded.set(False)
         persistence = self.persistence
         write_through = getattr(persistence, "write_through", False)
         if write_through and isinstance(update, Update):
@@ -98,13 +102,33 @@ def me_of(officer: Officer | None) -> Me | None:
               officer.department_id)
 
 
+# Whether the update being handled has recorded anything (a ledger entry committed): the
+# generic error then tells the officer whether the last thing was kept (bot.app.on_error).
+recorded: ContextVar[bool] = ContextVar("recorded", default=False)
+
+
 async def in_uow(container: Container, fn: Callable[..., Any], *args, **kwargs) -> Any:
     """Run a blocking service call in one unit of work, off the event loop."""
     def work():
-        with container.uow() as uow:
-            return fn(uow, *args, **kwargs)
+        wrote: list[bool] = []
 
-    return await asyncio.to_thread(work)
+        def seen(session, _context) -> None:
+            if any(isinstance(row, LedgerEntry) for row in session.new):
+                wrote.append(True)
+
+        with container.uow() as uow:
+            event.listen(uow.session, "after_flush", seen)
+            try:
+                out = fn(uow, *args, **kwargs)
+                uow.session.flush()
+            finally:
+                event.remove(uow.session, "after_flush", seen)
+        return out, bool(wrote)
+
+    out, wrote = await asyncio.to_thread(work)
+    if wrote:
+        recorded.set(True)
+    return out
 
 
 async def as_officer(context: BotContext, fn: Callable[..., Any], *args, **kwargs) -> Any:

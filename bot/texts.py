@@ -28,6 +28,12 @@ T: dict[str, tuple[str, str]] = {
         "resumed\n/checklist what is missing\n/stage move to the next stage\n/tasks my "
         "deadlines\nsend a file = upload evidence\n/lang language\n/cancel stop the current "
         "step"),
+    "staff_menu": (
+        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/cases 本部门案件\n/checklist 还缺什么"
+        "\n/tasks 期限\n/lang 语言\n/cancel 取消当前操作",
+        "Records waiting for your approval come here: tap ✅ to approve or ↩ to return.\n"
+        "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
+        "language\n/cancel stop the current step"),
     "bind_usage": (
         "请发送：/bind 绑定码（8位数字，由管理员生成）。",
         "Send: /bind CODE (8 digits, issued by your administrator)."),
@@ -47,9 +53,13 @@ T: dict[str, tuple[str, str]] = {
     "nothing_to_cancel": ("当前没有进行中的操作。", "Nothing is in progress."),
     "unknown": ("没有理解。请使用下方命令：\n{menu}", "I did not understand. Commands:\n{menu}"),
     "error": (
-        "抱歉，处理这条消息时出错了。请用 /checklist 查看已记录的内容，或稍后再试。",
-        "Sorry, something went wrong with that message. Use /checklist to see what is "
-        "recorded, or try again later."),
+        "抱歉，处理这条消息时出错了，这一步没有记录任何内容。请再试一次，或用 /checklist 查看。",
+        "Sorry, something went wrong with that message; nothing of this step was recorded. "
+        "Try again, or use /checklist."),
+    "error_recorded": (
+        "已记录，但之后的回复出错了。请用 /checklist 查看已记录的内容，不要重复提交。",
+        "It was recorded, but the reply after it failed. Use /checklist to see what is "
+        "recorded; do not submit it again."),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "skip": ("跳过", "Skip"),

@@ -5,6 +5,7 @@ otherwise become the answer to the next question. The update_id is claimed in th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from telegram import Update
@@ -12,7 +13,7 @@ from telegram import Update
 from core.kernel.clock import utcnow
 from core.platform import keyvalue
 
-from .common import QuanchengBot, in_uow, log
+from .common import QuanchengBot, log
 
 NAMESPACE = "tg.update"
 # Telegram keeps an unconfirmed update for 24 hours; ids older than that never come back.
@@ -31,7 +32,12 @@ async def first_delivery(app: QuanchengBot, update: Update) -> bool:
             keyvalue.prune(uow.session, NAMESPACE, utcnow() - KEEP)
         return won
 
-    won = await in_uow(app.container, claim)
+    def work():
+        with app.container.uow() as uow:
+            return claim(uow)
+
+    # Not bot.common.in_uow: claiming an id is not recording anything for the officer.
+    won = await asyncio.to_thread(work)
     if not won:
         log.info("update %s was delivered again; already handled, skipped", update.update_id)
     return won
