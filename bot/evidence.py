@@ -88,7 +88,7 @@ def describe(message: Message) -> dict | None:
     return item
 
 
-def _keep(context: BotContext, path: Path) -> str:
+def keep_file(context: BotContext, path: Path) -> str:
     """Put a downloaded file in the blob store (shared by every process, kept across
     restarts) and return its SHA-256: the file waiting for its question lives there and in
     the dialog's database row, not in one process's folder."""
@@ -132,7 +132,7 @@ async def file_received(update: Update, context: BotContext) -> int | None:
     try:
         await tg_file.download_to_drive(path)
         size = path.stat().st_size
-        sha = await asyncio.to_thread(_keep, context, path)
+        sha = await asyncio.to_thread(keep_file, context, path)
     finally:
         path.unlink(missing_ok=True)
     item.update(sha256=sha, size=size, case_id=case_id)

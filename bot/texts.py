@@ -243,7 +243,12 @@ T: dict[str, tuple[str, str]] = {
     "cp_photos": (
         "（3/4）如有照片请发送（可多张），发完点“完成”：",
         "(3/4) Send photos if you have any (several are fine), then tap Done:"),
-    "cp_photo_ok": ("已收到第 {n} 张。", "Photo {n} received."),
+    "cp_photo_ok": ("已收到并保存第 {n} 个文件，提交后作为证据登记。",
+                    "File {n} received and kept; it is recorded as evidence when you submit."),
+    "cp_photo_too_big": ("这个文件（{size}）超过 20 MB，机器人无法接收；"
+                         "请发送较小的照片或视频片段。",
+                         "That file ({size}) is over 20 MB, more than the bot can receive; "
+                         "send a smaller photo or clip."),
     "cp_contact": (
         "（4/4）联系方式（手机号或邮箱）；点“用 Telegram 通知我”也可以：",
         "(4/4) Contact (phone or e-mail), or tap “Notify me on Telegram”:"),
