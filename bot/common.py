@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.bootstrap import Container
@@ -231,7 +232,12 @@ async def edit_or_reply(update: Update, text: str, markup=None) -> None:
     query = update.callback_query
     if query is not None:
         await ack(update)
-        await query.edit_message_text(text, reply_markup=markup)
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:  # the message is gone or too old: say it anew
+            log.info("could not edit the question: %s", exc.message)
+        await reply(update, text, markup)
     else:
         await reply(update, text, markup)
 

@@ -6,10 +6,11 @@ import functools
 import warnings
 
 from telegram import ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
-from .common import BotContext, ack, reply
+from .common import BotContext, ack, log, reply
 from .texts import t
 
 END = ConversationHandler.END
@@ -21,7 +22,7 @@ async def cancel(update: Update, context: BotContext) -> int:
         context.user_data.pop(key, None)
     if update.callback_query is not None:
         await ack(update)
-        await update.callback_query.edit_message_reply_markup(None)
+        await drop_buttons(update)
     await reply(update, t(context.lang, "cancelled"), ReplyKeyboardRemove())
     return END
 
@@ -82,10 +83,19 @@ def dialog(name: str, entry_points: list, states: dict, *, persistent: bool,
             name=name, persistent=persistent, allow_reentry=allow_reentry)
 
 
+async def drop_buttons(update: Update) -> None:
+    """Take the buttons off the message a press came from; a message that is gone, too old
+    or already bare (a forged or repeated press) is no reason to fail the answer."""
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.info("buttons not removed: %s", exc.message)
+
+
 async def ask(update: Update, text: str, markup=None) -> None:
     """Ask the next question as a new message (one question per message)."""
     if update.callback_query is not None:
         await ack(update)
         # The answered question keeps its text but loses its buttons: no double taps.
-        await update.callback_query.edit_message_reply_markup(None)
+        await drop_buttons(update)
     await reply(update, text, markup)

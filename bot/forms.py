@@ -323,7 +323,8 @@ async def record_field_button(update: Update, context: BotContext) -> int:
     if arg == "skip" and not (f.required or _condition(f, draft["fields"]) is True):
         draft["i"] += 1
         return await _ask_field(update, context)
-    if arg.startswith("c") and f.type == "enum":
+    if arg.startswith("c") and f.type == "enum" and arg[1:].isdigit() and \
+            int(arg[1:]) < len(f.choices):
         value: object = f.choices[int(arg[1:])]
     elif arg in ("b1", "b0"):
         value = arg == "b1"
@@ -335,8 +336,8 @@ async def record_field_button(update: Update, context: BotContext) -> int:
         value = _default(f, draft)
     elif arg.startswith("r") and arg[1:].isdigit() and int(arg[1:]) < len(draft["records"]):
         value = draft["records"][int(arg[1:])][0]
-    else:
-        await reply(update, t(context.lang, "use_buttons"))
+    else:  # forged, or a button of an earlier question
+        await reply(update, t(context.lang, "stale_button"))
         return FIELD
     return await _keep(update, context, f, value)
 

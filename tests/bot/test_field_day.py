@@ -1,0 +1,332 @@
+"""A field day through the bot (issue 16), with the update JSON real Telegram sends, over HTTP
+to a fake Bot API that stands where a proxy would (not api.telegram.org), and the dialog state
+in the database: re-delivered updates, edited messages, a work group, restarts after each kind
+of answer, a photo with no case, a 25 MB video, forged buttons. The database is checked after
+each; every reply is scanned for English words, raw codes and 32-hex ids."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+
+from sqlalchemy import func, select
+
+from core.cases.models import Case, Evidence, Party
+from core.platform import keyvalue
+from tests.bot.field import FieldDay, foreign, raw_codes
+from tests.bot.support import bind_code, phone_video, plain_jpeg
+
+GROUP = -100200300
+
+
+def edited(update: dict, text: str, fake) -> dict:
+    """The same message edited later: Telegram sends an edited_message update."""
+    message = copy.deepcopy(update["message"])
+    message["text"] = text
+    message["edit_date"] = int(time.time())
+    return {"update_id": next(fake._update_ids), "edited_message": message}
+
+
+def in_group(update: dict) -> dict:
+    """The same kind of message, posted in a work group instead of the private chat."""
+    update = copy.deepcopy(update)
+    update["message"]["chat"] = {"id": GROUP, "type": "supergroup", "title": "执法一中队"}
+    return update
+
+
+def _count(container, model, **where) -> int:
+    with container.uow() as uow:
+        q = select(func.count()).select_from(model)
+        for k, v in where.items():
+            q = q.where(getattr(model, k) == v)
+        return uow.session.execute(q).scalar_one()
+
+
+def _user_data(container, user) -> dict:
+    with container.uow() as uow:
+        return keyvalue.get(uow.session, "tg.user", str(user["id"])) or {}
+
+
+def _play(container, fake, api_server, script):
+    async def main():
+        day = FieldDay(container, fake, api_server.url)
+        await day.start()
+        try:
+            return await script(day)
+        finally:
+            await day.close()
+
+    return asyncio.run(main())
+
+
+def test_redelivered_updates_are_applied_once(container, people, fake, api_server):
+    """Telegram re-sends an update after a timeout: a typed answer, a photo and a button press
+    delivered twice change the database once, and the second copy gets no answer."""
+    user = fake.user(16001)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        await day.press(user, "nk:penalty")
+        await day.press(user, "nr:ex_officio")
+        title = fake.text(user, "未取得施工许可擅自施工")
+        await day.send(title)
+        again = await day.deliver_again(title)  # would have become the party's name
+        await day.press(user, "np:organisation")
+        await day.say(user, "岳阳某建设有限公司")
+        await day.press(user, "np:skip")
+        await day.send(fake.location(user, 29.3573, 113.1290, accuracy=12))
+        await day.press(user, "na:skip")
+        await day.press(user, "ne:0")
+        await day.press(user, "nc:ok")
+        photo = fake.document(user, plain_jpeg(), "IMG_1.jpg", "image/jpeg")
+        await day.send(photo)
+        photo_again = await day.deliver_again(photo)
+        press = fake.press(user, "pv:0")
+        await day.send(press)
+        press_again = await day.deliver_again(press)
+        return again, photo_again, press_again
+
+    again, photo_again, press_again = _play(container, fake, api_server, script)
+    assert again == [] and photo_again == [] and press_again == []
+    with container.uow() as uow:
+        case = uow.session.execute(select(Case)).scalar_one()
+        party = uow.session.execute(select(Party)).scalar_one()
+    assert case.title == "未取得施工许可擅自施工" and party.name == "岳阳某建设有限公司"
+    assert _count(container, Evidence) == 1
+    assert _user_data(container, user).get("evidence_queue") == []
+
+
+def test_redelivery_through_the_webhook_is_skipped(app, container, people, fake):
+    """The webhook route: the same update posted twice is handled once."""
+    from bot.runner import BotRunner
+    from tests.bot.support import SECRET
+    from tests.support.telegram_fake import FakeTelegramServer
+
+    user = fake.user(16002)
+    with FakeTelegramServer(fake) as server:
+        runner = BotRunner(container, base_url=server.url)
+        app.extensions["telegram_bot_runner"] = runner
+        client = app.test_client()
+        update = fake.text(user, "/start")
+        try:
+            for _ in range(2):
+                r = client.post("/telegram/webhook", data=json.dumps(update),
+                                content_type="application/json",
+                                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+                assert r.status_code == 200
+        finally:
+            runner.stop()
+    assert len(fake.sent(user["id"])) == 1
+
+
+def test_group_chats_get_one_polite_line_and_no_case_data(container, people, fake, api_server):
+    """A bound officer's /cases or /checklist in a work group is not answered with case data;
+    a photo posted there joins no case and waits in no queue."""
+    user = fake.user(16003)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        for step in ("nk:penalty", "nr:ex_officio"):
+            await day.press(user, step)
+        await day.say(user, "违法建设")
+        await day.press(user, "np:none")
+        await day.say(user, "岳阳市某路1号")
+        await day.press(user, "ne:0")
+        await day.press(user, "nc:ok")
+        cases = await day.send(in_group(fake.text(user, "/cases")), GROUP)
+        checklist = await day.send(in_group(fake.text(user, "/checklist")), GROUP)
+        photo = await day.send(in_group(fake.photo(user, plain_jpeg())), GROUP)
+        chatter = await day.send(in_group(fake.text(user, "大家辛苦了")), GROUP)
+        return cases, checklist, photo, chatter
+
+    cases, checklist, photo, chatter = _play(container, fake, api_server, script)
+    with container.uow() as uow:
+        number = uow.session.execute(select(Case.number)).scalar_one()
+    for said in (cases, checklist):
+        assert len(said) == 1 and "私聊" in said[0] and number not in said[0]
+    assert photo == [] and chatter == []
+    assert _count(container, Evidence) == 0
+    assert not _user_data(container, user).get("evidence_queue")
+
+
+def test_edited_messages_are_not_new_answers(container, people, fake, api_server):
+    """Editing an earlier answer neither crashes the dialog nor changes it; editing an old
+    /new starts no new case dialog."""
+    user = fake.user(16004)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        new = fake.text(user, "/new")
+        await day.send(new)
+        await day.press(user, "nk:penalty")
+        await day.press(user, "nr:ex_officio")
+        title = fake.text(user, "未取得施工许可擅自施工")
+        await day.send(title)
+        edit = await day.send(edited(title, "改过的案由", fake))
+        renew = await day.send(edited(new, "/new", fake))
+        follow = await day.press(user, "np:none")
+        return edit, renew, follow
+
+    edit, renew, follow = _play(container, fake, api_server, script)
+    assert edit == [] and renew == []
+    assert follow and follow[0].startswith("（")  # the dialog went on to the site question
+    assert _user_data(container, user)["draft_case"]["title"] == "未取得施工许可擅自施工"
+
+
+def test_restart_after_each_kind_of_answer(container, people, fake, api_server):
+    """A new process after a button, a typed answer, a location and a file: the dialog goes on
+    with the stored answers, and the file waiting for "what does it prove" is registered even
+    though the old process's spool folder is gone."""
+    import shutil
+
+    user = fake.user(16005)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        await day.press(user, "nk:penalty")
+        await day.restart()  # after a button
+        await day.press(user, "nr:ex_officio")
+        await day.say(user, "未取得施工许可擅自施工")
+        await day.restart()  # after a typed answer
+        await day.press(user, "np:organisation")
+        await day.say(user, "岳阳某建设有限公司")
+        await day.press(user, "np:skip")
+        await day.send(fake.location(user, 29.3573, 113.1290, accuracy=12))
+        await day.restart()  # after a location
+        await day.press(user, "na:skip")
+        await day.press(user, "ne:0")
+        opened = await day.press(user, "nc:ok")
+        await day.send(fake.document(user, plain_jpeg(), "IMG_2.jpg", "image/jpeg"))
+        shutil.rmtree(container.blobs.tmp_dir, ignore_errors=True)  # another machine:
+        container.blobs.tmp_dir.mkdir(parents=True)  # its spool folder is empty
+        await day.restart()  # after a file
+        done = await day.press(user, "pv:1")
+        return opened, done
+
+    opened, done = _play(container, fake, api_server, script)
+    assert opened[0].startswith("✅ 已立案登记")
+    assert done[0].startswith("⚠ 证据已登记") or done[0].startswith("✅ 证据已登记")
+    with container.uow() as uow:
+        case = uow.session.execute(select(Case)).scalar_one()
+        ev = uow.session.execute(select(Evidence)).scalar_one()
+    assert (case.title, case.site_lat) == ("未取得施工许可擅自施工", 29.3573)
+    assert ev.case_id == case.id and ev.filename == "IMG_2.jpg"
+
+
+def test_nothing_sent_is_lost(container, people, fake, api_server):
+    """A photo with no case chosen is kept and offered with the officer's cases; a 25 MB video
+    behind a proxy gets the one-time upload link, and so does one whose size Telegram did not
+    declare (getFile says "file is too big")."""
+    user = fake.user(16006)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        for step in ("nk:penalty", "nr:ex_officio"):
+            await day.press(user, step)
+        await day.say(user, "违法建设")
+        await day.press(user, "np:none")
+        await day.say(user, "岳阳市某路1号")
+        await day.press(user, "ne:0")
+        await day.press(user, "nc:ok")
+        day.app.user_data[user["id"]].pop("case_id", None)  # a new day: no case chosen yet
+        await day.app.persistence.update_user_data(user["id"], day.app.user_data[user["id"]])
+        kept = await day.send(fake.photo(user, plain_jpeg()))
+        case_button = next(b for b in day.buttons(user) if b.startswith("pc:"))
+        asked = await day.press(user, case_button)
+        done = await day.press(user, "pv:0")
+        big = await day.send(fake.media(user, "video", b"\0" * 64, size=25 * 1024 * 1024,
+                                        mime_type="video/mp4"))
+        undeclared = fake.media(user, "video", b"\0" * 64, mime_type="video/mp4")
+        body = undeclared["message"]["video"]
+        body.pop("file_size")
+        fake.files[body["file_id"]] = (b"\0" * 64, 25 * 1024 * 1024)
+        big2 = await day.send(undeclared)
+        return kept, asked, done, big, big2
+
+    kept, asked, done, big, big2 = _play(container, fake, api_server, script)
+    assert kept[-1].startswith("已收到并保存「photo.jpg」")
+    assert "证明什么" in asked[0]
+    assert "证据已登记" in done[0]
+    assert _count(container, Evidence) == 1
+    for said in (big, big2):
+        assert any("一次性上传链接" in s or "/upload/" in s for s in said), said
+        assert not any("抱歉" in s for s in said)
+
+
+def test_forged_and_stale_buttons_get_a_plain_refusal(container, people, fake, api_server):
+    """Tampered callback data (an enum index out of range, an unknown object of proof, a
+    prefix no handler knows, another case's id) is refused plainly; nothing crashes."""
+    user = fake.user(16007)
+    code = bind_code(container, people["张伟"]["id"])
+
+    def forged(data):
+        return {"update_id": next(fake._update_ids), "callback_query": {
+            "id": str(next(fake._query_ids)), "from": user, "chat_instance": "x",
+            "message": {"message_id": 1, "date": int(time.time()),
+                        "chat": {"id": user["id"], "type": "private"}, "text": "?"},
+            "data": data}}
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        out = []
+        for data in ("pv:9", "rf:c99", "zz:1", "cs:" + "0" * 32, "pc:" + "f" * 32, "nk:bogus"):
+            out.append(await day.send(forged(data)))
+        return out
+
+    answers = _play(container, fake, api_server, script)
+    for said in answers:
+        assert said, "every forged button gets an answer"
+        assert not any("抱歉" in s for s in said), said
+    assert _count(container, Case) == 0 and _count(container, Evidence) == 0
+
+
+def test_replies_are_chinese_without_codes_or_ids(container, people, fake, api_server):
+    """The day's replies to a Chinese-speaking officer: no English word, no raw code of the
+    catalogue, no 32-hex id (issue 16 item 7)."""
+    user = fake.user(16008)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        await day.press(user, "nk:penalty")
+        await day.press(user, "nr:ex_officio")
+        await day.say(user, "未取得施工许可擅自施工")
+        await day.press(user, "np:organisation")
+        await day.say(user, "岳阳某建设有限公司")
+        await day.press(user, "np:skip")
+        await day.send(fake.location(user, 29.3573, 113.1290, accuracy=12))
+        await day.press(user, "na:skip")
+        await day.press(user, "ne:0")
+        await day.press(user, "nc:ok")
+        await day.say(user, "/checklist")
+        await day.say(user, "/cases")
+        await day.send(fake.document(user, phone_video(29.3573, 113.1290, _now()),
+                                     "VID_1.mp4", "video/mp4"))
+        await day.press(user, "pv:0")
+        await day.say(user, "/record")
+        await day.say(user, "/cancel")
+        await day.say(user, "/tasks")
+        return day.said
+
+    said = _play(container, fake, api_server, script)
+    codes = raw_codes()
+    problems = {s[:60]: foreign(s, codes) for s in said if foreign(s, codes)}
+    assert problems == {}
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
