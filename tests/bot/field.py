@@ -132,3 +132,38 @@ def foreign(text: str, codes: set[str]) -> list[str]:
         if word in codes or "_" in word or (word not in ALLOWED and not short_caps):
             found.append(word)
     return found
+
+
+# ----- the actions issue 16 measures, played as an officer would ---------------------------
+
+
+async def open_case_with_filing_form(day: FieldDay, user: dict) -> tuple[int, int]:
+    """Open a case at the site (location shared) and fill in its 立案审批表: (taps, typed)."""
+    day.count()
+    await day.say(user, "/new")
+    await day.press(user, "nk:penalty")
+    await day.press(user, "nr:ex_officio")
+    await day.say(user, "未取得施工许可擅自施工")
+    await day.press(user, "np:organisation")
+    await day.say(user, "岳阳某建设有限公司")
+    await day.press(user, "np:skip")
+    await day.send(day.fake.location(user, 29.3573, 113.1290, accuracy=12))
+    await day.press(user, "na:skip")
+    await day.press(user, "ne:0")
+    await day.press(user, "nc:ok")
+    await day.say(user, "/record")
+    await day.press(user, "rt:filing_form")
+    await day.say(user, "未取得施工许可擅自施工，违反《建筑法》第七条")
+    await day.press(user, "rf:def")
+    await day.say(user, "建议立案调查")
+    await day.press(user, "rf:skip")
+    await day.press(user, "rc:ok")
+    return day.count()
+
+
+async def attach_verified_photo(day: FieldDay, user: dict, photo: bytes) -> tuple[int, int]:
+    """Attach a photo whose EXIF survives (📎 → 文件) and say what it proves: (taps, typed)."""
+    day.count()
+    await day.send(day.fake.document(user, photo, "IMG_0001.jpg", "image/jpeg"))
+    await day.press(user, "pv:0")
+    return day.count()
