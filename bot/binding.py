@@ -35,7 +35,8 @@ OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "st
                               "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
-                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:")
+                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
+                     "fq:", "nt:", "ns:")
 
 
 def command_of(update: Update) -> str | None:

@@ -253,6 +253,23 @@ def column(pairs: list[tuple[str, str]], width: int = 2) -> InlineKeyboardMarkup
     return buttons([pairs[i:i + width] for i in range(0, len(pairs), width)])
 
 
+def capture_markup(context: BotContext, number: str | None) -> InlineKeyboardMarkup | None:
+    """The button that opens the capture page inside Telegram (/m/capture, a Mini App) for
+    a case: photos taken there keep their time and place, unlike Telegram's own photo path.
+    Telegram opens Mini Apps only over HTTPS, so without an https PUBLIC_URL there is none."""
+    base = context.container.settings.public_url
+    if not number or not base.startswith("https://"):
+        return None
+    from urllib.parse import quote
+
+    from telegram import WebAppInfo
+
+    url = f"{base}/m/capture?case={quote(number)}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        "📷 拍照取证" if context.lang != "en" else "📷 Take evidence photos",
+        web_app=WebAppInfo(url))]])
+
+
 def active_case(context: BotContext) -> str | None:
     """The id of the case the officer is working on."""
     return (context.user_data or {}).get("case_id")

@@ -28,6 +28,7 @@ from .common import (
     as_officer,
     buttons,
     callback_arg,
+    capture_markup,
     error_text,
     guarded,
     reply,
@@ -143,7 +144,9 @@ async def file_received(update: Update, context: BotContext) -> int | None:
         context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
         await context.application.update_persistence()
     if item.get("compressed"):
-        await reply(update, t(lang, "ev_compressed"))
+        page = capture_markup(context, context.user_data.get("case_number"))
+        await reply(update, t(lang, "ev_compressed") + ("\n" + t(lang, "ev_capture_page")
+                                                        if page else ""), page)
     if item["forwarded"]:
         await reply(update, t(lang, "ev_forwarded"))
     if len(queue) == 1:

@@ -84,6 +84,18 @@ T: dict[str, tuple[str, str]] = {
         "Active case: {number} {title}\nKind: {kind}; route: {route}; stage: {stage}"),
     # /new
     "new_kind": ("新建案件（1/6）：执法类别？", "New case (1/6): kind of enforcement?"),
+    "new_same": ("同上次：{kind} · {route}", "As last time: {kind} · {route}"),
+    "new_site_shared": (
+        "（5/6）现场位置：用您刚才共享的位置，或输入地址。",
+        "(5/6) Site: the location you just shared, or type the address."),
+    "use_shared": ("📍 用刚才共享的位置（精度约 {acc}）", "📍 The location just shared ({acc})"),
+    "confirm_and_file": ("✅ 确认并填写立案审批表", "✅ Confirm and fill in the filing form"),
+    "make_emergency": ("⚡ 改为紧急情况先行启动（A10.2）", "⚡ Make it an emergency start (A10.2)"),
+    "filing_prefilled": (
+        "立案审批表（已按案件预填，A10.1）：\n{lines}\n确认后提交审批。",
+        "Filing form (prefilled from the case, A10.1):\n{lines}\nConfirm to send it for "
+        "approval."),
+    "filing_edit": ("✏ 逐项修改", "✏ Edit each field"),
     "new_route": ("（2/6）启动方式？", "(2/6) How does it start?"),
     "new_title": (
         "（3/6）请输入案由（例如：未取得施工许可擅自施工）：",
@@ -198,6 +210,9 @@ T: dict[str, tuple[str, str]] = {
     "ev_link": (
         "请用一次性上传链接上传原文件（{expires} 前有效）：\n{url}",
         "Upload the original with this one-time link (valid until {expires}):\n{url}"),
+    "ev_capture_page": ("更方便：点下方“📷 拍照取证”，在 Telegram 里直接拍照，时间和位置当场记录。",
+                        "Easier: tap “📷 Take evidence photos” below to take it inside Telegram "
+                        "with its time and place recorded."),
     "ev_compressed": (
         "⚠ 这是压缩后的照片：Telegram 会删除拍摄时间和GPS，只能记为“未核验”。请改为以“文件”方式"
         "发送原图：📎 → 文件 → 选择照片。",
