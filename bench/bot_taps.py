@@ -30,10 +30,15 @@ async def measure(container, fake, url: str, officer_id: str) -> dict:
     user = fake.user(42)
     try:
         await day.say(user, f"/bind {bind_code(container, officer_id)}")
-        found = {"open a case with its filing form":
+        found = {"open a case with its filing form (every question)":
                  await field.open_case_with_filing_form(day, user)}
         photo = jpeg_with_gps(29.3573, 113.1290, datetime.now(UTC))
-        found["attach a verified photo"] = await field.attach_verified_photo(day, user, photo)
+        found["attach a verified photo (📎 → 文件)"] = await field.attach_verified_photo(
+            day, user, photo)
+        found["open a case with its filing form (defaults, location shared)"] = \
+            await field.open_case_fast(day, user)
+        found["attach a verified photo (capture page)"] = \
+            await field.verified_photo_in_capture_page(day, user)
         return found
     finally:
         await day.close()
@@ -46,6 +51,7 @@ def main() -> int:
         container = bootstrap(Settings(
             database_url=f"sqlite:///{tmp / 'taps.db'}", instance_path=tmp / "instance",
             storage_url=f"file://{tmp / 'blobs'}", telegram_token=TOKEN,
+            public_url="https://qc.example.cn",
             telegram_webhook_secret="bench-secret-0123456789"))  # noqa: S106 - the fake's
         upgrade(container.engine)
         with container.uow() as uow:

@@ -167,3 +167,39 @@ async def attach_verified_photo(day: FieldDay, user: dict, photo: bytes) -> tupl
     await day.send(day.fake.document(user, photo, "IMG_0001.jpg", "image/jpeg"))
     await day.press(user, "pv:0")
     return day.count()
+
+
+async def open_case_fast(day: FieldDay, user: dict, *, share_location: bool = True
+                         ) -> tuple[int, int]:
+    """The same with the defaults that remember (a case was opened before): the last kind and
+    route, the ID after the name, the shared location as the site, the 立案审批表 prefilled
+    from the case. Sharing the location is counted (2 taps) unless it was shared already."""
+    day.count()
+    if share_location:
+        await day.send(day.fake.location(user, 29.3573, 113.1290, accuracy=12))
+    await day.say(user, "/new")
+    await day.press(user, "nk:last")
+    await day.say(user, "擅自占用道路施工")
+    await day.press(user, "np:organisation")
+    await day.say(user, "岳阳某路桥有限公司 91430600MA4L000001")
+    await day.press(user, "ns:last")
+    await day.press(user, "nc:form")
+    await day.press(user, "fq:ok")
+    return day.count()
+
+
+async def verified_photo_in_capture_page(day: FieldDay, user: dict) -> tuple[int, int]:
+    """A verified photo through the capture page inside Telegram: the bot's 📷 button (a Mini
+    App, checked to be there), then the page's one shutter button, which records time and place
+    and uploads by itself (tests/browser/test_capture_page.py plays the page)."""
+    with day.fake._lock:
+        newest = max((m for (chat, _), m in day.fake.messages.items() if chat == user["id"]
+                      and _web_apps(m)), key=lambda m: m["message_id"], default=None)
+    assert newest is not None, "no capture-page button was offered"
+    assert "/m/capture?case=" in _web_apps(newest)[0]
+    return TAPS["button"] + 1, 0
+
+
+def _web_apps(message: dict) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [b["web_app"]["url"] for row in rows for b in row if b.get("web_app")]

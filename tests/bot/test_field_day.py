@@ -10,15 +10,27 @@ import asyncio
 import copy
 import json
 import time
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from core.cases.models import Case, Evidence, Party
+from core.kernel.settings import Settings
 from core.platform import keyvalue
+from tests.bot import field
 from tests.bot.field import FieldDay, foreign, raw_codes
-from tests.bot.support import bind_code, phone_video, plain_jpeg
+from tests.bot.support import SECRET, TOKEN, bind_code, jpeg_with_gps, phone_video, plain_jpeg
 
 GROUP = -100200300
+
+
+@pytest.fixture
+def settings(db_url, tmp_path) -> Settings:
+    """The bot's settings, reached at an https address (the capture page's button shows)."""
+    return Settings(database_url=db_url, instance_path=tmp_path / "instance",
+                    storage_url=f"file://{tmp_path / 'blobs'}", telegram_token=TOKEN,
+                    telegram_webhook_secret=SECRET, public_url="https://qc.example.cn")
 
 
 def edited(update: dict, text: str, fake) -> dict:
@@ -327,6 +339,52 @@ def test_replies_are_chinese_without_codes_or_ids(container, people, fake, api_s
 
 
 def _now():
-    from datetime import UTC, datetime
-
     return datetime.now(UTC)
+
+
+def test_tap_counts_of_the_measured_actions(container, people, fake, api_server, capsys):
+    """Issue 16 Part 2: with the defaults that remember, a case with its 立案审批表 takes at
+    most 8 taps (sharing the location included) and 2 typed answers; a verified photo through
+    the capture page inside Telegram at most 3 taps. The full path is counted too."""
+    from core.cases.models import Record
+
+    user = fake.user(16009)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        found = {"open a case with its filing form (every question)":
+                 await field.open_case_with_filing_form(day, user)}
+        photo = jpeg_with_gps(29.3573, 113.1290, _now())
+        found["attach a verified photo (📎 → 文件)"] = await field.attach_verified_photo(
+            day, user, photo)
+        found["open a case with its filing form (defaults)"] = await field.open_case_fast(
+            day, user)
+        found["attach a verified photo (capture page)"] = \
+            await field.verified_photo_in_capture_page(day, user)
+        found["said"] = day.said
+        return found
+
+    found = _play(container, fake, api_server, script)
+    said = found.pop("said")
+    codes = raw_codes()
+    assert {s[:60]: foreign(s, codes) for s in said if foreign(s, codes)} == {}
+    with capsys.disabled():
+        for action, (taps, typed) in found.items():
+            print(f"\n{action}: {taps} taps, {typed} typed answers", end="")
+    taps, typed = found["open a case with its filing form (defaults)"]
+    assert taps <= 8 and typed <= 2
+    assert found["attach a verified photo (capture page)"][0] <= 3
+    with container.uow() as uow:
+        cases = uow.session.execute(select(Case).order_by(Case.opened_at)).scalars().all()
+        forms = uow.session.execute(select(Record).where(Record.type == "filing_form")
+                                    ).scalars().all()
+        second_party = uow.session.get(Party, cases[1].party_id)
+    assert len(cases) == 2 and len(forms) == 2
+    assert (cases[1].kind, cases[1].initiation, cases[1].site_lat) == \
+        ("penalty", "ex_officio", 29.3573)
+    assert (second_party.name, second_party.id_number) == ("岳阳某路桥有限公司",
+                                                           "91430600MA4L000001")
+    prefilled = next(f for f in forms if f.case_id == cases[1].id)
+    assert prefilled.fields["reason"] == "擅自占用道路施工"
+    assert prefilled.fields["party_info"] == "岳阳某路桥有限公司（91430600MA4L000001）"
