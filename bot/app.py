@@ -13,7 +13,7 @@ from telegram.request import BaseRequest
 from core.bootstrap import Container
 from core.kernel.settings import SettingsError
 
-from . import approvals, binding, cases, chats, complaints, evidence, forms, signing, tasks
+from . import approvals, binding, cases, chats, complaints, dialogs, evidence, forms, signing, tasks
 from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, recorded, reply
 from .logs import install_log_redaction
 from .persistence import DatabasePersistence
@@ -87,6 +87,8 @@ def register(application: QuanchengBot, *, persistent: bool) -> None:
     """Add every handler: the gate first, the dialogs, then the catch-alls."""
     application.add_handler(chats.handler(), group=-2)
     application.add_handler(binding.gate_handler(), group=-1)
+    for handler in dialogs.switch_handlers():
+        application.add_handler(handler)
     for module in (binding, cases, forms, signing, approvals, complaints, tasks):
         found = module.handlers(persistent) if module is not binding else module.handlers()
         for handler in found:

@@ -47,6 +47,13 @@ T: dict[str, tuple[str, str]] = {
         "为保护案件信息，执法操作和证据只在与本机器人的私聊中进行，请私聊 {bot}。",
         "To keep case data private, officer commands and evidence work only in a private "
         "chat with {bot}."),
+    "switch_ask": ("您还有一份没填完的内容。继续填写还是放弃？",
+                   "You have a form half filled in. Go on with it, or give it up?"),
+    "switch_keep": ("继续填写", "Go on"),
+    "switch_drop": ("放弃，开始新的", "Give it up"),
+    "switch_kept": ("好的，请回答上面的问题。", "Fine: answer the question above."),
+    "switch_dropped": ("已放弃未填完的内容，没有记录。", "The half-filled form was given up; "
+                       "nothing was recorded."),
     "lang_pick": ("请选择语言：", "Choose a language:"),
     "lang_set": ("已切换为中文。", "Language set to English."),
     "cancelled": ("已取消，没有记录任何内容。", "Cancelled; nothing was recorded."),

@@ -388,3 +388,34 @@ def test_tap_counts_of_the_measured_actions(container, people, fake, api_server,
     prefilled = next(f for f in forms if f.case_id == cases[1].id)
     assert prefilled.fields["reason"] == "擅自占用道路施工"
     assert prefilled.fields["party_info"] == "岳阳某路桥有限公司（91430600MA4L000001）"
+
+
+def test_another_command_mid_form_asks_before_throwing_typing_away(container, people, fake,
+                                                                   api_server):
+    """A command that starts another dialog while a form is half filled asks "继续填写还是
+    放弃？": going on keeps every answer; giving up runs the command that was sent."""
+    user = fake.user(16010)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        await day.press(user, "nk:penalty")
+        await day.press(user, "nr:ex_officio")
+        await day.say(user, "未取得施工许可擅自施工")
+        asked = await day.say(user, "/complain")
+        kept = await day.press(user, "sw:keep")
+        draft = dict(_user_data(container, user)["draft_case"])
+        went_on = await day.press(user, "np:none")
+        await day.say(user, "/complain")
+        dropped = await day.press(user, "sw:drop")
+        return asked, kept, draft, went_on, dropped
+
+    asked, kept, draft, went_on, dropped = _play(container, fake, api_server, script)
+    assert asked == ["您还有一份没填完的内容。继续填写还是放弃？"]
+    assert kept == ["好的，请回答上面的问题。"]
+    assert draft["title"] == "未取得施工许可擅自施工"
+    assert went_on[0].startswith("（5/6）现场位置")
+    assert dropped[0] == "已放弃未填完的内容，没有记录。"
+    assert dropped[1] == "投诉举报（1/4）：请描述您要反映的问题："
+    assert "draft_case" not in _user_data(container, user)
