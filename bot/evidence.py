@@ -381,7 +381,8 @@ def verdict_text(v: dict, lang: str) -> str:
         lines.append(t(lang, "ev_failed_hint"))
     level = v.get("assurance", "")
     shown = core_texts.label("assurance", level, lang)
-    icon = {"verified": "✅", "partial": "⚠", "unverified": "⚠", "failed": "❌"}.get(level, "ℹ")
+    icon = {"verified": "✅", "captured_in_app": "✅", "partial": "⚠", "unverified": "⚠",
+            "failed": "❌"}.get(level, "ℹ")
     return t(lang, "ev_verdict", icon=icon, assurance=shown, lines="\n".join(lines))
 
 

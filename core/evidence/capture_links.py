@@ -9,9 +9,10 @@ from core.cases import lifecycle as case_service
 from core.kernel.errors import Forbidden, NotFound
 from core.people.access import log_access
 from core.people.officers import officer_by_telegram
+from core.platform import keyvalue
 from core.platform.uow import UnitOfWork
 
-from .uploads import issue_upload_link
+from .uploads import CAPTURE_LINKS, _link, issue_upload_link
 
 CAPTURE_METHOD = "telegram_miniapp_capture"  # how the item was made (A17.1), set by the page
 
@@ -31,4 +32,6 @@ def capture_link(uow: UnitOfWork, telegram_user_id: int, case_ref: str, *,
     if view is None:
         raise NotFound(f"case {case_ref[:40]} not found", zh="未找到该案件")
     link = issue_upload_link(uow, officer, view.case.id, base_url=base_url)
+    # Marked so that the upload's intake takes the page's time and place (intake.in_app_verdict).
+    keyvalue.put(uow.session, CAPTURE_LINKS, _link(uow, link["token"]).id, True)
     return {**link, "case_title": view.case.title, "method": CAPTURE_METHOD}

@@ -111,6 +111,9 @@ def test_capture_online_then_offline_then_reconnect(container, live_server, boun
     assert (round(reported["lat"], 4), round(reported["lon"], 4)) == \
         (round(SITE_WGS[0], 4), round(SITE_WGS[1], 4))
     assert reported["accuracy"] == 8
+    # Its own assurance: the page read the time and place at capture (stronger than EXIF).
+    assert first.assurance == "captured_in_app"
+    assert first.meta["intake"]["time_source"] == "app"
 
     phone.set_offline(True)
     taken = datetime.now(UTC)
@@ -125,6 +128,7 @@ def test_capture_online_then_offline_then_reconnect(container, live_server, boun
     assert abs(second.captured_at.timestamp() - taken.timestamp()) < 2
     assert second.created_at.timestamp() - second.captured_at.timestamp() >= 2
     assert second.meta["intake"]["reported"]["accuracy"] == 8
+    assert second.assurance == "captured_in_app"
     page.wait_for_selector("#cap-items li[data-state=uploaded]")
     screenshots(page, artifacts, "capture-uploaded")
 
