@@ -114,3 +114,33 @@ def link():
                                               "expires_at", "method")})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+OPENAPI_PATHS = {
+    "/api/v1/miniapp/capture-link": {"post": {
+        "summary": "A one-time upload link for one item taken in the capture page inside "
+                   "Telegram: Mini App init data (checked with the bot token's HMAC, at most a "
+                   "day old) and the case number",
+        "security": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["init_data", "case"], "properties": {
+                "init_data": {"type": "string"}, "case": {"type": "string"}}}}}},
+        "responses": {
+            "200": {"description": "the link", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "token": {"type": "string"}, "case_number": {"type": "string"},
+                    "case_title": {"type": "string"}, "method": {"type": "string"},
+                    "expires_at": {"type": "string", "format": "date-time"}}}}}},
+            "401": {"description": "init data missing, not signed with the bot token, or old"},
+            "403": {"description": "the Telegram account is bound to no officer"},
+            "404": {"description": "no such case for this officer"}}}},
+    "/m/capture": {"get": {
+        "summary": "HTML page inside Telegram (a Mini App) that takes photos with their time "
+                   "and place and uploads them, also after a time without signal",
+        "security": [], "responses": {"200": {"description": "page",
+                                              "content": {"text/html": {}}}}}},
+    "/m/sw.js": {"get": {
+        "summary": "The capture page's service worker (its files, for opening offline)",
+        "security": [], "responses": {"200": {"description": "script",
+                                              "content": {"text/javascript": {}}}}}},
+}
