@@ -36,7 +36,7 @@ OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "st
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
                      "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
-                     "fq:", "nt:", "ns:", "sw:")
+                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:")
 
 
 def command_of(update: Update) -> str | None:

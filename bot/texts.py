@@ -308,6 +308,7 @@ T: dict[str, tuple[str, str]] = {
     "record_complete": ("该文书签名已齐全。", "The record has every signature it needs."),
     "record_gaps": ("该文书还缺：{items}", "The record still lacks: {items}"),
     "refuse_pick": ("拒绝什么？", "What is refused?"),
+    "refuse_quick": ("{name}（{role}）拒签 · {title}", "{name} ({role}) refuses to sign · {title}"),
     "refuse_investigation": ("拒绝接受调查（A13.3）", "Refuses investigation (A13.3)"),
     "refuse_evidence": ("拒绝提供证据（A13.3）", "Refuses to give evidence (A13.3)"),
     "refuse_role": ("谁拒绝签名？", "Who refuses to sign?"),

@@ -203,3 +203,53 @@ async def verified_photo_in_capture_page(day: FieldDay, user: dict) -> tuple[int
 def _web_apps(message: dict) -> list[str]:
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
     return [b["web_app"]["url"] for row in rows for b in row if b.get("web_app")]
+
+
+async def inquiry_record(day: FieldDay, user: dict, colleague_id: str) -> None:
+    """A 询问笔录 with a colleague (A14.1) naming its interviewee, as the scenario fills it."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    await day.say(user, "/record")
+    await day.press(user, "rt:inquiry_record")
+    await day.press(user, f"ro:{colleague_id}")
+    await day.press(user, "ro:done")
+    answers = [("text", "张三"), ("press", "rf:skip"), ("press", "rf:c0"),
+               ("text", "岳阳市岳阳楼区某路1号工地"),
+               ("text", (datetime.now(UTC) - timedelta(minutes=40)).astimezone(beijing)
+                .strftime("%Y-%m-%d %H:%M")),
+               ("text", (datetime.now(UTC) - timedelta(minutes=5)).astimezone(beijing)
+                .strftime("%Y-%m-%d %H:%M")),
+               ("text", "问：工地是否取得施工许可？答：没有。"), ("press", "rf:b1"),
+               ("press", "rf:b0")]
+    for kind, value in answers:
+        await (day.say(user, value) if kind == "text" else day.press(user, value))
+    await day.press(user, "rc:ok")
+
+
+async def refusal_by_video(day: FieldDay, user: dict) -> tuple[int, int]:
+    """The interviewee refuses to sign; a video of the case shows it (A22.2)."""
+    day.count()
+    await day.say(user, "/refuse")
+    await day.press(user, next(b for b in day.buttons(user) if b.startswith("rx:")))
+    await day.press(user, "rz:0")
+    await day.press(user, "rv:0")
+    await day.press(user, "rc2:ok")
+    return day.count()
+
+
+async def refusal_with_witness(day: FieldDay, user: dict, signature: bytes) -> tuple[int, int]:
+    """The interviewee refuses to sign before one witness who signs (A22.2)."""
+    day.count()
+    await day.say(user, "/refuse")
+    await day.press(user, next(b for b in day.buttons(user) if b.startswith("rx:")))
+    await day.press(user, "rz:0")
+    await day.press(user, "rw:add")
+    await day.say(user, "刘一")
+    await day.say(user, "430602199001010011")
+    await day.say(user, "村委会工作人员")
+    await day.send(day.fake.photo(user, signature))
+    await day.press(user, "rw:done")
+    await day.press(user, "rc2:ok")
+    return day.count()

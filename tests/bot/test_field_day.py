@@ -419,3 +419,45 @@ def test_another_command_mid_form_asks_before_throwing_typing_away(container, pe
     assert dropped[0] == "已放弃未填完的内容，没有记录。"
     assert dropped[1] == "投诉举报（1/4）：请描述您要反映的问题："
     assert "draft_case" not in _user_data(container, user)
+
+
+def test_tap_counts_of_refusals(container, people, fake, api_server, capsys):
+    """Issue 16 Part 2: a refusal to sign shown by a video takes at most 5 taps and nothing
+    typed (A22.2); with a witness, the witness's name, ID number and relation are typed."""
+    from core.cases.models import Refusal
+    from tests.bot.support import case_in_investigation
+
+    _case_id, number = case_in_investigation(container, people)
+    user = fake.user(16011)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, f"/case {number}")
+        await field.inquiry_record(day, user, people["李娜"]["id"])
+        await day.send(fake.document(user, phone_video(29.3573, 113.1290, _now()),
+                                     "VID_1.mp4", "video/mp4"))
+        await day.press(user, "pv:0")
+        found = {"record a refusal by video": await field.refusal_by_video(day, user)}
+        await field.inquiry_record(day, user, people["李娜"]["id"])
+        found["record a refusal with a witness"] = await field.refusal_with_witness(
+            day, user, plain_jpeg())
+        found["said"] = day.said
+        return found
+
+    found = _play(container, fake, api_server, script)
+    said = found.pop("said")
+    with capsys.disabled():
+        for action, (taps, typed) in found.items():
+            print(f"\n{action}: {taps} taps, {typed} typed answers", end="")
+    taps, typed = found["record a refusal by video"]
+    assert taps <= 5 and typed == 0
+    with container.uow() as uow:
+        refusals = uow.session.execute(select(Refusal)).scalars().all()
+    assert len(refusals) == 2
+    by_video = next(r for r in refusals if r.video_evidence_id)
+    assert (by_video.role, by_video.person_name, by_video.refused) == \
+        ("interviewee", "张三", "sign")
+    assert by_video.reason == "未说明理由" and by_video.place == "岳阳市岳阳楼区某路1号工地"
+    codes = raw_codes()
+    assert {s[:60]: foreign(s, codes) for s in said if foreign(s, codes)} == {}
