@@ -19,6 +19,7 @@ from .common import (
     BotContext,
     active_case,
     as_officer,
+    ask_again,
     buttons,
     callback_arg,
     capture_markup,
@@ -54,7 +55,7 @@ async def new_start(update: Update, context: BotContext) -> int:
                  route=route_name(last["initiation"], lang))
         markup = buttons([[(same, "nk:last")], *[[(b.text, b.callback_data) for b in row]
                                                   for row in markup.inline_keyboard]])
-    await reply(update, t(lang, "new_kind"), markup)
+    await ask(update, t(lang, "new_kind"), markup)
     return KIND
 
 
@@ -285,7 +286,8 @@ async def new_confirm(update: Update, context: BotContext) -> int:
 
 async def _not_text(update: Update, context: BotContext) -> None:
     """A button was expected."""
-    await reply(update, t(context.lang, "use_buttons"))
+    if not await ask_again(update, context):  # the buttons may be gone (a restart)
+        await reply(update, t(context.lang, "use_buttons"))
 
 
 def new_case_dialog(persistent: bool):

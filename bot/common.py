@@ -57,6 +57,7 @@ class QuanchengBot(Application):
         if isinstance(update, Update) and not await first_delivery(self, update):
             return
         recorded.set(False)
+        current_app.set(self)
         persistence = self.persistence
         write_through = getattr(persistence, "write_through", False)
         if write_through and isinstance(update, Update):
@@ -106,6 +107,34 @@ def me_of(officer: Officer | None) -> Me | None:
 # Whether the update being handled has recorded anything (a ledger entry committed): the
 # generic error then tells the officer whether the last thing was kept (bot.app.on_error).
 recorded: ContextVar[bool] = ContextVar("recorded", default=False)
+# The application handling the current update: where ``ask`` keeps the question it asked.
+current_app: ContextVar[Application | None] = ContextVar("current_app", default=None)
+LAST_QUESTION = "last_question"
+
+
+def remember_question(update: Update, text: str, markup) -> None:
+    """Keep the question just asked, with its buttons, in the user's dialog data (stored in
+    the database), so that it can be asked again when its buttons are gone (a restart, an
+    old message scrolled away)."""
+    app, user = current_app.get(), update.effective_user
+    if app is None or user is None:
+        return
+    data = app.user_data[user.id]
+    data[LAST_QUESTION] = {"text": text[:4000], "markup": markup.to_dict()
+                           if isinstance(markup, InlineKeyboardMarkup) else None}
+    if app.persistence is not None:
+        app.mark_data_for_update_persistence(user_ids=user.id)
+
+
+async def ask_again(update: Update, context: BotContext) -> bool:
+    """Ask the remembered question again with its buttons; False when there is none."""
+    last = (context.user_data or {}).get(LAST_QUESTION)
+    if not last:
+        return False
+    markup = InlineKeyboardMarkup.de_json(last["markup"], context.bot) if last.get("markup") \
+        else None
+    await reply(update, t(context.lang, "asked_again") + "\n" + last["text"], markup)
+    return True
 
 
 async def in_uow(container: Container, fn: Callable[..., Any], *args, **kwargs) -> Any:

@@ -12,7 +12,7 @@ from telegram.warnings import PTBUserWarning
 
 from core.kernel.clock import utcnow
 
-from .common import BotContext, ack, buttons, log, reply
+from .common import BotContext, ack, buttons, log, remember_question, reply
 from .texts import t
 
 END = ConversationHandler.END
@@ -166,3 +166,4 @@ async def ask(update: Update, text: str, markup=None) -> None:
         # The answered question keeps its text but loses its buttons: no double taps.
         await drop_buttons(update)
     await reply(update, text, markup)
+    remember_question(update, text, markup)

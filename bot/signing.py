@@ -338,7 +338,7 @@ async def _ask_proof(update: Update, context: BotContext) -> int:
         # The case's videos straight away: the one that shows the refusal is one tap.
         found = await as_officer(context, _videos, draft["case_id"])
         draft["videos"] = found
-        rows = [[(f"🎥 {name} {sha}", f"rv:{i}")] for i, (_, name, sha) in
+        rows = [[(f"🎥 {name} {sha}…", f"rv:{i}")] for i, (_, name, sha) in
                 enumerate(found[:4])] + [rows[0]]
     await ask(update, text, buttons(rows))
     return R_PROOF
@@ -407,7 +407,7 @@ async def _ask_video(update: Update, context: BotContext) -> int:
         return await _ask_proof(update, context)
     draft["videos"] = found
     await ask(update, t(lang, "proof_pick_video"),
-              buttons([[(f"{name} {sha}", f"rv:{i}")] for i, (_, name, sha) in
+              buttons([[(f"{name} {sha}…", f"rv:{i}")] for i, (_, name, sha) in
                        enumerate(found)]))
     return R_VIDEO
 

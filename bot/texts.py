@@ -134,6 +134,7 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已立案登记：{number}（当前案件）。",
         "✅ Case opened: {number} (now active)."),
     "type_text": ("请输入文字。", "Please type the answer."),
+    "asked_again": ("请先回答这个问题（点按钮）：", "Please answer this first (tap a button):"),
     "use_buttons": ("请点上方按钮选择。", "Please tap one of the buttons above."),
     # checklist
     "checklist_head": ("{number}（{stage}）本阶段要求：", "{number} ({stage}), this stage needs:"),

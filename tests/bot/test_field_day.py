@@ -461,3 +461,24 @@ def test_tap_counts_of_refusals(container, people, fake, api_server, capsys):
     assert by_video.reason == "未说明理由" and by_video.place == "岳阳市岳阳楼区某路1号工地"
     codes = raw_codes()
     assert {s[:60]: foreign(s, codes) for s in said if foreign(s, codes)} == {}
+
+
+def test_after_a_restart_typing_at_a_button_question_asks_it_again(container, people, fake,
+                                                                   api_server):
+    """A restart, and the officer types where a button was expected: the current question comes
+    again with its buttons (the question is kept with the dialog in the database)."""
+    user = fake.user(16012)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, "/new")
+        await day.press(user, "nk:penalty")
+        await day.restart()
+        again = await day.say(user, "依职权")
+        went_on = await day.press(user, "nr:ex_officio")
+        return again, went_on
+
+    again, went_on = _play(container, fake, api_server, script)
+    assert again == ["请先回答这个问题（点按钮）：\n（2/6）启动方式？"]
+    assert went_on[0].startswith("（3/6）请输入案由")
