@@ -187,8 +187,13 @@ async def record_officer_toggle(update: Update, context: BotContext) -> int:
     return PICK_OFFICERS
 
 
+@guarded
 async def record_officers_done(update: Update, context: BotContext) -> int:
-    """Officers chosen: go to the fields."""
+    """Officers chosen: A14.1 is checked now (two certified officers on a field record), not
+    after the last answer; then the fields."""
+    draft = context.user_data[DRAFT]
+    await as_officer(context, lambda uow, actor: record_service.check_officers(
+        uow, actor, draft["type"], tuple(draft["officers"])))
     return await _ask_field(update, context)
 
 

@@ -482,3 +482,28 @@ def test_after_a_restart_typing_at_a_button_question_asks_it_again(container, pe
     again, went_on = _play(container, fake, api_server, script)
     assert again == ["请先回答这个问题（点按钮）：\n（2/6）启动方式？"]
     assert went_on[0].startswith("（3/6）请输入案由")
+
+
+def test_two_certified_officers_are_checked_when_the_list_is_confirmed(container, people, fake,
+                                                                     api_server):
+    """A14.1: a field record with one officer is refused when the officer list is confirmed,
+    naming the rule, and the list can be fixed there, before any field is answered."""
+    from tests.bot.support import case_in_investigation
+
+    _case_id, number = case_in_investigation(container, people)
+    user = fake.user(16013)
+    code = bind_code(container, people["张伟"]["id"])
+
+    async def script(day):
+        await day.say(user, f"/bind {code}")
+        await day.say(user, f"/case {number}")
+        await day.say(user, "/record")
+        await day.press(user, "rt:inquiry_record")
+        alone = await day.press(user, "ro:done")
+        await day.press(user, f"ro:{people['李娜']['id']}")
+        together = await day.press(user, "ro:done")
+        return alone, together
+
+    alone, together = _play(container, fake, api_server, script)
+    assert len(alone) == 1 and "A14.1" in alone[0] and "两名" in alone[0]
+    assert together and "A14.1" not in together[-1]
