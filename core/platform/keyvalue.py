@@ -138,9 +138,10 @@ def claim(session: Session, namespace: str, key: str, value: Any = True) -> bool
     row = {"namespace": namespace, "key": key, "value": dumps(value), "updated_at": utcnow()}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(KeyValue).values(**row).on_conflict_do_nothing(
-        index_elements=[KeyValue.namespace, KeyValue.key]))
-    return result.rowcount == 1
+    # RETURNING, not rowcount: the drivers do not agree on rowcount for an upsert.
+    won = session.execute(insert(KeyValue).values(**row).on_conflict_do_nothing(
+        index_elements=[KeyValue.namespace, KeyValue.key]).returning(KeyValue.key))
+    return won.scalar_one_or_none() is not None
 
 
 def prune(session: Session, namespace: str, before: datetime) -> int:
