@@ -106,7 +106,7 @@ def children(pid: int) -> list[int]:
 
 
 def web_pids(master: int) -> list[int]:
-    """gunicorn's master and its workers (the parser pool's sandboxes are counted apart)."""
+    """gunicorn's master and its worker (the parser pool's sandboxes are not counted)."""
     return [master, *children(master)]
 
 
@@ -196,18 +196,25 @@ async def inspector(i: int, user: dict, client: httpx.AsyncClient, fake: FakeTel
             "/telegram/webhook", json=fake.text(tg, "/help"), headers=hook))
 
 
-async def drive(base: str, users: list[dict], fake: FakeTelegram, photos: list[bytes],
+async def drive(bases: list[str], users: list[dict], fake: FakeTelegram, photos: list[bytes],
                 seconds: float, think: tuple[float, float], seed: int) -> tuple[Stats, float]:
-    """All inspectors at once until the time is up; returns the stats and the wall time."""
+    """All inspectors at once until the time is up; returns the stats and the wall time.
+    Each inspector keeps to one web process, as a proxy with sticky sessions sends them."""
     stats = Stats()
-    limits = httpx.Limits(max_connections=len(users), max_keepalive_connections=len(users))
-    async with httpx.AsyncClient(base_url=base, limits=limits,
-                                 timeout=httpx.Timeout(120.0)) as client:
+    per = len(users) // len(bases) + 1
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+    clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=httpx.Timeout(120.0))
+               for b in bases]
+    try:
         t0 = time.monotonic()
         until = t0 + seconds
-        await asyncio.gather(*(inspector(i, u, client, fake, photos, stats, until, think,
-                                         random.Random(seed + i)) for i, u in enumerate(users)))
+        await asyncio.gather(*(inspector(i, u, clients[i % len(clients)], fake, photos, stats,
+                                         until, think, random.Random(seed + i))
+                               for i, u in enumerate(users)))
         return stats, time.monotonic() - t0
+    finally:
+        for c in clients:
+            await c.aclose()
 
 
 def seed_people(env: dict[str, str], n: int) -> list[dict]:
@@ -278,8 +285,9 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=300.0, help="seconds of load")
     ap.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0),
                     help="seconds between one inspector's actions (uniform)")
-    ap.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
-    ap.add_argument("--threads", type=int, default=32, help="threads per gunicorn process")
+    ap.add_argument("--web", type=int, default=2,
+                    help="web processes (the Procfile's gunicorn --workers 1, each on a port)")
+    ap.add_argument("--threads", type=int, default=64, help="threads per web process")
     ap.add_argument("--photos", type=int, default=8, help="distinct base photos")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     ap.add_argument("--seed", type=int, default=20261129)
@@ -296,7 +304,6 @@ def main() -> int:
     fake = FakeTelegram(TOKEN)
     try:
         with FakeTelegramServer(fake) as tg:
-            port = free_port()
             env = {**{k: v for k, v in os.environ.items() if not k.startswith(
                 ("DATABASE_URL", "REDIS_URL", "STORAGE_URL", "TELEGRAM"))},
                 "DATABASE_URL": database_url, "REDIS_URL": args.redis,
@@ -316,24 +323,29 @@ def main() -> int:
                   f"{sizes[0] / 1e6:.1f}–{sizes[-1] / 1e6:.1f} MB", flush=True)
             logs = tmp / "logs"
             logs.mkdir()
-            web = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--workers", str(args.web_workers), "--threads",
-                 str(args.threads), "--no-control-socket", "--timeout", "120", "--bind",
-                 f"127.0.0.1:{port}", "api.wsgi:app"], cwd=ROOT, env=env,
-                stdout=(logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
-                start_new_session=True)
-            procs.append(web)
+            webs, bases = [], []
+            for n in range(args.web):
+                port = free_port()
+                webs.append(subprocess.Popen(
+                    [str(BIN / "gunicorn"), "--workers", "1", "--threads", str(args.threads),
+                     "--no-control-socket", "--timeout", "120", "--bind",
+                     f"127.0.0.1:{port}", "api.wsgi:app"], cwd=ROOT, env=env,
+                    stdout=(logs / f"web{n}.log").open("wb"), stderr=subprocess.STDOUT,
+                    start_new_session=True))
+                bases.append(f"http://127.0.0.1:{port}")
+            procs.extend(webs)
             worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
                                       stdout=(logs / "worker.log").open("wb"),
                                       stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(worker)
-            base = f"http://127.0.0.1:{port}"
-            wait_http(f"{base}/healthz")
+            for base in bases:
+                wait_http(f"{base}/healthz")
             time.sleep(2)  # every gunicorn worker booted
-            mem_start = rss_kb(web_pids(web.pid))
-            stats, wall = asyncio.run(drive(base, users, fake, photos, args.duration,
+            pids = [p for w in webs for p in web_pids(w.pid)]
+            mem_start = rss_kb(pids)
+            stats, wall = asyncio.run(drive(bases, users, fake, photos, args.duration,
                                             tuple(args.think), args.seed))
-            mem_end = rss_kb(web_pids(web.pid))
+            mem_end = rss_kb(pids)
             t1 = time.monotonic()
             counts = media_counts(database_url)
             while counts.get("pending", 0) + counts.get("running", 0) and \
@@ -349,7 +361,7 @@ def main() -> int:
     total = sum(a["count"] for a in actions.values())
     errors = sum(stats.errors.values())
     report = {
-        "users": args.users, "seconds": round(wall, 1), "web_processes": args.web_workers,
+        "users": args.users, "seconds": round(wall, 1), "web_processes": args.web,
         "threads": args.threads, "requests": total, "requests_per_s": round(total / wall, 2),
         "errors": errors, "error_samples": stats.samples, "actions": actions,
         "web_rss_mb": {"start": round(mem_start / 1024), "end": round(mem_end / 1024)},
