@@ -24,6 +24,7 @@ import json
 import os
 import random
 import secrets
+import shlex
 import signal
 import socket
 import statistics
@@ -81,6 +82,14 @@ def unique(jpeg: bytes) -> bytes:
     store keeps every upload, as real photos would be, instead of linking duplicates)."""
     nonce = secrets.token_bytes(16)
     return jpeg[:2] + b"\xff\xfe" + (len(nonce) + 2).to_bytes(2, "big") + nonce + jpeg[2:]
+
+
+def procfile_web(port: int) -> list[str]:
+    """The Procfile's web command, bound to 127.0.0.1:port."""
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
+    argv = shlex.split(line.split(":", 1)[1])
+    argv = [f"127.0.0.1:{port}" if a.startswith("0.0.0.0:") else a for a in argv]
+    return [str(BIN / argv[0]), *argv[1:]]
 
 
 def rss_kb(pids: list[int]) -> int:
@@ -202,7 +211,10 @@ async def drive(bases: list[str], users: list[dict], fake: FakeTelegram, photos:
     Each inspector keeps to one web process, as a proxy with sticky sessions sends them."""
     stats = Stats()
     per = len(users) // len(bases) + 1
-    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+    # An idle connection is dropped before gunicorn's 2 s keep-alive would close it under a
+    # request already on its way (a ReadError of the client's making, not the server's).
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per,
+                          keepalive_expiry=1.0)
     clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=httpx.Timeout(120.0))
                for b in bases]
     try:
@@ -287,7 +299,6 @@ def main() -> int:
                     help="seconds between one inspector's actions (uniform)")
     ap.add_argument("--web", type=int, default=2,
                     help="web processes (the Procfile's gunicorn --workers 1, each on a port)")
-    ap.add_argument("--threads", type=int, default=64, help="threads per web process")
     ap.add_argument("--photos", type=int, default=8, help="distinct base photos")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     ap.add_argument("--seed", type=int, default=20261129)
@@ -327,9 +338,7 @@ def main() -> int:
             for n in range(args.web):
                 port = free_port()
                 webs.append(subprocess.Popen(
-                    [str(BIN / "gunicorn"), "--workers", "1", "--threads", str(args.threads),
-                     "--no-control-socket", "--timeout", "120", "--bind",
-                     f"127.0.0.1:{port}", "api.wsgi:app"], cwd=ROOT, env=env,
+                    procfile_web(port), cwd=ROOT, env=env,
                     stdout=(logs / f"web{n}.log").open("wb"), stderr=subprocess.STDOUT,
                     start_new_session=True))
                 bases.append(f"http://127.0.0.1:{port}")
@@ -362,7 +371,8 @@ def main() -> int:
     errors = sum(stats.errors.values())
     report = {
         "users": args.users, "seconds": round(wall, 1), "web_processes": args.web,
-        "threads": args.threads, "requests": total, "requests_per_s": round(total / wall, 2),
+        "web_command": " ".join(procfile_web(0)[1:]), "requests": total,
+        "requests_per_s": round(total / wall, 2),
         "errors": errors, "error_samples": stats.samples, "actions": actions,
         "web_rss_mb": {"start": round(mem_start / 1024), "end": round(mem_end / 1024)},
         "thumbnails": {"by_status": counts, "drain_s_after_load": round(drained, 1)},
