@@ -34,9 +34,10 @@ log = logging.getLogger("quancheng.media")
 THUMBNAIL = "thumbnail"
 PREVIEW_MAX_PX = 512
 MAX_ATTEMPTS = 4
-# How long a queued task may wait for its job before the sweep enqueues it again, and how
-# long a run may hold its claim (the sandbox's own limit is 20 s per file).
-QUEUED_LEASE = timedelta(minutes=10)
+# How long a queued task may wait for its job before the sweep enqueues it again (a Redis that
+# restarted empty loses the queue; the sweep leaves tasks alone while the queue holds a backlog
+# of SWEEP_LIMIT jobs), and how long a run may hold its claim (the sandbox's limit is 20 s).
+QUEUED_LEASE = timedelta(minutes=3)
 RUN_LEASE = timedelta(minutes=5)
 RETRY_INTERVALS = (10, 60, 300)  # seconds between rq's attempts
 QUEUED_KEY = "media_queued"  # session.info: ids of items whose tasks this transaction made
