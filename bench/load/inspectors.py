@@ -206,14 +206,16 @@ async def inspector(i: int, user: dict, client: httpx.AsyncClient, fake: FakeTel
 
 
 async def drive(bases: list[str], users: list[dict], fake: FakeTelegram, photos: list[bytes],
-                seconds: float, think: tuple[float, float], seed: int) -> tuple[Stats, float]:
+                seconds: float, think: tuple[float, float], seed: int,
+                keepalive: bool = False) -> tuple[Stats, float]:
     """All inspectors at once until the time is up; returns the stats and the wall time.
     Each inspector keeps to one web process, as a proxy with sticky sessions sends them."""
     stats = Stats()
     per = len(users) // len(bases) + 1
-    # An idle connection is dropped before gunicorn's 2 s keep-alive would close it under a
-    # request already on its way (a ReadError of the client's making, not the server's).
-    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per,
+    # A new connection per request, as the README's nginx opens to its upstream (no upstream
+    # keepalive): reusing one that gunicorn's 2 s keep-alive is closing is a ReadError of the
+    # client's making; --keepalive measures that way anyway.
+    limits = httpx.Limits(max_connections=per, max_keepalive_connections=per if keepalive else 0,
                           keepalive_expiry=1.0)
     clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=httpx.Timeout(120.0))
                for b in bases]
@@ -300,6 +302,8 @@ def main() -> int:
     ap.add_argument("--web", type=int, default=2,
                     help="web processes (the Procfile's gunicorn --workers 1, each on a port)")
     ap.add_argument("--photos", type=int, default=8, help="distinct base photos")
+    ap.add_argument("--keepalive", action="store_true",
+                    help="reuse connections (the default opens one per request, as nginx does)")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     ap.add_argument("--seed", type=int, default=20261129)
     ap.add_argument("--json", type=Path, help="also write the report here")
@@ -353,7 +357,7 @@ def main() -> int:
             pids = [p for w in webs for p in web_pids(w.pid)]
             mem_start = rss_kb(pids)
             stats, wall = asyncio.run(drive(bases, users, fake, photos, args.duration,
-                                            tuple(args.think), args.seed))
+                                            tuple(args.think), args.seed, args.keepalive))
             mem_end = rss_kb(pids)
             t1 = time.monotonic()
             counts = media_counts(database_url)
