@@ -29,6 +29,12 @@ def sweep_queue_name(config: WorkerConfig) -> str:
     return f"{config.queue}-sweep"
 
 
+def media_queue_name(config: WorkerConfig) -> str:
+    """Thumbnails have their own queue, listened to last: at 17:30 a thousand of them must not
+    hold back a reminder's delivery."""
+    return f"{config.queue}-media"
+
+
 class JSONCronJob(CronJob):
     """A cron job enqueued with the JSON serializer (never pickle)."""
 
@@ -104,7 +110,7 @@ def media_enqueuer(redis_url: str, config: WorkerConfig):
     from .jobs import enqueue_media
 
     redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    queue = Queue(config.queue, connection=redis, serializer=JSONSerializer)
+    queue = Queue(media_queue_name(config), connection=redis, serializer=JSONSerializer)
 
     def enqueue(evidence_ids: list[str]) -> None:
         enqueue_media(queue, evidence_ids)

@@ -30,7 +30,7 @@ def sweep() -> dict:
     result = run_sweep(rt.container, rt.notify, rt.config,
                        pick_outbox=backlog < rt.config.sweep_limit)
     enqueue_deliveries(rt, result.outbox_ids)
-    enqueue_media(rt.queue, result.media_ids)
+    enqueue_media(rt.media_queue or rt.queue, result.media_ids)
     return {"reminders": result.reminders, "queued": len(result.outbox_ids), "backlog": backlog,
             "failed_reminders": result.failed_reminders, "media": len(result.media_ids)}
 

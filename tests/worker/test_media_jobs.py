@@ -36,7 +36,7 @@ def test_worker_makes_thumbnails_enqueued_by_the_web(client, container, people, 
     ids = [upload(client, people["officer"], case["id"],
                   photo(tmp_path, name=f"p{i}.jpg", make=f"cam{i}").read_bytes()).get_json()["id"]
            for i in range(3)]
-    queue = Queue(queue_name, connection=redis.Redis.from_url(REDIS_URL),
+    queue = Queue(f"{queue_name}-media", connection=redis.Redis.from_url(REDIS_URL),
                   serializer=JSONSerializer)
     assert queue.count == 3 and _previewed(container) == set()
     queue.empty()  # Redis loses the queued jobs: only the rows remember them
