@@ -415,7 +415,8 @@ _EVIDENCE = {"type": "object", "properties": {
         "make": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
         "software": {"type": ["string", "null"]}}},
     "checks": {"type": "array", "items": _CHECK},
-    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated"]},
+    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated",
+                           "captured_in_app"]},
     "duplicate_of": {"type": ["string", "null"]}}}
 
 
