@@ -12,6 +12,7 @@ from core.cases.checklist import (
     REQUIREMENTS,
     Requirement,
     case_checklist,
+    decision_missing,
     load_facts,
     missing_for,
 )
@@ -90,12 +91,22 @@ def applies_to(rtype: RecordType, facts: CaseFacts) -> bool:
     return rtype.any_stage or stage_index(rtype.stage) <= stage_index(case.stage)
 
 
+# Where a requirement's rule ID is not among the satisfying type's own rules.
+EXTRA_TYPES = {("investigation", "A10.2"): ("filing_form",)}
+
+
 def satisfying_types(req: Requirement, facts: CaseFacts | None = None) -> list[RecordType]:
-    """The record types the catalogue declares for a requirement's rule IDs, in its order;
-    with facts, only those that fit the case."""
-    ids = set(requirement_ids(req))
-    found = [t for t in CATALOGUE if ids & set(t.rules) and not t.service_method
-             and (t.stage == req.stage or t.any_stage or req.stage == "archiving")]
+    """The record types the catalogue declares for a requirement's rule IDs, those for the
+    IDs its text cites first ("… or waived (A22.3)" names the alternative to take); with
+    facts, only those that fit the case."""
+    ids = requirement_ids(req)
+    cited = set(ids[1:])
+    found = [t for t in CATALOGUE if (set(ids) & set(t.rules)
+                                      or t.name in EXTRA_TYPES.get((req.stage, req.id), ()))
+             and not t.service_method
+             and (t.stage == req.stage or t.any_stage or req.stage == "archiving"
+                  or t.name in EXTRA_TYPES.get((req.stage, req.id), ()))]
+    found.sort(key=lambda t: not cited & set(t.rules))
     if facts is not None:
         found = [t for t in found if applies_to(t, facts)]
     return found
@@ -167,11 +178,23 @@ def _record_actions(facts: CaseFacts, actor: Officer, worker: bool) -> list[Next
                     record.id, {"decision": "approve", "opinion": ""},
                     f"{step.step} approval of the {title[0]}",
                     f"{title[1]}：{step.label_zh}"))
+        unsigned = iter(_unsigned_officers(facts, record))
         for gap in facts.signature_gaps(record, rtype):
             role = _gap_role(gap.text)
+            body = {"role": role, "method": "signature"}
+            allowed = worker
+            if role == "officer":
+                body["signer_officer_id"] = next(unsigned, None)
+                # An officer signs for themself (the one named in the body).
+                allowed = worker and body["signer_officer_id"] == actor.id
+            elif role == "server" and record.officers:
+                # The server is an officer on the record: the caller when named on it.
+                body["signer_officer_id"] = actor.id if actor.id in record.officers \
+                    else record.officers[0]
+                allowed = worker and body["signer_officer_id"] == actor.id
             out.append(NextAction(
-                "sign", "POST", f"{base}/records/{record.id}/signatures", (gap.rule,), worker,
-                role, rtype.name, record.id, {"role": role, "method": "signature"},
+                "sign", "POST", f"{base}/records/{record.id}/signatures", (gap.rule,), allowed,
+                role, rtype.name, record.id, body,
                 f"{title[0]}: {gap.text}", f"{title[1]}：{gap.text_zh}"))
         for gap in facts.av_gaps(record, rtype):
             out.append(NextAction(
@@ -179,6 +202,13 @@ def _record_actions(facts: CaseFacts, actor: Officer, worker: bool) -> list[Next
                 rtype.name, record.id, {"record_id": record.id},
                 f"{title[0]}: {gap.text}", f"{title[1]}：{gap.text_zh}"))
     return out
+
+
+def _unsigned_officers(facts: CaseFacts, record: Record) -> list[str]:
+    """The officers on a record who have not signed it, in the record's order (A13.2)."""
+    signed = {s.signer_officer_id for s in facts.signatures.get(record.id, [])
+              if s.role == "officer"}
+    return [o for o in record.officers if o not in signed]
 
 
 def _gap_role(text: str) -> str:
@@ -214,10 +244,14 @@ def _add_actions(facts: CaseFacts, missing: list[Requirement], worker: bool, act
     """For each missing requirement, the record types that would satisfy it."""
     out, seen = [], set()
     for req in missing:
-        for rtype in satisfying_types(req, facts):
-            if rtype.name in seen or rtype.name in busy or rtype.served and facts.of_type(
-                    rtype.name):
-                continue
+        types = satisfying_types(req, facts)
+        if busy & {t.name for t in types}:
+            continue  # a record for it waits for approval or correction: that comes first
+        for rtype in types:
+            if rtype.name in seen or facts.of_type(rtype.name):
+                continue  # one offer per type; a type already recorded is not offered again
+            if rtype.name == "decision" and decision_missing(facts):
+                continue  # A18.1–A22: the decision waits for its prerequisites
             seen.add(rtype.name)
             allowed = worker and (not rtype.author_roles or has_role(actor, *rtype.author_roles))
             if rtype.system_only:
