@@ -167,16 +167,25 @@ _SIGNATURE = {
                        "signed_at": {"type": "string", "format": "date-time"}}}},
 }
 _REFUSAL = {"application/json": {"schema": ref("NewRefusal")}}
+_REGISTER = {"type": "array", "minItems": 1, "uniqueItems": True,
+             "items": {"type": "string", "minLength": 1, "maxLength": 500}}
 _DRAW = {"application/json": {"schema": {
-    "type": "object", "description": "objects_register and officers_register to draw from, "
-                                     "the published outside value, how many of each",
-    "properties": {"objects_register": {"type": "array", "items": {"type": "string"}},
-                   "officers_register": {"type": "array", "items": {"type": "string"}},
-                   "outside_value": {"type": "string"},
-                   "objects": {"type": "integer", "minimum": 1},
-                   "officers": {"type": "integer", "minimum": 2}}}}}
-_RECUSAL = {"application/json": {"schema": {"type": "object", "properties": {
-    "officer": {"type": "string"}, "reason": {"type": "string"}}}}}
+    "type": "object", "additionalProperties": False,
+    "required": ["commitment_record_id", "objects_register", "officers_register",
+                 "outside_value", "objects_count", "officers_count"],
+    "description": "draw from the registers with the committed nonce and a value no one at "
+                   "the server controls (A12.1)",
+    "properties": {"commitment_record_id": ID, "objects_register": _REGISTER,
+                   "officers_register": {**_REGISTER, "items": ID,
+                                         "description": "certified officers (A14.1)"},
+                   "sampling_method": {"type": "string", "maxLength": 4000},
+                   "outside_value": {"type": "string", "minLength": 1, "maxLength": 500},
+                   "objects_count": {"type": "integer", "minimum": 1},
+                   "officers_count": {"type": "integer", "minimum": 2}}}}}
+_RECUSAL = {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["officer_id", "reason"],
+    "properties": {"officer_id": ID, "reason": {"type": "string", "minLength": 1,
+                                                "maxLength": 4000}}}}}
 _REC = ("case_id", "record_id")
 _DRAWN = {"type": "object", "required": ["record_id"], "properties": {"record_id": ID}}
 

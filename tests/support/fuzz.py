@@ -7,6 +7,7 @@ tests/api/test_schemathesis.py (few examples) and bench/api_fuzz.py (many)."""
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -93,6 +94,21 @@ def _checks():
             response_schema_conformance]
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _check_chinese(label: str, response, report: FuzzReport) -> None:
+    """Every refusal's message is in Chinese (no Accept-Language sent) and carries both
+    languages (issue 15: one error language)."""
+    if "json" not in response.headers.get("Content-Type", ""):
+        return
+    error = (response.json() or {}).get("error") or {}
+    if not (CJK.search(error.get("message", "")) and CJK.search(error.get("message_zh", ""))
+            and error.get("message_en")):
+        report.failures.append(f"{label} → {response.status_code}: no Chinese message: "
+                               f"{response.text[:200]}")
+
+
 def _register_serializers() -> None:
     """tus PATCH bodies are plain bytes: send them as the octet-stream serializer does."""
     from schemathesis.transport.requests import REQUESTS_TRANSPORT, binary_serializer
@@ -142,6 +158,7 @@ def _exerciser(label, url, session, token, report, checks):
             report.server_errors += 1
         elif response.status_code >= 400:
             report.refusals.setdefault(f"{label} {response.status_code}", response.text[:400])
+            _check_chinese(label, response, report)
         try:
             case.validate_response(response, checks=checks)
         except (Exception, BaseExceptionGroup) as exc:  # every failed check is reported
