@@ -52,6 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                    deadline_routes, workflow, telegram_webhook, evidence, people):
         app.register_blueprint(module.bp)
     _register_errors(app)
+    from .auth import refuse_unknown_query
+
+    app.before_request(refuse_unknown_query)
 
     from . import pages
 

@@ -44,6 +44,23 @@ def json_body() -> dict:
     return body
 
 
+def refuse_unknown_query() -> None:
+    """A query parameter the document does not list for an /api/v1 route is a 422 naming it,
+    as an unknown body field is (one rule for every route)."""
+    from .openapi import accepted_query
+
+    rule = request.url_rule
+    if rule is None or not request.path.startswith("/api/v1/") or not request.args \
+            or "Authorization" not in request.headers:
+        return  # an anonymous request is answered 401 first
+    known = accepted_query(rule.rule, request.method)
+    if known is None:
+        return
+    extra = sorted(set(request.args) - known)
+    if extra:
+        raise Invalid.fields({str(k)[:64]: ("unknown_parameter", {}) for k in extra})
+
+
 def refuse_undocumented(body: dict) -> None:
     """Unknown fields are refused the same way on every route: a body field the OpenAPI
     document does not list for this route is a 422 naming it (a misspelt field must not

@@ -237,6 +237,24 @@ def _accepted() -> dict[tuple[str, str], frozenset[str] | None]:
     return out
 
 
+@functools.cache
+def _query_params() -> dict[tuple[str, str], frozenset[str]]:
+    out = {}
+    for path, ops in document()["paths"].items():
+        flask_path = re.sub(r"{([a-z_]+)}", r"<\1>", path)
+        for method, op in ops.items():
+            if isinstance(op, dict) and op.get("security") != []:
+                out[(flask_path, method.upper())] = frozenset(
+                    p["name"] for p in op.get("parameters", []) if p.get("in") == "query")
+    return out
+
+
+def accepted_query(rule: str, method: str) -> frozenset[str] | None:
+    """The query parameters the document lists for a bearer-token route (None: not
+    documented, or a public route or one with its own credential)."""
+    return _query_params().get((rule, method.upper()))
+
+
 def accepted_fields(rule: str, method: str) -> frozenset[str] | None:
     """The JSON body fields the document lists for a route, or None when it lists an open
     object (or the route is not documented with a JSON body)."""
