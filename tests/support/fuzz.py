@@ -32,6 +32,7 @@ class FuzzReport:
     failures: list[str] = field(default_factory=list)
     refusals: dict = field(default_factory=dict)  # label → a sample 4xx body
     server_errors: int = 0
+    operations: int = 0  # in the document
 
     @property
     def total(self) -> int:
@@ -132,6 +133,7 @@ def run(url: str, token: str, ids: dict, *, examples: int, skip: tuple[str, ...]
         label = f"{op.method.upper()} {op.path}"
         if op.path.startswith(skip):
             continue
+        report.operations += 1
         names = {p.name for p in op.path_parameters}
         path_values = {k: v for k, v in ids.items() if k in names}
         strategy = op.as_strategy(path_parameters=path_values or None)
