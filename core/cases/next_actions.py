@@ -27,6 +27,7 @@ from core.cases.lifecycle import (
 from core.cases.models import Record
 from core.cases.records import approvals_of, list_records, record_json
 from core.cases.visibility import visible_case
+from core.kernel import texts
 from core.kernel.vocab import stage_index
 from core.people.access import CASE_WORKERS, has_role
 from core.people.models import Officer
@@ -290,7 +291,7 @@ def next_actions(facts: CaseFacts, actor: Officer) -> list[NextAction]:
             actions.append(NextAction(
                 "transition", "POST", f"{_base(facts)}/transitions", ("A3.1",), worker, None,
                 None, None, {"to": to}, f"move the case to {to}",
-                f"进入下一阶段（{to}）"))
+                f"进入“{texts.label('stage', to)}”阶段"))
     actions.sort(key=lambda a: (not a.allowed, a.kind == "transition"))
     return actions
 
