@@ -370,6 +370,12 @@ COMPONENTS = {
         "approval_chain": array(obj({"step": TEXT, "role": ref("Role"), "label_zh": TEXT}))},
         ["name", "title_zh", "title_en", "stage", "fields", "rules", "signers",
          "av_required", "approval_chain"]))}),
+    "RuleList": obj({"rules": array(obj({
+        "id": TEXT, "text_zh": TEXT, "text_en": TEXT,
+        "text": obj({"zh": TEXT, "en": TEXT}), "figure": {}, "unit": NTEXT,
+        "legal_source": NTEXT, "effective_from": NTEXT, "effective_until": NTEXT,
+        "warning": BOOL, "setting": {}, "versions": {"type": "array"}},
+        ["id", "text_zh", "text_en"]))}),
     "Checkpoint": {"type": "object", "required": ["tree_size"],
                    "properties": {"tree_size": {"type": "integer", "minimum": 0}}},
     "Proof": {"type": "object"},
