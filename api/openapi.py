@@ -11,6 +11,7 @@ from core.kernel.vocab import STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 
 from . import evidence, people, workflow
+from .pages import miniapp as miniapp_page
 from .pages import upload as upload_page
 from .schemas import COMPONENTS, DAY, ID, ref
 
@@ -87,6 +88,7 @@ def document() -> dict:
             **workflow.openapi_paths(),
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
+            **miniapp_page.OPENAPI_PATHS,
             **people.openapi_paths(),
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", "Health"), errors=(), public=True,
