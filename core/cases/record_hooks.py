@@ -192,11 +192,11 @@ def _field_record(uow: UnitOfWork, rtype: RecordType, fields: dict, officers: li
     """A14.1: certificates shown, recused officers absent, names and numbers as they stood."""
     if rtype.field("certificates_shown") and fields.get("certificates_shown") is not True:
         raise GateRefused("officers must show their certificates before a field record",
-                          missing=["A14.1"])
+                          missing=["A14.1"], zh="制作现场笔录前，执法人员须出示执法证件（A14.1）")
     recused = set(fields.get("recused_officers") or ())
     if recused & set(officers):
         raise GateRefused("an officer whose recusal was granted cannot take part",
-                          missing=["A14.1"])
+                          missing=["A14.1"], zh="已决定回避的执法人员不能参与（A14.1）")
     rows = uow.session.execute(select(Officer).where(Officer.id.in_(officers))).scalars()
     by_id = {o.id: o for o in rows}
     return {"officer_certificates": [f"{by_id[o].name} {by_id[o].certificate_no or '无证号'}"

@@ -12,7 +12,7 @@ from core.cases import record_hooks
 from core.cases.commands import AddRecord, Decide
 from core.cases.models import Approval, Case, Record
 from core.cases.visibility import visible_case, writable_case
-from core.kernel import fields
+from core.kernel import fields, texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import AlreadyDone, Conflict, GateRefused, Invalid, NotFound
 from core.kernel.ids import new_id
@@ -144,19 +144,27 @@ def insert_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
 
 def check_applicable(rtype: RecordType, case) -> None:
     """Refuse a record type that does not fit the case: stage, route, kind, emergency (A3.1)."""
+    t = rtype.title_zh
     if case.stage == "closed":
-        raise GateRefused("the case is closed; nothing more can be added", missing=["A3.1"])
+        raise GateRefused("the case is closed; nothing more can be added", missing=["A3.1"],
+                          zh="案件已结案，不能再添加内容（A3.1）")
     if rtype.routes and case.initiation not in rtype.routes:
         raise GateRefused(f"{rtype.name} belongs to the routes {', '.join(rtype.routes)}, "
-                          f"this case started by {case.initiation}", missing=list(rtype.rules))
+                          f"this case started by {case.initiation}", missing=list(rtype.rules),
+                          zh=f"{t}仅适用于{texts.labels('route', rtype.routes)}的案件，本案为"
+                             f"{texts.label('route', case.initiation)}")
     if rtype.kinds and case.kind not in rtype.kinds:
         raise GateRefused(f"{rtype.name} does not apply to {case.kind} cases",
-                          missing=["A2.1"])
+                          missing=["A2.1"],
+                          zh=f"{t}不适用于{texts.label('kind', case.kind)}案件（A2.1）")
     if rtype.emergency_only and not case.emergency:
-        raise GateRefused(f"{rtype.name} is only for emergency cases", missing=list(rtype.rules))
+        raise GateRefused(f"{rtype.name} is only for emergency cases", missing=list(rtype.rules),
+                          zh=f"{t}仅用于紧急情况先行启动的案件")
     if not rtype.any_stage and stage_index(rtype.stage) > stage_index(case.stage):
         raise GateRefused(f"{rtype.name} belongs to the {rtype.stage} stage; the case is still "
-                          f"in {case.stage}", missing=["A3.1"])
+                          f"in {case.stage}", missing=["A3.1"],
+                          zh=f"{t}属于“{texts.label('stage', rtype.stage)}”阶段，案件仍处于"
+                             f"“{texts.label('stage', case.stage)}”阶段（A3.1）")
 
 
 def _occurred_at(value: datetime | None) -> datetime:

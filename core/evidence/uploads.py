@@ -78,24 +78,28 @@ class BadUpload(DomainError):
     """A tus header is missing or malformed."""
 
     code, status = "bad_request", 400
+    lead_zh = "上传请求的协议头缺失或格式有误"
 
 
 class NotAuthenticated(DomainError):
     """No valid bearer token and no valid upload link."""
 
     code, status = "unauthorized", 401
+    lead_zh = "未登录：请发送有效的令牌或上传链接"
 
 
 class LinkGone(DomainError):
     """The one-time link was used already or has expired."""
 
     code, status = "link_gone", 410
+    lead_zh = "上传链接已使用或已过期"
 
 
 class UploadGone(DomainError):
     """The upload expired or was terminated; its bytes are gone."""
 
     code, status = "gone", 410
+    lead_zh = "该上传已过期或已终止"
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ PROBLEMS: Mapping[str, Pair] = {
     "not_list": ("须为若干项文字", "must be a list of strings"),
     "too_many": ("超过 {limit} 项", "more than {limit} items"),
     "not_id": ("编号格式不正确", "is not a valid id"),
-    "unknown_field": ("不是此文书的字段", "not a field of this record type"),
+    "unknown_field": ("不是此处可填写的字段", "is not a field this request accepts"),
     "unknown_parameter": ("不是此接口可接受的参数", "not a parameter this request accepts"),
     "auto": ("由系统填写，不可提交", "set by the system, not by the request"),
     "together": ("须与 {other} 一同填写", "goes together with {other}"),
