@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
@@ -26,11 +26,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,  # raised per route in api.limits
         JSON_AS_ASCII=False,
     )
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["quancheng"] = container
+    from . import limits
+
+    limits.init_app(app, settings)
     app.json.ensure_ascii = False
 
     from . import (
@@ -96,8 +99,8 @@ def _register_errors(app: Flask) -> None:
         code = names.get(exc.code or 400, "http_error")
         message = exc.description or exc.name
         if exc.code == 413:
-            message = (f"the body is larger than the limit of "
-                       f"{app.config['MAX_CONTENT_LENGTH']} bytes")
+            limit = request.max_content_length if request else None
+            message = f"the body is larger than the limit of {limit} bytes"
         response = jsonify(error_body(code, message))
         response.status_code = exc.code or 400
         if exc.code == 401:

@@ -49,9 +49,9 @@ FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_b
 
 @bp.before_request
 def _refuse_oversized():
-    """413 on the declared length alone, before authentication or any read (the setting
-    max_upload_bytes; werkzeug also stops a chunked body at the same limit)."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    """413 on the declared length alone, before authentication or any read (the route's limit
+    of api.limits; werkzeug also stops a chunked body at the same limit)."""
+    limit = request.max_content_length
     if limit is not None and request.content_length is not None \
             and request.content_length > limit:
         raise RequestEntityTooLarge()

@@ -107,3 +107,9 @@ class AlreadyDone(Conflict):
     """The step was already taken (a double tap, a retried request): nothing changed."""
 
     code = "already_done"
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one account, contact or address: wait and try again."""
+
+    code, status = "rate_limited", 429

@@ -34,6 +34,10 @@ class Settings:
     instance_path: Path = PROJECT_ROOT / "instance"
     ledger_key_path: str = ""
     max_upload_bytes: int = 2 * 1024**3
+    # Every route but the upload and image routes: the body limit, and how long a body may
+    # stall between two reads (MAX_BODY_BYTES, BODY_READ_TIMEOUT; issue 12, finding 1).
+    max_body_bytes: int = 1024**2
+    body_read_timeout_s: float = 30.0
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
@@ -99,6 +103,8 @@ class Settings:
         try:
             port = int(get("PORT", "5000"))
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+            max_body = int(get("MAX_BODY_BYTES", str(1024**2)))
+            body_timeout = float(get("BODY_READ_TIMEOUT", "30"))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
         except ValueError as exc:
@@ -135,6 +141,8 @@ class Settings:
             instance_path=Path(get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))),
             ledger_key_path=get("LEDGER_KEY_PATH"),
             max_upload_bytes=max_upload,
+            max_body_bytes=max_body,
+            body_read_timeout_s=body_timeout,
             gps_radius_m=radius,
             retention_years=retention,
             public_url=get("PUBLIC_URL").rstrip("/"),
