@@ -8,7 +8,7 @@ from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
-from . import evidence, workflow
+from . import evidence, officer_admin, workflow
 from .pages import upload as upload_page
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -136,6 +136,7 @@ def document() -> dict:
         "security": [{"bearer": []}],
         "paths": {
             **workflow.OPENAPI_PATHS,
+            **officer_admin.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",

@@ -163,6 +163,15 @@ def people(container) -> dict:
 
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counts in memory are per process: each test starts with none."""
+    from core.platform import ratelimit
+
+    ratelimit.reset()
+    yield
+
+
 @pytest.fixture
 def clock():
     """The system's "now", moved by the test so that legal periods and reminders come due:

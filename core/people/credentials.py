@@ -23,6 +23,7 @@ from core.ledger import acting
 from core.people.access import log_access, require_role
 from core.people.models import ApiToken, BindCode, Officer
 
+
 @dataclass(frozen=True)
 class TokenView:
     """A token as an administrator sees it: never the secret."""
