@@ -26,14 +26,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,  # raised per route in api.limits
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,  # raised per route in api.edge
         JSON_AS_ASCII=False,
     )
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["quancheng"] = container
-    from . import limits
+    from . import edge
 
-    limits.init_app(app, settings)
+    edge.init_app(app, settings)
     app.json.ensure_ascii = False
 
     from . import (
@@ -96,7 +96,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         names = {413: "too_large", 415: "unsupported_type", 404: "not_found",
-                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request"}
+                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request",
+                 408: "request_timeout", 429: "rate_limited"}
         code = names.get(exc.code or 400, "http_error")
         message = exc.description or exc.name
         if exc.code == 413:

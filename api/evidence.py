@@ -50,7 +50,7 @@ FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_b
 @bp.before_request
 def _refuse_oversized():
     """413 on the declared length alone, before authentication or any read (the route's limit
-    of api.limits; werkzeug also stops a chunked body at the same limit)."""
+    of api.edge; werkzeug also stops a chunked body at the same limit)."""
     limit = request.max_content_length
     if limit is not None and request.content_length is not None \
             and request.content_length > limit:

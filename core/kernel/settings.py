@@ -38,6 +38,8 @@ class Settings:
     # stall between two reads (MAX_BODY_BYTES, BODY_READ_TIMEOUT; issue 12, finding 1).
     max_body_bytes: int = 1024**2
     body_read_timeout_s: float = 30.0
+    # Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (PROXY_HOPS).
+    proxy_hops: int = 0
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
@@ -105,6 +107,7 @@ class Settings:
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
             max_body = int(get("MAX_BODY_BYTES", str(1024**2)))
             body_timeout = float(get("BODY_READ_TIMEOUT", "30"))
+            proxy_hops = int(get("PROXY_HOPS", "0"))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
         except ValueError as exc:
@@ -143,6 +146,7 @@ class Settings:
             max_upload_bytes=max_upload,
             max_body_bytes=max_body,
             body_read_timeout_s=body_timeout,
+            proxy_hops=proxy_hops,
             gps_radius_m=radius,
             retention_years=retention,
             public_url=get("PUBLIC_URL").rstrip("/"),
