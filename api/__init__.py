@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         container.outbox_hooks.append(sweep_nudger(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
+    edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return app

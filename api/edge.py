@@ -14,12 +14,19 @@ address and scheme come from X-Forwarded-For/-Proto (werkzeug's ProxyFix), so th
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import socket
 from typing import Any
 
 from flask import Flask, request
+from flask_limiter import Limiter
 from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.kernel.errors import RateLimited
+from core.people.access import log_access
+from core.platform import ratelimit
 
 # Endpoints that take files, and what they may take: None means MAX_UPLOAD_BYTES.
 UPLOAD_ENDPOINTS = ("evidence.upload", "evidence.uploads.tus_patch", "uploads.tus_patch")
@@ -106,6 +113,75 @@ def _declared(environ: dict) -> int:
         return 0
 
 
+# Public or guessable entry points and their limits per client address (finding 6).
+ROUTE_RATES = {
+    "deadlines.complaint_status": "20/minute",
+    "evidence.link_page": "60/minute",
+    "upload_link.link_status": "60/minute",
+    "evidence.uploads.tus_create": "60/minute",
+}
+# Secrets that may appear in a request line, kept out of every server log (finding 8).
+_SECRET_IN_URL = re.compile(r"((?:[?&](?:token|code)=)|(?:/upload-links/))[^&\s\"]+")
+
+
+def redact(text: str) -> str:
+    """A request line or path with link tokens and complaint codes blanked."""
+    return _SECRET_IN_URL.sub(r"\1***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Blank link tokens and complaint codes in werkzeug's and gunicorn's request logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):  # gunicorn's access log atoms
+            record.args = {k: redact(v) if isinstance(v, str) else v
+                           for k, v in record.args.items()}
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def _install_redaction() -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+
+
+def _client() -> str:
+    return request.remote_addr or "?"
+
+
+def init_rate_limits(app: Flask, settings) -> None:
+    """Once every route is registered: Flask-Limiter on the public routes; failed bearer tokens counted per address (429 once
+    over), each failure written to the access log (A33.1)."""
+    limiter = Limiter(key_func=_client, app=app, storage_uri=settings.redis_url or "memory://",
+                      headers_enabled=True, strategy="moving-window")
+    for endpoint, rate in ROUTE_RATES.items():
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(rate)(view)
+    app.extensions["limiter"] = limiter
+
+    @app.before_request
+    def _bad_token_lockout():
+        if request.headers.get("Authorization") and not ratelimit.allowed(
+                settings.redis_url, "bad_token", _client()):
+            raise RateLimited("too many failed tokens from this address; wait a "
+                                        "minute", zh="此地址令牌错误次数过多，请稍后再试。")
+
+    @app.after_request
+    def _count_bad_token(response):
+        if response.status_code == 401 and request.headers.get("Authorization"):
+            ratelimit.count(settings.redis_url, "bad_token", _client())
+            with app.extensions["quancheng"].uow() as uow:
+                log_access(uow.session, None, "bad_token", "http",
+                           redact(request.path)[:64], channel="api", remote=_client())
+        return response
+
+
 def init_app(app: Flask, settings) -> None:
     """Install the per-route limits, the read timeout and the early close."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -113,6 +189,8 @@ def init_app(app: Flask, settings) -> None:
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,
                                 x_proto=settings.proxy_hops)
+
+    _install_redaction()
 
     @app.before_request
     def _route_limit():
