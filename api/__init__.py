@@ -63,8 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    # Browsers may connect from this server's own origin (and PUBLIC_URL's), no other: the
+    # Origin check stays on (finding 10); clients without an Origin header still need a token.
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
-                      cors_allowed_origins=[])
+                      cors_allowed_origins=[settings.public_url] if settings.public_url
+                      else None)
     if settings.redis_url and not test_config.get("CONTAINER"):
         # Queued messages (approval requests) go out at once: nudge the rq worker's sweep.
         from worker.config import WorkerConfig

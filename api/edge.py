@@ -155,8 +155,8 @@ def _client() -> str:
 
 
 def init_rate_limits(app: Flask, settings) -> None:
-    """Once every route is registered: Flask-Limiter on the public routes; failed bearer tokens counted per address (429 once
-    over), each failure written to the access log (A33.1)."""
+    """Once every route is registered: Flask-Limiter on the public routes; failed bearer
+    tokens counted per address (429 once over), each failure in the access log (A33.1)."""
     limiter = Limiter(key_func=_client, app=app, storage_uri=settings.redis_url or "memory://",
                       headers_enabled=True, strategy="moving-window")
     for endpoint, rate in ROUTE_RATES.items():

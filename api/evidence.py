@@ -243,8 +243,9 @@ def new_link(case_id: str):
         data = request.get_json(silent=True) if request.content_length else None
         hours = (data or {}).get("expires_in_hours") if isinstance(data, dict) else None
         hours = whole(hours, "expires_in_hours", low=1, high=168, default=24)
-        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours),
-                                         base_url=request.host_url), 201
+        # PUBLIC_URL, never the request's Host header (finding 10: a forged Host would send
+        # the officer's link, token and all, to another server).
+        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours)), 201
 
     return handle(run)
 
