@@ -18,6 +18,7 @@ LIMITS = {
     "complaint_lookup": "20/minute",  # status lookups per address
     "bad_token": "30/minute",        # failed bearer tokens per address
     "upload_link": "60/minute",      # upload-link page and tus calls with a link token
+    "checkpoint_on_demand": "30/hour",  # checkpoints a reader's GET may sign
 }
 
 _lock = threading.Lock()
