@@ -206,19 +206,22 @@ def _record_notice(uow, outbox_id: int, sent_at: datetime) -> None:
 
 
 def queue_admin_report(session: Session, message: OutboxMessage) -> list[int]:
-    """Queue one Socket.IO report per admin of the message's department (all admins when it
-    has none); a report that itself dies is only logged, so reports cannot loop."""
+    """Queue one Socket.IO report per admin of the message's department (its supervisors and
+    heads when it has no admin, never another department's staff: issue 12, finding 7); the
+    report names no recipient and no subject (a complainant's address stays out of it). A
+    report that itself dies is only logged, so reports cannot loop."""
     if (message.payload or {}).get("kind") == ADMIN_REPORT:
         return []
     department = _department_of(session, message)
-    admins = [o for o in session.execute(select(Officer).where(Officer.active.is_(True))
-                                         .order_by(Officer.id)).scalars()
-              if "admin" in o.roles]
-    mine = [o for o in admins if o.department_id == department]
-    recipients = mine or admins
+    staff = [] if department is None else list(session.execute(
+        select(Officer).where(Officer.active.is_(True), Officer.department_id == department)
+        .order_by(Officer.id)).scalars())
+    recipients = [o for o in staff if "admin" in o.roles] or [
+        o for o in staff if {"supervisor", "head"} & set(o.roles)]
     if not recipients:
-        log.error("outbox %s is dead and no admin exists to tell", message.id)
+        log.error("outbox %s is dead and its department has nobody to tell", message.id)
         return []
+    error = (message.last_error or "—").replace(message.recipient or "\0", "***")
     ids = []
     for admin in recipients:
         key = f"delivery-dead:{message.id}:{admin.id}"
@@ -226,15 +229,14 @@ def queue_admin_report(session: Session, message: OutboxMessage) -> list[int]:
                            .where(OutboxMessage.idempotency_key == key)).first():
             continue
         subject, body = render("delivery.dead", admin.lang, outbox_id=message.id,
-                               channel=message.channel, recipient=message.recipient,
-                               subject=message.subject or "—", attempts=message.attempts,
-                               error=message.last_error or "—")
+                               channel=message.channel, recipient="***", subject="—",
+                               attempts=message.attempts, error=error)
         report = OutboxMessage(
             idempotency_key=key, case_id=message.case_id, channel="socketio",
             recipient=f"officer:{admin.id}", officer_id=admin.id, subject=subject, body=body,
             payload={"event": "delivery_failed", "kind": ADMIN_REPORT,
                      "data": {"outbox_id": message.id, "channel": message.channel,
-                              "attempts": message.attempts, "error": message.last_error}},
+                              "attempts": message.attempts, "error": error}},
             status="pending", attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
         session.add(report)
         session.flush()
