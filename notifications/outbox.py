@@ -166,9 +166,16 @@ def _record(container: Container, message: OutboxMessage, error: DeliveryError |
         session, now = uow.session, utcnow()
         if error is None:
             # Sent is the truth even if our lease ran out meanwhile: stop the other sender.
+            done = {"status": "sent", "sent_at": now, "last_error": None}
+            masked = (message.payload or {}).get("masked_body")
+            if masked is not None:
+                # A secret (a complaint's status code) leaves the outbox once delivered.
+                done["body"] = masked
+                done["payload"] = {k: v for k, v in message.payload.items()
+                                   if k != "masked_body"}
             session.execute(update(OutboxMessage)
                             .where(OutboxMessage.id == message.id, OutboxMessage.status != "sent")
-                            .values(status="sent", sent_at=now, last_error=None)
+                            .values(**done)
                             .execution_options(synchronize_session=False))
             if (message.payload or {}).get("notice_record_id"):
                 _record_notice(uow, message.id, now)
@@ -187,9 +194,18 @@ def _record(container: Container, message: OutboxMessage, error: DeliveryError |
                         row.next_attempt_at.isoformat(), error.message)
             return Outcome(message.id, "retry", error.message, retry_at=row.next_attempt_at)
         row.status = "dead"
+        _forget_secret(row)
         log.error("outbox %s is dead after %s attempts: %s", row.id, row.attempts, error.message)
         follow_up = queue_admin_report(session, row)
     return Outcome(message.id, "dead", error.message, follow_up=tuple(follow_up))
+
+
+def _forget_secret(row: OutboxMessage) -> None:
+    """A dead message keeps no secret either (the officer re-issues the code)."""
+    masked = (row.payload or {}).get("masked_body")
+    if masked is not None:
+        row.body = masked
+        row.payload = {k: v for k, v in row.payload.items() if k != "masked_body"}
 
 
 def _record_notice(uow, outbox_id: int, sent_at: datetime) -> None:

@@ -58,3 +58,30 @@ def test_tokens_and_codes_are_blanked_in_request_logs(app):
     RedactSecrets().filter(record)
     assert "SECRET" not in record.getMessage() and "token=***" in record.getMessage()
     assert logging.getLogger("werkzeug").filters  # installed by create_app
+
+
+def test_public_complaints_are_limited_per_contact_and_account(container, people):
+    """Findings 5 and 6: five complaints an hour per contact, and per Telegram account
+    whatever contact it types; the sixth is 429 and registers nothing."""
+    import pytest
+
+    from core.cases.models import Case
+    from core.complaints.public import PublicComplaint, submit_public
+    from core.kernel.errors import RateLimited
+
+    def submit(contact: str, tg: int | None = None):
+        data = {"what": "夜间施工噪音", "contact": contact, "channel": "telegram" if tg
+                else "online", "telegram_user_id": tg}
+        with container.uow() as uow:
+            return submit_public(uow, PublicComplaint.parse(data))
+
+    for _ in range(5):
+        submit("13800000001")
+    with pytest.raises(RateLimited):
+        submit(" 138 0000 0001")  # the same contact, spaced
+    for i in range(5):
+        submit(f"1390000000{i}", tg=4242)
+    with pytest.raises(RateLimited):
+        submit("13700000000", tg=4242)
+    with container.uow() as uow:
+        assert uow.session.query(Case).filter(Case.initiation == "complaint").count() == 10
