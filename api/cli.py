@@ -54,6 +54,7 @@ def officers_add(dept_code, department_name, name, roles, certificate, as_json) 
 
     try:
         with container().uow() as uow:
+            ledger.acting(uow.session, "cli:officers add")
             dept = department_by_code(uow.session, dept_code)
             if dept is None:
                 if not department_name:
@@ -75,6 +76,7 @@ def officers_token(officer_id: str) -> None:
     """Issue a new API token for an officer (shown once)."""
     try:
         with container().uow() as uow:
+            ledger.acting(uow.session, "cli:officers token")
             token = issue_token(uow.session, get_officer(uow.session, officer_id), label="cli")
     except DomainError as exc:
         raise click.ClickException(exc.message) from None

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from core.kernel.clock import utcnow
 from core.kernel.errors import BindCodeInvalid, NotFound, RateLimited
+from core.ledger import acting
 from core.notices.outbox import insert_outbox_if_absent
 from core.people import credentials
 from core.people.access import log_access, require_role
@@ -57,6 +58,7 @@ def bind_telegram(units: UnitsOfWork, code: str, telegram_user_id: int,
         with units.uow() as uow:
             redis_url = uow.settings.redis_url
             ratelimit.refuse_over(redis_url, "bind_failure", who, hit=False)
+            acting(uow.session, f"telegram:{who}")  # the ledgered binding names the account
             officer = try_bind_code(uow.session, code, telegram_user_id)
             if officer is None:  # a wrong secret: its code's failure count is committed
                 log_access(uow.session, None, "bind_failed", "telegram", f"tg:{who}",
@@ -95,8 +97,6 @@ def unbind_officer(uow: UnitOfWork, by: Officer | None, officer_id: str) -> Offi
     officer = session.get(Officer, officer_id) if isinstance(officer_id, str) else None
     if officer is None or (by is not None and officer.department_id != by.department_id):
         raise NotFound(f"officer {officer_id} not found", zh="未找到该执法人员")
-    from core.ledger import acting
-
     acting(session, by.id if by is not None else "cli:officers unbind")
     tell_old_chat(session, officer, end_binding(session, officer), "unbound")
     return officer
