@@ -47,12 +47,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         live,
         officer_admin,
         openapi,
+        people,
         telegram_webhook,
         workflow,
     )
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
-                   deadline_routes, workflow, telegram_webhook, evidence, officer_admin):
+                   deadline_routes, workflow, telegram_webhook, evidence, people,
+                   officer_admin):
         app.register_blueprint(module.bp)
     _register_errors(app)
 
