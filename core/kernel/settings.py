@@ -40,6 +40,8 @@ class Settings:
     body_read_timeout_s: float = 30.0
     # Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (PROXY_HOPS).
     proxy_hops: int = 0
+    # How long a new API token lives (TOKEN_TTL_DAYS; issue 12, finding 4).
+    token_ttl_days: int = 180
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
@@ -108,6 +110,7 @@ class Settings:
             max_body = int(get("MAX_BODY_BYTES", str(1024**2)))
             body_timeout = float(get("BODY_READ_TIMEOUT", "30"))
             proxy_hops = int(get("PROXY_HOPS", "0"))
+            token_ttl_days = int(get("TOKEN_TTL_DAYS", "180"))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
         except ValueError as exc:
@@ -147,6 +150,7 @@ class Settings:
             max_body_bytes=max_body,
             body_read_timeout_s=body_timeout,
             proxy_hops=proxy_hops,
+            token_ttl_days=token_ttl_days,
             gps_radius_m=radius,
             retention_years=retention,
             public_url=get("PUBLIC_URL").rstrip("/"),

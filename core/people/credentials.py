@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.kernel.clock import utcnow
-from core.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from core.kernel.errors import Conflict, Invalid, NotFound
 from core.kernel.vocab import ROLES
 from core.ledger import acting
 from core.people.access import log_access, require_role
@@ -170,12 +170,6 @@ def revoke_token(session: Session, by: Officer | None, token_id: str) -> ApiToke
         token.revoked_at = utcnow()
         session.flush()
     return token
-
-
-def may_act(by: Officer | None) -> None:
-    """Refuse a deactivated administrator (fronts load actors through active checks anyway)."""
-    if by is not None and not by.active:
-        raise Forbidden("the officer is not active", zh="该执法人员账号已停用")
 
 
 def officer_json(v: OfficerView, now: datetime) -> dict:

@@ -53,11 +53,14 @@ def add_officer(session: Session, department: Department, name: str, roles: list
 
 
 def issue_token(session: Session, officer: Officer, label: str = "",
-                ttl: timedelta = TOKEN_TTL) -> str:
-    """Create a new API token that expires after ``ttl``; only its hash is stored, so it is
-    shown once."""
+                ttl: timedelta | None = None) -> str:
+    """Create a new API token that expires after ``ttl`` (the setting TOKEN_TTL_DAYS, 180 days
+    by default); only its hash is stored, so it is shown once."""
     if not officer.active:
         raise Forbidden("the officer is not active", zh="该执法人员账号已停用")
+    if ttl is None:
+        settings = session.info.get("settings")
+        ttl = timedelta(days=settings.token_ttl_days) if settings is not None else TOKEN_TTL
     now = utcnow()
     token = new_token()
     session.add(ApiToken(id=new_id(), officer_id=officer.id, token_hash=token_hash(token),
