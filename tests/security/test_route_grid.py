@@ -22,7 +22,7 @@ from core.people.officers import add_officer, ensure_department, issue_token
 from tests.helpers import auth, filing_form, open_case
 
 # Routes anyone may call (and the upload-link ones, whose credential is the link's token).
-PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types",
+PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/rules",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}", "/u",
           "/api/v1/upload-links/{token}", "/api/v1/upload-link", "/static/{filename}",
           "/telegram/webhook"}
