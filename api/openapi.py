@@ -9,6 +9,7 @@ from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
 from . import evidence, officer_admin, people, workflow
+from .pages import miniapp as miniapp_page
 from .pages import upload as upload_page
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -173,6 +174,7 @@ def document() -> dict:
             **officer_admin.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
+            **miniapp_page.OPENAPI_PATHS,
             **people.openapi_paths(),
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},

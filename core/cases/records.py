@@ -167,6 +167,15 @@ def _occurred_at(value: datetime | None) -> datetime:
     return value
 
 
+def check_officers(uow: UnitOfWork, actor: Officer, record_type_name: str,
+                   officer_ids: tuple[str, ...]) -> list[str]:
+    """The officers named on a record, checked as add_record will check them (A14.1: a field
+    record needs two certified officers), so a front can refuse before the form is filled."""
+    from core.rules.catalogue import record_type
+
+    return _officers(uow.session, actor, record_type(record_type_name), tuple(officer_ids))
+
+
 def _officers(session, actor: Officer, rtype: RecordType, value: tuple[str, ...] | None
               ) -> list[str]:
     ids = list(dict.fromkeys([actor.id] if value is None else value))

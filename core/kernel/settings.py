@@ -36,6 +36,9 @@ class Settings:
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org"
+    # A self-hosted Bot API server in --local mode lifts the 20 MB download limit; any other
+    # base URL (a proxy to Telegram, as is usual in mainland China) keeps it.
+    telegram_local_api: bool = False
     tz_legal: str = "Asia/Shanghai"
     instance_path: Path = PROJECT_ROOT / "instance"
     ledger_key_path: str = ""
@@ -166,6 +169,7 @@ class Settings:
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/"),
+            telegram_local_api=get("TELEGRAM_LOCAL_API", "").lower() in ("1", "true", "yes"),
             tz_legal=tz,
             instance_path=Path(get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))),
             ledger_key_path=get("LEDGER_KEY_PATH"),

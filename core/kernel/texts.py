@@ -67,6 +67,7 @@ ASSURANCE: Mapping[str, Pair] = {
     "verified": ("已核验", "verified"), "partial": ("部分核验", "partial"),
     "unverified": ("未核验", "unverified"), "failed": ("未通过", "failed"),
     "generated": ("系统生成", "generated"),
+    "captured_in_app": ("拍摄页采集", "captured in the app"),
 }
 CHECK_STATUS: Mapping[str, Pair] = {"pass": ("通过", "pass"), "warn": ("注意", "warning"),
                                     "fail": ("未通过", "fail")}

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from core import ledger
 from core.cases.models import Approval, Case, Evidence, Record, Refusal, Signature, StageChange
 from core.deadlines.models import Deadline, Reminder
-from core.evidence.intake import wait_for_previews
 from core.notices.models import OutboxMessage
 from core.people.models import AccessLog
 from notifications.channels import build_channels
@@ -235,7 +234,6 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         log["colleague_checklist"] = await h.say(colleague, "/checklist")
 
     play(container, fake, script, base_url=api_server.url)
-    wait_for_previews()
 
     with container.uow() as uow:
         s = uow.session
@@ -403,7 +401,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     saved, served, *rest = log["lodged"][0].split("\n")
     assert saved == f"✅ 已记录：送达回证（留置送达）（{n}）。"
     assert served.startswith(f"视为送达时间：{at}（N20")
-    assert rest == ["此文书须有音像记录（A26.1）：请现在以文件方式发送录像，将自动关联到本文书。",
+    assert rest == ["此文书须有音像记录（A26.1）：请现在以文件方式发送录像或录音，"
+                    "将自动关联到本文书。",
                     f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；{lodged_gaps}"]
     assert len(log["lodged"]) == 1
     assert log["lodged_server"] == [
@@ -421,8 +420,9 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     assert log["video_verdict"][0].startswith(
         "✅ 证据已登记（已核验）\n✅ 位置：GPS位置距现场0米（允许半径200米）\n"
         "✅ 拍摄时间：拍摄于上传前")
-    assert log["video_verdict"][0].endswith(
-        f"\n设备：Xiaomi 14\n哈希：{sha}…\n下一步还缺：{a29}")
+    assert f"\n设备：Xiaomi 14\n哈希：{sha}…\n🔗 已关联到：送达回证（留置送达）（" in \
+        log["video_verdict"][0]  # which record the video was linked to, told by its time
+    assert log["video_verdict"][0].endswith(f"）\n下一步还缺：{a29}")
     assert log["service_checklist"] == [
         f"{n}（送达执行）本阶段要求：\n✅ 决定书已送达并留存送达回证（A23.1）\n"
         "⬜ 已记录当事人履行情况（A29.1）\n⬜ 已按期核查改正情况（A29.1）\n"
