@@ -164,7 +164,9 @@ async def sign_image(update: Update, context: BotContext) -> int:
     lang = context.lang
     cmd = Sign(role=draft["role"], method=draft["method"], image=image,
                signer_name=draft.get("signer_name"),
-               signer_officer_id=draft.get("signer_officer_id"))
+               signer_officer_id=draft.get("signer_officer_id"),
+               # The officer picked a colleague's name: captured on their behalf (A13.2).
+               on_behalf=bool(draft.get("signer_officer_id")))
 
     def add(uow, actor):
         sig = sig_service.add_signature(uow, actor, draft["case_id"], record["id"], cmd)

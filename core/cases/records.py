@@ -228,6 +228,7 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
         raise AlreadyDone("you already took your step; it waits for the next approver",
                           zh="您已审批过，已转下一审批人，无需重复操作")
     require_role(actor, step.role, action=f"the {step.step} step ({step.label_zh})")
+    _four_eyes(actor, record, done)
     if cmd.decision == "return" and not cmd.opinion.strip():
         raise fields.bad("opinion", "required")
     if cmd.decision == "approve":
@@ -242,6 +243,17 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
                    {"record_id": record.id, "approval_id": approval.id, "step": step.step,
                     "decision": cmd.decision}))
     return ApprovalTaken(approval, chain_state(uow, record))
+
+
+def _four_eyes(actor: Officer, record: Record, done: list[Approval]) -> None:
+    """A10.1: nobody approves what they submitted, nor takes two steps of one chain."""
+    if actor.id == record.created_by:
+        raise GateRefused("you submitted this record; another person must approve it",
+                          missing=["A10.1"], zh="不能审批本人提交的文书，须由他人审批（A10.1）")
+    if any(a.officer_id == actor.id and a.decision == "approve" for a in done):
+        raise GateRefused("you already took a step of this approval chain; the next step "
+                          "belongs to another person", missing=["A10.1"],
+                          zh="同一审批流程中，同一人不能审批两个环节（A10.1）")
 
 
 def chain_state(uow: UnitOfWork, record: Record) -> ChainState:

@@ -53,7 +53,7 @@ def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, p
         assert (case.initiation, case.site_lat) == ("complaint", 29.36)
         assert status["status"] == "received" and status["tracking_no"] == tracking_no
         rules = {d.rule_id for d in uow.session.execute(select(Deadline)).scalars()}
-        assert {"N24", "N21"} <= rules
+        assert "N21" in rules and "N24" not in rules  # N24 only where a department opts in
         notices = uow.session.execute(select(OutboxMessage).where(
             OutboxMessage.officer_id == people["supervisor"]["id"])).scalars().all()
         assert notices and all(case.number in m.body for m in notices)
