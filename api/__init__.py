@@ -26,11 +26,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,  # raised per route in api.edge
         JSON_AS_ASCII=False,
     )
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["quancheng"] = container
+    from . import edge
+
+    edge.init_app(app, settings)
     app.json.ensure_ascii = False
 
     from . import (
@@ -42,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         ledger_routes,
         live,
+        officer_admin,
         openapi,
         people,
         telegram_webhook,
@@ -49,7 +53,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
-                   deadline_routes, workflow, telegram_webhook, evidence, people):
+                   deadline_routes, workflow, telegram_webhook, evidence, people,
+                   officer_admin):
         app.register_blueprint(module.bp)
     _register_errors(app)
     from .auth import refuse_unknown_query
@@ -63,8 +68,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    # Browsers may connect from this server's own origin (and PUBLIC_URL's), no other: the
+    # Origin check stays on (finding 10); clients without an Origin header still need a token.
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
-                      cors_allowed_origins=[])
+                      cors_allowed_origins=[settings.public_url] if settings.public_url
+                      else None)
     if settings.redis_url and not test_config.get("CONTAINER"):
         # Queued messages (approval requests) go out at once: nudge the rq worker's sweep.
         from worker.config import WorkerConfig
@@ -76,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
+    edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return app
@@ -83,7 +92,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 HTTP_ZH = {400: "请求格式有误", 401: "未登录或令牌无效：请发送 Authorization: Bearer <令牌>",
            404: "未找到，或您无权查看", 405: "此地址不支持该请求方法",
-           410: "已失效", 413: "请求体超过大小上限，未保存", 415: "不接受此类型的内容"}
+           408: "请求体发送超时，未保存", 410: "已失效", 413: "请求体超过大小上限，未保存",
+           415: "不接受此类型的内容", 429: "尝试过于频繁，请稍后再试"}
 
 
 def lang() -> str:
@@ -117,13 +127,14 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         names = {413: "too_large", 415: "unsupported_type", 404: "not_found",
-                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request"}
+                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request",
+                 408: "request_timeout", 429: "rate_limited"}
         status = exc.code or 400
         code = names.get(status, "http_error")
         message = exc.description or exc.name
         zh = HTTP_ZH.get(status, "请求未被接受")
         if status == 413:
-            limit = app.config["MAX_CONTENT_LENGTH"]
+            limit = request.max_content_length if request else None
             message = f"the body is larger than the limit of {limit} bytes"
             zh = f"请求体超过 {limit} 字节的上限，未保存"
         elif status == 401 and exc.description and "revoked" in exc.description:

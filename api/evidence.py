@@ -49,9 +49,9 @@ FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_b
 
 @bp.before_request
 def _refuse_oversized():
-    """413 on the declared length alone, before authentication or any read (the setting
-    max_upload_bytes; werkzeug also stops a chunked body at the same limit)."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    """413 on the declared length alone, before authentication or any read (the route's limit
+    of api.edge; werkzeug also stops a chunked body at the same limit)."""
+    limit = request.max_content_length
     if limit is not None and request.content_length is not None \
             and request.content_length > limit:
         raise RequestEntityTooLarge()
@@ -244,8 +244,9 @@ def new_link(case_id: str):
         data = request.get_json(silent=True) if request.content_length else None
         hours = (data or {}).get("expires_in_hours") if isinstance(data, dict) else None
         hours = whole(hours, "expires_in_hours", low=1, high=168, default=24)
-        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours),
-                                         base_url=request.host_url), 201
+        # PUBLIC_URL, never the request's Host header (finding 10: a forged Host would send
+        # the officer's link, token and all, to another server).
+        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours)), 201
 
     return handle(run)
 

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from core.kernel.vocab import STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 
-from . import evidence, people, workflow
+from . import evidence, officer_admin, people, workflow
 from .pages import miniapp as miniapp_page
 from .pages import upload as upload_page
 from .schemas import COMPONENTS, DAY, ID, ref
@@ -86,6 +86,7 @@ def document() -> dict:
         "security": [{"bearer": []}],
         "paths": {
             **workflow.openapi_paths(),
+            **officer_admin.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
             **miniapp_page.OPENAPI_PATHS,

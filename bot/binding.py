@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from telegram import Update
@@ -14,9 +15,9 @@ from telegram.ext import (
     filters,
 )
 
+from core.notices.bindings import bind_telegram
 from core.people import officers
 from core.people.access import log_access
-from core.people.officers import redeem_bind_code
 
 from .common import (
     BotContext,
@@ -130,13 +131,8 @@ async def bind(update: Update, context: BotContext) -> None:
         return
     code = context.args[0]
     user_id = update.effective_user.id
-
-    def redeem(uow):
-        officer = redeem_bind_code(uow.session, code, user_id)
-        log_access(uow.session, officer, "bind", "officer", officer.id, channel="telegram")
-        return me_of(officer)
-
-    me = await in_uow(context.container, redeem)
+    # Wrong codes count against the code and the account even though the answer is an error.
+    me = await asyncio.to_thread(bind_telegram, context.container, code, user_id, me_of)
     context.me = me
     remember(context, user_id, me)
     log.info("officer %s bound a Telegram account", me.id)

@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from core.complaints import tickets as complaints
 from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
-from core.kernel.errors import NotFound
+from core.kernel.errors import NotFound, RateLimited
 
 from .common import BotContext, buttons, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
@@ -112,7 +112,7 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     """Submit through core.complaints.public; without a department that takes complaints, say so."""
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
-    data = {**draft, "channel": "telegram"}
+    data = {**draft, "channel": "telegram", "telegram_user_id": update.effective_user.id}
     try:
         ticket = await in_uow(context.container, submit_public, PublicComplaint.parse(data))
     except NoIntakeDepartment as exc:
@@ -121,6 +121,9 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
         # pointed to the hotline and nothing is kept.
         log.info("public complaint not registered: %s", exc.message)
         await ask(update, t(lang, "cp_nobody"))
+        return END
+    except RateLimited as exc:  # a few complaints an hour per account and contact
+        await ask(update, exc.text(lang))
         return END
     await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"], code=ticket["code"]))
     return END

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core import ledger
 from core.cases.facts import load_facts
+from core.cases.images import check_dimensions
 from core.cases.models import Case, Evidence, Party, Record, Refusal, Signature
 from core.cases.visibility import writable_case
 from core.kernel import texts
@@ -164,6 +165,8 @@ class _Page:
         if not data:
             return
         try:
+            # Images stored before the dimension cap are checked again before decoding.
+            check_dimensions(data)
             reader = ImageReader(io.BytesIO(data))
             w, h = reader.getSize()
         except Exception:  # Pillow raises many types for odd images; the receipt goes on

@@ -17,6 +17,7 @@ from core.kernel.errors import Conflict, DomainError, Invalid
 from core.kernel.ids import new_id
 from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
 from core.people.models import Department, Officer
+from core.platform import ratelimit
 from core.platform.uow import UnitOfWork
 
 # A complaint is looked into first; if a penalty follows, staff open that case (A2.1).
@@ -69,6 +70,7 @@ class PublicComplaint:
     lon: float | None = None
     photos: int = 0
     channel: str = "online"
+    telegram_user_id: int | None = None  # who filed it through the bot (rate limits)
     # Files the complainant sent, already in the blob store: (sha256, filename, media type).
     attachments: tuple[tuple[str, str, str], ...] = ()
 
@@ -87,6 +89,8 @@ class PublicComplaint:
             photos=len(data.get("photos") or []),
             channel=data.get("channel") if data.get("channel") in ("telegram", "online")
             else "online",
+            telegram_user_id=data.get("telegram_user_id")
+            if isinstance(data.get("telegram_user_id"), int) else None,
             attachments=tuple(_attachment(p) for p in data.get("photos") or []
                               if isinstance(p, dict) and p.get("sha256")))
 
@@ -104,6 +108,7 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
     """Register a public complaint as a complaint case with its intake record (A11.1) and
     return the tracking number and code, shown to the complainant once."""
     dept = intake_department(uow)
+    _limit(uow, cmd)
     account = intake_account(uow, dept)
     site = SiteInput(cmd.lat, cmd.lon, "wgs84", cmd.where[:300] or None) \
         if cmd.lat is not None else SiteInput(address=cmd.where[:300] or None)
@@ -130,6 +135,16 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
                       details={"fields": {"contact": "unreachable"}})
     _tell_supervisors(uow, case)
     return {**ticket, "case_id": case.id, "case_number": case.number}
+
+
+def _limit(uow: UnitOfWork, cmd: PublicComplaint) -> None:
+    """A few complaints an hour per Telegram account and per contact (issue 12, findings 5
+    and 6): each one is a permanent case and a notice to the address typed."""
+    redis_url = uow.settings.redis_url
+    contact = "".join(cmd.contact.lower().split())
+    ratelimit.refuse_over(redis_url, "complaint", f"contact:{contact}")
+    if cmd.telegram_user_id is not None:
+        ratelimit.refuse_over(redis_url, "complaint", f"tg:{cmd.telegram_user_id}")
 
 
 PROVES_COMPLAINT = "投诉人提供的现场材料"

@@ -35,7 +35,10 @@ from core.rules.catalogue import record_type, validate_fields
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 CODE_LENGTH = 10  # ~49 bits: guessing is hopeless even without a rate limit
 MASK = "**********"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Exactly one plain address: "x@y.z,admin" or "a@b.c, d@e.f" is no address (issue 12, finding 8:
+# a list would add recipients).
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@"
+                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 _TELEGRAM = re.compile(r"^(?:tg|telegram):\s*(-?\d{1,20})$", re.IGNORECASE)
 # Outbox channel → how the notice record names it (the webhook is the SMS gateway).
@@ -157,7 +160,9 @@ def _queue_notice(uow: UnitOfWork, case: Case, ticket: ComplaintTicket, purpose:
         "recipient": to, "officer_id": None, "subject": subject[:300], "body": body,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
         "payload": {"event": "complainant.notice", "purpose": purpose, "case_id": case.id,
-                    "tracking_no": ticket.tracking_no, "notice_record_id": record.id},
+                    "tracking_no": ticket.tracking_no, "notice_record_id": record.id,
+                    # The body with the code masked replaces it once sent (finding 8).
+                    **({"masked_body": stored} if code else {})},
     }])
     uow.emit(Event(f"record.{NOTICE}.created", case.id, now,
                    {"record_id": record.id, "occurred_at": now.isoformat()}))

@@ -136,3 +136,10 @@ class AlreadyDone(Conflict):
 
     code = "already_done"
     lead_zh = "该操作已完成，无需重复"
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one account, contact or address: wait and try again."""
+
+    code, status = "rate_limited", 429
+    lead_zh = "尝试过于频繁，请稍后再试"

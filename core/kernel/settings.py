@@ -44,6 +44,14 @@ class Settings:
     instance_path: Path = PROJECT_ROOT / "instance"
     ledger_key_path: str = ""
     max_upload_bytes: int = 2 * 1024**3
+    # Every route but the upload and image routes: the body limit, and how long a body may
+    # stall between two reads (MAX_BODY_BYTES, BODY_READ_TIMEOUT; issue 12, finding 1).
+    max_body_bytes: int = 1024**2
+    body_read_timeout_s: float = 30.0
+    # Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (PROXY_HOPS).
+    proxy_hops: int = 0
+    # How long a new API token lives (TOKEN_TTL_DAYS; issue 12, finding 4).
+    token_ttl_days: int = 180
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
@@ -133,6 +141,10 @@ class Settings:
         try:
             port = int(get("PORT", "5000"))
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+            max_body = int(get("MAX_BODY_BYTES", str(1024**2)))
+            body_timeout = float(get("BODY_READ_TIMEOUT", "30"))
+            proxy_hops = int(get("PROXY_HOPS", "0"))
+            token_ttl_days = int(get("TOKEN_TTL_DAYS", "180"))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
             hearing = {name: int(get(name.upper(), str(getattr(cls, name))))
@@ -174,6 +186,10 @@ class Settings:
             instance_path=Path(get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))),
             ledger_key_path=get("LEDGER_KEY_PATH"),
             max_upload_bytes=max_upload,
+            max_body_bytes=max_body,
+            body_read_timeout_s=body_timeout,
+            proxy_hops=proxy_hops,
+            token_ttl_days=token_ttl_days,
             gps_radius_m=radius,
             retention_years=retention,
             public_url=get("PUBLIC_URL").rstrip("/"),

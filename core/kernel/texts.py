@@ -31,6 +31,8 @@ ROLES: Mapping[str, Pair] = {  # A8.1
     "legal_reviewer": ("法制审核人员", "legal_reviewer"), "head": ("负责人", "head"),
     "custodian": ("档案管理员", "custodian"), "admin": ("管理员", "admin"),
     "auditor": ("监督人员", "auditor"),
+    # The national working-day calendar moves every department's deadlines: its own role.
+    "calendar_admin": ("工作日历管理员", "calendar administrator"),
 }
 SIGNER_ROLES: Mapping[str, Pair] = {  # A13.2
     "officer": ("执法人员", "officer"), "party": ("当事人", "party"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,14 +18,36 @@ CROSS_DEPARTMENT = {"auditor"}
 CASE_WORKERS = {"officer", "supervisor", "head", "legal_reviewer"}
 
 
+# How often a token's last use is written (a working column, not ledgered).
+LAST_USED_EVERY = timedelta(minutes=5)
+
+
 def officer_for_token(session: Session, token: str) -> Officer | None:
-    """The active officer a bearer token belongs to, or None."""
-    row = session.execute(
-        select(Officer).join(ApiToken, ApiToken.officer_id == Officer.id)
+    """The active officer a bearer token belongs to, or None: a revoked or expired token, or
+    one of a deactivated officer, authenticates nobody (issue 12, finding 4)."""
+    now = utcnow()
+    found = session.execute(
+        select(Officer, ApiToken).join(ApiToken, ApiToken.officer_id == Officer.id)
         .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None),
                Officer.active.is_(True))
-    ).scalar_one_or_none()
-    return row
+    ).one_or_none()
+    if found is None:
+        return None
+    officer, row = found
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        row.last_used_at = now
+    return officer
+
+
+def officer_for_session(session: Session, officer_id: str | None) -> Officer | None:
+    """The officer a signed-in web session (or any front that holds an officer id) may act as:
+    None once the officer is deactivated. The one check fronts make on every request."""
+    if not isinstance(officer_id, str) or not officer_id:
+        return None
+    officer = session.get(Officer, officer_id)
+    return officer if officer is not None and officer.active else None
 
 
 def has_role(actor: Officer, *roles: str) -> bool:
