@@ -9,7 +9,7 @@ from core.complaints import tickets as complaints
 from core.deadlines.tracking import list_deadlines
 from core.rules import calendar_store
 
-from .auth import container, handle, idempotent, json_body
+from .auth import container, handle, idempotent, json_body, remote
 
 bp = Blueprint("deadlines", __name__, url_prefix="/api/v1")
 
@@ -69,8 +69,7 @@ def reissue_complaint_code(case_id: str):
 def complaint_status(tracking_no: str):
     """A complaint's status for whoever holds its tracking number and code (no account)."""
     code = request.args.get("code", "")
-    with container().uow() as uow:
-        body = complaints.complaint_status(uow.session, tracking_no, code)
+    body = complaints.checked_status(container(), tracking_no, code, remote=remote())
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200

@@ -10,8 +10,11 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
+from core.people import web_sessions
 from core.people.access import log_access, officer_for_token
 from notifications.live import NAMESPACE
+
+SESSION_COOKIE = "qc_session"  # api.pages.web_auth's cookie (the desk's Live pane)
 
 
 def _token(auth: object) -> str:
@@ -23,14 +26,21 @@ def _token(auth: object) -> str:
 
 
 def on_connect(auth: object = None) -> None:
-    """Refuse a connection without a valid token; join the department and personal rooms."""
+    """Refuse a connection without a valid token or desk session (the pages' cookie, sent by
+    the browser with the handshake); join the department and personal rooms."""
     token = _token(auth)
-    if not token:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if not token and not cookie:
         raise ConnectionRefusedError("unauthorized: connect with auth={'token': <bearer token>}")
     with current_app.extensions["quancheng"].uow() as uow:
-        actor = officer_for_token(uow.session, token)
+        if token:
+            actor = officer_for_token(uow.session, token)
+        else:
+            signed_in = web_sessions.current(uow.session, cookie)
+            actor = signed_in.officer if signed_in else None
         if actor is None:
-            raise ConnectionRefusedError("unauthorized: the token is unknown or revoked")
+            raise ConnectionRefusedError("unauthorized: the token or session is unknown, "
+                                         "revoked or ended")
         log_access(uow.session, actor, "connect", "live", actor.department_id,
                    channel="socketio", remote=request.remote_addr or "")
         rooms = (actor.department_id, f"officer:{actor.id}")

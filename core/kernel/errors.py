@@ -107,3 +107,9 @@ class AlreadyDone(Conflict):
     """The step was already taken (a double tap, a retried request): nothing changed."""
 
     code = "already_done"
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one place or at one thing; ``retry_after`` seconds to wait."""
+
+    code, status = "rate_limited", 429
