@@ -4,8 +4,6 @@ production); every form carries a CSRF token; signing out, expiry and deactivati
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
 from sqlalchemy import select
 
 from api import create_app
