@@ -88,7 +88,9 @@ def csrf_field() -> Markup:
 def _same_origin() -> bool:
     """False when the browser says this request comes from another origin."""
     origin = request.headers.get("Origin")
-    if origin and origin != request.host_url.rstrip("/"):
+    # Under Referrer-Policy: no-referrer browsers send "Origin: null" even for their own
+    # forms; Sec-Fetch-Site and the form token decide then.
+    if origin and origin != "null" and origin != request.host_url.rstrip("/"):
         return False
     fetch_site = request.headers.get("Sec-Fetch-Site")
     return not fetch_site or fetch_site in ("same-origin", "none")
