@@ -14,8 +14,6 @@ import pytest
 from capture import isolation
 from capture.pool import ParserPool
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = isolation.detect()
 needs_bwrap = pytest.mark.skipif(
