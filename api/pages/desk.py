@@ -10,7 +10,7 @@ from flask import redirect, render_template, request, url_for
 from core.cases import records
 from core.cases.commands import Decide
 from core.cases.search import CaseQuery, search_cases
-from core.deadlines import desk
+from core.deadlines import desk, inbox
 from core.kernel import texts as words
 from core.kernel.errors import DomainError
 from core.kernel.vocab import STAGES
@@ -32,8 +32,6 @@ def desk_today():
 @bp.get("/desk/approvals")
 def desk_approvals():
     """Approvals waiting for a role the officer holds, and their own returned records."""
-    from core.deadlines import inbox  # TODO(web14): top-level once the inbox is on main
-
     with desk_uow() as (uow, actor):
         box = inbox.inbox(uow, actor, channel="web")
     done = request.args.get("done", "")
