@@ -5,6 +5,8 @@ lists and forms work without JavaScript; Live needs it (Socket.IO, the departmen
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import redirect, render_template, request, url_for
 
 from core.cases import records
@@ -12,6 +14,7 @@ from core.cases.commands import Decide
 from core.cases.search import CaseQuery, search_cases
 from core.deadlines import desk, inbox
 from core.kernel import texts as words
+from core.kernel.clock import parse_aware
 from core.kernel.errors import DomainError
 from core.kernel.vocab import STAGES
 from core.rules.catalogue import BY_NAME, CATALOGUE
@@ -83,7 +86,8 @@ def desk_live():
     with desk_uow() as (_uow, _actor):
         pass
     return render_template("desk/live.html", tab="live",
-                           texts=i18n.texts_with_prefix("livejs_"))
+                           texts=i18n.texts_with_prefix("livejs_"),
+                           time_zone=container().settings.tz_legal)
 
 
 @bp.errorhandler(DomainError)
@@ -114,10 +118,29 @@ def _record_title(type_name: str) -> str:
 def _rule_records(rule_id: str) -> str:
     """The record types whose catalogue entry cites a rule: what satisfies a requirement."""
     found = [_record_title(r.name) for r in CATALOGUE if rule_id in r.rules][:3]
-    return ("、" if i18n.choose() != "en" else ", ").join(found) or "—"
+    return ("、" if i18n.choose() != "en" else ", ").join(found)
+
+
+def _step_label(type_name: str, step: str) -> str:
+    """An approval step's name in the page's language (the catalogue's chain)."""
+    rtype = BY_NAME.get(type_name)
+    found = next((s for s in rtype.approval_chain if s.step == step), None) if rtype else None
+    return step if found is None or i18n.choose() == "en" else found.label_zh
+
+
+def _local_time(value: object) -> str:
+    """An ISO time (or datetime) as legal time, YYYY-MM-DD HH:MM."""
+    tz = container().settings.legal_tz
+    try:
+        when = value if isinstance(value, datetime) else parse_aware(value)
+    except ValueError:
+        return ""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 bp.add_app_template_global(_label, "label")
 bp.add_app_template_global(_record_title, "record_title")
 bp.add_app_template_global(_rule_records, "rule_records")
+bp.add_app_template_global(_step_label, "step_label")
+bp.add_app_template_global(_local_time, "local_time")
 bp.add_app_template_global(lambda: container().settings.legal_tz, "legal_tz")

@@ -26,7 +26,8 @@
     item.setAttribute("data-type", data.type || "");
     var when = document.createElement("span");
     when.className = "muted";
-    when.textContent = new Date().toLocaleTimeString() + " · ";
+    when.textContent = new Date().toLocaleTimeString(document.documentElement.lang,
+                                                     {timeZone: config.time_zone}) + " · ";
     item.appendChild(when);
     var label = document.createElement("strong");
     label.textContent = (T["livejs_type_" + (data.type || "").replace(".", "_")] || data.type || "") + " ";
