@@ -9,7 +9,10 @@ from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
 from . import evidence, people, workflow
+from .pages import complainant as complainant_page
+from .pages import desk as desk_page
 from .pages import upload as upload_page
+from .pages import web_auth
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -111,7 +114,10 @@ def document() -> dict:
         "info": {"title": "Quancheng 全程 API", "version": "1",
                  "description": "Full-process recording of administrative law enforcement."},
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                # The desk's pages: a session opened by a one-time link.
+                                "deskSession": {"type": "apiKey", "in": "cookie",
+                                                "name": "qc_session"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"], "properties": {
@@ -172,6 +178,9 @@ def document() -> dict:
             **workflow.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
+            **web_auth.OPENAPI_PATHS,
+            **complainant_page.OPENAPI_PATHS,
+            **desk_page.OPENAPI_PATHS,
             **people.openapi_paths(),
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},

@@ -12,7 +12,7 @@ from core.kernel.errors import NotFound, RateLimited
 
 from ..auth import container, remote
 from . import bp, i18n
-from .web_auth import check_anonymous_form
+from .web_auth import check_anonymous_form, page_op
 
 
 def _local(value: object, tz) -> str:
@@ -77,3 +77,21 @@ def _lookup(tracking_no: str):
                                    error=i18n.t("cp_limited", minutes=minutes))
         return response, 429, {"Retry-After": str(exc.details.get("retry_after", 60))}
     return render_template("complaint.html", tracking_no=tracking_no, status=_shown(status))
+
+
+_STATUS_FORM = {"code": {"type": "string"}, "tracking_no": {"type": "string"}}
+_STATUS_ANSWERS = {"200": {"description": "the status page", "content": {"text/html": {}}},
+                   "403": {"description": "CSRF refused"},
+                   "404": {"description": "wrong number or code (one answer for both)"},
+                   "429": {"description": "too many lookups; Retry-After says when to retry"}}
+OPENAPI_PATHS = {
+    "/c": {"get": page_op("Complainant's status lookup form (A11.1)", session=False),
+           "post": page_op("Look a complaint up by number and code (A11.1)", session=False,
+                           method="post", form=_STATUS_FORM, answers=_STATUS_ANSWERS)},
+    "/c/{tracking_no}": {
+        "get": page_op("Complainant's status lookup form for one tracking number (A11.1)",
+                       session=False),
+        "post": page_op("The complaint's status for the typed code (A11.1, N21)",
+                        session=False, method="post", form={"code": {"type": "string"}},
+                        answers=_STATUS_ANSWERS)},
+}

@@ -21,7 +21,7 @@ from core.rules.catalogue import BY_NAME, CATALOGUE
 
 from ..auth import container, remote
 from . import bp, i18n
-from .web_auth import desk_uow
+from .web_auth import desk_uow, page_op
 
 
 @bp.get("/desk")
@@ -144,3 +144,30 @@ bp.add_app_template_global(_rule_records, "rule_records")
 bp.add_app_template_global(_step_label, "step_label")
 bp.add_app_template_global(_local_time, "local_time")
 bp.add_app_template_global(lambda: container().settings.legal_tz, "legal_tz")
+
+
+_PAGE = {"200": {"description": "page", "content": {"text/html": {}}},
+         "302": {"description": "not signed in: to /signin"}}
+OPENAPI_PATHS = {
+    "/desk": {"get": page_op("Desk, Today: deadlines due today and overdue, escalations, dead "
+                             "deliveries", session=True, answers=_PAGE)},
+    "/desk/approvals": {"get": page_op("Desk, Approvals: waiting for the officer's roles, and "
+                                       "their returned records (A10.1)", session=True,
+                                       answers=_PAGE)},
+    "/desk/cases": {"get": page_op("Desk, Cases: search by number, party, officer, stage",
+                                   session=True, answers=_PAGE)},
+    "/desk/cases/{case_id}": {"get": page_op("Desk, a case: timeline, evidence verdicts, "
+                                             "checklist, service, deadlines, ledger proof",
+                                             session=True, answers=_PAGE)},
+    "/desk/cases/{case_id}/records/{record_id}/decision": {"post": page_op(
+        "Approve, or return with the reason, the next approval step (A10.1)", session=True,
+        method="post", form={"decision": {"enum": ["approve", "return"]},
+                             "opinion": {"type": "string", "maxLength": 4000}})},
+    "/desk/evidence/{evidence_id}/preview": {"get": page_op(
+        "An evidence thumbnail for the desk", session=True,
+        answers={"200": {"description": "JPEG", "content": {"image/jpeg": {}}},
+                 "302": {"description": "not signed in"},
+                 "404": {"description": "no such item, or no preview yet"}})},
+    "/desk/live": {"get": page_op("Desk, Live: the department's events over Socket.IO",
+                                  session=True, answers=_PAGE)},
+}

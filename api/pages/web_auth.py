@@ -200,3 +200,36 @@ def signout():
     response.delete_cookie(SESSION_COOKIE, path="/", secure=security.production(),
                            httponly=True, samesite="Strict")
     return response
+
+
+def page_op(summary: str, *, session: bool, method: str = "get", form: dict | None = None,
+            answers: dict | None = None) -> dict:
+    """The OpenAPI entry of an HTML page: public, or behind the desk's session cookie."""
+    op: dict = {"summary": summary, "security": [{"deskSession": []}] if session else [],
+                "responses": answers or {"200": {"description": "page",
+                                                 "content": {"text/html": {}}}}}
+    if method == "post":
+        op["responses"] = answers or {
+            "303": {"description": "done; to the next page"},
+            "403": {"description": "the form's CSRF token is missing or wrong, or it came "
+                                   "from another origin"}}
+        op["requestBody"] = {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["csrf_token", *(form or {})],
+                "properties": {"csrf_token": {"type": "string"}, **(form or {})}}}}}
+    return op
+
+
+OPENAPI_PATHS = {
+    "/signin": {
+        "get": page_op("Staff sign-in page: reads the one-time link's token from the URL "
+                       "fragment and posts it", session=False),
+        "post": page_op("Trade a one-time sign-in link for a session cookie (HttpOnly, "
+                        "SameSite=Strict, Secure in production)", session=False, method="post",
+                        form={"token": {"type": "string"}, "next": {"type": "string"}},
+                        answers={"303": {"description": "signed in; to the desk"},
+                                 "400": {"description": "the link is unknown, used or expired"},
+                                 "403": {"description": "CSRF refused"}})},
+    "/signout": {"post": page_op("End this browser's desk session", session=True,
+                                 method="post")},
+}
