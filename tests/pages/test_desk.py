@@ -94,3 +94,30 @@ def test_a10_1_approve_and_return_from_the_desk(client, container, people):
     assert steps == {(a["id"], "approve", "同意"), (b["id"], "return", "违法事实不清")}
     after = client.get("/desk/approvals?done=return").get_data(as_text=True)
     assert a["id"] not in after and b["id"] not in after and "已退回" in after
+
+
+def test_case_page_shows_evidence_thumbnails_with_verdict_badges(client, container, people,
+                                                                 tmp_path):
+    """A31.1: a photo's thumbnail is on the case page (served to the signed-in officer only)
+    with its assurance and a badge per check (GPS distance, capture time, editing,
+    duplicate); the preview read is logged (A33.1)."""
+    from core.evidence.intake import wait_for_previews
+    from tests.evidence.support import photo, upload
+
+    case = open_case(client, people["officer"])
+    r = upload(client, people["officer"], case["id"], photo(tmp_path).read_bytes())
+    assert r.status_code == 201, r.get_json()
+    evidence = r.get_json()
+    assert wait_for_previews(30)
+    anonymous = client.get(f"/desk/evidence/{evidence['id']}/preview")
+    assert anonymous.status_code == 302
+    sign_in(client, container, people["supervisor"]["id"])
+    html = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+    assert f"/desk/evidence/{evidence['id']}/preview" in html
+    assert "位置 通过" in html and "拍摄时间" in html and "已核验" in html
+    thumb = client.get(f"/desk/evidence/{evidence['id']}/preview")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    assert thumb.data[:2] == b"\xff\xd8"
+    with container.uow() as uow:
+        assert uow.session.execute(select(AccessLog).where(
+            AccessLog.action == "preview", AccessLog.channel == "web")).first() is not None
