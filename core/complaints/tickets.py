@@ -28,7 +28,7 @@ from core.notices.models import OutboxMessage
 from core.notices.outbox import insert_outbox_if_absent
 from core.people.access import log_access
 from core.people.models import Department, Officer
-from core.platform import ratelimit
+from core.platform import attempts
 from core.platform.uow import Event, UnitOfWork, UnitsOfWork
 from core.rules.calendar import LEGAL_TZ
 from core.rules.catalogue import record_type, validate_fields
@@ -375,7 +375,7 @@ def checked_status(uows: UnitsOfWork, tracking_no: str, code: str, *, remote: st
     RateLimited before the code is compared."""
     tracking_no = (tracking_no or "").strip().upper()[:32]
     with uows.uow() as uow:
-        wait = max(ratelimit.hit(uow.session, key.format(remote=remote or "-",
+        wait = max(attempts.hit(uow.session, key.format(remote=remote or "-",
                                                          tracking_no=tracking_no or "-"),
                                  limit=limit, window=window)
                    for key, limit, window in LOOKUP_LIMITS)

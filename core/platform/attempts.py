@@ -13,10 +13,10 @@ from core.kernel.clock import utcnow
 from core.platform.db import Base, UTCDateTime
 
 
-class RateCounter(Base):
+class AttemptCounter(Base):
     """Attempts under one key since the start of its current window."""
 
-    __tablename__ = "rate_counters"
+    __tablename__ = "attempt_counters"
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     count: Mapped[int] = mapped_column(Integer, default=0)
@@ -27,19 +27,19 @@ def hit(session: Session, key: str, *, limit: int, window: timedelta) -> int:
     seconds until the window ends (the caller refuses the attempt)."""
     key, now = key[:128], utcnow()
     for _ in range(2):  # a concurrent first insert of the same key: read it again
-        row = session.execute(select(RateCounter).where(RateCounter.key == key)
+        row = session.execute(select(AttemptCounter).where(AttemptCounter.key == key)
                               .with_for_update()).scalar_one_or_none()
         if row is not None:
             break
         try:
             with session.begin_nested():
-                row = RateCounter(key=key, window_start=now, count=0)
+                row = AttemptCounter(key=key, window_start=now, count=0)
                 session.add(row)
             break
         except IntegrityError:
             row = None
     if row is None:
-        raise RuntimeError(f"rate counter {key} could not be read")
+        raise RuntimeError(f"attempt counter {key} could not be read")
     if row.window_start + window <= now:
         row.window_start, row.count = now, 0
     row.count += 1

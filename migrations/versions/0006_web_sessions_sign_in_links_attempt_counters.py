@@ -1,11 +1,11 @@
-"""web pages: staff sign-in links and sessions, rate counters
+"""web pages: staff sign-in links and sessions, attempt counters
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-29 09:30:00
 
 Hand-written to match core/people/models.py (WebSignInLink, WebSession) and
-core/platform/ratelimit.py (RateCounter); tests/integration/test_migrations.py checks.
+core/platform/attempts.py (AttemptCounter); tests/integration/test_migrations.py checks.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -54,16 +54,16 @@ def upgrade() -> None:
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_officer_id'), ['officer_id'], unique=False)
 
-    op.create_table('rate_counters',
+    op.create_table('attempt_counters',
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('window_start', core.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_counters'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_attempt_counters'))
     )
 
 
 def downgrade() -> None:
-    op.drop_table('rate_counters')
+    op.drop_table('attempt_counters')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_officer_id'))
     op.drop_table('web_sessions')
