@@ -12,7 +12,7 @@ from flask import redirect, render_template, request, url_for
 from core.cases import records
 from core.cases.commands import Decide
 from core.cases.search import CaseQuery, search_cases
-from core.deadlines import desk, inbox
+from core.deadlines import desk
 from core.kernel import texts as words
 from core.kernel.clock import parse_aware
 from core.kernel.errors import DomainError
@@ -36,9 +36,10 @@ def desk_today():
 def desk_approvals():
     """Approvals waiting for a role the officer holds, and their own returned records."""
     with desk_uow() as (uow, actor):
-        box = inbox.inbox(uow, actor, channel="web")
+        pane = desk.approvals(uow, actor, lang=i18n.choose())
     done = request.args.get("done", "")
-    return render_template("desk/approvals.html", tab="approvals", box=box,
+    return render_template("desk/approvals.html", tab="approvals", box=pane.inbox,
+                           fields=pane.fields,
                            done=done if done in ("approve", "return") else "")
 
 

@@ -208,6 +208,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk_waiting_none": ("没有等待您审批的文书。", "Nothing waits for your approval."),
     "desk_submitted_by": ("提交人", "Submitted by"),
     "desk_your_step": ("您的环节", "Your step"),
+    "desk_record_fields": ("文书内容", "What the record says"),
     "desk_opinion": ("审批意见", "Opinion"),
     "desk_opinion_hint": ("退回时必须填写理由；同意时可不填（记为“同意”）。",
                           "A return needs the reason; for an approval it may stay empty "

@@ -14,9 +14,11 @@ from core.cases import ledger_reads, lifecycle, records, service_of_documents
 from core.cases.checklist import case_checklist
 from core.cases.models import Case, Evidence
 from core.cases.visibility import visible_case
+from core.deadlines.inbox import Inbox, inbox
 from core.deadlines.models import Deadline, Reminder
 from core.deadlines.tracking import list_deadlines, open_deadlines
 from core.evidence.intake import evidence_json, get_evidence, preview_of
+from core.kernel import texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import NotFound
 from core.notices.deliveries import department_deliveries, outbox_json
@@ -159,3 +161,37 @@ def evidence_preview(uow: UnitOfWork, actor: Officer, evidence_id: str, *, remot
         raise NotFound("no preview of this item (yet)", zh="该证据暂无缩略图")
     with uow.blobs.open(row.sha256) as fh:
         return fh.read(MAX_PREVIEW_BYTES)
+
+
+@dataclass(frozen=True)
+class ApprovalsPane:
+    """The Approvals pane: the inbox (core.deadlines.inbox) and, for each record waiting for
+    the officer, its fields as (label, value) lines, so that nothing is approved unread."""
+
+    inbox: Inbox
+    fields: dict[str, list[tuple[str, str]]]
+
+
+def _shown_value(value: object, field: str, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+    if isinstance(value, list):
+        return ("、" if lang != "en" else ", ").join(str(v) for v in value)
+    if isinstance(value, str) and texts.known_choice(value):
+        return texts.choice(value, lang, field)
+    return str(value)
+
+
+def approvals(uow: UnitOfWork, actor: Officer, *, lang: str = "zh", channel: str = "web"
+              ) -> ApprovalsPane:
+    """What waits for the officer's roles, with each record's fields (each read logged)."""
+    box = inbox(uow, actor, channel=channel)
+    shown: dict[str, list[tuple[str, str]]] = {}
+    for waiting in box.approvals:
+        chain = records.approval_state(uow, actor, waiting.record_id, channel=channel)
+        shown[waiting.record_id] = [
+            (f.name if lang == "en" else f.label_zh,
+             _shown_value(chain.record.fields[f.name], f.name, lang))
+            for f in chain.rtype.fields if f.name in chain.record.fields
+            and chain.record.fields[f.name] not in (None, "", [])]
+    return ApprovalsPane(box, shown)

@@ -76,6 +76,7 @@ def test_a10_1_approve_and_return_from_the_desk(client, container, people):
     sign_in(client, container, people["supervisor"]["id"])
     page = client.get("/desk/approvals").get_data(as_text=True)
     assert a["id"] in page and b["id"] in page
+    assert "未取得施工许可擅自施工" in page  # the form's content, read before deciding
     token = csrf_of(page)
     url = "/desk/cases/{}/records/{}/decision"
     assert client.post(url.format(first["id"], a["id"]),
