@@ -88,8 +88,8 @@ def test_supervisor_signs_in_sees_overdue_live_approves_and_returns(
 
     page.get_by_role("link", name="待审批").click()
     card_b = page.locator(f"#approval-{b['id']}")
-    card_b.get_by_label("审批意见").fill("违法事实不清，请补充现场检查笔录")
     screenshots(page, artifacts, "desk-approvals")
+    card_b.get_by_label("审批意见").fill("违法事实不清，请补充现场检查笔录")
     card_b.get_by_role("button", name="退回").click()
     expect(page.locator("#done-note")).to_have_text("已退回")
     page.locator(f"#approval-{a['id']}").get_by_role("button", name="同意").click()
