@@ -185,10 +185,10 @@ def test_n7_penalty_decision_opens_when_the_head_approves_the_filing_form(
 
 def test_a32_1_archiving_opens_twenty_days_and_closing_cancels_what_is_left(
         client, people, container):
-    """A32.1: entering archiving 2026-09-11 opens the dossier deadline (→ 2026-10-08); closing
-    the case closes it, and other deadlines still open are cancelled, not left to nag."""
+    """A32.1: the act ending 2026-09-11 (act.ended) opens the dossier deadline (→ 2026-10-08);
+    closing the case closes it, and other deadlines still open are cancelled, not left to nag."""
     case = open_case(client, people["officer"])
-    _emit(container, "case.stage.archiving", case["id"], at(2026, 9, 11, 17))
+    _emit(container, "act.ended", case["id"], at(2026, 9, 11, 17))
     _emit(container, "evidence.captured", case["id"], at(2026, 9, 11, 17), evidence_id="e1")
     rows = {d.rule_id: d for d in deadlines_of(container, case["id"])}
     assert rows["A32.1"].due_at == end_of(2026, 10, 8)
@@ -224,7 +224,7 @@ def test_a29_1_n9_open_on_service_of_the_decision_with_figures_from_it(
         client, people, container):
     """A29.1/N9/N8: serving a penalty decision that orders a correction in 15 days and a fine
     opens the correction check (→ 2026-10-08, rolled past National Day) and the fine period,
-    and closes N8; a decision that orders neither opens nothing."""
+    and closes N8; a decision that orders neither ends the act: only A32.1 opens."""
     case = open_case(client, people["officer"])
     by = people["officer"]["id"]
     decision = _document(container, case["id"], "decision", {
@@ -243,7 +243,9 @@ def test_a29_1_n9_open_on_service_of_the_decision_with_figures_from_it(
     plain = _document(container, case["id"], "decision", {
         "correction_ordered": False, "obligation": False}, by)
     _served(container, case["id"], plain, at(2026, 9, 21))
-    assert len(deadlines_of(container, case["id"])) == 3
+    later = [d.rule_id for d in deadlines_of(container, case["id"])
+             if d.rule_id not in ("N8", "A29.1", "N9")]
+    assert later == ["A32.1"]
 
 
 def test_a22_1_n4_rights_notice_figure_and_hearing_condition(client, people, container):
@@ -318,7 +320,7 @@ def test_back_dated_trigger_keeps_only_the_latest_past_step_per_role(client, peo
     """A32.1: a trigger long past does not queue every missed step: each role gets its latest
     step that is already due, plus the ones still ahead."""
     case = open_case(client, people["officer"])
-    _emit(container, "case.stage.archiving", case["id"], at(2026, 9, 11, 17))
+    _emit(container, "act.ended", case["id"], at(2026, 9, 11, 17))
     [row] = deadlines_of(container, case["id"])
     assert [(r.recipient_role, r.step) for r in reminders_of(container, row.id)] == [
         ("officer", "due"), ("supervisor", "overdue"), ("head", "escalate")]
