@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
@@ -52,6 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                    deadline_routes, workflow, telegram_webhook, evidence, people):
         app.register_blueprint(module.bp)
     _register_errors(app)
+    from .auth import refuse_unknown_query
+
+    app.before_request(refuse_unknown_query)
 
     from . import pages
 
@@ -68,15 +71,35 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from worker.cron import sweep_nudger
 
         container.outbox_hooks.append(sweep_nudger(settings.redis_url, WorkerConfig.from_env()))
+        # Thumbnails are rq jobs on the worker; the web process renders nothing itself.
+        from worker.cron import media_enqueuer
+
+        container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return app
 
 
-def error_body(code: str, message: str, missing: list[str] | None = None, **extra) -> dict:
-    """The one error shape of CONTRACT.md."""
-    err: dict[str, Any] = {"code": code, "message": message}
+HTTP_ZH = {400: "请求格式有误", 401: "未登录或令牌无效：请发送 Authorization: Bearer <令牌>",
+           404: "未找到，或您无权查看", 405: "此地址不支持该请求方法",
+           410: "已失效", 413: "请求体超过大小上限，未保存", 415: "不接受此类型的内容"}
+
+
+def lang() -> str:
+    """The language of the answer: English when Accept-Language prefers it, else Chinese."""
+    if not has_request_context():
+        return "zh"
+    return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
+
+
+def error_body(code: str, message: str, missing: list[str] | None = None, *,
+               zh: str | None = None, **extra) -> dict:
+    """The one error shape of CONTRACT.md: the message in the caller's language, both
+    languages alongside, the missing requirement IDs and what else the refusal names."""
+    zh = zh or message
+    err: dict[str, Any] = {"code": code, "message": message if lang() == "en" else zh,
+                           "message_zh": zh, "message_en": message}
     if missing is not None:
         err["missing"] = missing
     err.update(extra)
@@ -88,20 +111,29 @@ def _register_errors(app: Flask) -> None:
     def domain_error(exc: DomainError):
         missing = exc.missing if isinstance(exc, GateRefused) else exc.details.get("missing")
         extra = {k: v for k, v in exc.details.items() if k != "missing"}
-        return jsonify(error_body(exc.code, exc.message, missing, **extra)), exc.status
+        return jsonify(error_body(exc.code, exc.message, missing, zh=exc.chinese(),
+                                  **extra)), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         names = {413: "too_large", 415: "unsupported_type", 404: "not_found",
                  405: "method_not_allowed", 401: "unauthorized", 400: "bad_request"}
-        code = names.get(exc.code or 400, "http_error")
+        status = exc.code or 400
+        code = names.get(status, "http_error")
         message = exc.description or exc.name
-        if exc.code == 413:
-            message = (f"the body is larger than the limit of "
-                       f"{app.config['MAX_CONTENT_LENGTH']} bytes")
-        response = jsonify(error_body(code, message))
-        response.status_code = exc.code or 400
-        if exc.code == 401:
+        zh = HTTP_ZH.get(status, "请求未被接受")
+        if status == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            message = f"the body is larger than the limit of {limit} bytes"
+            zh = f"请求体超过 {limit} 字节的上限，未保存"
+        elif status == 401 and exc.description and "revoked" in exc.description:
+            zh = "令牌无效或已被撤销"
+        response = jsonify(error_body(code, message, zh=zh))
+        response.status_code = status
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":  # a 405 says which methods the path takes
+                response.headers["Allow"] = value
+        if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
@@ -109,4 +141,5 @@ def _register_errors(app: Flask) -> None:
     def unexpected(exc: Exception):
         log.exception("unhandled error")
         return jsonify(error_body("internal", "an internal error occurred; nothing was "
-                                  "recorded by this request")), 500
+                                  "recorded by this request",
+                                  zh="服务器内部错误，本次请求未记录任何内容")), 500

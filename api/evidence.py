@@ -227,8 +227,9 @@ def preview(evidence_id: str):
         ev = service.get_evidence(uow, actor, evidence_id, action="preview", remote=remote())
         row = service.preview_of(uow.session, ev.id)
         if row is None:
-            raise NotFound("no preview of this item (yet): previews are made for images after "
-                           "the upload")
+            raise NotFound("no preview of this item (yet): previews are made for images and "
+                           "videos after the upload",
+                           zh="此项暂无预览：上传后仅为图片和视频生成预览")
         sha = row.sha256
     return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 
@@ -268,7 +269,8 @@ def _tus_resumable():
         return None
     if request.headers.get("Tus-Resumable") != uploads.TUS_VERSION:
         response = jsonify(error_body("precondition_failed",
-                                      f"send Tus-Resumable: {uploads.TUS_VERSION}"))
+                                      f"send Tus-Resumable: {uploads.TUS_VERSION}",
+                                      zh=f"请发送 Tus-Resumable: {uploads.TUS_VERSION}"))
         response.headers["Tus-Version"] = uploads.TUS_VERSION
         return response, 412
     return None
@@ -415,7 +417,8 @@ _EVIDENCE = {"type": "object", "properties": {
         "make": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
         "software": {"type": ["string", "null"]}}},
     "checks": {"type": "array", "items": _CHECK},
-    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated"]},
+    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated",
+                           "captured_in_app"]},
     "duplicate_of": {"type": ["string", "null"]}}}
 
 

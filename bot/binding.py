@@ -35,7 +35,8 @@ OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "st
                               "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
-                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:")
+                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
+                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:")
 
 
 def command_of(update: Update) -> str | None:
@@ -96,7 +97,15 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+STAFF_ONLY = frozenset({"supervisor", "legal_reviewer", "head"})
+
+
 def _menu(context: BotContext) -> str:
+    # Supervisors, legal reviewers and heads approve and watch deadlines; they do not open
+    # cases in the field, so their menu lists what they do.
+    roles = set(context.me.roles) if context.me else set()
+    if roles & STAFF_ONLY and "officer" not in roles:
+        return t(context.lang, "staff_menu")
     return t(context.lang, "officer_menu")
 
 
@@ -132,7 +141,7 @@ async def bind(update: Update, context: BotContext) -> None:
     remember(context, user_id, me)
     log.info("officer %s bound a Telegram account", me.id)
     await reply(update, t(me.lang, "bound", name=me.name, roles=role_names(me.roles, me.lang),
-                          menu=t(me.lang, "officer_menu")))
+                          menu=_menu(context)))
 
 
 async def help_(update: Update, context: BotContext) -> None:

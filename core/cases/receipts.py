@@ -64,6 +64,15 @@ def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bo
     return ev
 
 
+def recorded_note(sig: Signature, names: dict[str, str]) -> str:
+    """A13.2, A10.1: an officer's signature captured by another officer says so
+    ("由 X 代 Y 录入"), so nobody's signature passes for their own act."""
+    if not sig.signer_officer_id or sig.created_by == sig.signer_officer_id:
+        return ""
+    by = names.get(sig.created_by, sig.created_by)
+    return f"（由{by}代{sig.signer_name}录入 / recorded by {by} for {sig.signer_name}）"
+
+
 def _read(uow: UnitOfWork, sha256: str) -> bytes | None:
     try:
         with uow.blobs.open(sha256) as fh:
@@ -106,7 +115,8 @@ def render(case: Case, party: Party | None, doc: Record, record: Record,
     page.line("签名、捺印或盖章：", size=12)
     for s in sigs:
         page.line(f"{texts.label('signer_role', s.role)}：{s.signer_name}"
-                  f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）")
+                  f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）"
+                  + recorded_note(s, {o.id: o.name for o in officers}))
         page.image(images.get(s.image_sha256))
     for r in refusals:
         page.line(f"{texts.label('signer_role', r.role)} {r.person_name} 拒绝签收：{r.reason}"

@@ -13,7 +13,7 @@ from core.cases.lifecycle import open_case
 from core.cases.records import add_record, issued_ticket
 from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Conflict, Invalid
+from core.kernel.errors import Conflict, DomainError, Invalid
 from core.kernel.ids import new_id
 from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
 from core.people.models import Department, Officer
@@ -69,6 +69,8 @@ class PublicComplaint:
     lon: float | None = None
     photos: int = 0
     channel: str = "online"
+    # Files the complainant sent, already in the blob store: (sha256, filename, media type).
+    attachments: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def parse(cls, data: Any) -> PublicComplaint:
@@ -84,7 +86,18 @@ class PublicComplaint:
             lat=lat if lon is not None else None, lon=lon if lat is not None else None,
             photos=len(data.get("photos") or []),
             channel=data.get("channel") if data.get("channel") in ("telegram", "online")
-            else "online")
+            else "online",
+            attachments=tuple(_attachment(p) for p in data.get("photos") or []
+                              if isinstance(p, dict) and p.get("sha256")))
+
+
+def _attachment(photo: dict) -> tuple[str, str, str]:
+    sha = str(photo["sha256"])
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise Invalid("an attachment's sha256 is not a SHA-256", details={
+            "fields": {"photos": "sha256"}})
+    return (sha, str(photo.get("filename") or "photo.jpg")[:255],
+            str(photo.get("mime") or "image/jpeg")[:100])
 
 
 def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
@@ -101,7 +114,9 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
         case = open_case(uow, account, OpenCase(
             kind=PUBLIC_KIND, initiation="complaint", title=f"投诉：{cmd.what[:60]}",
             site=site)).case
-        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（在聊天中）"
+        kept = _store_attachments(uow, account, case.id, cmd)
+        where = "已作为证据登记" if kept == cmd.photos else f"{kept} 个已作为证据登记"
+        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（{where}）"
         add_record(uow, account, case.id, AddRecord(type="complaint_intake", fields={
             "complainant_name": (cmd.name or "（未署名）")[:200],
             "complainant_contact": cmd.contact[:200], "channel": cmd.channel,
@@ -115,6 +130,31 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
                       details={"fields": {"contact": "unreachable"}})
     _tell_supervisors(uow, case)
     return {**ticket, "case_id": case.id, "case_number": case.number}
+
+
+PROVES_COMPLAINT = "投诉人提供的现场材料"
+
+
+def _store_attachments(uow: UnitOfWork, account: Officer, case_id: str,
+                       cmd: PublicComplaint) -> int:
+    """Record the complainant's files as evidence of the complaint case (A31.1): what was
+    sent is kept, checked like any file, and never only mentioned. A file the intake refuses
+    (type, size) is left out and the count says so."""
+    from core.evidence.intake import intake
+
+    kept = 0
+    for sha, filename, mime in cmd.attachments:
+        if not uow.blobs.exists(sha):
+            continue
+        try:
+            with uow.blobs.local_copy(sha) as path:
+                intake(uow, account, case_id, path=path, filename=filename, declared_type=mime,
+                       proves=PROVES_COMPLAINT, method=f"{cmd.channel}_complainant_upload",
+                       channel=cmd.channel)
+            kept += 1
+        except DomainError:
+            continue
+    return kept
 
 
 def _tell_supervisors(uow: UnitOfWork, case) -> None:

@@ -199,11 +199,14 @@ def _on_intake(uow: UnitOfWork, event: Event) -> None:
                    {"ticket_id": ticket.id, "tracking_no": ticket.tracking_no, "code": code}))
     received = _local(f.get("received_at"), uow.settings.legal_tz)
     zh = (f"{f.get('complainant_name', '')}您好：您的投诉举报已于 {received} 登记，受理编号 "
-          f"{ticket.tracking_no}，查询码 {code}。请凭受理编号和查询码查询办理进度；是否立案将在"
-          f"规定期限内告知您。【{_dept_name(session, case)}】")
+          f"{ticket.tracking_no}，查询码 {code}。请凭受理编号和查询码查询办理进度。本件将由我局"
+          f"依照行政处罚程序进行立案前核查（15日内，经批准可延长10日），是否立案将告知您。"
+          f"【{_dept_name(session, case)}】")
+    # N21 (信访工作条例 Art. 23): the receipt and the route and procedure it will take; N23
+    # is that route for a report of a violation.
     en = (f"Your complaint received {received} is registered as {ticket.tracking_no}; status "
-          f"code {code}. Use both to check its progress; you will be told whether a case is "
-          f"opened.")
+          f"code {code}. Use both to check its progress. It goes to a pre-filing check (15 days, "
+          f"10 more with approval); you will be told whether a case is opened.")
     _queue_notice(uow, case, ticket, "intake", record.id,
                   f"投诉举报登记通知（{ticket.tracking_no}）", zh, en, record.created_by, code=code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.kernel import texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import Forbidden
 from core.kernel.ids import token_hash
@@ -33,7 +34,9 @@ def has_role(actor: Officer, *roles: str) -> bool:
 def require_role(actor: Officer, *roles: str, action: str) -> None:
     """Refuse with 403 unless the officer holds one of the roles."""
     if not has_role(actor, *roles):
-        raise Forbidden(f"{action} needs the role {' or '.join(roles)}")
+        raise Forbidden(f"{action} needs the role {' or '.join(roles)}",
+                        zh=f"此操作须由{texts.labels('role', roles).replace('、', '或')}办理",
+                        details={"roles": list(roles)})
 
 
 def log_access(session: Session, actor: Officer | None, action: str, subject_type: str,

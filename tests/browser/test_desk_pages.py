@@ -54,7 +54,7 @@ def quick_pings():
 
 def test_supervisor_signs_in_sees_overdue_live_approves_and_returns(
         browser, live_server, container, people, client, artifacts, quick_pings):
-    """Issue 14: sign-in by one-time link; Live shows the department's overdue deadline (N21)
+    """Issue 14: sign-in by one-time link; Live shows the department's overdue deadline
     when the sweep marks it, without a reload, with the connection state visible; Approvals
     approves one 立案审批表 and returns another with its reason (A10.1), through the same core
     service as the bot and the API; the database shows both."""
@@ -63,7 +63,7 @@ def test_supervisor_signs_in_sees_overdue_live_approves_and_returns(
     a = filing_form(client, people["officer"], first["id"])
     b = filing_form(client, people["officer"], second["id"])
     complaint = open_case(client, people["officer"], initiation="complaint", title="噪音投诉")
-    complaint_ticket(container, people["officer"]["id"], complaint["id"])  # N21, N24 overdue
+    complaint_ticket(container, people["officer"]["id"], complaint["id"])  # overdue at once
 
     page = browser.new_page()
     link = link_for(container, people["supervisor"]["id"])

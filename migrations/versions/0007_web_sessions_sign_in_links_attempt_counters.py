@@ -1,7 +1,7 @@
 """web pages: staff sign-in links and sessions, attempt counters
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 09:30:00
 
 Hand-written to match core/people/models.py (WebSignInLink, WebSession) and
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import core.platform.db
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
