@@ -107,7 +107,8 @@ def check_anonymous_form() -> None:
     """An anonymous form's token must match this browser's qc_csrf cookie."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.form.get(CSRF_FIELD, "")
-    if not cookie or not hmac.compare_digest(sent, _mac("anon:" + cookie)):
+    # bytes, not str: compare_digest refuses a str with non-ASCII characters (a 500)
+    if not cookie or not hmac.compare_digest(sent.encode(), _mac("anon:" + cookie).encode()):
         raise CsrfRefused()
 
 
@@ -123,7 +124,7 @@ def desk_uow() -> Iterator[tuple[UnitOfWork, Officer]]:
             g.session_csrf = who.csrf_token
             g.who = Who(who.officer.name, tuple(who.officer.roles or ()))
             if request.method not in SAFE_METHODS and not hmac.compare_digest(
-                    request.form.get(CSRF_FIELD, ""), csrf_value()):
+                    request.form.get(CSRF_FIELD, "").encode(), csrf_value().encode()):
                 raise CsrfRefused()
             yield uow, who.officer
             return
