@@ -36,6 +36,7 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 ``decision.served``, ``demand_notice.served``, ``correction_order.served``,
 ``service.announcement.published``, ``decision.appeal_period_ended``
 (core.cases.service_of_documents), ``obligation.performed``, ``fine.paid``,
+``dossier.archived``, ``access_request.received``, ``access_request.replied`` (core.archive),
 ``court_application.filed`` (core.cases.execution). Every other name a rule uses is listed in
 :data:`AWAITED_EVENTS` with who must emit it and with which data.
 """
@@ -246,8 +247,7 @@ class DeadlineRule:
 AWAITED_EVENTS: Mapping[str, str] = MappingProxyType({
     "evidence.captured": "A31.1 capture: at = end of recording (capture time); evidence_id",
     "evidence.uploaded": "A31.1 capture: stored in the system; the same evidence_id",
-    "dossier.archived": "A32.1 dossier: the case file is archived",
-    "access_request.received": "A35.1/N22: an access request is recorded",
+    "act.ended": "A32.1: the record that legally ends the act; data record_id, reason",
     "record.access_reply.served": "A35.1/N22: catalogue type access_reply, then its service",
     "coercive_measure.emergency_applied": "N12: a coercive measure applied on the spot",
     "record.coercive_measure_approval.created": "N12: catalogue type to add",
@@ -303,17 +303,19 @@ RULES: tuple[DeadlineRule, ...] = (
       per_item=True,
       note="Counted from the end of the recording (制作完成), the capture time."),
     # A32.1: dossier within 20 days of the end of the enforcement act.
-    # The enforcement act ends when the case enters the archiving stage (A3.1); archiving is
-    # done when the dossier is archived or the case is closed.
+    # The act ends with the record that legally ends it (act.ended: execution completed, court
+    # result, decision not to penalise or to drop the case, licence served or refused, measure
+    # released, inspection concluded); archiving is done when a custodian accepts the case
+    # file (dossier.archived, core.archive.custody), which closing the case requires.
     F("A32.1", "Case file compiled and archived", "立卷归档",
-      "case.stage.archiving", ("dossier.archived", "case.stage.closed"),
+      "act.ended", ("dossier.archived",),
       20, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第三十二条"),
     # A35.1 / N22: access request handled under the disclosure rules: 20 working days, +20.
     F("A35.1", "Reply to a request to see the records", "查阅申请答复",
-      "access_request.received", ("record.access_reply.served",),
+      "access_request.received", ("record.access_reply.served", "access_request.replied"),
       20, "working_days", "start_day_excluded",
       f"{MUNICIPAL} 第三十五条; 政府信息公开条例 (2019) 第三十三条",
-      extension=20, max_extensions=1, related_ids=("N22",),
+      extension=20, max_extensions=1, related_ids=("N22",), per_item=True,
       note="An extension needs the disclosure office head's consent and notice to the "
            "applicant (Art. 33(2))."),
 

@@ -41,6 +41,8 @@ LEFT_OUT = {
                   "ledgered",
     "evidence_previews": "thumbnails derived from the ledgered evidence blob, regenerable",
     "kv_entries": "the bot's dialog state between updates (working state)",
+    "dossier_jobs": "a dossier build's progress (working state); the built volume is the "
+                    "ledgered dossiers row",
 }
 # Columns of covered tables that are working state, and why.
 WORKING_COLUMNS = {
