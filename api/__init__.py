@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from . import (
+        archive_routes,
         calendar_routes,
         cases,
         catalogue,
@@ -48,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
-                   deadline_routes, workflow, telegram_webhook, evidence):
+                   deadline_routes, workflow, telegram_webhook, evidence, archive_routes):
         app.register_blueprint(module.bp)
     _register_errors(app)
 

@@ -11,6 +11,6 @@ from core.people import models as people_models
 from core.platform import idempotency, keyvalue
 from core.rules import models as rule_models
 
-__all__ = ["archive_models", "case_models", "complaint_models", "deadline_models", "evidence_models",
-           "idempotency", "keyvalue", "ledger_models", "notice_models", "people_models",
-           "rule_models"]
+__all__ = ["archive_models", "case_models", "complaint_models", "deadline_models",
+           "evidence_models", "idempotency", "keyvalue", "ledger_models", "notice_models",
+           "people_models", "rule_models"]

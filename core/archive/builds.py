@@ -209,3 +209,23 @@ def count_volumes(session, case_id: str) -> int:
     """How many volumes a case has."""
     return session.execute(select(func.count()).select_from(Dossier)
                            .where(Dossier.case_id == case_id)).scalar_one()
+
+
+def operator_job(uow: UnitOfWork, number: str, officer_id: str | None = None) -> DossierJob:
+    """A build asked for from the command line (a trusted operator) by case number; compiled
+    in the name of the given officer, else the case's opening officer; logged (A33.1)."""
+    case = uow.session.execute(select(Case).where(Case.number == number.strip().upper())
+                               ).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"case {number} not found")
+    officer = uow.session.get(Officer, officer_id or case.opened_by)
+    if officer is None:
+        raise NotFound(f"officer {officer_id} not found")
+    if case.stage not in BUILDABLE:
+        raise Conflict(f"the case is in {case.stage}: the case file is compiled once the act "
+                       "has ended (archiving)", zh="执法行为终结（归档阶段）后方可立卷（A32.1）")
+    job = DossierJob(id=new_id(), case_id=case.id, requested_by=officer.id, status="queued",
+                     created_at=utcnow(), updated_at=utcnow())
+    uow.session.add(job)
+    log_access(uow.session, officer, "export", "dossier", case.id, channel="cli")
+    return job
