@@ -60,7 +60,7 @@ def _open_clock(uow: UnitOfWork, req: AccessRequest, trigger_at: datetime,
     data = {"subject_id": req.id, "trigger_at": trigger_at.isoformat()}
     if period is not None:
         data["period"] = period
-    uow.emit(Event(RECEIVED, req.case_id, trigger_at, data))
+    uow.emit(Event("access_request.received", req.case_id, trigger_at, data))
 
 
 def receive(uow: UnitOfWork, actor: Officer, case_id: str, *, requester_name: str,
@@ -179,7 +179,7 @@ def reply(uow: UnitOfWork, actor: Officer, request_id: str, *, outcome: str,
     at = utcnow()
     step = _add_step(uow, req, actor, "replied", at, outcome=outcome,
                      legal_reason=legal_reason.strip()[:300], disclosed=items)
-    uow.emit(Event(REPLIED, req.case_id, at, {"subject_id": req.id}))
+    uow.emit(Event("access_request.replied", req.case_id, at, {"subject_id": req.id}))
     return step
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from core import ledger
 from core.archive import builds
-from core.archive.events import ARCHIVED
 from core.archive.models import Dossier, DossierArchival, DossierUse
 from core.cases.visibility import visible_case
 from core.kernel.clock import utcnow
@@ -56,7 +55,7 @@ def archive(uow: UnitOfWork, actor: Officer, dossier_id: str, *, location: str =
                                accepted_at=utcnow())
     uow.session.add(accepted)
     ledger.append(uow.session, "dossier_archival", accepted, case_id=row.case_id)
-    uow.emit(Event(ARCHIVED, row.case_id, accepted.accepted_at,
+    uow.emit(Event("dossier.archived", row.case_id, accepted.accepted_at,
                    {"subject_id": row.id, "volume": row.volume}))
     return accepted
 

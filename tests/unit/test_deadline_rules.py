@@ -336,7 +336,7 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     assert [r.id for r in TABLE.rules_for_trigger("decision.served", "penalty", day)] == ["N9"]
     assert TABLE.rules_for_trigger("decision.served", "licensing", day) == ()
     assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == ["N8"]
-    assert [r.id for r in TABLE.rules_for_trigger("case.stage.archiving", None, day)] == [
+    assert [r.id for r in TABLE.rules_for_trigger("act.ended", None, day)] == [
         "A32.1"]
     intake = TABLE.rules_for_trigger("record.complaint_intake.created", "penalty", day)
     assert sorted(r.id for r in intake) == ["N21", "N24"]
@@ -469,7 +469,7 @@ def test_every_event_name_is_emitted_or_awaited():
     assert sorted(set(AWAITED_EVENTS) & emitted) == []
     assert set(AWAITED_EVENTS) <= names  # no stale entries
     waiting = {r.id for r in RULES if r.trigger in AWAITED_EVENTS}
-    assert waiting == {"A31.1", "A35.1", "N12", "N13", "N23"}
+    assert waiting == {"A31.1", "A32.1", "N12", "N13", "N23"}
     # A record-field condition or figure names a field the catalogue declares.
     by_name = {t.name: t for t in CATALOGUE}
     sources = {"evidence.recording.cannot_continue": "av_interruption",
