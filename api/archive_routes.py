@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 
 from core.archive import access_requests, builds, custody, disclosure, retention
 from core.cases.visibility import visible_case
@@ -65,8 +65,15 @@ def download_dossier(dossier_id: str):
         uow, actor, dossier_id, remote=remote())) or {}, 200))
     row = found[0]
     stream = container().blobs.open(row.bag_sha256)
-    return send_file(stream, mimetype="application/zip", as_attachment=True,
-                     download_name=f"dossier-{row.case_id}-v{row.volume}.zip")
+
+    def chunks():
+        with stream:
+            while chunk := stream.read(1 << 20):
+                yield chunk
+
+    return Response(chunks(), mimetype="application/zip", headers={
+        "Content-Length": str(row.size),
+        "Content-Disposition": f"attachment; filename=dossier-{row.case_id}-v{row.volume}.zip"})
 
 
 @bp.post("/dossiers/<dossier_id>/archive")
