@@ -19,6 +19,7 @@ from core.deadlines.tracking import cancel_item
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Invalid, NotFound
 from core.kernel.ids import new_id
+from core.ledger.models import LedgerEntry
 from core.people.access import has_role, log_access, require_role
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
@@ -41,9 +42,12 @@ def _request(uow: UnitOfWork, actor: Officer, request_id: str) -> AccessRequest:
 
 
 def _steps(session, request_id: str) -> list[AccessRequestStep]:
-    return list(session.execute(select(AccessRequestStep).where(
-        AccessRequestStep.request_id == request_id).order_by(AccessRequestStep.at,
-                                                             AccessRequestStep.id)).scalars())
+    # In the order they were recorded (the log's), not by their stated times: a corrected
+    # request may be dated before the day its correction was asked for was entered.
+    return list(session.execute(select(AccessRequestStep).join(
+        LedgerEntry, (LedgerEntry.subject_table == AccessRequestStep.__tablename__)
+        & (LedgerEntry.subject_id == AccessRequestStep.id))
+        .where(AccessRequestStep.request_id == request_id).order_by(LedgerEntry.seq)).scalars())
 
 
 def _add_step(uow: UnitOfWork, req: AccessRequest, actor: Officer, step: str, at: datetime,
@@ -118,10 +122,9 @@ def corrected(uow: UnitOfWork, actor: Officer, request_id: str, *, at: datetime,
     state, _ = _state(uow.session, req)
     if state != "correction_needed":
         raise Conflict("no correction was asked for", zh="该申请未要求补正")
-    step = _add_step(uow, req, actor, "corrected", at, note=note.strip())
     _open_clock(uow, req, at)
-    step.due_at = _due(uow.session, req)
-    return step
+    return _add_step(uow, req, actor, "corrected", at, note=note.strip(),
+                     due_at=_due(uow.session, req))
 
 
 def extend(uow: UnitOfWork, actor: Officer, request_id: str, *, approved_by: str,

@@ -7,7 +7,7 @@ record, carried out outside the system under the archives law."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
@@ -97,7 +97,7 @@ def disposal_review(uow: UnitOfWork, actor: Officer, *, on: date | None = None) 
     """Archived cases of the department whose period ran out by ``on``, not on hold and not
     yet appraised (A34.1)."""
     require_role(actor, *DECIDERS, action="the disposal review")
-    on = on or datetime.now(LEGAL_TZ).date()
+    on = on or utcnow().astimezone(LEGAL_TZ).date()
     ids = uow.session.execute(select(DossierArchival.case_id).distinct()).scalars().all()
     out = []
     for case in uow.session.execute(select(Case).where(
@@ -117,7 +117,7 @@ def appraise(uow: UnitOfWork, actor: Officer, case_id: str, *, decision: str, ba
     st = status(uow.session, case)
     if st["legal_hold"]:
         raise Conflict("the case is under a legal hold", zh="该案处于冻结状态，不得鉴定处置")
-    if not st["expires_on"] or date.fromisoformat(st["expires_on"]) > datetime.now(
+    if not st["expires_on"] or date.fromisoformat(st["expires_on"]) > utcnow().astimezone(
             LEGAL_TZ).date():
         raise Conflict("the retention period has not run out (A34.1)",
                        zh="保管期限未满（A34.1）")
