@@ -211,6 +211,25 @@ def make_disclosure(case_id: str):
     return jsonify(disclosure.make_copy(container(), actor_id, case_id, cmd)), 201
 
 
+@bp.get("/disclosure-copies/<copy_id>/zip")
+def download_disclosure(copy_id: str):
+    """A disclosure copy (zip); the download is logged (A33.1)."""
+    found = []
+    handle(lambda uow, actor: (found.append(disclosure.download(
+        uow, actor, copy_id, remote=remote())) or {}, 200))
+    row = found[0]
+    stream = container().blobs.open(row.sha256)
+
+    def chunks():
+        with stream:
+            while chunk := stream.read(1 << 20):
+                yield chunk
+
+    return Response(chunks(), mimetype="application/zip", headers={
+        "Content-Length": str(row.size),
+        "Content-Disposition": f"attachment; filename=disclosure-{row.id}.zip"})
+
+
 @bp.get("/metrics")
 def metrics():
     """A36.1 compliance figures: ?from=&to=&group=department|officer&format=json|csv."""

@@ -13,7 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass, replace
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, UnidentifiedImageError
 
 from core import ledger
 from core.archive.models import AccessRequest, DisclosureCopy
@@ -197,7 +197,13 @@ def make_copy(runner, actor_id: str, case_id: str, cmd: DisclosureCommand) -> di
             continue
         with runner.blobs.open(e.sha256) as fh:
             data = fh.read()
-        files[f"photos/{e.id}.png"] = blur(data, cmd.blur.get(e.id, []))
+        try:
+            files[f"photos/{e.id}.png"] = blur(data, cmd.blur.get(e.id, []))
+        except (UnidentifiedImageError, OSError):
+            if e.id in cmd.blur:
+                raise Invalid(f"evidence {e.id} is not a photo that can be blurred",
+                              zh="该证据不是可遮蔽的照片") from None
+            withheld.append({"evidence_id": e.id, "why": "not a readable photo"})
     manifest = {"case_number": cf.number, "audience": cmd.audience, "masked_values": count,
                 "blurred": cmd.blur, "withheld": withheld,
                 "files": {k: hashlib.sha256(v).hexdigest() for k, v in files.items()},
@@ -221,3 +227,15 @@ def make_copy(runner, actor_id: str, case_id: str, cmd: DisclosureCommand) -> di
         return {"id": row.id, "case_id": case_id, "audience": row.audience, "sha256": row.sha256,
                 "size": row.size, "masked_values": count, "blurred": cmd.blur,
                 "withheld": withheld, "files": sorted(files)}
+
+
+def download(uow, actor: Officer, copy_id: str, *, remote: str = "") -> DisclosureCopy:
+    """A disclosure copy to hand over; the download is logged (A33.1)."""
+    from core.kernel.errors import NotFound
+
+    row = uow.session.get(DisclosureCopy, copy_id)
+    if row is None:
+        raise NotFound(f"disclosure copy {copy_id} not found")
+    visible_case(uow.session, actor, row.case_id)
+    log_access(uow.session, actor, "download", "disclosure_copy", row.id, remote=remote)
+    return row
