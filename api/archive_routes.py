@@ -242,3 +242,69 @@ def metrics():
             data = compliance.compute(uow, actor, compliance.MetricsQuery.parse(request.args))
         return Response(compliance.to_csv(data), mimetype="text/csv; charset=utf-8")
     return handle(run)
+
+
+def _op(summary: str, status: str, errors: tuple[int, ...], params: tuple[str, ...],
+        body: bool = False, query: tuple[str, ...] = ()) -> dict:
+    op: dict = {"summary": summary,
+                "parameters": [{"name": p, "in": "path", "required": True,
+                                "schema": {"type": "string"}} for p in params]
+                + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+                   for q in query],
+                "responses": {status: {"description": summary},
+                              **{str(e): {"description": "error", "content": {
+                                  "application/json": {"schema": {
+                                      "$ref": "#/components/schemas/Error"}}}}
+                                 for e in errors}}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"type": "object"}}}}
+    return op
+
+
+_C, _D, _R = ("case_id",), ("dossier_id",), ("request_id",)
+OPENAPI_PATHS = {
+    "/api/v1/cases/{case_id}/dossier": {"post": _op(
+        "Compile the case file as a job; poll the job (A32.1)", "202", (401, 403, 404, 409),
+        _C)},
+    "/api/v1/dossier-jobs/{job_id}": {"get": _op("A dossier build's progress", "200",
+                                                 (401, 404), ("job_id",))},
+    "/api/v1/cases/{case_id}/dossiers": {"get": _op(
+        "The case's volumes and their acceptance (A32.1)", "200", (401, 404), _C)},
+    "/api/v1/dossiers/{dossier_id}/bag": {"get": _op(
+        "Download a volume's BagIt zip; logged (A33.1)", "200", (401, 404), _D)},
+    "/api/v1/dossiers/{dossier_id}/archive": {"post": _op(
+        "A custodian accepts the volume into the archive (A32.1)", "201",
+        (401, 403, 404, 409), _D)},
+    "/api/v1/dossiers/{dossier_id}/uses": {"post": _op(
+        "Register a use: user, purpose, approved_by (A33.1)", "201", (401, 403, 404, 422), _D,
+        True)},
+    "/api/v1/dossier-uses/{use_id}/return": {"post": _op(
+        "Register the return of a file handed out (A33.1)", "201", (401, 403, 404, 409),
+        ("use_id",))},
+    "/api/v1/cases/{case_id}/dossier-uses": {"get": _op(
+        "The case's use register (A33.1)", "200", (401, 404), _C)},
+    "/api/v1/cases/{case_id}/retention": {
+        "get": _op("Retention period, basis, hold and expiry (A34.1)", "200", (401, 404), _C),
+        "post": _op("A retention step: period, hold, release or appraisal (A34.1)", "201",
+                    (401, 403, 404, 409, 422), _C, True)},
+    "/api/v1/retention/disposal-review": {"get": _op(
+        "Archived cases whose period ran out, for appraisal (A34.1)", "200", (401, 403), (),
+        query=("on",))},
+    "/api/v1/cases/{case_id}/access-requests": {"post": _op(
+        "Record a request to see the records (A35.1, N22)", "201", (401, 403, 404, 422), _C,
+        True)},
+    "/api/v1/access-requests/{request_id}": {"get": _op(
+        "A request with its steps and due time (A35.1)", "200", (401, 404), _R)},
+    "/api/v1/access-requests/{request_id}/{step}": {"post": _op(
+        "correction | corrected | extend | reply (A35.1, N22)", "201",
+        (401, 403, 404, 409, 422), (*_R, "step"), True)},
+    "/api/v1/cases/{case_id}/disclosure-copies": {"post": _op(
+        "A masked copy with blurred photo areas for the party or the public (A35.1)", "201",
+        (401, 403, 404, 422), _C, True)},
+    "/api/v1/disclosure-copies/{copy_id}/zip": {"get": _op(
+        "Download a disclosure copy; logged (A33.1)", "200", (401, 404), ("copy_id",))},
+    "/api/v1/metrics": {"get": _op(
+        "Compliance figures per department or officer, JSON or CSV (A36.1)", "200",
+        (401, 403, 422), (), query=("from", "to", "group", "format"))},
+}

@@ -8,7 +8,7 @@ from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
-from . import evidence, workflow
+from . import archive_routes, evidence, workflow
 from .pages import upload as upload_page
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -138,6 +138,7 @@ def document() -> dict:
             **workflow.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
+            **archive_routes.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},
             "/api/v1/openapi.json": {"get": {**_op("This document", ("200", "OpenAPI", None),
