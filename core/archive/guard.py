@@ -48,14 +48,17 @@ def _sqlite(install: bool) -> list[str]:
 PG_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION qc_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION '{MESSAGE} (%)', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION USING MESSAGE = '{MESSAGE} (' || TG_TABLE_NAME || ')',
+    ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE OR REPLACE FUNCTION qc_refuse_archived() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE cid text;
 BEGIN
-  EXECUTE format('SELECT ($1).%I::text', TG_ARGV[0]) USING OLD INTO cid;
+  -- No percent signs here: the DDL goes through the driver, which would read them.
+  EXECUTE 'SELECT ($1).' || quote_ident(TG_ARGV[0]) || '::text' USING OLD INTO cid;
   IF EXISTS (SELECT 1 FROM dossier_archivals a WHERE a.case_id = cid) THEN
-    RAISE EXCEPTION '{MESSAGE} (%)', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING MESSAGE = '{MESSAGE} (' || TG_TABLE_NAME || ')',
+    ERRCODE = 'insufficient_privilege';
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
   RETURN NEW;
