@@ -44,12 +44,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ledger_routes,
         live,
         openapi,
+        people,
         telegram_webhook,
         workflow,
     )
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
-                   deadline_routes, workflow, telegram_webhook, evidence, archive_routes):
+                   deadline_routes, workflow, telegram_webhook, evidence, people,
+                   archive_routes):
         app.register_blueprint(module.bp)
     _register_errors(app)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from core.kernel.vocab import DATUMS, KINDS, ROUTES, STAGES
+from core.kernel.vocab import DATUMS, KINDS, ROLES, ROUTES, STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 from core.rules.catalogue import CATALOGUE
 
-from . import archive_routes, evidence, workflow
+from . import archive_routes, evidence, people, workflow
 from .pages import upload as upload_page
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -39,6 +39,36 @@ def _record_schema(rt) -> dict:
 def _error(desc: str) -> dict:
     return {"description": desc,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def error_responses(codes) -> dict:
+    """The error responses of an operation, each with the one error body."""
+    return {str(code): _error(ERRORS[code]) for code in codes}
+
+
+_DEADLINE = {"type": "object", "required": [
+    "id", "case_id", "rule_id", "rule_ids", "legal_source", "trigger_event", "trigger_at",
+    "due_at", "period", "unit", "status", "overdue", "late"], "properties": {
+    "id": {"type": "string"}, "case_id": {"type": ["string", "null"]},
+    "case_number": {"type": "string"},
+    "rule_id": {"type": "string", "examples": ["A10.2"]},
+    "rule_ids": {"type": "array", "items": {"type": "string"}},
+    "title": {"type": ["string", "null"]}, "title_zh": {"type": ["string", "null"]},
+    "legal_source": {"type": "string"}, "trigger_event": {"type": "string"},
+    "trigger_at": {"type": "string", "format": "date-time"},
+    "due_at": {"type": "string", "format": "date-time"},
+    "last_day": {"type": ["string", "null"], "format": "date"},
+    "period": {"type": "integer"}, "unit": {"type": "string"},
+    "subject_id": {"type": ["string", "null"]}, "obligor": {"type": ["string", "null"]},
+    "status": {"enum": ["open", "closed", "cancelled"]}, "overdue": {"type": "boolean"},
+    "late": {"type": "boolean"}, "closed_at": {"type": ["string", "null"],
+                                               "format": "date-time"},
+    "closed_by": {"type": ["string", "null"]},
+    "warnings": {"type": "array", "items": {"type": "string"}},
+    "reminders": {"type": "array", "items": {"type": "object", "properties": {
+        "role": {"type": "string"}, "step": {"type": "string"},
+        "send_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string"}}}}}}
 
 
 def _json(desc: str, ref: str | None = None) -> dict:
@@ -130,6 +160,10 @@ def document() -> dict:
                 "CalendarYear": {"type": "object", "required": ["year", "source"], "properties": {
                     "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
                     "source": {"type": "string", "maxLength": 300}}},
+                "Role": {"enum": list(ROLES)},
+                "RecordTypeName": {"enum": [rt.name for rt in CATALOGUE]},
+                "Deadline": _DEADLINE,
+                **people.OPENAPI_SCHEMAS,
                 **records,
             },
         },
@@ -138,6 +172,7 @@ def document() -> dict:
             **workflow.OPENAPI_PATHS,
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
+            **people.openapi_paths(),
             **archive_routes.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", None), errors=()), "security": []}},

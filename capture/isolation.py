@@ -144,9 +144,10 @@ def bwrap_prefix(bwrap: str, *, as_root: bool) -> tuple[str, ...]:
     made: set[Path] = set()
     for p in _binds(PROJECT_ROOT):
         for parent in reversed(p.parents):
-            # bwrap would make missing parents 0700, which nobody cannot enter.
-            if parent != Path("/") and parent not in made and parent.parts[1] not in (
-                    "usr", "bin", "lib", "lib64", "tmp", "proc", "dev", "etc"):
+            # bwrap would make missing parents 0700, which nobody cannot enter. Inside the
+            # sandbox's own /tmp (a project cloned under /tmp) the parents must be made too.
+            if parent not in (Path("/"), Path("/tmp")) and parent not in made and (  # noqa: S108
+                    parent.parts[1] not in ("usr", "bin", "lib", "lib64", "proc", "dev", "etc")):
                 args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         args += ["--ro-bind", str(p), str(p)]

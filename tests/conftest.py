@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from core import schema  # noqa: F401 - every table on the metadata
 from core.bootstrap import Container, bootstrap
@@ -99,11 +102,24 @@ def _template_db(tmp_path_factory):
 
 def reset_database(url: str) -> None:
     """Empty every table of a migrated PostgreSQL database."""
-    engine = create_engine(url)
+    engine = create_engine(url, poolclass=NullPool)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError:
+                # A thread of the previous test (a bot application, an in-process worker)
+                # may still be finishing a transaction: PostgreSQL then reports a deadlock
+                # or a lock timeout, and the next attempt finds the tables free.
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -154,6 +154,7 @@ PROBLEMS: Mapping[str, Pair] = {
     "too_many": ("超过 {limit} 项", "more than {limit} items"),
     "not_id": ("编号格式不正确", "is not a valid id"),
     "unknown_field": ("不是此文书的字段", "not a field of this record type"),
+    "unknown_parameter": ("不是此接口可接受的参数", "not a parameter this request accepts"),
     "auto": ("由系统填写，不可提交", "set by the system, not by the request"),
     "together": ("须与 {other} 一同填写", "goes together with {other}"),
     "required_if": ("当 {other} 为 {value} 时必填", "required when {other} is {value}"),

@@ -1,7 +1,6 @@
 """Sample media built once per test session in a temporary directory.
 
-Test modules load this file with ``pytest_plugins`` rather than a conftest.py, so the
-capture tests also run with ``--noconftest``.
+Every capture test gets them through tests/capture/conftest.py.
 """
 
 from __future__ import annotations

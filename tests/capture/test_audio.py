@@ -11,8 +11,6 @@ from capture.audio import read_amr
 from capture.metadata import extract_inline
 from tests.capture import media
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 
 def test_amr_nb_duration_from_frames(samples: dict[str, Path]) -> None:
     """150 AMR-NB 12.2k frames of 20 ms are 3.0 s at 8 kHz."""

@@ -14,8 +14,6 @@ from capture.model import Gps, Metadata
 from capture.sniff import check_type
 from tests.capture import media
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 BEIJING = timezone(timedelta(hours=8))
 TAKEN = datetime(2024, 3, 5, 10, 11, 12, tzinfo=BEIJING)  # a Tuesday
 SITE_WGS = (media.LAT, media.LON)

@@ -12,8 +12,6 @@ from capture.metadata import extract_inline
 from tests.capture import media
 from tests.capture.fixtures import IMAGE_KINDS
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 BEIJING = timezone(timedelta(hours=8))
 
 

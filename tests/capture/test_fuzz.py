@@ -21,8 +21,6 @@ from capture.sniff import UnsupportedType, sniff
 from tests.capture import media
 from tests.capture.test_isobmff import APPLE_ITEMS
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 FUZZ_N = int(os.environ.get("QC_FUZZ_N", "2000"))
 MAX_CALL_S = 2.0
 # Seed name -> media type handed to the parsers (whatever sniff says about the mutant).

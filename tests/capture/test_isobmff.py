@@ -15,8 +15,6 @@ from capture.metadata import extract_inline
 from tests.capture import media
 from tests.capture.fixtures import CREATED
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 APPLE = "com.apple.quicktime."
 APPLE_ITEMS = {
     APPLE + "location.ISO6709": "+39.9042+116.4074+043.500/",

@@ -14,8 +14,6 @@ import pytest
 from capture.metadata import extract, extract_inline
 from capture.model import Gps, Metadata
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 
 @pytest.mark.parametrize("kind", ["jpeg", "heic", "png", "webp", "tiff", "amr", "wav",
                                   "mp4-hand", "mp4", "mov", "ff-m4a", "ff-opus"])

@@ -20,8 +20,6 @@ from capture.pool import ParserPool, PoolError
 from capture.preview import PreviewError
 from tests.capture import media
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -10,8 +10,6 @@ import pytest
 from capture.sniff import UnsupportedType, check_type, sniff
 from tests.capture import media
 
-pytest_plugins = ("tests.capture.fixtures",)  # shared session fixtures, no conftest needed
-
 
 def _write(tmp_path: Path, data: bytes, name: str = "f.bin") -> Path:
     p = tmp_path / name
