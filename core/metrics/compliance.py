@@ -1,8 +1,9 @@
 """A36.1 figures for a period, per department or per officer (the case's opening officer):
 deadlines met and missed per rule with the median days used, AV coverage where the catalogue
-requires it, A31.1 upload delays, refusals to sign, late archiving (A32.1) and complaint
-handling (A11.1, N21). Every figure comes from ledger-covered rows; a deadline is "missed"
-when it closed after its due time or is still open past it, "met" when it closed in time."""
+requires it, A31.1 upload delays, refusals to sign, late archiving (A32.1), complaint
+handling (N21, N24), and what cases not yet closed still miss at their stage's gate. Every
+figure comes from ledger-covered rows; a deadline is "missed" when it closed after its due
+time or is still open past it, "met" when it closed in time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from core.cases.checklist import load_facts, missing_for
 from core.cases.models import Case, Evidence, Record, Refusal
 from core.deadlines.models import Deadline
 from core.kernel.clock import utcnow
@@ -26,7 +28,7 @@ from core.rules.catalogue import BY_NAME
 
 GROUPS = ("department", "officer")
 READERS = ("head", "supervisor", "auditor", "admin")
-COMPLAINT_RULES = ("A11.1", "N21")
+COMPLAINT_RULES = ("N21", "N24")
 AV_MEDIA = ("video/", "audio/")
 
 
@@ -111,6 +113,16 @@ def figures(session, q: MetricsQuery, *, department_id: str | None = None,
             Refusal.refused == "sign")).scalars():
         groups[key_of[x.case_id]]["refusals_to_sign"] += 1
 
+    # Records missing at each gate: what every case not yet closed still lacks to leave its
+    # stage, as of now (the checklist's requirements, A3.1).
+    for case in cases.values():
+        if case.stage == "closed":
+            continue
+        facts = load_facts(session, case, now)
+        for req in missing_for(facts, case.stage):
+            gaps = groups[key_of[case.id]]["gate_gaps"].setdefault(case.stage, {})
+            gaps[req.id] = gaps.get(req.id, 0) + 1
+
     out = []
     for key in sorted(groups):
         g = groups[key]
@@ -129,6 +141,7 @@ def figures(session, q: MetricsQuery, *, department_id: str | None = None,
             "upload_delays_a31_1": rules.get("A31.1", {"met": 0, "missed": 0, "open": 0,
                                                        "median_days": None}),
             "refusals_to_sign": g["refusals_to_sign"],
+            "gate_gaps": {st: dict(sorted(v.items())) for st, v in g["gate_gaps"].items()},
             "late_archiving": rules.get("A32.1", {}).get("missed", 0),
             "complaint_handling": {rid: rules[rid] for rid in COMPLAINT_RULES if rid in rules},
         })
@@ -137,7 +150,8 @@ def figures(session, q: MetricsQuery, *, department_id: str | None = None,
 
 
 def _empty() -> dict:
-    return {"deadlines": {}, "av": {"required": 0, "recorded": 0}, "refusals_to_sign": 0}
+    return {"deadlines": {}, "av": {"required": 0, "recorded": 0}, "refusals_to_sign": 0,
+            "gate_gaps": {}}
 
 
 def _names(session, group: str, keys: set[str]) -> dict[str, str]:
@@ -170,6 +184,9 @@ def to_csv(data: dict) -> str:
         w.writerow([*head, "av_recorded", "", av["recorded"]])
         w.writerow([*head, "refusals_to_sign", "A22.2", g["refusals_to_sign"]])
         w.writerow([*head, "late_archiving", "A32.1", g["late_archiving"]])
+        for stage, gaps in g["gate_gaps"].items():
+            for rid, n in gaps.items():
+                w.writerow([*head, f"missing_at_{stage}", rid, n])
     return buf.getvalue()
 
 
@@ -204,7 +221,10 @@ def report_pdf(data: dict, *, title: str = "行政执法考核评议统计（A36
         blocks = [Pairs([("期间", f"{data['from']} 至 {data['to']}"), ("对象", g["name"]),
                          ("音像记录覆盖", f"{av['recorded']}/{av['required']}"),
                          ("拒绝签名", str(g["refusals_to_sign"])),
-                         ("逾期归档（A32.1）", str(g["late_archiving"]))]),
+                         ("逾期归档（A32.1）", str(g["late_archiving"])),
+                         ("各环节缺失", "；".join(f"{st}: {rid}×{n}" for st, v in
+                                             g["gate_gaps"].items() for rid, n in v.items())
+                          or "—")]),
                   Table(("规则", "按期", "逾期", "未到期", "用时中位数（日）"),
                         [(rid, str(r["met"]), str(r["missed"]), str(r["open"]),
                           "—" if r["median_days"] is None else str(r["median_days"]))

@@ -89,6 +89,8 @@ def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, data, app, tmp
     assert mine["deadlines"]["A32.1"]["open"] == 1 and mine["late_archiving"] == 0
     assert mine["av_coverage"] == {"required": 2, "recorded": 1, "ratio": 0.5}
     assert mine["refusals_to_sign"] == 1
+    # Each officer's one case, opened ex officio, still lacks its filing form (A10.1).
+    assert mine["gate_gaps"] == {"initiation": {"A10.1": 1}}
     theirs = by_officer[data["theirs"]]
     assert theirs["deadlines"] == {"A22.1": {"met": 1, "missed": 0, "open": 0,
                                              "median_days": 1.0}}
@@ -96,6 +98,7 @@ def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, data, app, tmp
     [dept] = flow.get(q, head)["groups"]
     # Department: A22.1 days used 2, 4, 7 and 1 → median (2 + 4) / 2 = 3.
     assert dept["deadlines"]["A22.1"] == {"met": 3, "missed": 1, "open": 0, "median_days": 3.0}
+    assert dept["gate_gaps"] == {"initiation": {"A10.1": 2}}
     # CSV carries the same figures.
     r = flow.client.get(q + "&format=csv", headers={"Authorization": f"Bearer {head['token']}"})
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
@@ -103,6 +106,7 @@ def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, data, app, tmp
     assert figures[("deadline_met", "A22.1")] == "3"
     assert figures[("deadline_median_days", "A22.1")] == "3.0"
     assert figures[("refusals_to_sign", "A22.2")] == "1"
+    assert figures[("missing_at_initiation", "A10.1")] == "2"
     # The month's PDF report, every font embedded.
     out = tmp_path / "m.pdf"
     result = app.test_cli_runner().invoke(args=["metrics", "report", "--month", "2026-03",
