@@ -205,6 +205,10 @@ def document() -> dict:
             "/api/v1/record-types": {"get": {**_op("The record-type catalogue",
                                                    ("200", "catalogue", None), errors=()),
                                              "security": []}},
+            "/api/v1/rules": {"get": {**_op(
+                "Every A- and N-rule: ID, text (zh, en), figure, unit, legal source, "
+                "effective_from, effective_until, ⚠ (warning) and the overriding setting",
+                ("200", "rules", None), errors=()), "security": []}},
             "/api/v1/calendar/working-days": {"get": {**_op(
                 "The Nth working day after a date", ("200", "date", None), errors=(422,),
                 params=[{"name": "from", "in": "query", "required": True,

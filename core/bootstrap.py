@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from capture.pool import settings_from_env as parser_settings
 from core import schema  # noqa: F401 - every table (and its ledger coverage) is known
 from core.archive import events as archive_events
+from core.cases import act_end
 from core.cases.projections import StageProjection
 from core.complaints import tickets
 from core.deadlines import tracking
@@ -32,6 +33,7 @@ from core.rules.deadline_rules import rule_table
 # the outbox.
 EVENT_HANDLERS: tuple[EventHandler, ...] = (
     tracking.handle_event,
+    act_end.handle_event,  # the record that legally ends an act raises act.ended (A32.1)
     tickets.handle_event,
     alerts.handle_event,
     approvals.handle_event,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.cases import hearing, limitation
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Record
 from core.cases.periods import correction_due, response_due
@@ -133,13 +134,6 @@ def response_period_over(f: CaseFacts) -> bool:
         return False
     due = response_due(f.calendar, served, notice.fields.get("response_period_working_days"))
     return f.now > due.due
-
-
-def _hearing_held(f: CaseFacts) -> bool:
-    notice = f.latest("hearing_notice")
-    return bool(notice and f.served_at(notice)
-                and any(f.complete(r) for r in f.of_type("hearing_record"))
-                and f.of_type("hearing_report"))
 
 
 # --- service and execution ----------------------------------------------------------------
@@ -290,22 +284,40 @@ DECISION_PREREQUISITES: tuple[Requirement, ...] = (
       "陈述申辩期限已届满或当事人已放弃", _needs_rights_notice, response_period_over),
     R("A13.1", "decision", "hearing noticed, held with its full record and reported, where "
       "requested", "当事人要求听证的，已通知、举行并制作听证笔录和报告",
-      _any("hearing_request"), _hearing_held),
+      _any("hearing_request"), hearing.hearing_held),
+    # Issue 10 (legal-a): the hearing-request period (N4), N28 reviews, the limitation (N11).
+    R("N4", "decision", "hearing-request period over (5 working days after the rights notice "
+      "was served) or the hearing waived; a statement waiver is not a hearing waiver",
+      "听证申请期限已届满或当事人已放弃听证（放弃陈述申辩不等于放弃听证）",
+      hearing.hearing_right_told, hearing.hearing_period_over, hearing.hearing_wait_detail),
+    R("N28", "decision", "legal review agrees: mandatory after a hearing and in major, "
+      "complex or new cases", "听证后及重大、复杂、新类型案件须经法制审核同意",
+      hearing.legal_review_forced, hearing.reviewed_before_head, hearing.review_detail),
+    R("N28", "decision", "the heads' collective discussion recorded for a complex or major "
+      "case", "情节复杂或重大违法行为已经负责人集体讨论", hearing.collective_needed,
+      hearing.collective_done),
+    R("N11", "decision", "the violation was discovered within the limitation (2 years, 5 with "
+      "harm to life, health or financial security)", "违法行为在追责时效内被发现",
+      limitation.limitation_known, limitation.within_limitation, limitation.limitation_detail),
     R("A18.1", "decision", "handling opinion approved by the head (负责人审批)",
       "案件处理意见已经行政机关负责人批准", lambda f: True, _head_approved_opinion),
     *_stage_completeness("decision"),
 )
 
 REQUIREMENTS: tuple[Requirement, ...] = (
-    R("A9.1", "initiation", "application registered and accepted",
+    R("A9.1", "initiation", "application registered and accepted (or deemed accepted on "
+      "receipt by a late missing-materials notice, N30)",
       "申请已登记受理", _route("application"),
-      _has("application_acceptance", decision="accepted")),
+      lambda f: _has("application_acceptance", decision="accepted")(f) or any(
+          n.fields.get("deemed_accepted_on") for n in f.of_type("missing_materials_notice"))),
     R("A9.1", "initiation", "one-time notice of missing materials issued",
       "已一次性告知需补正材料", _incomplete_application,
       _has("missing_materials_notice")),
+    # A10.1: the filing form is for ex-officio general procedure (a complaint taken up is
+    # one); an inspection files a case only when it finds a violation (investigation stage).
     R("A10.1", "initiation", "filing form (立案审批表) approved by the head",
       "立案审批表经负责人批准",
-      lambda f: f.case.initiation in ("ex_officio", "complaint", "inspection")
+      lambda f: f.case.initiation in ("ex_officio", "complaint")
       and not f.case.emergency,
       _filing_approved),
     R("A10.2", "initiation", "emergency initiation recorded",
@@ -327,6 +339,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
       lambda f: any(BY_NAME[r.type].investigation for r in f.records if r.type in BY_NAME)),
     R("A12.1", "investigation", "the inspection recorded on site (现场检查笔录) with AV",
       "行政检查已制作现场检查笔录并同步音像记录", _inspection_case, _inspected_on_site),
+    R("A10.1", "investigation", "an inspection that found a violation is filed (立案审批表 "
+      "approved by the head)", "检查发现违法行为的已立案",
+      lambda f: _inspection_case(f) and not f.case.emergency
+      and _has("inspection_result", result="violation_found")(f), _filing_approved),
     R("A13.1", "investigation", "every sampling notice has its item list (物品清单)",
       "抽样取证通知书均附物品清单", _any("sampling_notice"), _samples_listed),
     R("A16.1", "investigation", "registered preservation approved by the head, listed "

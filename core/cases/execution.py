@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Case, Record
-from core.cases.periods import court_window, demand_wait_due
+from core.cases.periods import demand_wait_due
+from core.cases.remedies import court_window
 from core.kernel.errors import GateRefused, Invalid
 from core.platform.uow import Event, UnitOfWork
 from core.rules.calendar import legal_date
@@ -70,13 +71,15 @@ def _court_application(f: CaseFacts, fields: dict) -> None:
         raise GateRefused(f"the party has until {wait.last_day} to perform after the demand "
                           "notice (10 working days)", missing=["N14"],
                           details={"until": wait.last_day.isoformat()})
-    first, last = court_window(f.calendar, served, decision.fields.get("review_period_days"),
-                               decision.fields.get("litigation_period_months"))
+    first, last = court_window(f, decision, served)  # N32: the party's remedies first
     today = legal_date(f.now, f.calendar.tz)
-    if not first <= today <= last:
+    if last is None and today >= first:
+        return
+    if not first <= today <= (last or first):
         raise GateRefused(f"the court may be asked from {first} to {last} (3 months after the "
                           "period for review or suit)", missing=["N15"],
-                          details={"window": [first.isoformat(), last.isoformat()]})
+                          details={"window": [first.isoformat(),
+                                              last.isoformat() if last else None]})
 
 
 def _court_acceptance(f: CaseFacts, fields: dict) -> None:

@@ -43,6 +43,7 @@ class CaseFacts:
     now: datetime = field(default_factory=utcnow)
     calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
     officer_names: dict[str, str] = field(default_factory=dict)
+    party_kind: str | None = None  # person | organisation, where a rule needs it (N4)
     # A custodian accepted the case file (a ledgered dossier_archival entry, A32.1).
     archived: bool = False
 
@@ -110,7 +111,10 @@ class CaseFacts:
         """A missing AV item: linked media saying what it proves (A17.1), or a reason."""
         if not rtype.av_required or self.has_av(record, rtype):
             return []
-        if rtype.av_waivable and record.fields.get("av_unsuitable_reason"):
+        # A12.1: an inspection's AV has no "unsuitable" waiver (only A15.1 has one).
+        inspection = record.type == "onsite_inspection_record" and (
+            self.case.kind == "inspection" or self.case.initiation == "inspection")
+        if rtype.av_waivable and not inspection and record.fields.get("av_unsuitable_reason"):
             return []
         what = "linked " + "/".join(m.rstrip("/") for m in rtype.av_media)
         media_zh = "、".join(MEDIA_ZH[m] for m in rtype.av_media if m in MEDIA_ZH)

@@ -24,6 +24,16 @@ from core.platform.uow import Event, UnitOfWork
 # application not accepted (A9.1). Otherwise the five stages go in order (A3.1).
 EARLY_CLOSE = {"initiation"}
 EARLY_CLOSE_ROUTES = {"complaint", "application"}
+# Issue 10 item 9: an act that ended without a decision (an inspection that found nothing,
+# no penalty or a dropped case approved by the head) goes from these stages to archiving.
+ENDED_SKIP = {"investigation", "decision"}
+
+
+def ended_without_decision(facts) -> bool:
+    """An inspection result finding nothing, or an approved termination (A12.1, A32.1)."""
+    return any(r.fields.get("result") == "no_violation" and facts.complete(r)
+               for r in facts.of_type("inspection_result")) or any(
+        facts.approved(r, "head") for r in facts.of_type("case_termination"))
 
 
 @dataclass(frozen=True)
@@ -143,11 +153,15 @@ def transition(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Transition) -
     """Move a case to the next stage if every requirement of its stage is done (A3.1)."""
     case = writable_case(uow.session, actor, case_id)
     to = cmd.to
-    if to not in next_stages(case):
+    facts = load_facts(uow.session, case)
+    ended = to == "archiving" and case.stage in ENDED_SKIP and ended_without_decision(facts)
+    if to not in next_stages(case) and not ended:
         raise GateRefused(f"a case in {case.stage} cannot move to {to}; allowed: "
                           f"{', '.join(next_stages(case)) or 'none'}", missing=[])
-    facts = load_facts(uow.session, case)
     missing = missing_for(facts, case.stage)
+    if ended and case.stage == "decision":
+        # The head approved no penalty or dropping the case: no decision to wait for.
+        missing = [r for r in missing if r.id in ("A13.2", "A5.1", "A15.1")]
     if to == "closed" and case.stage in EARLY_CLOSE:
         missing = _early_close_missing(facts)
     if missing:

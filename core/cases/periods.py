@@ -8,15 +8,17 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from core.kernel.settings import Settings
 from core.rules import calendar_store
 from core.rules.calendar import LEGAL_TZ, WorkingDayCalendar, end_of_legal_day, legal_date
 from core.rules.deadline_rules import DueAnswer, RuleTable, rule_table
 
 RULES = RuleTable()  # the statutory figures, when no settings are at hand
-# 行政复议法 (2023) Art. 20: 60 days to apply for review; 行政诉讼法 Art. 46: 6 months to sue.
-# A decision may state other figures (fields review_period_days, litigation_period_months).
-DEFAULT_REVIEW_DAYS = 60
-DEFAULT_LITIGATION_MONTHS = 6
+# 行政复议法 (2023) Art. 20: 60 days to apply for review; 行政诉讼法 Art. 46: 6 months to sue
+# (N32 ⚠: Settings.remedy_review_days / remedy_litigation_months). A decision may state other
+# figures (fields review_period_days, litigation_period_months).
+DEFAULT_REVIEW_DAYS = Settings.remedy_review_days
+DEFAULT_LITIGATION_MONTHS = Settings.remedy_litigation_months
 
 
 class GateCalendar(WorkingDayCalendar):
@@ -24,6 +26,7 @@ class GateCalendar(WorkingDayCalendar):
     a gate and the deadline row of the same rule always agree (DEADLINE_OVERRIDES, TZ_LEGAL)."""
 
     rules: RuleTable = RULES
+    settings: Settings | None = None  # the typed ⚠ figures (N32's remedy periods)
 
 
 def load_calendar(session: Session) -> WorkingDayCalendar:
@@ -34,6 +37,7 @@ def load_calendar(session: Session) -> WorkingDayCalendar:
     cal = GateCalendar(base.overrides, declared_years=base.declared_years, tz=base.tz)
     if settings is not None:
         cal.rules = rule_table(settings)
+        cal.settings = settings
     return cal
 
 
@@ -67,8 +71,10 @@ def appeal_period_end(cal: WorkingDayCalendar, served_at: datetime,
                       ) -> date:
     """Last day on which the party may still seek review or sue: the later of the two."""
     start = legal_date(served_at, cal.tz)
-    review = cal.add_calendar_days(start, review_days or DEFAULT_REVIEW_DAYS).date
-    litigation = cal.add_months(start, litigation_months or DEFAULT_LITIGATION_MONTHS).date
+    figures = getattr(cal, "settings", None) or Settings()
+    review = cal.add_calendar_days(start, review_days or figures.remedy_review_days).date
+    litigation = cal.add_months(start, litigation_months
+                                or figures.remedy_litigation_months).date
     return max(review, litigation)
 
 

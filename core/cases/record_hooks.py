@@ -8,10 +8,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.cases import execution, service_of_documents
+from core.cases import (
+    execution,
+    hearing,
+    licensing,
+    limitation,
+    remedies,
+    service_of_documents,
+)
 from core.cases.checklist import decision_missing
 from core.cases.facts import load_facts
-from core.cases.models import Case, Evidence, Record
+from core.cases.late_entries import is_late_entry
+from core.cases.models import Case, Evidence, Party, Record
+from core.cases.periods import load_calendar
 from core.kernel.errors import Conflict, GateRefused, Invalid
 from core.people.access import require_role
 from core.people.models import Officer
@@ -29,6 +38,10 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "interruption_id": ("av_interruption",),
     "service_id": ("service_postal",),
     "consent_id": ("service_address_confirmation",),
+    # Issue 10 (legal-a): inspection results, hearings and remedies.
+    "onsite_record_id": ("onsite_inspection_record",),
+    "hearing_notice_id": ("hearing_notice",),
+    "remedy_application_id": ("remedy_application",),
 }
 
 
@@ -43,6 +56,7 @@ def before_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
         auto.update(_field_record(uow, rtype, fields, officers))
     if rtype.name == "decision":
         _decision_gate(uow, case, occurred_at)
+    auto.update(_legal_checks(uow, case, rtype, fields, occurred_at))
     auto.update(service_of_documents.before(uow, case, rtype, fields, occurred_at))
     auto.update(execution.before(uow, case, rtype, fields, occurred_at))
     return auto
@@ -65,6 +79,64 @@ def after_record(uow: UnitOfWork, actor: Officer, case: Case, record: Record,
                         "evidence_id": record.fields.get("evidence_id"), "notify": "head"}))
     service_of_documents.after(uow, actor, case, record, rtype)
     execution.after(uow, case, record, rtype)
+    _late_entry(uow, case, record)
+    licensing.after_record(uow, case, record)
+    if rtype.name == "emergency_initiation":
+        _emergency_started(uow, case, record)
+
+
+def _emergency_started(uow: UnitOfWork, case: Case, record: Record) -> None:
+    """A10.2: the 24 hours run from the on-site start in the record; when that is earlier
+    than the case's opening, the clock counted from the facts is opened too (the earlier
+    due time is the one that binds)."""
+    started = datetime.fromisoformat(record.fields["started_at"])
+    if started < case.opened_at:
+        uow.emit(Event("case.emergency_opened", case.id, started, {
+            "record_id": record.id, "subject_id": record.id,
+            "trigger_at": started.isoformat()}))
+
+
+def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
+                  occurred_at: datetime) -> dict:
+    """Issue 10: hearing right (N4, N5, Art. 64), limitation (N11), early demand (N15, N32)."""
+    name = rtype.name
+    if name == "rights_notice":
+        return hearing.check_rights_notice(uow.session, uow.settings, case, fields)
+    if name == "missing_materials_notice":
+        return licensing.before_notice(uow, case, occurred_at)
+    if name == "violation_period":
+        return limitation.filing_fields(case, fields, uow.settings.legal_tz)
+    if name in ("hearing_notice", "hearing_record", "demand_notice", "decision"):
+        facts = load_facts(uow.session, case, now=occurred_at).as_of(occurred_at)
+        if name == "decision":
+            party = uow.session.get(Party, case.party_id) if case.party_id else None
+            facts.party_kind = party.kind if party else None
+            hearing.check_decision(facts, uow.settings, fields)
+            return {}
+        if name == "demand_notice":
+            return remedies.demand_warning(facts, facts.get(fields.get("decision_id")))
+        hearing.check_host(facts, fields)
+        if name == "hearing_notice":
+            hearing.check_notice_possible(facts, fields, occurred_at)
+        if name == "hearing_record":
+            hearing.check_notice_in_time(facts)
+    return {}
+
+
+def before_approval(uow: UnitOfWork, case: Case, record: Record, step: str) -> None:
+    """N28: legal review (and collective discussion) before the head approves."""
+    if record.type == "handling_opinion":
+        hearing.check_head_approval(load_facts(uow.session, case), record, step)
+
+
+def _late_entry(uow: UnitOfWork, case: Case, record: Record) -> None:
+    """Issue 10 item 10: a record entered later than the A31.1 period after it happened is a
+    late entry: the supervisor is told (core.notices.alerts) and metrics count it."""
+    if is_late_entry(record, load_calendar(uow.session)):
+        uow.emit(Event("record.late_entry", case.id, record.created_at, {
+            "record_id": record.id, "subject_id": record.id, "type": record.type,
+            "occurred_at": record.occurred_at.isoformat(), "rule_id": "A31.1",
+            "notify": "supervisor"}))
 
 
 def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime

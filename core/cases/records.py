@@ -221,6 +221,8 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
     require_role(actor, step.role, action=f"the {step.step} step ({step.label_zh})")
     if cmd.decision == "return" and not cmd.opinion.strip():
         raise fields.bad("opinion", "required")
+    if cmd.decision == "approve":
+        record_hooks.before_approval(uow, case, record, step.step)
     approval = _add_approval(uow, record, step.step, cmd.decision, cmd.opinion.strip(), actor)
     if cmd.decision == "approve":
         record_hooks.after_approval(uow, case, record, step.step, approval.at)

@@ -13,6 +13,12 @@ DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105 - a marker production
 LEDGER_SUITES = ("sha256-ed25519", "sm3-sm2")  # core.ledger.algorithms.SUITES
 
 
+HEARING_SETTINGS = ("hearing_fine_person_yuan", "hearing_fine_org_yuan",
+                    "hearing_confiscation_person_yuan", "hearing_confiscation_org_yuan",
+                    "remedy_review_days", "remedy_litigation_months",
+                    "remedy_sue_after_review_days", "remedy_unstated_months")
+
+
 class SettingsError(RuntimeError):
     """The environment cannot run the system as configured."""
 
@@ -43,6 +49,19 @@ class Settings:
     public_department: str = ""
     # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
     deadline_overrides: str = ""
+    # 行政处罚法 Art. 63 较大数额 (⚠ set by the province; defaults as 闽建 2021 for 住建):
+    # fines and confiscations from these amounts carry the hearing right (N4). HEARING_* env.
+    hearing_fine_person_yuan: int = 10_000
+    hearing_fine_org_yuan: int = 100_000
+    hearing_confiscation_person_yuan: int = 10_000
+    hearing_confiscation_org_yuan: int = 100_000
+    # N32 (⚠): the party's remedies: review 60 days (行政复议法 (2023) Art. 20), lawsuit 6
+    # months (行政诉讼法 Art. 46), 15 days after a review decision (Art. 45), 1 year where the
+    # decision did not state them (行政诉讼法解释 Art. 64). REMEDY_* env.
+    remedy_review_days: int = 60
+    remedy_litigation_months: int = 6
+    remedy_sue_after_review_days: int = 15
+    remedy_unstated_months: int = 12
     # The ledger's suite, chosen at installation: sha256-ed25519 or sm3-sm2 (国密).
     ledger_algorithms: str = "sha256-ed25519"
     # RFC 3161 timestamp authority for signed checkpoints (off when empty), and the PEM files
@@ -101,8 +120,12 @@ class Settings:
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
+            hearing = {name: int(get(name.upper(), str(getattr(cls, name))))
+                       for name in HEARING_SETTINGS}
         except ValueError as exc:
             raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        if any(v < 1 for v in hearing.values()):
+            raise SettingsError("HEARING_* and REMEDY_* figures must be whole numbers >= 1")
         style = get("S3_ADDRESSING_STYLE", "auto").lower()
         if style not in ("auto", "path", "virtual"):
             raise SettingsError("S3_ADDRESSING_STYLE must be auto, path or virtual")
@@ -152,6 +175,7 @@ class Settings:
             s3_lock_mode=lock_mode,
             s3_conditional_writes=conditional in ("true", "1", "yes"),
             spool_path=get("SPOOL_PATH"),
+            **hearing,
         )
         settings.check()
         return settings

@@ -126,6 +126,19 @@ CHOICES: Mapping[str, Pair] = {
     **{k: v for k, v in SIGN_METHODS.items()},
 }
 # (field, value) → words, where the value alone would be worded wrongly.
+# Issue 10 (legal-a): results, ends of an act, remedies, hearing ends.
+CHOICES = {**CHOICES,
+    "no_violation": ("未发现违法行为", "no violation found"),
+    "violation_found": ("发现违法行为", "violation found"),
+    "no_penalty": ("不予行政处罚", "no penalty"), "case_dropped": ("撤销案件", "case dropped"),
+    "administrative_review": ("行政复议", "administrative review"),
+    "lawsuit": ("行政诉讼", "lawsuit"), "upheld": ("维持", "upheld"),
+    "changed": ("变更", "changed"), "revoked": ("撤销", "revoked"),
+    "withdrawn": ("撤回", "withdrawn"),
+    "absent_without_reason": ("无正当理由拒不出席", "absent without reason"),
+    "left_without_permission": ("未经许可中途退出", "left without permission"),
+}
+
 FIELD_CHOICES: Mapping[tuple[str, str], Pair] = {
     ("form", "survey"): ("勘验、检查", "survey"),
     ("method", "direct"): ("直接送达", "direct service"),

@@ -17,6 +17,9 @@ ALERT_EN = ("\n[Alert] Case {number}: the AV recording was interrupted ({reason}
 
 def handle_event(uow: UnitOfWork, event: Event) -> None:
     """Queue the head's alert when a recording cannot continue (A17.2)."""
+    if event.name == "record.late_entry" and event.case_id:
+        _late_entry(uow, event)
+        return
     if event.name != "evidence.recording.cannot_continue" or not event.case_id:
         return
     case = uow.session.get(Case, event.case_id)
@@ -33,6 +36,21 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
             head, case, f"A17.2:{record_id}:{head.id}", f"【紧急报告】{case.number} 音像记录中断",
             body, {"event": "alert.av_interrupted", "rule_id": "A17.2", "record_id": record_id},
             now)
+    insert_outbox_if_absent(uow.session, rows)
+
+
+def _late_entry(uow: UnitOfWork, event: Event) -> None:
+    """Issue 10 item 10: the supervisor learns a record was entered long after it happened."""
+    case = uow.session.get(Case, event.case_id)
+    record_id = event.data.get("record_id", "")
+    when = event.data.get("occurred_at", "")[:16].replace("T", " ")
+    now, rows = utcnow(), []
+    for sup in recipients(uow.session, case, "supervisor"):
+        body = (f"案件 {case.number}《{case.title}》的文书 {record_id} 于事后补录：发生于 {when}，"
+                f"超过两个工作日才录入（A31.1），请核查。")
+        rows += officer_outbox_rows(
+            sup, case, f"late:{record_id}:{sup.id}", f"【补录提示】{case.number}", body,
+            {"event": "alert.late_entry", "rule_id": "A31.1", "record_id": record_id}, now)
     insert_outbox_if_absent(uow.session, rows)
 
 

@@ -111,7 +111,7 @@ def end_of_legal_day(d: date, tz: tzinfo = LEGAL_TZ) -> datetime:
 
 
 def add_months_clamped(d: date, months: int) -> date:
-    """d plus whole calendar months; a missing day clamps to month end (民法典 Art. 203)."""
+    """d plus whole calendar months; a missing day clamps to month end (民法典 Art. 202)."""
     _check_date(d)
     index = d.year * 12 + (d.month - 1) + months
     year, month0 = divmod(index, 12)

@@ -168,6 +168,46 @@ def _doc(*rules: str) -> Field:
     return F("document_id", "string", "送达的文书（记录编号）", rules=rules)
 
 
+# ---- Issue 10 (legal-a) field groups ----------------------------------------------------
+# N4 / 行政处罚法 Art. 63: the proposed penalty decides whether the hearing right applies.
+PENALTY_TYPES = ("warning", "circulated_criticism", "fine", "confiscate_gains",
+                 "confiscate_property", "suspend_licence", "lower_qualification",
+                 "revoke_licence", "restrict_business", "order_suspension", "order_closure",
+                 "restrict_practice", "other_heavy")
+HEARING_FIELDS = (
+    F("penalty_types", "list", "拟作出的处罚种类", required=False, rules=("N4",)),
+    F("fine_amount_yuan", "int", "拟罚款金额（元）", required=False, rules=("N4",), minimum=1),
+    F("confiscation_value_yuan", "int", "拟没收违法所得或非法财物价值（元）", required=False,
+      rules=("N4",), minimum=1),
+    F("hearing_right_basis", "text", "听证权利适用依据", required=False, rules=("N4",),
+      auto=True),
+)
+# N28 / 行政处罚法 Art. 57(2), 58: cases that force legal review and collective discussion.
+N28_FIELDS = (
+    F("major_public_interest", "bool", "是否涉及重大公共利益", required=False, rules=("N28",)),
+    F("complex_or_new", "bool", "是否案情复杂或属新类型", required=False, rules=("N28",)),
+    F("major_case", "bool", "是否重大或情节复杂需集体讨论", required=False, rules=("N28",)),
+)
+# N11 / 行政处罚法 Art. 36: when the violation happened (ended), for the limitation.
+LIMITATION_FIELDS = (
+    F("violation_date", "date", "违法行为发生日期", rules=("N11",)),
+    F("violation_continuing", "bool", "是否连续或继续状态", required=False, rules=("N11",)),
+    F("violation_ended_on", "date", "违法行为终了日期", required=False, rules=("N11",)),
+    F("serious_harm", "bool", "涉及公民生命健康安全、金融安全且有危害后果", required=False,
+      rules=("N11",)),
+    F("discovered_on", "date", "违法行为被发现日期", required=False, rules=("N11",)),
+    F("limitation_ends_on", "date", "追责时效届满日", required=False, rules=("N11",),
+      auto=True),
+    F("limitation_warning", "text", "时效提示", required=False, rules=("N11",), auto=True),
+)
+# A32.1 / N32: how a decision ends the act (a licence granted or refused) and whether it
+# stated the remedies (else the party has 1 year to sue, 行政诉讼法解释 Art. 64).
+DECISION_END_FIELDS = (
+    F("licence_granted", "bool", "是否准予许可", required=False, rules=("N17", "A32.1")),
+    F("remedies_stated", "bool", "是否告知复议诉讼的途径和期限", required=False,
+      rules=("N32",)),
+)
+
 # What every service record computes (A23.1, N18–N20).
 SERVED_FIELDS = (
     F("document_type", "string", "文书种类", required=False, rules=("A23.1",), auto=True),
@@ -177,6 +217,93 @@ SERVED_FIELDS = (
 )
 SERVICE_METHODS = ("direct", "postal", "lodged", "entrusted", "forwarded", "electronic",
                    "announcement")
+
+# ---- Issue 10 (legal-a): how an act ends (A32.1), the inspection's result (A12.1), the
+# party's remedies (N15, N32). One compact block so parallel catalogue edits merge.
+LEGAL_END_TYPES: tuple[RecordType, ...] = (
+    RecordType(
+        # A12.1: an inspection ends with its result; one that finds nothing ends the act here
+        # (act.ended, A32.1) without a filing form or decision (issue 10 item 9).
+        "inspection_result", "检查结果记录", "Inspection result", "investigation",
+        (
+            F("onsite_record_id", "string", "对应的现场检查笔录", rules=("A12.1",)),
+            F("result", "enum", "检查结果", rules=("A12.1",),
+              choices=("no_violation", "violation_found")),
+            F("findings", "text", "检查结论", rules=("A12.1",)),
+            F("concluded_at", "datetime", "检查结束时间", rules=("A12.1", "A32.1")),
+        ),
+        ("A12.1", "A32.1"), signers=("officer",),
+    ),
+    RecordType(
+        # 行政处罚法 (2021) Art. 57(1)(2)(4): no penalty, or the case is dropped; the head decides.
+        "case_termination", "不予处罚或撤销案件审批表",
+        "Decision not to penalise or to drop a case", "decision",
+        (
+            F("outcome", "enum", "处理结果", rules=("A18.1", "A32.1"),
+              choices=("no_penalty", "case_dropped")),
+            F("reason", "text", "理由", rules=("A18.1",)),
+            F("legal_basis", "text", "法律依据", rules=("A18.1",)),
+            F("officer_opinion", "text", "承办人意见", rules=("A18.1",)),
+        ),
+        ("A18.1", "A32.1"), signers=("officer",), approval_chain=HEAD_CHAIN, any_stage=True,
+    ),
+    RecordType(
+        # N11: when the violation happened (ended), recorded with the filing (the 立案审批表
+        # keeps exactly its A10.1 fields); the record warns when the limitation had run out.
+        "violation_period", "违法行为发生时间认定", "When the violation happened (limitation)",
+        "initiation", LIMITATION_FIELDS, ("N11",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        # 行政处罚法 Art. 64(8): a party absent without reason or leaving ends the hearing.
+        "hearing_termination", "听证终止记录", "Hearing ended by the party's absence",
+        "decision",
+        (
+            F("hearing_notice_id", "string", "对应的听证通知书", rules=("N5", "A13.1")),
+            F("reason", "enum", "终止原因", rules=("A13.1",),
+              choices=("absent_without_reason", "left_without_permission", "withdrawn")),
+            F("details", "text", "情况说明", rules=("A13.1",)),
+        ),
+        ("A13.1",), signers=("officer",),
+    ),
+    RecordType(
+        # N28 / 行政处罚法 Art. 57(2): complex or major cases are discussed by the heads.
+        "collective_discussion", "集体讨论记录", "Collective discussion by the heads",
+        "decision",
+        (
+            F("participants", "list", "参加讨论的负责人", rules=("N28",)),
+            F("content", "text", "讨论情况", rules=("N28",), max_length=20000),
+            F("conclusion", "text", "讨论决定", rules=("N28",)),
+        ),
+        ("N28",), signers=("officer",),
+    ),
+    RecordType(
+        # N32: the party applied for administrative review or sued (行政复议法 (2023) Art. 20,
+        # 行政诉讼法 Art. 45-46); while it is pending nobody asks the court to enforce (N15).
+        "remedy_application", "当事人申请复议或提起诉讼记录",
+        "Party's review application or lawsuit", "service",
+        (
+            F("decision_id", "string", "对应的决定", rules=("N15", "N32")),
+            F("remedy", "enum", "救济途径", rules=("N32",),
+              choices=("administrative_review", "lawsuit")),
+            F("filed_on", "date", "申请（起诉）日期", rules=("N32",)),
+            F("body", "string", "复议机关或人民法院", rules=("N32",)),
+            F("body_case_no", "string", "复议或诉讼案号", required=False, rules=("N32",)),
+        ),
+        ("N15", "N32"), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        "remedy_result", "复议决定或裁判结果", "Result of the review or lawsuit", "service",
+        (
+            F("remedy_application_id", "string", "对应的复议申请或起诉", rules=("N15", "N32")),
+            F("outcome", "enum", "结果", rules=("N32",),
+              choices=("upheld", "changed", "revoked", "withdrawn")),
+            F("served_on", "date", "复议决定书或裁判文书送达当事人日期", rules=("N32",)),
+            F("final", "bool", "是否已发生法律效力", rules=("N32",)),
+        ),
+        ("N15", "N32"), signers=("officer",), any_stage=True,
+    ),
+)
+
 
 CATALOGUE: tuple[RecordType, ...] = (
     # ---- Initiation (A9–A12) ------------------------------------------------------------
@@ -206,6 +333,10 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("legal_basis", "text", "依据", rules=("A9.1",)),
             F("served_to", "string", "告知对象", rules=("A9.1",)),
             F("receipt_no", "string", "书面凭证编号", rules=("A9.1",)),
+            F("deemed_accepted_on", "date", "逾期告知视为受理之日", required=False,
+              rules=("N16", "N30"), auto=True),
+            F("late_notice_warning", "text", "逾期告知提示", required=False,
+              rules=("N16", "N30"), auto=True),
         ),
         ("A9.1", "N16"), signers=("officer", "applicant"), routes=("application",),
     ),
@@ -487,6 +618,7 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("officer_opinion", "text", "承办人意见", rules=("A19.1", "A18.1")),
             F("expert_review_required", "bool", "是否需要专家论证", rules=("A20.1",)),
             F("legal_review_required", "bool", "是否需要法制审核", rules=("A21.1",)),
+            *N28_FIELDS,
         ),
         ("A18.1", "A19.1"), approval_chain=DECISION_CHAIN,
     ),
@@ -523,6 +655,7 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("response_period_working_days", "int", "陈述、申辩的期限（工作日）",
               rules=("A22.1", "N10"), minimum=1),
             F("hearing_right", "bool", "是否告知听证权利", rules=("A22.1", "N4")),
+            *HEARING_FIELDS,
         ),
         ("A22.1",), served=True,
     ),
@@ -621,6 +754,7 @@ CATALOGUE: tuple[RecordType, ...] = (
               rules=("N15",), minimum=1),
             F("litigation_period_months", "int", "提起行政诉讼期限（月，默认6）",
               required=False, rules=("N15",), minimum=1),
+            *DECISION_END_FIELDS,
         ),
         ("A18.1",), served=True,
     ),
@@ -808,6 +942,7 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("amount_yuan", "int", "涉及金钱给付的金额（元）", required=False,
               rules=("A30.1",), minimum=1),
             F("statement_rights", "text", "当事人依法享有的陈述权和申辩权", rules=("A30.1",)),
+            F("early_warning", "text", "提示", required=False, rules=("N15", "N32"), auto=True),
         ),
         ("A30.1", "N14"), served=True,
     ),
@@ -859,6 +994,7 @@ CATALOGUE: tuple[RecordType, ...] = (
         ),
         ("A30.1",), signers=("officer",),
     ),
+    *LEGAL_END_TYPES,
 )
 
 

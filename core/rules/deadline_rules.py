@@ -5,7 +5,7 @@ per version (N18). Figures an administrator may replace go through :class:`RuleT
 overrides; ⚠ figures (RULES.md could not verify them) are flagged ``configurable`` and every
 answer using an unconfirmed ⚠ figure carries a warning.
 
-Counting (RULES.md part 2, 民事诉讼法 Art. 85, 民法典 Art. 203):
+Counting (RULES.md part 2, 民事诉讼法 Art. 85, 民法典 Art. 202 for months):
 
 - ``exact``: clock hours run from the trigger instant, holidays included (A10.2, N12).
 - ``start_day_excluded``: working days; the trigger's legal day is not counted.
@@ -36,9 +36,11 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 ``decision.served``, ``demand_notice.served``, ``correction_order.served``,
 ``service.announcement.published``, ``decision.appeal_period_ended``
 (core.cases.service_of_documents), ``obligation.performed``, ``fine.paid``,
-``dossier.archived``, ``access_request.received``, ``access_request.replied`` (core.archive),
-``court_application.filed`` (core.cases.execution). Every other name a rule uses is listed in
-:data:`AWAITED_EVENTS` with who must emit it and with which data.
+``court_application.filed`` (core.cases.execution), ``act.ended`` (core.cases.act_end: the
+record that legally ends the act, A32.1), ``application.accepted`` (core.cases.licensing:
+acceptance, or deemed on receipt, N17/N30), ``dossier.archived``,
+``access_request.received``, ``access_request.replied`` (core.archive). Every other name a
+rule uses is listed in :data:`AWAITED_EVENTS` with who must emit it and with which data.
 """
 
 from __future__ import annotations
@@ -79,6 +81,15 @@ RESOLUTION = timedelta(microseconds=1)
 MORNING = time(9, 0)
 
 MUNICIPAL = "岳阳市住房和城乡建设局行政执法全过程记录实施细则 (2019)"
+# N33: when each source took effect; a deadline uses the version in force on its trigger day.
+MUNICIPAL_FROM = date(2019, 12, 12)  # 岳建函〔2019〕333号, "自发布之日起实施" (Art. 38)
+PENALTY_2021 = date(2021, 7, 15)  # 行政处罚法 (2021) Art. 86
+PENALTY_1996 = date(1996, 10, 1)  # 行政处罚法 (1996) Art. 64
+COERCION_FROM = date(2012, 1, 1)  # 行政强制法 Art. 71
+LICENSING_FROM = date(2004, 7, 1)  # 行政许可法 Art. 83
+DISCLOSURE_2019 = date(2019, 5, 15)  # 政府信息公开条例 (2019) Art. 56
+MOHURD_55 = date(2022, 5, 1)  # 住房和城乡建设部令第55号 Art. 69
+SAMR_COMPLAINTS = date(2020, 1, 1)  # 市场监督管理投诉举报处理暂行办法 Art. 41
 ANY_VALUE = "*"  # trigger_if value: the field has any value
 
 
@@ -208,6 +219,11 @@ class DeadlineRule:
             object.__setattr__(self, "reminders", default)
 
     @property
+    def effective_until(self) -> date | None:
+        """The last legal day the rule is in force (inclusive); None while in force."""
+        return self.effective_to - timedelta(days=1) if self.effective_to else None
+
+    @property
     def ids(self) -> tuple[str, ...]:
         """This rule's ID followed by the related IDs it also implements."""
         return (self.id, *self.related_ids)
@@ -247,7 +263,6 @@ class DeadlineRule:
 AWAITED_EVENTS: Mapping[str, str] = MappingProxyType({
     "evidence.captured": "A31.1 capture: at = end of recording (capture time); evidence_id",
     "evidence.uploaded": "A31.1 capture: stored in the system; the same evidence_id",
-    "act.ended": "A32.1: the record that legally ends the act; data record_id, reason",
     "record.access_reply.served": "A35.1/N22: catalogue type access_reply, then its service",
     "coercive_measure.emergency_applied": "N12: a coercive measure applied on the spot",
     "record.coercive_measure_approval.created": "N12: catalogue type to add",
@@ -268,7 +283,8 @@ RULES: tuple[DeadlineRule, ...] = (
     # submission is the record, the head's approval may follow later.
     F("A10.2", "Supplementary filing record after an emergency start", "紧急启动后补充记录",
       "case.emergency_opened", ("record.filing_form.created",),
-      24, "clock_hours", "exact", f"{MUNICIPAL} 第十条第二款"),
+      24, "clock_hours", "exact", f"{MUNICIPAL} 第十条第二款",
+      effective_from=MUNICIPAL_FROM),
     # A17.2: AV recording that cannot continue: report to the head at once (an alert, not a
     # deadline) and explain in writing "事后" (afterwards). The rules give no figure; one
     # working day is this project's choice, configurable.
@@ -276,6 +292,7 @@ RULES: tuple[DeadlineRule, ...] = (
       "音像记录无法继续后书面说明",
       "evidence.recording.cannot_continue", ("record.interruption_explanation.created",),
       1, "working_days", "start_day_excluded", f"{MUNICIPAL} 第十七条第二款",
+      effective_from=MUNICIPAL_FROM,
       configurable=True, trigger_field="interrupted_at", trigger_if=("can_continue", False),
       per_item=True,
       note="The rules say 事后 without a figure; 1 working day is a local choice."),
@@ -285,6 +302,7 @@ RULES: tuple[DeadlineRule, ...] = (
       ("record.statement_defence.created", "record.statement_waiver.created"),
       5, "working_days", "start_day_excluded",
       f"{MUNICIPAL} 第二十二条; 行政处罚法 (2021) 第四十四条、第四十五条",
+      effective_from=MUNICIPAL_FROM,
       configurable=True, per_case=True, obligor="party", related_ids=("N10",),
       period_field="response_period_working_days", per_item=True,
       note="The notice sets the period (its response_period_working_days); 5 working days is "
@@ -293,14 +311,14 @@ RULES: tuple[DeadlineRule, ...] = (
     F("A29.1", "Check of an ordered correction", "责令改正后按期核查",
       "correction_order.served", ("record.correction_check.created",),
       None, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第二十九条第二款",
-      per_case=True, trigger_if=("correction_ordered", True),
+      effective_from=MUNICIPAL_FROM, per_case=True, trigger_if=("correction_ordered", True),
       period_field="correction_period_days", per_item=True,
       note="The decision states the correction period (correction_period_days)."),
     # A31.1: AV stored in the designated system within 2 working days of being made.
     F("A31.1", "AV record stored in the designated system", "音像记录存储",
       "evidence.captured", ("evidence.uploaded",),
       2, "working_days", "start_day_excluded", f"{MUNICIPAL} 第三十一条",
-      per_item=True,
+      effective_from=MUNICIPAL_FROM, per_item=True,
       note="Counted from the end of the recording (制作完成), the capture time."),
     # A32.1: dossier within 20 days of the end of the enforcement act.
     # The act ends with the record that legally ends it (act.ended: execution completed, court
@@ -309,13 +327,15 @@ RULES: tuple[DeadlineRule, ...] = (
     # file (dossier.archived, core.archive.custody), which closing the case requires.
     F("A32.1", "Case file compiled and archived", "立卷归档",
       "act.ended", ("dossier.archived",),
-      20, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第三十二条"),
+      20, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第三十二条",
+      effective_from=MUNICIPAL_FROM),
     # A35.1 / N22: access request handled under the disclosure rules: 20 working days, +20.
     F("A35.1", "Reply to a request to see the records", "查阅申请答复",
       "access_request.received", ("record.access_reply.served", "access_request.replied"),
       20, "working_days", "start_day_excluded",
       f"{MUNICIPAL} 第三十五条; 政府信息公开条例 (2019) 第三十三条",
-      extension=20, max_extensions=1, related_ids=("N22",), per_item=True,
+      effective_from=MUNICIPAL_FROM, extension=20, max_extensions=1, related_ids=("N22",),
+      per_item=True,
       note="An extension needs the disclosure office head's consent and notice to the "
            "applicant (Art. 33(2))."),
 
@@ -325,80 +345,117 @@ RULES: tuple[DeadlineRule, ...] = (
       "record.rights_notice.served",
       ("record.hearing_request.created", "record.hearing_waiver.created"),
       5, "working_days", "start_day_excluded", "行政处罚法 (2021) 第六十四条第一项",
+      effective_from=PENALTY_2021,
+      kinds={"penalty"}, obligor="party", trigger_if=("hearing_right", True), per_item=True),
+    # N4 / N33: before 2021-07-15 the request period was 3 days (1996 law Art. 42(1)), and
+    # the working-day rule of N1 did not exist yet: calendar days, rolled off a rest day.
+    F("N4", "Party's hearing request period", "听证申请期限",
+      "record.rights_notice.served",
+      ("record.hearing_request.created", "record.hearing_waiver.created"),
+      3, "calendar_days", "start_day_excluded_roll", "行政处罚法 (1996) 第四十二条第一款第一项",
+      effective_from=PENALTY_1996, effective_to=PENALTY_2021, related_ids=(),
       kinds={"penalty"}, obligor="party", trigger_if=("hearing_right", True), per_item=True),
     # N5: hearing notice served at least 7 working days before the hearing.
     F("N5", "Hearing notice before the hearing", "听证通知",
       "hearing.scheduled", ("record.hearing_notice.served",),
       7, "working_days", "before_event", "行政处罚法 (2021) 第六十四条第二项",
-      kinds={"penalty"}, trigger_field="hearing_at", per_item=True,
+      effective_from=PENALTY_2021, kinds={"penalty"}, trigger_field="hearing_at", per_item=True,
       note="Trigger time is the hearing's start; 7 full working days must lie between the "
            "service day and the hearing day (both excluded)."),
     # N6: decision on registered-preserved evidence within 7 working days.
     F("N6", "Decision on evidence registered and preserved", "先行登记保存处理决定",
       "evidence_preservation.approved", ("record.preservation_decision.created",),
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第五十六条",
+      effective_from=PENALTY_2021,
       related_ids=("A16.1",), trigger_if=("form", "registration_preservation"), per_item=True),
+    # N6 / N33: before 2021-07-15, 7 days (1996 law Art. 37(2)) counted as calendar days.
+    F("N6", "Decision on evidence registered and preserved", "先行登记保存处理决定",
+      "evidence_preservation.approved", ("record.preservation_decision.created",),
+      7, "calendar_days", "start_day_excluded_roll", "行政处罚法 (1996) 第三十七条第二款",
+      effective_from=PENALTY_1996, effective_to=PENALTY_2021,
+      trigger_if=("form", "registration_preservation"), per_item=True),
     # N7: penalty decision within 90 days of 立案, unless a rule says otherwise.
     # 立案 is the head's approval of the filing form (A10.1), the last step of its chain.
     F("N7", "Penalty decision after filing", "行政处罚决定期限",
       "record.filing_form.approved", ("decision.made",),
       90, "calendar_days", "start_day_excluded_roll", "行政处罚法 (2021) 第六十条",
-      kinds={"penalty"},
-      note="Laws, regulations or rules may set another figure: override it per department."),
+      effective_from=PENALTY_2021, kinds={"penalty"},
+      note="Laws, regulations or rules may set another figure: override it per department. "
+           "No such limit before 2021-07-15 (N33): a case filed earlier gets no N7 row."),
     # N8: decision served within 7 working days when the party was absent.
     F("N8", "Service of the penalty decision (party absent)", "处罚决定书送达",
       "decision.made", ("decision.served",),
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第六十一条",
-      kinds={"penalty"}, per_item=True,
+      effective_from=PENALTY_2021, kinds={"penalty"}, per_item=True,
       note="When the party is present the decision is handed over on the spot and its "
            "service closes this at once."),
+    # N8 / N33: before 2021-07-15, 7 days (1996 law Art. 40) counted as calendar days.
+    F("N8", "Service of the penalty decision (party absent)", "处罚决定书送达",
+      "decision.made", ("decision.served",),
+      7, "calendar_days", "start_day_excluded_roll", "行政处罚法 (1996) 第四十条",
+      effective_from=PENALTY_1996, effective_to=PENALTY_2021, kinds={"penalty"},
+      per_item=True),
     # N9: fine paid within 15 days of receiving the decision.
     F("N9", "Fine payment period", "罚款缴纳期限",
       "decision.served", ("fine.paid",),
       15, "calendar_days", "start_day_excluded_roll", "行政处罚法 (2021) 第六十七条",
+      effective_from=PENALTY_1996,
       kinds={"penalty"}, obligor="party", trigger_if=("fine_amount_yuan", ANY_VALUE),
       per_item=True),
     # N12: emergency coercive measure: report to the head and get approval within 24 hours.
     F("N12", "Report and approval of an emergency coercive measure", "当场强制措施补办批准",
       "coercive_measure.emergency_applied",
       ("record.coercive_measure_approval.created",),
-      24, "clock_hours", "exact", "行政强制法 第十九条"),
+      24, "clock_hours", "exact", "行政强制法 第十九条", effective_from=COERCION_FROM),
     # N13: seizure/impoundment at most 30 days, one extension of at most 30.
     F("N13", "Seizure or impoundment period", "查封扣押期限",
       "coercive_measure.seizure_applied",
       ("coercive_measure.released", "coercive_measure.handled"),
       30, "calendar_days", "start_day_excluded_no_roll", "行政强制法 第二十五条",
-      extension=30, max_extensions=1, per_item=True,
+      effective_from=COERCION_FROM, extension=30, max_extensions=1, per_item=True,
       note="A maximum duration: a last day on a rest day is not moved later. Extension "
            "needs the head's approval."),
     # N14: the party has 10 working days after the demand notice; then the court.
     F("N14", "Period after the demand notice before applying to court", "催告期限",
       "demand_notice.served", ("obligation.performed",),
       10, "working_days", "start_day_excluded", "行政强制法 第五十四条、第六十九条",
-      obligor="party", related_ids=("A30.1",),
+      effective_from=COERCION_FROM, obligor="party", related_ids=("A30.1",),
       note="The authority may apply to the court only after this period (when it ends)."),
     # N15: court application within 3 months after the statutory appeal period ends.
     F("N15", "Application to the court for enforcement", "申请法院强制执行期限",
       "decision.appeal_period_ended", ("court_application.filed",),
       3, "months", "start_day_excluded_roll", "行政强制法 第五十三条", per_item=True,
+      effective_from=COERCION_FROM,
       note="Trigger: the end of the statutory review/litigation period of the decision."),
     # N16: one-time notice of missing materials within 5 working days.
     F("N16", "One-time notice of missing materials", "一次性告知补正材料",
       "record.application_acceptance.created", ("record.missing_materials_notice.created",),
       5, "working_days", "start_day_excluded", "行政许可法 第三十二条第一款第四项",
+      effective_from=LICENSING_FROM,
       kinds={"licensing"}, related_ids=("A9.1",), trigger_if=("decision", "pending_materials"),
       note="If not told within the period the application counts as accepted on receipt."),
     # N17: licensing decision within 20 working days of acceptance, +10 with approval.
+    # application.accepted (core.cases.licensing): on acceptance, or on receipt when the
+    # missing-materials notice came after N16's 5 working days (N30, Art. 32(4)).
     F("N17", "Licensing decision", "行政许可决定期限",
-      "record.application_acceptance.created", ("decision.made",),
+      "application.accepted", ("decision.made",),
       20, "working_days", "start_day_excluded", "行政许可法 第四十二条",
-      kinds={"licensing"}, extension=10, max_extensions=1, trigger_if=("decision", "accepted"),
-      note="Extension needs the head's approval and the reason told to the applicant."),
+      effective_from=LICENSING_FROM,
+      kinds={"licensing"}, extension=10, max_extensions=1,
+      note="Extension needs the head's approval and the reason told to the applicant. "
+           "Hearing, testing, appraisal and expert time (Art. 45) is not deducted yet."),
+    # N30: a granted licence issued (served) within 10 working days of the decision (⚠).
+    F("N30", "Licence issued after the decision to grant", "颁发、送达许可证件",
+      "decision.made", ("decision.served",),
+      10, "working_days", "start_day_excluded", "行政许可法 第四十四条 (⚠ RULES.md N30)",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, configurable=True,
+      trigger_if=("licence_granted", True), per_item=True),
     # N18: public-announcement service deemed served after 60 days (before 2022-01-01) ...
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),
       60, "calendar_days", "start_day_excluded_roll", "民事诉讼法 (2017) 第九十二条",
-      effective_to=date(2022, 1, 1), obligor="none", per_item=True),
+      effective_from=date(1991, 4, 9), effective_to=date(2022, 1, 1), obligor="none",
+      per_item=True),
     # N18: ... and after 30 days from 2022-01-01 (2021 amendment; 2023 text Art. 95).
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),
@@ -415,12 +472,14 @@ RULES: tuple[DeadlineRule, ...] = (
     F("N23", "Pre-filing check of a lead", "立案前核查",
       "case.lead.received", ("case.filing_decided",),
       15, "calendar_days", "start_day_excluded_roll", "住房和城乡建设部令第55号 第十五条",
-      kinds={"penalty"}, configurable=True, extension=10, max_extensions=1),
+      effective_from=MOHURD_55, kinds={"penalty"}, configurable=True, extension=10,
+      max_extensions=1),
     # N24: complaint acceptance decision within 7 working days (⚠ for 住建).
     F("N24", "Complaint acceptance decision", "投诉受理决定",
       "record.complaint_intake.created", ("record.complaint_decision.created",),
       7, "working_days", "start_day_excluded",
       "市场监督管理投诉举报处理暂行办法 第十四条 (住建 figure ⚠)",
+      effective_from=SAMR_COMPLAINTS,
       configurable=True, related_ids=("A11.1",), trigger_field="received_at"),
 )
 # fmt: on

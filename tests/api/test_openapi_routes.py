@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types",
+PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/rules",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}",
           "/telegram/webhook", "/u"}
 # Routes whose own credential is not the bearer token: a one-time link or the tus protocol.

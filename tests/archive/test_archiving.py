@@ -42,19 +42,24 @@ def test_a32_1_act_end_build_archive_supplement_use_and_close(flow, container, a
                                                              people):
     """A32.1, A33.1, A34.1: the whole afterlife of one penalty case."""
     case = play_penalty_case(flow, tmp_path)
-    ended = flow.clock.now()
+    # The record that ended the act raised act.ended (core.cases.act_end); the case file
+    # stores that end, and A32.1 runs 20 calendar days from it, the start day not counted.
     with container.uow() as uow:
-        uow.emit(Event("act.ended", case["id"], ended, {"record_id": None,
-                                                        "reason": "execution_completed"}))
-    # A32.1: 20 calendar days from the act's legal end, the start day not counted.
-    clock_row = _a32(container, case["id"])
-    with container.uow() as uow:
+        end = uow.session.execute(select(ActEnd).where(ActEnd.case_id == case["id"])
+                                  ).scalar_one()
+        ended, reason = end.ended_at, end.reason
         rule = rule_table(uow.settings).rule_for("A32.1")
         expected = compute_due(rule, ended, load_calendar(uow.session)).due
-        assert uow.session.execute(select(ActEnd.reason).where(
-            ActEnd.case_id == case["id"])).scalar_one() == "execution_completed"
+    assert reason in ("execution_completed", "decision_served")
+    clock_row = _a32(container, case["id"])
     assert (clock_row.status, clock_row.period, clock_row.due_at) == ("open", 20, expected)
+    assert clock_row.trigger_at == ended
     assert clock_row.due_at >= end_of_legal_day(ended.astimezone(LEGAL_TZ).date(), LEGAL_TZ)
+    # A second end (another ending record) neither moves the stored end nor opens a clock.
+    with container.uow() as uow:
+        uow.emit(Event("act.ended", case["id"], flow.clock.now(),
+                       {"reason": "court_result", "subject_id": case["id"]}))
+    assert _a32(container, case["id"]).id == clock_row.id
 
     # Closing waits for the custodian's acceptance.
     assert flow.missing(case, "closed") == ["A32.1"]

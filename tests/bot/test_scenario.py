@@ -148,7 +148,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         log["opinion_fields"] = await fill(h, [
             "rf:def", "现场检查笔录、询问笔录、现场照片", "未取得施工许可擅自施工",
             "《建筑法》第六十四条", "事实清楚，证据确凿", "责令改正，罚款五千元",
-            "首次违法，主动配合", "建议处罚", "rf:b0", "rf:b0"])
+            "首次违法，主动配合", "建议处罚", "rf:b0", "rf:b0",
+            "rf:skip", "rf:skip", "rf:skip"])  # N28 questions (issue 10)
         log["opinion"] = await h.press(officer, "rc:ok")
         await h.deliver()
         mark = fake.mark()
@@ -164,7 +165,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         await h.press(officer, "rt:rights_notice")
         log["notice_fields"] = await fill(h, [
             "责令改正并处罚款五千元", "未取得施工许可擅自施工", "违反《建筑法》第七条",
-            "《建筑法》第六十四条", "书面或口头向本局陈述申辩", "5", "rf:b0"])
+            "《建筑法》第六十四条", "书面或口头向本局陈述申辩", "5", "rf:b0",
+            "rf:skip", "rf:skip", "rf:skip"])  # the proposed penalty (N4, issue 10)
         log["notice"] = await h.press(officer, "rc:ok")
         log["serve_notice"] = await h.say(officer, "/serve")
         await h.press(officer, "rt:service_direct")
@@ -185,7 +187,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         await h.press(officer, "rt:decision")
         log["decision_fields"] = await fill(h, [
             "责令改正，罚款五千元", "未取得施工许可擅自施工", "《建筑法》第六十四条", REMEDY,
-            "rf:b1", pay_by.isoformat(), "5000", "rf:b1", "15", "rf:skip", "rf:skip"])
+            "rf:b1", pay_by.isoformat(), "5000", "rf:b1", "15", "rf:skip", "rf:skip",
+            "rf:skip", "rf:skip"])  # licence granted, remedies stated (issue 10)
         log["decision"] = await h.press(officer, "rc:ok")
 
         # Service stage: lodged service, signed by the server and a witness, with video (A26.1).
@@ -319,11 +322,11 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         f"✅ {n} 已进入“审查决定”。\n下一步还缺：已制作案件处理意见（A19.1）；{notice_gaps}；"
         "案件处理意见已经行政机关负责人批准（A18.1）；已作出行政执法决定（A18.1）"]
     questions = [r[-1] for r in log["opinion_fields"]]
-    assert questions[0] == "案件处理意见书（审批表）（2/10）证据采信：请输入"
-    assert questions[8] == "案件处理意见书（审批表）（10/10）是否需要法制审核：请选择"
-    assert questions[9].startswith("请核对 案件处理意见书（审批表）：\n"
+    assert questions[0] == "案件处理意见书（审批表）（2/13）证据采信：请输入"
+    assert questions[8] == "案件处理意见书（审批表）（10/13）是否需要法制审核：请选择"
+    assert questions[12].startswith("请核对 案件处理意见书（审批表）：\n"
                                    "当事人情况: 岳阳某建设有限公司（91430600MA4L000000）\n")
-    assert questions[9].endswith("是否需要专家论证: 否\n是否需要法制审核: 否")
+    assert questions[12].endswith("是否需要专家论证: 否\n是否需要法制审核: 否")
     assert log["opinion"] == [
         f"✅ 已记录：案件处理意见书（审批表）（{n}）。\n下一步还缺：{notice_gaps}；"
         "案件处理意见已经行政机关负责人批准（A18.1）；已作出行政执法决定（A18.1）",
@@ -340,8 +343,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         f"✅ 案件处理意见书（审批表）（{n}）审批完成。\n下一步还缺：{notice_gaps}；"
         "已作出行政执法决定（A18.1）"]
     questions = [r[-1] for r in log["notice_fields"]]
-    assert questions[4] == "陈述申辩权利告知书（6/7）陈述、申辩的期限（工作日）：请输入整数"
-    assert questions[6].endswith("陈述、申辩的期限（工作日）: 5\n是否告知听证权利: 否")
+    assert questions[4] == "陈述申辩权利告知书（6/10）陈述、申辩的期限（工作日）：请输入整数"
+    assert questions[9].endswith("陈述、申辩的期限（工作日）: 5\n是否告知听证权利: 否")
     assert log["notice"] == [f"✅ 已记录：陈述申辩权利告知书（{n}）。\n下一步还缺：{notice_gaps}；"
                              "已作出行政执法决定（A18.1）"]
     assert log["serve_notice"] == [f"{n}：要填写哪种文书？"]
@@ -377,9 +380,9 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         "✅ 已记录 岳阳某建设有限公司（当事人）的签名。\n该文书签名已齐全。\n"
         "下一步还缺：已作出行政执法决定（A18.1）"]
     questions = [r[-1] for r in log["decision_fields"]]
-    assert questions[4] == "行政执法决定书（6/11）履行期限：格式 2026-11-26，或点“今天”"
-    assert questions[7] == "行政执法决定书（9/11）改正期限（日）：请输入整数"
-    assert questions[10].endswith(f"履行期限: {pay_by.isoformat()}\n罚款金额（元）: 5000\n"
+    assert questions[4] == "行政执法决定书（6/13）履行期限：格式 2026-11-26，或点“今天”"
+    assert questions[7] == "行政执法决定书（9/13）改正期限（日）：请输入整数"
+    assert questions[12].endswith(f"履行期限: {pay_by.isoformat()}\n罚款金额（元）: 5000\n"
                                   "是否责令改正: 是\n改正期限（日）: 15")
     assert log["decision"] == [f"✅ 已记录：行政执法决定书（{n}）。\n" + ready.format("送达执行")]
 

@@ -98,7 +98,7 @@ def test_calendar_days_roll_to_next_working_day():
 
 
 def test_months_clamp_then_roll():
-    """N15: months end on the corresponding day, else month end (民法典 Art. 203), then roll."""
+    """N15: months end on the corresponding day, else month end (民法典 Art. 202), then roll."""
     assert add_months_clamped(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months_clamped(date(2023, 12, 31), 2) == date(2024, 2, 29)
     assert add_months_clamped(date(2026, 11, 30), 3) == date(2027, 2, 28)

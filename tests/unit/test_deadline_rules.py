@@ -304,6 +304,15 @@ def test_a17_2_reminders_before_the_trigger_are_dropped():
     assert steps[0].at == at(2026, 10, 8, 9)
 
 
+def test_n30_licence_issued_within_ten_working_days_and_n4_by_date():
+    """N30: a licence granted 2026-09-30 is issued by 2026-10-20 (⚠, with a warning).
+    N33/N4: the hearing request period is 3 calendar days before 2021-07-15."""
+    answer = due("N30", at(2026, 9, 30))
+    assert answer.last_day == date(2026, 10, 20) and answer.warnings
+    assert TABLE.rule_for("N30").trigger_if == ("licence_granted", True)
+    assert due("N4", at(2021, 7, 9)).last_day == date(2021, 7, 12)
+
+
 def test_reminders_are_data():
     """A29.1: a rule may carry its own reminder steps."""
     rule = DeadlineRule("A29.1", "t", "t", "x", (), 3, "working_days", "start_day_excluded",
@@ -336,8 +345,8 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     assert [r.id for r in TABLE.rules_for_trigger("decision.served", "penalty", day)] == ["N9"]
     assert TABLE.rules_for_trigger("decision.served", "licensing", day) == ()
     assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == ["N8"]
-    assert [r.id for r in TABLE.rules_for_trigger("act.ended", None, day)] == [
-        "A32.1"]
+    assert [r.id for r in TABLE.rules_for_trigger("act.ended", None, day)] == ["A32.1"]
+    assert TABLE.rules_for_trigger("case.stage.archiving", None, day) == ()
     intake = TABLE.rules_for_trigger("record.complaint_intake.created", "penalty", day)
     assert sorted(r.id for r in intake) == ["N21", "N24"]
     assert {r.trigger_field for r in intake} == {"received_at"}
@@ -469,13 +478,14 @@ def test_every_event_name_is_emitted_or_awaited():
     assert sorted(set(AWAITED_EVENTS) & emitted) == []
     assert set(AWAITED_EVENTS) <= names  # no stale entries
     waiting = {r.id for r in RULES if r.trigger in AWAITED_EVENTS}
-    assert waiting == {"A31.1", "A32.1", "N12", "N13", "N23"}
+    assert waiting == {"A31.1", "N12", "N13", "N23"}
     # A record-field condition or figure names a field the catalogue declares.
     by_name = {t.name: t for t in CATALOGUE}
     sources = {"evidence.recording.cannot_continue": "av_interruption",
                "hearing.scheduled": "hearing_notice",
                "evidence_preservation.approved": "evidence_preservation",
                "decision.served": "decision", "correction_order.served": "decision",
+               "decision.made": "decision",
                "record.rights_notice.served": "rights_notice"}
     for rule in RULES:
         name = sources.get(rule.trigger) or (rule.trigger.split(".")[1]
@@ -484,3 +494,21 @@ def test_every_event_name_is_emitted_or_awaited():
         for field in filter(None, (rule.trigger_field, rule.period_field,
                                    rule.trigger_if and rule.trigger_if[0])):
             assert rtype is not None and rtype.field(field) is not None, (rule.id, field)
+
+
+def test_n33_1996_versions_of_n6_and_n8_count_calendar_days():
+    """N33/N6/N8: before 2021-07-15 the 7 days of the 1996 law were calendar days (no N1):
+    preservation approved 2021-06-30 → decide by 2021-07-07; a decision made 2021-07-14 is
+    served by 2021-07-21; from 2021-07-15 the 7 are working days."""
+    assert due("N6", at(2021, 6, 30)).last_day == date(2021, 7, 7)
+    assert due("N8", at(2021, 7, 14)).last_day == date(2021, 7, 21)
+    assert due("N8", at(2021, 7, 15)).unit == "working_days"
+
+
+def test_n2_coercion_periods_of_ten_days_are_working_days():
+    """N2/N14 (行政强制法 Art. 69): the 10 days after a demand notice served 2026-09-28 are
+    working days: National Day skipped, the 调休 Saturday 10-10 counted → 2026-10-16 (as
+    calendar days they would have ended 2026-10-08)."""
+    answer = due("N14", at(2026, 9, 28))
+    assert (answer.unit, answer.last_day) == ("working_days", date(2026, 10, 16))
+    assert TABLE.rule_for("N14").effective_from == date(2012, 1, 1)

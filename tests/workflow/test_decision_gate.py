@@ -84,22 +84,32 @@ def test_waiver_ends_the_period_at_once(flow):
 
 
 def test_a_requested_hearing_must_be_held_first(flow):
-    """A13.1, A15.1: a hearing request holds the decision until the hearing notice is served,
-    the hearing record (with AV) is complete and the hearing report is made."""
+    """A13.1, A15.1, N28: a hearing request holds the decision until the hearing notice is
+    served, the hearing record (with AV) is complete, the hearing report is made and, after a
+    hearing, legal review agrees before the head approves the handling opinion."""
     case = _in_decision(flow)
-    flow.done(case, "handling_opinion")
+    opinion = flow.done(case, "handling_opinion")
     notice = flow.done(case, "rights_notice", hearing_right=True)
     flow.serve(case, notice)
     flow.done(case, "statement_waiver")
     flow.done(case, "hearing_request")
     assert _refused(flow, case)["missing"] == ["A13.1"]
-    hearing_notice = flow.done(case, "hearing_notice", hearing_at=flow.clock.iso(days=8))
+    hearing_notice = flow.done(case, "hearing_notice", hearing_at=flow.clock.iso(days=15))
     flow.serve(case, hearing_notice)
-    flow.later(days=8)
+    flow.later(days=15)
     hearing = flow.done(case, "hearing_record")
-    assert _refused(flow, case)["missing"] == ["A13.1", "A15.1"]
+    assert _refused(flow, case)["missing"] == ["A13.1", "A15.1", "N28"]
     flow.av(case, hearing["id"], proves="听证全过程")
     flow.done(case, "hearing_report")
+    assert _refused(flow, case)["missing"] == ["N28"]
+    flow.record(case, "legal_review", user=flow.people["legal_reviewer"])
+    # The head approved the opinion before the hearing and its review: approve it again.
+    assert _refused(flow, case)["missing"] == ["N28"]
+    r = flow.post(f"/api/v1/cases/{case['id']}/records", {
+        "type": "handling_opinion", "fields": flow.fields("handling_opinion"),
+        "occurred_at": flow.clock.iso(), "corrects": opinion["id"]})
+    assert r.status_code == 201, r.get_json()
+    flow.approve_all(case, r.get_json())
     flow.record(case, "decision")
 
 
