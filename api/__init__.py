@@ -70,6 +70,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from worker.cron import sweep_nudger
 
         container.outbox_hooks.append(sweep_nudger(settings.redis_url, WorkerConfig.from_env()))
+        # Thumbnails are rq jobs on the worker; the web process renders nothing itself.
+        from worker.cron import media_enqueuer
+
+        container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)

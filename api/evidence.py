@@ -227,8 +227,8 @@ def preview(evidence_id: str):
         ev = service.get_evidence(uow, actor, evidence_id, action="preview", remote=remote())
         row = service.preview_of(uow.session, ev.id)
         if row is None:
-            raise NotFound("no preview of this item (yet): previews are made for images after "
-                           "the upload")
+            raise NotFound("no preview of this item (yet): previews are made for images and "
+                           "videos after the upload")
         sha = row.sha256
     return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 

@@ -26,21 +26,35 @@ class BotRunner:
         self._thread = threading.Thread(target=self.loop.run_forever, name="telegram-bot",
                                         daemon=True)
         self._thread.start()
-        self._lock: asyncio.Lock | None = None
+        # One lock per chat, made and dropped on the loop's thread (no race); the count says
+        # how many updates of the chat hold or wait for it.
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
         self._call(self._start())
 
     def _call(self, coro, timeout: float | None = 30.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     async def _start(self) -> None:
-        self._lock = asyncio.Lock()
         await self.application.initialize()
         await self.application.start()
 
     async def _process(self, update: Update) -> None:
-        # One update at a time: a dialog's answers must be applied in the order they came.
-        async with self._lock:
-            await self.application.process_update(update)
+        # One update at a time per chat: a dialog's answers must be applied in the order they
+        # came. Other chats go on meanwhile: with one lock for all, 200 inspectors syncing at
+        # once queued behind each other past Telegram's webhook timeout (bench/load).
+        key = _dialog_key(update)
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await self.application.process_update(update)
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     def feed(self, data: dict, timeout: float = PROCESS_TIMEOUT_S) -> bool:
         """Handle one update from the webhook; True when it finished within the timeout."""
@@ -67,6 +81,16 @@ class BotRunner:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
             self.loop.close()
+
+
+def _dialog_key(update: Update) -> object:
+    """What orders updates: the chat (a dialog lives in one), else the user, else nothing
+    (updates without either share one key)."""
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    return ("none",)
 
 
 _runners: dict[int, BotRunner] = {}

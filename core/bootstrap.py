@@ -57,6 +57,10 @@ class Container:
     # the next sweep (the in-process worker's wake, or an rq sweep job); the sweep stays the
     # safety net, so a hook that fails loses nothing.
     outbox_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # Called after a commit that owed media work (thumbnails, core.evidence.media) with the
+    # evidence ids: an rq job is enqueued, or the in-process worker woken. The media_tasks
+    # rows are the truth, so a hook that fails loses nothing (the sweep enqueues them again).
+    media_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
 
     @contextmanager
     def uow(self) -> Iterator[UnitOfWork]:
@@ -69,6 +73,7 @@ class Container:
             with session.begin():
                 yield uow
             queued = session.info.pop("outbox_written", False)
+            media_owed = session.info.pop("media_queued", None)
         finally:
             session.close()
         for callback in uow.after_commit:
@@ -79,6 +84,12 @@ class Container:
                     hook()
                 except Exception:  # the next sweep delivers it anyway
                     log.warning("prompt delivery could not be requested", exc_info=True)
+        if media_owed:
+            for media_hook in self.media_hooks:
+                try:
+                    media_hook(list(media_owed))
+                except Exception:  # the sweep enqueues the task again after its lease
+                    log.warning("media work could not be queued", exc_info=True)
 
 
 def bootstrap(settings: Settings | None = None, *,

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from .cron import SweepClock, sweep_queue_name
+from .cron import SweepClock, media_queue_name, sweep_queue_name
 from .runtime import runtime
 
 log = logging.getLogger("quancheng.worker")
@@ -38,7 +38,7 @@ def main() -> int:
     rt = runtime()
     clock = SweepClock(rt.container.settings.redis_url, rt.config)
     clock.start()
-    queues = [sweep_queue_name(rt.config), rt.config.queue]
+    queues = [sweep_queue_name(rt.config), rt.config.queue, media_queue_name(rt.config)]
     log.info("worker on queues %s, sweep every %s s", ", ".join(queues), rt.config.sweep_interval)
     stop = {"asked": False}
     wait = 1.0

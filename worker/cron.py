@@ -29,6 +29,12 @@ def sweep_queue_name(config: WorkerConfig) -> str:
     return f"{config.queue}-sweep"
 
 
+def media_queue_name(config: WorkerConfig) -> str:
+    """Thumbnails have their own queue, listened to last: at 17:30 a thousand of them must not
+    hold back a reminder's delivery."""
+    return f"{config.queue}-media"
+
+
 class JSONCronJob(CronJob):
     """A cron job enqueued with the JSON serializer (never pickle)."""
 
@@ -96,3 +102,17 @@ def sweep_nudger(redis_url: str, config: WorkerConfig):
             queue.enqueue(sweep, job_timeout=300, result_ttl=600, failure_ttl=7 * 24 * 3600)
 
     return nudge
+
+
+def media_enqueuer(redis_url: str, config: WorkerConfig):
+    """A function that enqueues the media jobs of evidence ids just recorded (web and bot
+    processes call it after the commit); the sweep re-enqueues any it fails to."""
+    from .jobs import enqueue_media
+
+    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    queue = Queue(media_queue_name(config), connection=redis, serializer=JSONSerializer)
+
+    def enqueue(evidence_ids: list[str]) -> None:
+        enqueue_media(queue, evidence_ids)
+
+    return enqueue

@@ -1,12 +1,16 @@
 """The embedded-default worker: a daemon thread of the web process that sweeps every
-SWEEP_INTERVAL_SECONDS and delivers inline (no Redis). Retries come back with a later sweep."""
+SWEEP_INTERVAL_SECONDS, delivers inline and makes the thumbnails owed (no Redis). Retries come
+back with a later sweep. It is the only background thread of the web process: media work has
+no pool of its own there."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
 from core.bootstrap import Container
+from core.evidence import media
 from notifications.base import Channel
 from notifications.channels import build_channels
 from notifications.config import NotifyConfig
@@ -31,8 +35,15 @@ class InprocessWorker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> SweepResult:
-        """One sweep, then every message it queued delivered in turn (admin reports too)."""
+        """The media work due (thumbnails), one sweep, then every message it queued delivered
+        in turn (admin reports too)."""
+        media.run_due(self.container.uow, limit=self.config.sweep_limit)
         result = run_sweep(self.container, self.notify, self.config)
+        if result.media_ids:  # claims that ran out (this process restarted mid-thumbnail)
+            for evidence_id in result.media_ids:
+                # A failure is recorded on the task; a later run tries again.
+                with contextlib.suppress(media.MediaRetry):
+                    media.run_thumbnail(self.container.uow, evidence_id)
         pending = list(result.outbox_ids)
         while pending:
             outcome = deliver(self.container, pending.pop(0), self.channels, config=self.notify)
@@ -78,4 +89,5 @@ def start_inprocess_worker(container: Container, *, emit: Emit,
     log.info("in-process worker: sweep every %s s, channels %s", worker.config.sweep_interval,
              ", ".join(sorted(channels)) or "none")
     container.outbox_hooks.append(worker.wake)
+    container.media_hooks.append(lambda evidence_ids: worker.wake())
     return worker.start()

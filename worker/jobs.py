@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from rq import Queue, Retry
 
+from core.evidence import media as evidence_media
 from notifications import outbox
 
 from .runtime import Runtime, runtime
@@ -29,8 +30,31 @@ def sweep() -> dict:
     result = run_sweep(rt.container, rt.notify, rt.config,
                        pick_outbox=backlog < rt.config.sweep_limit)
     enqueue_deliveries(rt, result.outbox_ids)
+    enqueue_media(rt.media_queue or rt.queue, result.media_ids)
     return {"reminders": result.reminders, "queued": len(result.outbox_ids), "backlog": backlog,
-            "failed_reminders": result.failed_reminders}
+            "failed_reminders": result.failed_reminders, "media": len(result.media_ids)}
+
+
+def media(evidence_id: str) -> dict:
+    """Make the thumbnail of one evidence item (idempotent per item: the media_tasks row is
+    claimed first); a failure worth retrying raises so rq's Retry runs the job again."""
+    rt = runtime()
+    outcome = evidence_media.run_thumbnail(rt.container.uow, str(evidence_id))
+    return {"status": outcome.status, "detail": outcome.detail}
+
+
+def enqueue_media(queue: Queue, evidence_ids: Iterable[str]) -> int:
+    """Enqueue one media job per item in one round trip, with rq's retries; return how many."""
+    retry = Retry(max=evidence_media.MAX_ATTEMPTS - 1,
+                  interval=list(evidence_media.RETRY_INTERVALS))
+    timeout = int(evidence_media.RUN_LEASE.total_seconds())
+    jobs = [Queue.prepare_data(media, args=(str(i),), retry=retry, timeout=timeout,
+                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                               description=f"thumbnail of evidence {i}")
+            for i in evidence_ids]
+    if jobs:
+        queue.enqueue_many(jobs)
+    return len(jobs)
 
 
 def deliver(outbox_id: int) -> dict:

@@ -17,6 +17,7 @@ from notifications.channels import build_channels
 from notifications.config import NotifyConfig
 
 from .config import WorkerConfig
+from .cron import media_queue_name
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Runtime:
     channels: dict[str, Channel]
     redis: Redis
     queue: Queue
+    media_queue: Queue | None = None  # thumbnails (worker.cron.media_queue_name)
 
 
 _runtime: Runtime | None = None
@@ -52,7 +54,9 @@ def runtime() -> Runtime:
             notify, config = NotifyConfig.from_env(), WorkerConfig.from_env()
             redis = Redis.from_url(container.settings.redis_url)
             _runtime = Runtime(container, notify, config, build_channels(container, notify),
-                               redis, make_queue(redis, config))
+                               redis, make_queue(redis, config),
+                               Queue(media_queue_name(config), connection=redis,
+                                     serializer=JSONSerializer))
         return _runtime
 
 

@@ -18,6 +18,7 @@ from core.deadlines.reminders import (
     expand_reminders,
     reclaim_stale_reminders,
 )
+from core.evidence import media as media_tasks
 from core.evidence.uploads import purge_expired
 from core.kernel.clock import utcnow
 from core.ledger.timestamps import stamp_pending
@@ -36,6 +37,7 @@ class SweepResult:
     reminders: int = 0
     failed_reminders: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    media_ids: list[str] = field(default_factory=list)  # evidence whose media job was lost
 
 
 def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, *,
@@ -62,6 +64,9 @@ def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, 
         result.outbox_ids.extend(batch)
         if len(batch) < config.sweep_limit:
             break
+    if pick_outbox:
+        with container.uow() as uow:
+            result.media_ids = media_tasks.due_for_enqueue(uow.session, now, config.sweep_limit)
     housekeep(container, now)
     if result.reminders or result.outbox_ids:
         log.info("sweep: %d reminders expanded, %d messages queued", result.reminders,

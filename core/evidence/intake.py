@@ -24,12 +24,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,11 +38,12 @@ from sqlalchemy.orm import Session
 from capture import metadata as capture_metadata
 from capture.checks import Check, ReportedLocation, Site, assess, capture_instant, run_checks
 from capture.model import Metadata
-from capture.sniff import TYPES, TypeVerdict, check_type
+from capture.sniff import TypeVerdict, check_type
 from capture.sniff import UnsupportedType as SniffUnsupported
 from core import ledger
 from core.cases.models import Case, Evidence, Record
 from core.cases.visibility import visible_case, writable_case
+from core.evidence import media
 from core.evidence.models import EvidencePreview
 from core.kernel import fields
 from core.kernel.clock import parse_aware, utcnow
@@ -485,8 +484,10 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     # A31.1: the deadline opens at the capture time and this upload closes it at once.
     uow.emit(Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}))
     uow.emit(Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id}))
-    if previews and TYPES[inspected.verdict.media_type].family == "image":
-        schedule_preview(uow, ev.id)  # an earlier thumbnail of the same content is reused
+    if previews:
+        # Its thumbnail is owed as a media task of this transaction (the worker makes it; an
+        # earlier thumbnail of the same content is reused).
+        media.queue_thumbnail(session, ev, now=stored_at)
     return IntakeResult(ev, original, new_blob=not blob.existed)
 
 
@@ -562,127 +563,7 @@ def get_evidence(uow: UnitOfWork, actor: Officer, evidence_id: str, *, action: s
 
 def preview_of(session: Session, evidence_id: str) -> EvidencePreview | None:
     """The stored thumbnail row of an item, if made."""
-    return session.execute(select(EvidencePreview).where(
-        EvidencePreview.evidence_id == evidence_id)).scalar_one_or_none()
-
-
-# --- previews, off the request path ---------------------------------------------------------
-
-PREVIEW_MAX_PX = 512
-_previews = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-preview")
-_pending: set[Future] = set()
-_pending_lock = threading.Lock()
-
-
-def _image_key(ev: Evidence) -> str | None:
-    key = next((t.key for t in TYPES.values() if t.mime == ev.media_type), None)
-    return key if key is not None and TYPES[key].family == "image" else None
-
-
-def _render(blobs: BlobStore, ev: Evidence, max_px: int):
-    from capture.preview import PreviewError, thumbnail_sandboxed
-
-    key = _image_key(ev)
-    if key is None:
-        return None
-    try:
-        with blobs.local_copy(ev.sha256) as path:  # a download when the store is remote
-            return thumbnail_sandboxed(path, key, max_px=max_px)
-    except PreviewError as exc:
-        log.info("no preview for evidence %s: %s", ev.id, exc)
-        return None
-
-
-def make_preview(uow: UnitOfWork, evidence_id: str, *, max_px: int = PREVIEW_MAX_PX,
-                 rendered=None) -> EvidencePreview | None:
-    """Make and store the thumbnail of an image item (a separate blob pointing at the
-    original's hash); None for other media or unreadable images. Originals are never touched.
-    ``rendered`` is a thumbnail made beforehand, outside the transaction."""
-    session = uow.session
-    ev = session.get(Evidence, evidence_id)
-    if ev is None or _image_key(ev) is None:
-        return None
-    existing = preview_of(session, ev.id)
-    if existing is not None:
-        return existing
-    same = session.execute(select(EvidencePreview).where(
-        EvidencePreview.original_sha256 == ev.sha256).limit(1)).scalar_one_or_none()
-    if same is not None:  # the same content was previewed already: share its blob
-        sha, size, width, height = same.sha256, same.size, same.width, same.height
-    else:
-        thumb = rendered or _render(uow.blobs, ev, max_px)
-        if thumb is None:
-            return None
-        blob = uow.blobs.put_bytes(thumb.data)
-        sha, size, width, height = blob.sha256, blob.size, thumb.width, thumb.height
-    row = EvidencePreview(id=new_id(), evidence_id=ev.id, original_sha256=ev.sha256, sha256=sha,
-                          size=size, width=width, height=height, created_at=utcnow())
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _preview_job(engine, settings, signer, blobs: BlobStore, evidence_id: str) -> None:
-    # A connection of its own, closed (not pooled) at the end: the job may outlive the pool
-    # it came from (an engine disposed at shutdown) and must not leave a connection behind.
-    # The image is rendered between two short transactions, never holding a write lock.
-    try:
-        with engine.connect() as conn:
-            try:
-                session = Session(bind=conn, expire_on_commit=False)
-                with session.begin():
-                    ev = session.get(Evidence, evidence_id)
-                    wanted = ev is not None and _image_key(ev) is not None \
-                        and preview_of(session, ev.id) is None
-                    shared = wanted and session.execute(select(EvidencePreview.id).where(
-                        EvidencePreview.original_sha256 == ev.sha256).limit(1)).first()
-                rendered = _render(blobs, ev, PREVIEW_MAX_PX) if wanted and not shared else None
-                if shared or rendered is not None:
-                    with session.begin():
-                        make_preview(UnitOfWork(session, settings, signer, blobs), evidence_id,
-                                     rendered=rendered)
-                session.close()
-            finally:
-                conn.invalidate()
-    except Exception:  # a preview is a convenience: log it, the original is safe
-        log.exception("preview of evidence %s failed", evidence_id)
-
-
-def schedule_preview(uow: UnitOfWork, evidence_id: str) -> None:
-    """Make the preview after this transaction commits, in the preview thread.
-
-    worker/ has no media job yet, so embedded mode and production both use this thread; the
-    job takes the id only, so an rq job can replace it without changing callers.
-    """
-    job = partial(_preview_job, uow.session.get_bind(), uow.settings, uow.signer, uow.blobs,
-                  evidence_id)
-
-    def submit() -> None:
-        future = _previews.submit(job)
-        with _pending_lock:
-            _pending.add(future)
-        future.add_done_callback(_forget)
-
-    uow.after_commit.append(submit)
-
-
-def _forget(future: Future) -> None:
-    with _pending_lock:
-        _pending.discard(future)
-
-
-def wait_for_previews(timeout: float = 30.0) -> bool:
-    """Wait until every scheduled preview is done (tests, benchmarks); False on timeout."""
-    deadline = utcnow() + timedelta(seconds=timeout)
-    while True:
-        with _pending_lock:
-            pending = list(_pending)
-        if not pending:
-            return True
-        left = (deadline - utcnow()).total_seconds()
-        if left <= 0:
-            return False
-        wait(pending, timeout=left)
+    return media.preview_of(session, evidence_id)
 
 
 def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int = 6,

@@ -1,15 +1,15 @@
 """Tables around evidence intake: resumable upload sessions, one-time upload links, previews.
 
-None of these is ledger-covered: a session and a link are working state (their offset and
-status change), and a preview is a derived copy that can be made again. What they lead to,
-the Evidence row, is covered.
+None of these is ledger-covered: a session, a link and a media task are working state (their
+offset and status change), and a preview is a derived copy that can be made again. What they
+lead to, the Evidence row, is covered.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.kernel.clock import utcnow
@@ -70,3 +70,25 @@ class EvidencePreview(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MediaTask(Base):
+    """Media work owed for one evidence item (its thumbnail): the truth of that work, whatever
+    the queue holds. Made in the transaction that records the item; a job claims it with a
+    conditional UPDATE, so a job run twice, or retried after a crash, does the work once."""
+
+    __tablename__ = "media_tasks"
+    __table_args__ = (UniqueConstraint("evidence_id", "kind", name="uq_media_tasks_item_kind"),
+                      Index("ix_media_tasks_due", "status", "lease_until"))
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # "thumbnail"
+    # pending -> running -> done | skipped (nothing to make) | failed (attempts used up)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # pending: when the sweep may enqueue it again (its job presumed lost); running: when the
+    # claim runs out (a worker that died mid-job).
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from core import ledger
 from core.cases.models import Approval, Case, Evidence, Record, Refusal, Signature, StageChange
 from core.deadlines.models import Deadline, Reminder
-from core.evidence.intake import wait_for_previews
 from core.notices.models import OutboxMessage
 from core.people.models import AccessLog
 from notifications.channels import build_channels
@@ -235,7 +234,6 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         log["colleague_checklist"] = await h.say(colleague, "/checklist")
 
     play(container, fake, script, base_url=api_server.url)
-    wait_for_previews()
 
     with container.uow() as uow:
         s = uow.session

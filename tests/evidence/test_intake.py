@@ -22,6 +22,7 @@ from core import ledger
 from core.bootstrap import bootstrap
 from core.cases.models import Evidence
 from core.evidence import intake as evidence
+from core.evidence import media as evidence_media
 from core.ledger.models import LedgerEntry
 from tests.capture import media
 from tests.evidence.support import (
@@ -132,7 +133,7 @@ def test_duplicate_is_linked_not_stored_twice(client, container, people, case, t
     the link of this upload (a new ledger-covered row) and stores no second blob."""
     data = photo(tmp_path).read_bytes()
     first = upload(client, people["officer"], case["id"], data).get_json()
-    assert evidence.wait_for_previews()  # its thumbnail is a blob of its own
+    evidence_media.run_due(container.uow)  # its thumbnail is a blob of its own
     blobs_before = stored_blobs(container)
     other_case = open_case(client, people["officer"])
     r = upload(client, people["officer"], other_case["id"], data, "copy.jpg",

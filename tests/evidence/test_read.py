@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from api.evidence import content_disposition
 from core.evidence import intake as evidence
+from core.evidence import media
 from core.evidence.models import EvidencePreview
 from core.people.models import AccessLog
 from tests.evidence.support import photo, stranger, upload
@@ -108,7 +109,7 @@ def test_preview_is_a_separate_blob(client, container, people, item):
     """A37.1 (never tampered): previews are made off the request path (Pillow draft mode) as
     their own blob pointing at the original's hash; the original is never modified."""
     body, data = item
-    assert evidence.wait_for_previews()
+    assert [o.status for o in media.run_due(container.uow)] == ["done"]
     r = client.get(f"/api/v1/evidence/{body['id']}/preview", headers=auth(people["officer"]),
                    buffered=True)
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
@@ -126,12 +127,12 @@ def test_preview_is_a_separate_blob(client, container, people, item):
     assert meta.get_json()["preview"]["width"] == 512
 
 
-def test_no_preview_for_documents(client, people, case):
-    """A4.1: only images get thumbnails: a scanned PDF answers 404 with the reason."""
+def test_no_preview_for_documents(client, container, people, case):
+    """A4.1: only images and videos get thumbnails: a scanned PDF answers 404 with the reason."""
     r = upload(client, people["officer"], case["id"],
                b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "scan.pdf",
                "application/pdf")
-    assert evidence.wait_for_previews()
+    assert media.run_due(container.uow) == []  # no task was owed for a document
     p = client.get(f"/api/v1/evidence/{r.get_json()['id']}/preview",
                    headers=auth(people["officer"]))
     assert p.status_code == 404 and "previews are made for images" in \
@@ -144,8 +145,8 @@ def test_make_preview_reuses_the_thumbnail_of_the_same_content(container, people
     data = photo(tmp_path).read_bytes()
     first = upload(client, people["officer"], case["id"], data).get_json()
     second = upload(client, people["officer"], case["id"], data, method="copy").get_json()
-    assert evidence.wait_for_previews()
+    assert [o.status for o in media.run_due(container.uow)] == ["done", "done"]
     with container.uow() as uow:
         a = evidence.preview_of(uow.session, first["id"])
-        b = evidence.make_preview(uow, second["id"])
+        b = media.make_preview(uow, second["id"])
         assert b.sha256 == a.sha256 and b.evidence_id == second["id"]

@@ -41,6 +41,7 @@ LEFT_OUT = {
     "bind_codes": "one-time binding secrets; the binding itself (officers.telegram_user_id) is "
                   "ledgered",
     "evidence_previews": "thumbnails derived from the ledgered evidence blob, regenerable",
+    "media_tasks": "the media work owed (thumbnails): status, attempts, leases (working state)",
     "kv_entries": "the bot's dialog state between updates (working state)",
     "dossier_jobs": "a dossier build's progress (working state); the built volume is the "
                     "ledgered dossiers row",
