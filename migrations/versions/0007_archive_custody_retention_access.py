@@ -1,7 +1,7 @@
 """archive custody retention access
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 09:06:18.621821
 """
 from alembic import op
@@ -10,8 +10,8 @@ import core.platform.db
 from core.archive import guard
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
