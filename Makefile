@@ -29,8 +29,9 @@ worker: install ## Start an rq worker with its scheduler (production, needs REDI
 bot: install ## Poll Telegram (development; production uses the webhook).
 	$(BIN)/python -m bot
 
-lint: install ## Lint with ruff.
+lint: install ## Lint with ruff; check the pinned packages against the vendored advisories.
 	$(BIN)/ruff check .
+	$(BIN)/python .ci/audit.py
 
 test-sqlite: install
 	$(BIN)/pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
@@ -26,11 +26,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,  # raised per route in api.edge
         JSON_AS_ASCII=False,
     )
     app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     app.extensions["quancheng"] = container
+    from . import edge
+
+    edge.init_app(app, settings)
     app.json.ensure_ascii = False
 
     from . import (
@@ -43,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         ledger_routes,
         live,
+        officer_admin,
         openapi,
         people,
         telegram_webhook,
@@ -51,9 +55,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
                    deadline_routes, workflow, telegram_webhook, evidence, people,
-                   archive_routes):
+                   officer_admin, archive_routes):
         app.register_blueprint(module.bp)
     _register_errors(app)
+    from .auth import refuse_unknown_query
+
+    app.before_request(refuse_unknown_query)
 
     from . import pages
 
@@ -62,8 +69,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    # Browsers may connect from this server's own origin (and PUBLIC_URL's), no other: the
+    # Origin check stays on (finding 10); clients without an Origin header still need a token.
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
-                      cors_allowed_origins=[])
+                      cors_allowed_origins=[settings.public_url] if settings.public_url
+                      else None)
     if settings.redis_url and not test_config.get("CONTAINER"):
         # Queued messages (approval requests) go out at once: nudge the rq worker's sweep.
         from worker.config import WorkerConfig
@@ -75,14 +85,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
+    edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return app
 
 
-def error_body(code: str, message: str, missing: list[str] | None = None, **extra) -> dict:
-    """The one error shape of CONTRACT.md."""
-    err: dict[str, Any] = {"code": code, "message": message}
+HTTP_ZH = {400: "请求格式有误", 401: "未登录或令牌无效：请发送 Authorization: Bearer <令牌>",
+           404: "未找到，或您无权查看", 405: "此地址不支持该请求方法",
+           408: "请求体发送超时，未保存", 410: "已失效", 413: "请求体超过大小上限，未保存",
+           415: "不接受此类型的内容", 429: "尝试过于频繁，请稍后再试"}
+
+
+def lang() -> str:
+    """The language of the answer: English when Accept-Language prefers it, else Chinese."""
+    if not has_request_context():
+        return "zh"
+    return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
+
+
+def error_body(code: str, message: str, missing: list[str] | None = None, *,
+               zh: str | None = None, **extra) -> dict:
+    """The one error shape of CONTRACT.md: the message in the caller's language, both
+    languages alongside, the missing requirement IDs and what else the refusal names."""
+    zh = zh or message
+    err: dict[str, Any] = {"code": code, "message": message if lang() == "en" else zh,
+                           "message_zh": zh, "message_en": message}
     if missing is not None:
         err["missing"] = missing
     err.update(extra)
@@ -94,20 +122,30 @@ def _register_errors(app: Flask) -> None:
     def domain_error(exc: DomainError):
         missing = exc.missing if isinstance(exc, GateRefused) else exc.details.get("missing")
         extra = {k: v for k, v in exc.details.items() if k != "missing"}
-        return jsonify(error_body(exc.code, exc.message, missing, **extra)), exc.status
+        return jsonify(error_body(exc.code, exc.message, missing, zh=exc.chinese(),
+                                  **extra)), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         names = {413: "too_large", 415: "unsupported_type", 404: "not_found",
-                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request"}
-        code = names.get(exc.code or 400, "http_error")
+                 405: "method_not_allowed", 401: "unauthorized", 400: "bad_request",
+                 408: "request_timeout", 429: "rate_limited"}
+        status = exc.code or 400
+        code = names.get(status, "http_error")
         message = exc.description or exc.name
-        if exc.code == 413:
-            message = (f"the body is larger than the limit of "
-                       f"{app.config['MAX_CONTENT_LENGTH']} bytes")
-        response = jsonify(error_body(code, message))
-        response.status_code = exc.code or 400
-        if exc.code == 401:
+        zh = HTTP_ZH.get(status, "请求未被接受")
+        if status == 413:
+            limit = request.max_content_length if request else None
+            message = f"the body is larger than the limit of {limit} bytes"
+            zh = f"请求体超过 {limit} 字节的上限，未保存"
+        elif status == 401 and exc.description and "revoked" in exc.description:
+            zh = "令牌无效或已被撤销"
+        response = jsonify(error_body(code, message, zh=zh))
+        response.status_code = status
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":  # a 405 says which methods the path takes
+                response.headers["Allow"] = value
+        if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
@@ -115,4 +153,5 @@ def _register_errors(app: Flask) -> None:
     def unexpected(exc: Exception):
         log.exception("unhandled error")
         return jsonify(error_body("internal", "an internal error occurred; nothing was "
-                                  "recorded by this request")), 500
+                                  "recorded by this request",
+                                  zh="服务器内部错误，本次请求未记录任何内容")), 500

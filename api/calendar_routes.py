@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, jsonify, request
 
+from core.kernel import fields
 from core.kernel.errors import Invalid
 
 from .auth import container
@@ -28,6 +29,8 @@ def working_days():
         raise Invalid("add must be a whole number") from None
     if not 0 <= add <= 3660:
         raise Invalid("add must be between 0 and 3660")
+    if not 1949 <= start.year <= 2200:  # a legal period, not the end of the calendar (finding 9)
+        raise fields.bad("from", "out_of_range", low="1949-01-01", high="2200-12-31")
     with container().uow() as uow:
         cal = load_calendar(uow.session)
     answer = cal.add_working_days(start, add)

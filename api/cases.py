@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from core.cases import checklist as checklists
-from core.cases import lifecycle, recordings, records
+from core.cases import lifecycle, next_actions, recordings, records
 from core.cases.commands import AddRecord, Decide, OpenCase, Transition
 from core.cases.recordings import Resume
 
@@ -40,7 +39,7 @@ def list_cases():
 def get_case(case_id: str):
     """One case."""
     def run(uow, actor):
-        return lifecycle.case_json(lifecycle.case_view(uow, actor, case_id)), 200
+        return next_actions.case_detail(uow, actor, case_id), 200
 
     return handle(run)
 
@@ -59,7 +58,7 @@ def transition(case_id: str):
 def get_checklist(case_id: str):
     """Every stage's requirements and their status."""
     def run(uow, actor):
-        return checklists.case_checklist(uow, actor, case_id), 200
+        return next_actions.checklist_detail(uow, actor, case_id), 200
 
     return handle(run)
 
@@ -82,11 +81,7 @@ def add_record(case_id: str):
 def list_records(case_id: str):
     """A case's records in time order."""
     def run(uow, actor):
-        found = records.list_records(uow, actor, case_id)
-        approvals = records.approvals_of(uow, [r.id for r in found])
-        corrected = {r.corrects_id for r in found if r.corrects_id}
-        return {"records": [records.record_json(r, approvals.get(r.id), r.id in corrected)
-                            for r in found]}, 200
+        return {"records": next_actions.records_detail(uow, actor, case_id)}, 200
 
     return handle(run)
 

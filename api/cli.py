@@ -26,7 +26,10 @@ db_cli = AppGroup("db", help="Database migrations.")
 @demo.command("seed")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def seed(as_json: bool) -> None:
-    """Create the demo department and five people (idempotent); print their tokens."""
+    """Create the demo department and five people (idempotent); print their tokens. Refused
+    when APP_ENV=production: demo people with printed tokens have no place there."""
+    if container().settings.production:
+        raise click.ClickException("demo seed is refused when APP_ENV=production")
     with container().uow() as uow:
         out = demo_seed(uow.session)
     if as_json:
@@ -51,6 +54,7 @@ def officers_add(dept_code, department_name, name, roles, certificate, as_json) 
 
     try:
         with container().uow() as uow:
+            ledger.acting(uow.session, "cli:officers add")
             dept = department_by_code(uow.session, dept_code)
             if dept is None:
                 if not department_name:
@@ -72,6 +76,7 @@ def officers_token(officer_id: str) -> None:
     """Issue a new API token for an officer (shown once)."""
     try:
         with container().uow() as uow:
+            ledger.acting(uow.session, "cli:officers token")
             token = issue_token(uow.session, get_officer(uow.session, officer_id), label="cli")
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
@@ -81,13 +86,108 @@ def officers_token(officer_id: str) -> None:
 @officers.command("bind-code")
 @click.argument("officer_id")
 def officers_bind_code(officer_id: str) -> None:
-    """Print a one-time code that binds the officer's Telegram account (valid 24 h)."""
+    """Print a one-time code that binds the officer's Telegram account (valid 15 minutes)."""
     try:
         with container().uow() as uow:
             code = issue_bind_code(uow.session, get_officer(uow.session, officer_id))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(code)
+
+
+def _officer_line(v: dict) -> str:
+    tokens = ", ".join(f"{t['id'][:8]}:{t['status']}"
+                       + (f" used {t['last_used_at'][:16]}" if t["last_used_at"] else "")
+                       for t in v["tokens"]) or "no tokens"
+    cert = f"证 {v['certificate_no']}" if v["certified"] else "NO CERTIFICATE"
+    return (f"{v['id']}  {v['name']}  [{','.join(v['roles'])}]  {cert}  "
+            f"{'active' if v['active'] else 'DEACTIVATED'}  "
+            f"{'telegram' if v['telegram_bound'] else '-'}  {tokens}")
+
+
+@officers.command("list")
+@click.option("--department", "dept_code", default=None, help="Department code (all if unset).")
+@click.option("--json", "as_json", is_flag=True)
+def officers_list(dept_code, as_json) -> None:
+    """The department's officers with certificate, binding and token status."""
+    from core.kernel.clock import utcnow
+    from core.people import credentials
+    from core.people.officers import department_by_code
+
+    with container().uow() as uow:
+        dept_id = None
+        if dept_code:
+            dept = department_by_code(uow.session, dept_code)
+            if dept is None:
+                raise click.ClickException(f"no department {dept_code}")
+            dept_id = dept.id
+        views = credentials.list_officers(uow.session, None, dept_id, channel="cli")
+        out = [credentials.officer_json(v, utcnow()) for v in views]
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        for v in out:
+            click.echo(_officer_line(v))
+
+
+def _admin(fn, *args):
+    try:
+        with container().uow() as uow:
+            return fn(uow, *args)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@officers.command("deactivate")
+@click.argument("officer_id")
+def officers_deactivate(officer_id: str) -> None:
+    """Deactivate an officer: tokens revoked, Telegram binding ended (the chat is told)."""
+    from core.notices.bindings import deactivate_officer
+
+    officer = _admin(lambda uow: deactivate_officer(uow, None, officer_id))
+    click.echo(f"{officer.name} deactivated; tokens revoked, binding ended")
+
+
+@officers.command("reactivate")
+@click.argument("officer_id")
+def officers_reactivate(officer_id: str) -> None:
+    """Let a deactivated officer work again (issue a new token and bind code)."""
+    from core.people import credentials
+
+    officer = _admin(lambda uow: credentials.reactivate(uow.session, None, officer_id))
+    click.echo(f"{officer.name} reactivated")
+
+
+@officers.command("roles")
+@click.argument("officer_id")
+@click.argument("roles", nargs=-1, required=True)
+def officers_roles(officer_id: str, roles: tuple[str, ...]) -> None:
+    """Replace an officer's roles, e.g. `flask officers roles ID officer supervisor`."""
+    from core.people import credentials
+
+    officer = _admin(lambda uow: credentials.set_roles(uow.session, None, officer_id,
+                                                       list(roles)))
+    click.echo(f"{officer.name}: {', '.join(officer.roles)}")
+
+
+@officers.command("revoke-token")
+@click.argument("token_id")
+def officers_revoke_token(token_id: str) -> None:
+    """Revoke one API token (its id from `flask officers list`)."""
+    from core.people import credentials
+
+    token = _admin(lambda uow: credentials.revoke_token(uow.session, None, token_id))
+    click.echo(f"token {token.id} revoked")
+
+
+@officers.command("unbind")
+@click.argument("officer_id")
+def officers_unbind(officer_id: str) -> None:
+    """End an officer's Telegram binding (the chat is told); then a new bind code may be used."""
+    from core.notices.bindings import unbind_officer
+
+    officer = _admin(lambda uow: unbind_officer(uow, None, officer_id))
+    click.echo(f"{officer.name}: Telegram binding ended")
 
 
 @ledger_cli.command("verify")

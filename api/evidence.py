@@ -49,9 +49,9 @@ FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_b
 
 @bp.before_request
 def _refuse_oversized():
-    """413 on the declared length alone, before authentication or any read (the setting
-    max_upload_bytes; werkzeug also stops a chunked body at the same limit)."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    """413 on the declared length alone, before authentication or any read (the route's limit
+    of api.edge; werkzeug also stops a chunked body at the same limit)."""
+    limit = request.max_content_length
     if limit is not None and request.content_length is not None \
             and request.content_length > limit:
         raise RequestEntityTooLarge()
@@ -228,7 +228,8 @@ def preview(evidence_id: str):
         row = service.preview_of(uow.session, ev.id)
         if row is None:
             raise NotFound("no preview of this item (yet): previews are made for images and "
-                           "videos after the upload")
+                           "videos after the upload",
+                           zh="此项暂无预览：上传后仅为图片和视频生成预览")
         sha = row.sha256
     return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 
@@ -243,8 +244,9 @@ def new_link(case_id: str):
         data = request.get_json(silent=True) if request.content_length else None
         hours = (data or {}).get("expires_in_hours") if isinstance(data, dict) else None
         hours = whole(hours, "expires_in_hours", low=1, high=168, default=24)
-        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours),
-                                         base_url=request.host_url), 201
+        # PUBLIC_URL, never the request's Host header (finding 10: a forged Host would send
+        # the officer's link, token and all, to another server).
+        return uploads.issue_upload_link(uow, actor, case_id, ttl=timedelta(hours=hours)), 201
 
     return handle(run)
 
@@ -268,7 +270,8 @@ def _tus_resumable():
         return None
     if request.headers.get("Tus-Resumable") != uploads.TUS_VERSION:
         response = jsonify(error_body("precondition_failed",
-                                      f"send Tus-Resumable: {uploads.TUS_VERSION}"))
+                                      f"send Tus-Resumable: {uploads.TUS_VERSION}",
+                                      zh=f"请发送 Tus-Resumable: {uploads.TUS_VERSION}"))
         response.headers["Tus-Version"] = uploads.TUS_VERSION
         return response, 412
     return None
@@ -415,7 +418,8 @@ _EVIDENCE = {"type": "object", "properties": {
         "make": {"type": ["string", "null"]}, "model": {"type": ["string", "null"]},
         "software": {"type": ["string", "null"]}}},
     "checks": {"type": "array", "items": _CHECK},
-    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated"]},
+    "assurance": {"enum": ["verified", "partial", "unverified", "failed", "generated",
+                           "captured_in_app"]},
     "duplicate_of": {"type": ["string", "null"]}}}
 
 

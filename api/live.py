@@ -7,11 +7,19 @@ of their department through the API), and ``officer:<id>`` for messages to one p
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from core.people.access import log_access, officer_for_token
 from notifications.live import NAMESPACE
+
+# A deactivated officer's or a revoked token's live connection ends at the next re-check
+# (issue 12, finding 4): every LIVE_RECHECK_S each process re-reads the tokens it serves.
+LIVE_RECHECK_S = 30.0
+_lock = threading.Lock()
+_connected: dict[str, str] = {}  # sid -> bearer token of this process's /live connections
 
 
 def _token(auth: object) -> str:
@@ -36,6 +44,47 @@ def on_connect(auth: object = None) -> None:
         rooms = (actor.department_id, f"officer:{actor.id}")
     for room in rooms:
         join_room(room)
+    with _lock:
+        _connected[request.sid] = token
+
+
+def on_disconnect(*_args) -> None:
+    """Forget a closed connection."""
+    with _lock:
+        _connected.pop(request.sid, None)
+
+
+def refuse_default_namespace(auth: object = None) -> None:
+    """The default namespace serves nothing: refuse it (finding 10)."""
+    raise ConnectionRefusedError("connect to the /live namespace")
+
+
+def recheck(app: Flask, socketio: SocketIO) -> list[str]:
+    """Disconnect every live connection whose token no longer authenticates anyone (revoked,
+    expired, officer deactivated); returns the sids dropped."""
+    with _lock:
+        held = dict(_connected)
+    if not held:
+        return []
+    dropped = []
+    with app.extensions["quancheng"].uow() as uow:
+        for sid, token in held.items():
+            if officer_for_token(uow.session, token) is None:
+                dropped.append(sid)
+    for sid in dropped:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+        with _lock:
+            _connected.pop(sid, None)
+    return dropped
+
+
+def _recheck_forever(app: Flask, socketio: SocketIO) -> None:
+    while True:
+        socketio.sleep(LIVE_RECHECK_S)
+        try:
+            recheck(app, socketio)
+        except Exception:  # a database hiccup: try again at the next round
+            app.logger.warning("live re-check failed", exc_info=True)
 
 
 def init_app(app: Flask, socketio: SocketIO) -> None:
@@ -44,3 +93,7 @@ def init_app(app: Flask, socketio: SocketIO) -> None:
 
     app.register_blueprint(deliveries.bp)
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
+    socketio.on_event("disconnect", on_disconnect, namespace=NAMESPACE)
+    socketio.on_event("connect", refuse_default_namespace, namespace="/")
+    if not app.config.get("TESTING"):
+        socketio.start_background_task(_recheck_forever, app, socketio)

@@ -15,10 +15,10 @@ RUNNER = "telegram_bot_runner"
 _start_lock = threading.Lock()
 
 
-def _error(status: int, code: str, message: str):
+def _error(status: int, code: str, message: str, zh: str):
     from . import error_body
 
-    return jsonify(error_body(code, message)), status
+    return jsonify(error_body(code, message, zh=zh)), status
 
 
 def _runner():
@@ -42,11 +42,13 @@ def telegram_webhook():
     given = request.headers.get(HEADER, "").encode()
     # No configured secret means no update can be trusted: refuse them all.
     if not expected or not hmac.compare_digest(given, expected):
-        return _error(403, "forbidden", f"missing or wrong {HEADER}")
+        return _error(403, "forbidden", f"missing or wrong {HEADER}", f"缺少或错误的 {HEADER}")
     if not settings.telegram_token:
-        return _error(503, "bot_disabled", "TELEGRAM_TOKEN is unset; the bot is off")
+        return _error(503, "bot_disabled", "TELEGRAM_TOKEN is unset; the bot is off",
+                      "未设置 TELEGRAM_TOKEN，机器人未启用")
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        return _error(400, "bad_request", "the body must be a Telegram Update object")
+        return _error(400, "bad_request", "the body must be a Telegram Update object",
+                      "请求体须为 Telegram Update 对象")
     _runner().feed(data)
     return jsonify({"ok": True}), 200

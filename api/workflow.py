@@ -11,6 +11,7 @@ from core.cases.commands import SIGN_METHODS, Refuse, Sign
 from core.kernel.errors import Invalid
 
 from .auth import handle, idempotent, json_body
+from .schemas import ID, ref
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1/cases")
 
@@ -134,63 +135,96 @@ def verify_draw(case_id: str, draw_id: str):
 
 
 def _path_op(summary: str, status: str, errors: tuple[int, ...], body: dict | None = None,
-             params: tuple[str, ...] = ("case_id",)) -> dict:
-    op: dict = {"summary": summary,
-                "parameters": [{"name": p, "in": "path", "required": True,
-                                "schema": {"type": "string"}} for p in params],
-                "responses": {status: {"description": summary},
-                              **{str(e): {"description": "error",
-                                          "content": {"application/json": {"schema": {
-                                              "$ref": "#/components/schemas/Error"}}}}
-                                 for e in errors}}}
+             params: tuple[str, ...] = ("case_id",), result: str | dict = "Record") -> dict:
+    result_schema = ref(result) if isinstance(result, str) else result
+    codes = sorted(set(errors) | {401} | ({400, 413, 422} if body is not None else set()))
+    op: dict = {"summary": summary, "tags": ["records"],
+                "parameters": [{"name": p, "in": "path", "required": True, "schema": ID}
+                               for p in params],
+                "responses": {status: {"description": summary, "content": {
+                    "application/json": {"schema": result_schema}}},
+                              **{str(e): {"description": "error", "content": {
+                                  "application/json": {"schema": ref("Error")}}}
+                                 for e in codes}}}
     if body is not None:
         op["requestBody"] = {"required": True, "content": body}
+        op["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "maxLength": 200,
+                                            "pattern": "^[ -~]+$"}})
     return op
 
 
-_OBJ = {"application/json": {"schema": {"type": "object"}}}
 _SIGNATURE = {
-    "application/json": {"schema": {"type": "object", "required": ["role", "method"],
-                                    "properties": {
-                                        "role": {"type": "string"},
-                                        "signer_name": {"type": "string", "maxLength": 100},
-                                        "signer_officer_id": {"type": "string"},
-                                        "method": {"enum": list(SIGN_METHODS)},
-                                        "image_base64": {"type": "string"},
-                                        "signed_at": {"type": "string",
-                                                      "format": "date-time"}}}},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["role", "method", "image"],
-                                       "properties": {"image": {"type": "string",
-                                                                "format": "binary"}}}},
+    "application/json": {"schema": ref("NewSignature")},
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["role", "method", "image"], "additionalProperties": False,
+        "properties": {"image": {"type": "string", "format": "binary",
+                                 "contentMediaType": "image/png"},
+                       "role": {"type": "string", "maxLength": 32},
+                       "method": {"enum": list(SIGN_METHODS)},
+                       "signer_name": {"type": "string", "maxLength": 100},
+                       "signer_officer_id": ID,
+                       "signed_at": {"type": "string", "format": "date-time"},
+                       "on_behalf": {"type": "boolean"}}}},
 }
+_REFUSAL = {"application/json": {"schema": ref("NewRefusal")}}
+_REGISTER = {"type": "array", "minItems": 1, "uniqueItems": True,
+             "items": {"type": "string", "minLength": 1, "maxLength": 500}}
+_DRAW = {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False,
+    "required": ["commitment_record_id", "objects_register", "officers_register",
+                 "outside_value", "objects_count", "officers_count"],
+    "description": "draw from the registers with the committed nonce and a value no one at "
+                   "the server controls (A12.1)",
+    "properties": {"commitment_record_id": ID, "objects_register": _REGISTER,
+                   "officers_register": {**_REGISTER, "items": ID,
+                                         "description": "certified officers (A14.1)"},
+                   "sampling_method": {"type": "string", "maxLength": 4000},
+                   "outside_value": {"type": "string", "minLength": 1, "maxLength": 500},
+                   "objects_count": {"type": "integer", "minimum": 1},
+                   "officers_count": {"type": "integer", "minimum": 2}}}}}
+_RECUSAL = {"application/json": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["officer_id", "reason"],
+    "properties": {"officer_id": ID, "reason": {"type": "string", "minLength": 1,
+                                                "maxLength": 4000}}}}}
 _REC = ("case_id", "record_id")
-# Paths of this blueprint for the OpenAPI document (api/openapi.py merges them).
+_DRAWN = {"type": "object", "required": ["record_id"], "properties": {"record_id": ID}}
+
+
+def openapi_paths() -> dict:
+    """Paths of this blueprint for the OpenAPI document (api/openapi.py merges them)."""
+    return OPENAPI_PATHS
+
+
 OPENAPI_PATHS = {
     "/api/v1/cases/{case_id}/records/{record_id}/signatures": {"post": _path_op(
         "Sign a record: signature, fingerprint or seal image (A13.2)", "201",
-        (401, 404, 409, 413, 415, 422), _SIGNATURE, _REC)},
+        (403, 404, 409, 413, 415, 422), _SIGNATURE, _REC, "Signature")},
     "/api/v1/cases/{case_id}/records/{record_id}/refusals": {"post": _path_op(
-        "Refusal to sign with witnesses or a video (A22.2)", "201", (401, 404, 409, 413, 422),
-        _OBJ, _REC)},
+        "Refusal to sign with witnesses or a video (A22.2)", "201", (403, 404, 409, 413, 422),
+        _REFUSAL, _REC, "Refusal")},
     "/api/v1/cases/{case_id}/refusals": {"post": _path_op(
-        "Refusal to accept investigation or give evidence (A13.3)", "201", (401, 404, 422),
-        _OBJ)},
+        "Refusal to accept investigation or give evidence (A13.3)", "201",
+        (403, 404, 409, 422), _REFUSAL, result="Refusal")},
     "/api/v1/cases/{case_id}/records/{record_id}/status": {"get": _path_op(
-        "What a record has and still lacks (A13.2, A15.1)", "200", (401, 404), None, _REC)},
+        "What a record has and still lacks (A13.2, A15.1)", "200", (404,), None, _REC,
+        "RecordCheck")},
     "/api/v1/cases/{case_id}/records/{record_id}/receipt": {"post": _path_op(
-        "Generate the 送达回证 PDF of a service record now (A23.1)", "201", (401, 404, 422),
-        None, _REC)},
+        "Generate the 送达回证 PDF of a service record now (A23.1)", "201",
+        (403, 404, 409, 422), None, _REC, "Receipt")},
     "/api/v1/cases/{case_id}/services": {"get": _path_op(
         "Documents to serve, their services and served dates (A23.1–A28.1)", "200",
-        (401, 404))},
+        (404,), result="Services")},
     "/api/v1/cases/{case_id}/draws/commitments": {"post": _path_op(
-        "Publish the server commitment before a draw (A12.1)", "201", (401, 404, 409))},
+        "Publish the server commitment before a draw (A12.1)", "201", (403, 404, 409, 422),
+        result=_DRAWN)},
     "/api/v1/cases/{case_id}/draws": {"post": _path_op(
         "Random draw of inspection objects and officers (A12.1)", "201",
-        (401, 404, 409, 422), _OBJ)},
+        (403, 404, 409, 422), _DRAW, result=_DRAWN)},
     "/api/v1/cases/{case_id}/draws/{draw_id}/recusals": {"post": _path_op(
         "Replace a recused officer by a recorded re-draw (A12.1, A14.1)", "201",
-        (401, 404, 409, 422), _OBJ, ("case_id", "draw_id"))},
+        (403, 404, 409, 422), _RECUSAL, ("case_id", "draw_id"), _DRAWN)},
     "/api/v1/cases/{case_id}/draws/{draw_id}/verify": {"get": _path_op(
-        "Re-run a draw from its record", "200", (401, 404), None, ("case_id", "draw_id"))},
+        "Re-run a draw from its record", "200", (404, 409), None, ("case_id", "draw_id"),
+        _DRAWN)},
 }

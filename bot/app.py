@@ -13,22 +13,28 @@ from telegram.request import BaseRequest
 from core.bootstrap import Container
 from core.kernel.settings import SettingsError
 
-from . import approvals, binding, cases, complaints, evidence, forms, signing, tasks
-from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, reply
+from . import approvals, binding, cases, chats, complaints, dialogs, evidence, forms, signing, tasks
+from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, recorded, reply
 from .logs import install_log_redaction
 from .persistence import DatabasePersistence
 from .texts import t
 
-HOSTED_API = "https://api.telegram.org"
+STALE = (IndexError, KeyError, ValueError, TypeError)  # button data no handler expected
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure (the token is redacted) and answer the user politely."""
+    """Log the failure (the token is redacted) and answer the user politely, saying whether
+    the last thing was recorded; a button whose data no longer fits gets a plain refusal."""
     log.error("error while handling an update: %s", type(context.error).__name__,
               exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        if update.callback_query is not None and isinstance(context.error, STALE) and \
+                not recorded.get():
+            text = t(context.lang, "stale_button")
+        else:
+            text = t(context.lang, "error_recorded" if recorded.get() else "error")
         try:
-            await reply(update, t(context.lang, "error"))
+            await reply(update, text)
         except Exception:  # the chat may be unreachable; the log line above is what counts
             log.warning("could not tell the user about the error")
 
@@ -44,9 +50,9 @@ def build_application(container: Container, *, base_url: str | None = None,
     ``request`` replaces PTB's httpx transport (the unit tests' fake). ``persistence`` True
     keeps dialog state in the database (bot.persistence), written as each answer comes, so
     dialogs survive a restart and any web process can take a dialog's next update; False
-    keeps it in memory only (unit tests); a BasePersistence is used as given. Hosted
-    Telegram lets a bot download 20 MB; a self-hosted server lifts that, so the limit
-    becomes the upload limit there.
+    keeps it in memory only (unit tests); a BasePersistence is used as given. Telegram lets
+    a bot download 20 MB, behind any proxy; only a local Bot API server (TELEGRAM_LOCAL_API)
+    lifts that, so the limit becomes the upload limit there.
     """
     settings = container.settings
     if not settings.telegram_token:
@@ -68,8 +74,10 @@ def build_application(container: Container, *, base_url: str | None = None,
     application.container = container
     application.me_cache = {}
     if download_limit is None:
-        download_limit = TELEGRAM_DOWNLOAD_LIMIT if root == HOSTED_API else \
-            settings.max_upload_bytes
+        # Whatever the base URL (the official one, or a proxy to it), Telegram's 20 MB holds
+        # unless the server is declared a local Bot API server (TELEGRAM_LOCAL_API).
+        download_limit = settings.max_upload_bytes if settings.telegram_local_api else \
+            TELEGRAM_DOWNLOAD_LIMIT
     application.download_limit = download_limit
     register(application, persistent=application.persistence is not None)
     return application
@@ -77,7 +85,10 @@ def build_application(container: Container, *, base_url: str | None = None,
 
 def register(application: QuanchengBot, *, persistent: bool) -> None:
     """Add every handler: the gate first, the dialogs, then the catch-alls."""
+    application.add_handler(chats.handler(), group=-2)
     application.add_handler(binding.gate_handler(), group=-1)
+    for handler in dialogs.switch_handlers():
+        application.add_handler(handler)
     for module in (binding, cases, forms, signing, approvals, complaints, tasks):
         found = module.handlers(persistent) if module is not binding else module.handlers()
         for handler in found:
@@ -86,6 +97,7 @@ def register(application: QuanchengBot, *, persistent: bool) -> None:
         application.add_handler(handler)
     for handler in binding.fallback_handlers():
         application.add_handler(handler)
+    application.add_handler(chats.stale_handler())
     application.add_error_handler(on_error)
 
 

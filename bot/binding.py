@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from telegram import Update
@@ -14,9 +15,9 @@ from telegram.ext import (
     filters,
 )
 
+from core.notices.bindings import bind_telegram
 from core.people import officers
 from core.people.access import log_access
-from core.people.officers import redeem_bind_code
 
 from .common import (
     BotContext,
@@ -35,7 +36,8 @@ OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "st
                               "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
-                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:")
+                     "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
+                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:")
 
 
 def command_of(update: Update) -> str | None:
@@ -96,7 +98,15 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+STAFF_ONLY = frozenset({"supervisor", "legal_reviewer", "head"})
+
+
 def _menu(context: BotContext) -> str:
+    # Supervisors, legal reviewers and heads approve and watch deadlines; they do not open
+    # cases in the field, so their menu lists what they do.
+    roles = set(context.me.roles) if context.me else set()
+    if roles & STAFF_ONLY and "officer" not in roles:
+        return t(context.lang, "staff_menu")
     return t(context.lang, "officer_menu")
 
 
@@ -121,18 +131,13 @@ async def bind(update: Update, context: BotContext) -> None:
         return
     code = context.args[0]
     user_id = update.effective_user.id
-
-    def redeem(uow):
-        officer = redeem_bind_code(uow.session, code, user_id)
-        log_access(uow.session, officer, "bind", "officer", officer.id, channel="telegram")
-        return me_of(officer)
-
-    me = await in_uow(context.container, redeem)
+    # Wrong codes count against the code and the account even though the answer is an error.
+    me = await asyncio.to_thread(bind_telegram, context.container, code, user_id, me_of)
     context.me = me
     remember(context, user_id, me)
     log.info("officer %s bound a Telegram account", me.id)
     await reply(update, t(me.lang, "bound", name=me.name, roles=role_names(me.roles, me.lang),
-                          menu=t(me.lang, "officer_menu")))
+                          menu=_menu(context)))
 
 
 async def help_(update: Update, context: BotContext) -> None:

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.cases import lifecycle as case_service
 from core.cases.commands import OpenCase, Transition
+from core.kernel.clock import utcnow
 from core.kernel.vocab import KINDS, ROUTES
+from core.rules.catalogue import record_type
 
+from . import forms
 from .common import (
     BotContext,
     active_case,
     as_officer,
+    ask_again,
     buttons,
     callback_arg,
+    capture_markup,
     column,
     guarded,
     reply,
     set_active_case,
 )
 from .dialogs import END, ask, cancel_button, dialog
+from .evidence import LOCATION_FRESH
 from .texts import kind_name, metres, route_name, stage_name, t
 from .views import case_line, case_summary, checklist_text, next_steps_of
 
@@ -29,19 +38,39 @@ KIND, ROUTE, TITLE, PARTY_KIND, PARTY_NAME, PARTY_ID, SITE, ADDRESS, EMERGENCY, 
 DRAFT = "draft_case"
 
 
+LAST = "last_case"  # kind and route of the officer's last case, and recent subjects
+RECENT_TITLES = 3
+ID_AFTER_NAME = re.compile(r"^(.+?)[\s,，;；]+([0-9A-Za-z]{15,18})$")
+
+
 async def new_start(update: Update, context: BotContext) -> int:
-    """Start /new: ask the kind of enforcement (A2.1)."""
+    """Start /new: ask the kind of enforcement (A2.1), offering the last case's kind and
+    route as one button."""
     context.user_data[DRAFT] = {}
     lang = context.lang
-    await reply(update, t(lang, "new_kind"),
-                column([(kind_name(k, lang), f"nk:{k}") for k in KINDS]))
+    markup = column([(kind_name(k, lang), f"nk:{k}") for k in KINDS])
+    last = context.user_data.get(LAST) or {}
+    if last.get("kind") in KINDS and last.get("initiation") in ROUTES:
+        same = t(lang, "new_same", kind=kind_name(last["kind"], lang),
+                 route=route_name(last["initiation"], lang))
+        markup = buttons([[(same, "nk:last")], *[[(b.text, b.callback_data) for b in row]
+                                                  for row in markup.inline_keyboard]])
+    await ask(update, t(lang, "new_kind"), markup)
     return KIND
 
 
 async def new_kind(update: Update, context: BotContext) -> int:
-    """Keep the kind; ask the initiation route."""
-    context.user_data[DRAFT]["kind"] = callback_arg(update)
+    """Keep the kind (or the last case's kind and route); ask the route, or the subject."""
+    arg = callback_arg(update)
     lang = context.lang
+    last = context.user_data.get(LAST) or {}
+    if arg == "last" and last.get("kind") in KINDS and last.get("initiation") in ROUTES:
+        context.user_data[DRAFT].update(kind=last["kind"], initiation=last["initiation"])
+        return await _ask_title(update, context)
+    if arg not in KINDS:
+        await ask(update, t(lang, "stale_button"))
+        return KIND
+    context.user_data[DRAFT]["kind"] = arg
     await ask(update, t(lang, "new_route"),
               column([(route_name(r, lang), f"nr:{r}") for r in ROUTES]))
     return ROUTE
@@ -49,16 +78,41 @@ async def new_kind(update: Update, context: BotContext) -> int:
 
 async def new_route(update: Update, context: BotContext) -> int:
     """Keep the route; ask the subject."""
-    context.user_data[DRAFT]["initiation"] = callback_arg(update)
-    await ask(update, t(context.lang, "new_title"))
+    arg = callback_arg(update)
+    if arg not in ROUTES:
+        await ask(update, t(context.lang, "stale_button"))
+        return ROUTE
+    context.user_data[DRAFT]["initiation"] = arg
+    return await _ask_title(update, context)
+
+
+async def _ask_title(update: Update, context: BotContext) -> int:
+    titles = (context.user_data.get(LAST) or {}).get("titles") or []
+    markup = buttons([[(title[:40], f"nt:{i}")] for i, title in enumerate(titles)]) \
+        if titles else None
+    await ask(update, t(context.lang, "new_title"), markup)
     return TITLE
+
+
+async def new_title_button(update: Update, context: BotContext) -> int:
+    """A subject of a recent case, chosen with a button."""
+    titles = (context.user_data.get(LAST) or {}).get("titles") or []
+    arg = callback_arg(update)
+    if not arg.isdigit() or int(arg) >= len(titles):
+        await ask(update, t(context.lang, "stale_button"))
+        return TITLE
+    return await _keep_title(update, context, titles[int(arg)])
 
 
 async def new_title(update: Update, context: BotContext) -> int:
     """Keep the subject; ask who the party is."""
-    context.user_data[DRAFT]["title"] = update.message.text.strip()
+    return await _keep_title(update, context, update.message.text.strip())
+
+
+async def _keep_title(update: Update, context: BotContext, title: str) -> int:
+    context.user_data[DRAFT]["title"] = title
     lang = context.lang
-    await reply(update, t(lang, "new_party_kind"), buttons([[
+    await ask(update, t(lang, "new_party_kind"), buttons([[
         ("个人" if lang == "zh" else "Person", "np:person"),
         ("单位" if lang == "zh" else "Organisation", "np:organisation"),
         (t(lang, "none"), "np:none")]]))
@@ -77,8 +131,14 @@ async def new_party_kind(update: Update, context: BotContext) -> int:
 
 
 async def new_party_name(update: Update, context: BotContext) -> int:
-    """Keep the party's name; ask the ID number."""
-    context.user_data[DRAFT]["party"]["name"] = update.message.text.strip()
+    """Keep the party's name; ask the ID number, unless it came after the name."""
+    text = update.message.text.strip()
+    both = ID_AFTER_NAME.match(text)
+    if both:
+        party = context.user_data[DRAFT]["party"]
+        party["name"], party["id_number"] = both.group(1).strip(), both.group(2).upper()
+        return await _ask_site(update, context)
+    context.user_data[DRAFT]["party"]["name"] = text
     await reply(update, t(context.lang, "new_party_id"),
                 buttons([[(t(context.lang, "skip"), "np:skip")]]))
     return PARTY_ID
@@ -91,7 +151,23 @@ async def new_party_id(update: Update, context: BotContext) -> int:
     return await _ask_site(update, context)
 
 
+def _fresh_location(context: BotContext) -> dict | None:
+    """The location the officer shared in the last minutes, if any (bot.evidence keeps it)."""
+    loc = context.user_data.get("last_location")
+    if not loc or loc.get("forwarded"):
+        return None
+    if utcnow() - datetime.fromisoformat(loc["at"]) > LOCATION_FRESH:
+        return None
+    return loc
+
+
 async def _ask_site(update: Update, context: BotContext) -> int:
+    loc = _fresh_location(context)
+    lang = context.lang
+    if loc is not None:
+        await ask(update, t(lang, "new_site_shared"), buttons([[
+            (t(lang, "use_shared", acc=metres(loc.get("accuracy"), lang)), "ns:last")]]))
+        return SITE
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(t(context.lang, "send_location"), request_location=True)]],
         resize_keyboard=True, one_time_keyboard=True)
@@ -108,6 +184,19 @@ async def new_site_location(update: Update, context: BotContext) -> int:
     await reply(update, t(lang, "new_site_address", acc=metres(loc.horizontal_accuracy, lang)),
                 buttons([[(t(lang, "skip"), "na:skip")]]))
     return ADDRESS
+
+
+async def new_site_shared(update: Update, context: BotContext) -> int:
+    """The site is where the officer shared their location: no address question, and the
+    emergency flag defaults to no (the summary offers to change it)."""
+    loc = _fresh_location(context)
+    if loc is None:
+        await ask(update, t(context.lang, "stale_button"))
+        return await _ask_site(update, context)
+    draft = context.user_data[DRAFT]
+    draft["site"] = {"lat": loc["lat"], "lon": loc["lon"], "datum": "wgs84"}
+    draft["emergency"] = False
+    return await _summary(update, context)
 
 
 async def new_site_text(update: Update, context: BotContext) -> int:
@@ -134,8 +223,12 @@ async def _ask_emergency(update: Update, context: BotContext) -> int:
 
 async def new_emergency(update: Update, context: BotContext) -> int:
     """Keep the emergency flag; show the summary to confirm."""
+    context.user_data[DRAFT]["emergency"] = callback_arg(update) == "1"
+    return await _summary(update, context)
+
+
+async def _summary(update: Update, context: BotContext) -> int:
     draft = context.user_data[DRAFT]
-    draft["emergency"] = callback_arg(update) == "1"
     lang = context.lang
     party = draft.get("party")
     party_text = "—" if not party else party["name"] + (
@@ -148,9 +241,20 @@ async def new_emergency(update: Update, context: BotContext) -> int:
                 route=route_name(draft["initiation"], lang), title=draft["title"],
                 party=party_text, site=where or "—",
                 emergency=t(lang, "yes" if draft["emergency"] else "no"))
-    await ask(update, summary, buttons([[(t(lang, "confirm"), "nc:ok"),
-                                         (t(lang, "cancel"), "nc:no")]]))
+    rows = [[(t(lang, "confirm"), "nc:ok"), (t(lang, "cancel"), "nc:no")]]
+    if _files_form(draft):
+        rows.insert(0, [(t(lang, "confirm_and_file"), "nc:form")])
+    if not draft["emergency"]:
+        rows.append([(t(lang, "make_emergency"), "ne:1")])
+    await ask(update, summary, buttons(rows))
     return CONFIRM
+
+
+def _files_form(draft: dict) -> bool:
+    """Whether the case will need a 立案审批表 (A10.1) that can be prefilled from it."""
+    rtype = record_type("filing_form")
+    return not draft.get("emergency") and draft.get("initiation") in rtype.routes and \
+        draft.get("kind") == "penalty"
 
 
 @guarded
@@ -166,13 +270,24 @@ async def new_confirm(update: Update, context: BotContext) -> int:
     case_id, number, nxt = await as_officer(context, open_)
     context.user_data.pop(DRAFT, None)
     set_active_case(context, case_id, number)
-    await ask(update, t(lang, "new_opened", number=number) + "\n" + nxt)
+    titles = [draft["title"], *[x for x in (context.user_data.get(LAST) or {}).get("titles", [])
+                                if x != draft["title"]]][:RECENT_TITLES]
+    context.user_data[LAST] = {"kind": draft["kind"], "initiation": draft["initiation"],
+                               "titles": titles}
+    text = t(lang, "new_opened", number=number) + "\n" + nxt
+    if callback_arg(update) == "form":
+        # The 立案审批表 prefilled from the case: one more tap records it (A10.1).
+        await ask(update, text)
+        await forms.offer_filing_form(update, context, case_id)
+        return END
+    await ask(update, text, capture_markup(context, number))
     return END
 
 
 async def _not_text(update: Update, context: BotContext) -> None:
     """A button was expected."""
-    await reply(update, t(context.lang, "use_buttons"))
+    if not await ask_again(update, context):  # the buttons may be gone (a restart)
+        await reply(update, t(context.lang, "use_buttons"))
 
 
 def new_case_dialog(persistent: bool):
@@ -182,7 +297,8 @@ def new_case_dialog(persistent: bool):
         KIND: [CallbackQueryHandler(new_kind, pattern=r"^nk:"), MessageHandler(text, _not_text)],
         ROUTE: [CallbackQueryHandler(new_route, pattern=r"^nr:"),
                 MessageHandler(text, _not_text)],
-        TITLE: [MessageHandler(text, new_title)],
+        TITLE: [MessageHandler(text, new_title),
+                CallbackQueryHandler(new_title_button, pattern=r"^nt:")],
         PARTY_KIND: [CallbackQueryHandler(new_party_kind,
                                           pattern=r"^np:(person|organisation|none)$"),
                      MessageHandler(text, _not_text)],
@@ -190,12 +306,14 @@ def new_case_dialog(persistent: bool):
         PARTY_ID: [MessageHandler(text, new_party_id),
                    CallbackQueryHandler(new_party_id, pattern=r"^np:skip$")],
         SITE: [MessageHandler(filters.LOCATION, new_site_location),
+               CallbackQueryHandler(new_site_shared, pattern=r"^ns:last$"),
                MessageHandler(text, new_site_text)],
         ADDRESS: [MessageHandler(text, new_address),
                   CallbackQueryHandler(new_address, pattern=r"^na:skip$")],
         EMERGENCY: [CallbackQueryHandler(new_emergency, pattern=r"^ne:[01]$"),
                     MessageHandler(text, _not_text)],
-        CONFIRM: [CallbackQueryHandler(new_confirm, pattern=r"^nc:ok$"),
+        CONFIRM: [CallbackQueryHandler(new_confirm, pattern=r"^nc:(ok|form)$"),
+                  CallbackQueryHandler(new_emergency, pattern=r"^ne:[01]$"),
                   CallbackQueryHandler(cancel_button, pattern=r"^nc:no$")],
     }, persistent=persistent)
 
@@ -253,7 +371,7 @@ async def _activate(update: Update, context: BotContext, case_id: str) -> None:
 
     number, text = await as_officer(context, load)
     set_active_case(context, case_id, number)
-    await reply(update, text)
+    await reply(update, text, capture_markup(context, number))
 
 
 @guarded

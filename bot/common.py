@@ -8,10 +8,13 @@ import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from core.bootstrap import Container
@@ -26,6 +29,7 @@ from core.kernel.errors import (
     Invalid,
     NotFound,
 )
+from core.ledger.models import LedgerEntry
 from core.people import officers
 from core.people.models import Officer
 
@@ -43,9 +47,17 @@ class QuanchengBot(Application):
     me_cache: dict  # telegram user id -> (expiry, Me | None), see binding.who
 
     async def process_update(self, update: object) -> None:
-        """With the database persistence (bot.persistence), read this dialog's state before
-        the handlers run and write what changed right after: any process can take the next
-        update of a dialog, and an answer is saved as soon as it is given."""
+        """Each update once (bot.updates: its update_id is claimed in the database, so a
+        re-delivery by polling or by the webhook is skipped). With the database persistence
+        (bot.persistence), read this dialog's state before the handlers run and write what
+        changed right after: any process can take the next update of a dialog, and an answer
+        is saved as soon as it is given."""
+        from .updates import first_delivery
+
+        if isinstance(update, Update) and not await first_delivery(self, update):
+            return
+        recorded.set(False)
+        current_app.set(self)
         persistence = self.persistence
         write_through = getattr(persistence, "write_through", False)
         if write_through and isinstance(update, Update):
@@ -92,13 +104,61 @@ def me_of(officer: Officer | None) -> Me | None:
               officer.department_id)
 
 
+# Whether the update being handled has recorded anything (a ledger entry committed): the
+# generic error then tells the officer whether the last thing was kept (bot.app.on_error).
+recorded: ContextVar[bool] = ContextVar("recorded", default=False)
+# The application handling the current update: where ``ask`` keeps the question it asked.
+current_app: ContextVar[Application | None] = ContextVar("current_app", default=None)
+LAST_QUESTION = "last_question"
+
+
+def remember_question(update: Update, text: str, markup) -> None:
+    """Keep the question just asked, with its buttons, in the user's dialog data (stored in
+    the database), so that it can be asked again when its buttons are gone (a restart, an
+    old message scrolled away)."""
+    app, user = current_app.get(), update.effective_user
+    if app is None or user is None:
+        return
+    data = app.user_data[user.id]
+    data[LAST_QUESTION] = {"text": text[:4000], "markup": markup.to_dict()
+                           if isinstance(markup, InlineKeyboardMarkup) else None}
+    if app.persistence is not None:
+        app.mark_data_for_update_persistence(user_ids=user.id)
+
+
+async def ask_again(update: Update, context: BotContext) -> bool:
+    """Ask the remembered question again with its buttons; False when there is none."""
+    last = (context.user_data or {}).get(LAST_QUESTION)
+    if not last:
+        return False
+    markup = InlineKeyboardMarkup.de_json(last["markup"], context.bot) if last.get("markup") \
+        else None
+    await reply(update, t(context.lang, "asked_again") + "\n" + last["text"], markup)
+    return True
+
+
 async def in_uow(container: Container, fn: Callable[..., Any], *args, **kwargs) -> Any:
     """Run a blocking service call in one unit of work, off the event loop."""
     def work():
-        with container.uow() as uow:
-            return fn(uow, *args, **kwargs)
+        wrote: list[bool] = []
 
-    return await asyncio.to_thread(work)
+        def seen(session, _context) -> None:
+            if any(isinstance(row, LedgerEntry) for row in session.new):
+                wrote.append(True)
+
+        with container.uow() as uow:
+            event.listen(uow.session, "after_flush", seen)
+            try:
+                out = fn(uow, *args, **kwargs)
+                uow.session.flush()
+            finally:
+                event.remove(uow.session, "after_flush", seen)
+        return out, bool(wrote)
+
+    out, wrote = await asyncio.to_thread(work)
+    if wrote:
+        recorded.set(True)
+    return out
 
 
 async def as_officer(context: BotContext, fn: Callable[..., Any], *args, **kwargs) -> Any:
@@ -201,7 +261,12 @@ async def edit_or_reply(update: Update, text: str, markup=None) -> None:
     query = update.callback_query
     if query is not None:
         await ack(update)
-        await query.edit_message_text(text, reply_markup=markup)
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:  # the message is gone or too old: say it anew
+            log.info("could not edit the question: %s", exc.message)
+        await reply(update, text, markup)
     else:
         await reply(update, text, markup)
 
@@ -215,6 +280,23 @@ def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 def column(pairs: list[tuple[str, str]], width: int = 2) -> InlineKeyboardMarkup:
     """Buttons laid out ``width`` per row."""
     return buttons([pairs[i:i + width] for i in range(0, len(pairs), width)])
+
+
+def capture_markup(context: BotContext, number: str | None) -> InlineKeyboardMarkup | None:
+    """The button that opens the capture page inside Telegram (/m/capture, a Mini App) for
+    a case: photos taken there keep their time and place, unlike Telegram's own photo path.
+    Telegram opens Mini Apps only over HTTPS, so without an https PUBLIC_URL there is none."""
+    base = context.container.settings.public_url
+    if not number or not base.startswith("https://"):
+        return None
+    from urllib.parse import quote
+
+    from telegram import WebAppInfo
+
+    url = f"{base}/m/capture?case={quote(number)}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        "📷 拍照取证" if context.lang != "en" else "📷 Take evidence photos",
+        web_app=WebAppInfo(url))]])
 
 
 def active_case(context: BotContext) -> str | None:

@@ -3,16 +3,21 @@ number + code, through core.complaints.tickets.complaint_status)."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from core.complaints import tickets as complaints
 from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
-from core.kernel.errors import NotFound
+from core.kernel.errors import NotFound, RateLimited
 
 from .common import BotContext, buttons, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
-from .texts import t
+from .evidence import describe, keep_file
+from .texts import size_text, t
 
 WHAT, WHERE, PHOTOS, CONTACT, CONFIRM = range(5)
 ST_NUMBER, ST_CODE = range(5, 7)
@@ -54,13 +59,31 @@ async def complain_where(update: Update, context: BotContext) -> int:
 
 
 async def complain_photo(update: Update, context: BotContext) -> int:
-    """Keep a photo or file (its message, to pass on; never altered)."""
+    """Keep a photo or file in the blob store; on submission it becomes evidence of the
+    complaint (core.complaints.public), never only a mention."""
     draft = context.user_data[DRAFT]
-    message = update.message
-    file = message.document or (message.photo[-1] if message.photo else None) or message.video
-    draft["photos"].append({"message_id": message.message_id,
-                            "file_unique_id": getattr(file, "file_unique_id", "")})
-    await reply(update, t(context.lang, "cp_photo_ok", n=len(draft["photos"])))
+    item = describe(update.effective_message)
+    lang = context.lang
+    if item is None:
+        return PHOTOS
+    if item["size"] and item["size"] > context.application.download_limit:
+        await reply(update, t(lang, "cp_photo_too_big", size=size_text(item["size"])))
+        return PHOTOS
+    try:
+        tg_file = await context.bot.get_file(item["file_id"])
+    except BadRequest:
+        await reply(update, t(lang, "cp_photo_too_big", size=size_text(item["size"])))
+        return PHOTOS
+    path = context.container.blobs.tmp_dir / f"complaint_{uuid.uuid4().hex}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        await tg_file.download_to_drive(path)
+        sha = await asyncio.to_thread(keep_file, context, path)
+    finally:
+        path.unlink(missing_ok=True)
+    draft["photos"].append({"sha256": sha, "filename": item["filename"],
+                            "mime": item.get("mime") or "image/jpeg"})
+    await reply(update, t(lang, "cp_photo_ok", n=len(draft["photos"])))
     return PHOTOS
 
 
@@ -89,7 +112,7 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     """Submit through core.complaints.public; without a department that takes complaints, say so."""
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
-    data = {**draft, "channel": "telegram"}
+    data = {**draft, "channel": "telegram", "telegram_user_id": update.effective_user.id}
     try:
         ticket = await in_uow(context.container, submit_public, PublicComplaint.parse(data))
     except NoIntakeDepartment as exc:
@@ -98,6 +121,9 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
         # pointed to the hotline and nothing is kept.
         log.info("public complaint not registered: %s", exc.message)
         await ask(update, t(lang, "cp_nobody"))
+        return END
+    except RateLimited as exc:  # a few complaints an hour per account and contact
+        await ask(update, exc.text(lang))
         return END
     await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"], code=ticket["code"]))
     return END

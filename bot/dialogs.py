@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import warnings
 
-from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CommandHandler, ConversationHandler
+from telegram import Message, MessageEntity, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
-from .common import BotContext, ack, reply
+from core.kernel.clock import utcnow
+
+from .common import BotContext, ack, buttons, log, remember_question, reply
 from .texts import t
 
 END = ConversationHandler.END
@@ -21,7 +24,7 @@ async def cancel(update: Update, context: BotContext) -> int:
         context.user_data.pop(key, None)
     if update.callback_query is not None:
         await ack(update)
-        await update.callback_query.edit_message_reply_markup(None)
+        await drop_buttons(update)
     await reply(update, t(context.lang, "cancelled"), ReplyKeyboardRemove())
     return END
 
@@ -53,13 +56,78 @@ def end_other_dialogs(update: Update, context: BotContext, keep: str) -> None:
 NON_EXCLUSIVE = {"evidence"}
 
 
+def other_dialogs(update: Update, context: BotContext, keep: str) -> list[str]:
+    """The names of the other (exclusive) dialogs this user is in the middle of."""
+    found = []
+    for handlers in context.application.handlers.values():
+        for handler in handlers:
+            if not isinstance(handler, ConversationHandler) or \
+                    handler.name in (keep, *NON_EXCLUSIVE):
+                continue
+            try:
+                key = handler._get_key(update)
+            except RuntimeError:
+                continue
+            if handler._conversations.get(key) is not None:
+                found.append(handler.name)
+    return found
+
+
+PENDING = "pending_command"
+
+
 def _exclusive(name: str, callback):
     @functools.wraps(callback)
     async def entry(update: Update, context: BotContext):
+        message = update.message
+        if message is not None and (message.text or "").startswith("/") and \
+                other_dialogs(update, context, name):
+            # Typing is never thrown away: a half-filled form is kept until the officer says.
+            context.user_data[PENDING] = message.text[:200]
+            lang = context.lang
+            await reply(update, t(lang, "switch_ask"), buttons([[
+                (t(lang, "switch_keep"), "sw:keep"), (t(lang, "switch_drop"), "sw:drop")]]))
+            return END
         end_other_dialogs(update, context, name)
         return await callback(update, context)
 
     return entry
+
+
+async def switch_keep(update: Update, context: BotContext) -> None:
+    """Go on with the half-filled form: its question is still above."""
+    context.user_data.pop(PENDING, None)
+    await ask(update, t(context.lang, "switch_kept"))
+
+
+async def switch_drop(update: Update, context: BotContext) -> None:
+    """Give the half-filled form up and run the command that was sent meanwhile."""
+    command = context.user_data.pop(PENDING, None)
+    for key in [k for k in (context.user_data or {}) if k.startswith("draft_")]:
+        context.user_data.pop(key, None)
+    end_other_dialogs(update, context, "")
+    await ask(update, t(context.lang, "switch_dropped"))
+    if not command:
+        return
+    app = context.application
+    if app.persistence is not None:  # the replayed command reads the dialog from the database
+        app.mark_data_for_update_persistence(user_ids=update.effective_user.id)
+        await app.update_persistence()
+    message = Message(message_id=update.callback_query.message.message_id, date=utcnow(),
+                      chat=update.effective_chat, from_user=update.effective_user, text=command,
+                      entities=[MessageEntity(MessageEntity.BOT_COMMAND, 0,
+                                              len(command.split()[0]))])
+    message.set_bot(context.bot)
+    # A negative id: never one Telegram sends, so bot.updates keeps it apart.
+    replay = Update(update_id=-update.update_id, message=message)
+    replay.set_bot(context.bot)
+    await app.process_update(replay)
+
+
+def switch_handlers() -> list:
+    """The answers to "继续填写还是放弃？"."""
+    return [CallbackQueryHandler(switch_keep, pattern=r"^sw:keep$"),
+            CallbackQueryHandler(switch_drop, pattern=r"^sw:drop$")]
 
 
 def dialog(name: str, entry_points: list, states: dict, *, persistent: bool,
@@ -82,10 +150,20 @@ def dialog(name: str, entry_points: list, states: dict, *, persistent: bool,
             name=name, persistent=persistent, allow_reentry=allow_reentry)
 
 
+async def drop_buttons(update: Update) -> None:
+    """Take the buttons off the message a press came from; a message that is gone, too old
+    or already bare (a forged or repeated press) is no reason to fail the answer."""
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.info("buttons not removed: %s", exc.message)
+
+
 async def ask(update: Update, text: str, markup=None) -> None:
     """Ask the next question as a new message (one question per message)."""
     if update.callback_query is not None:
         await ack(update)
         # The answered question keeps its text but loses its buttons: no double taps.
-        await update.callback_query.edit_message_reply_markup(None)
+        await drop_buttons(update)
     await reply(update, text, markup)
+    remember_question(update, text, markup)

@@ -187,8 +187,13 @@ async def record_officer_toggle(update: Update, context: BotContext) -> int:
     return PICK_OFFICERS
 
 
+@guarded
 async def record_officers_done(update: Update, context: BotContext) -> int:
-    """Officers chosen: go to the fields."""
+    """Officers chosen: A14.1 is checked now (two certified officers on a field record), not
+    after the last answer; then the fields."""
+    draft = context.user_data[DRAFT]
+    await as_officer(context, lambda uow, actor: record_service.check_officers(
+        uow, actor, draft["type"], tuple(draft["officers"])))
     return await _ask_field(update, context)
 
 
@@ -323,7 +328,8 @@ async def record_field_button(update: Update, context: BotContext) -> int:
     if arg == "skip" and not (f.required or _condition(f, draft["fields"]) is True):
         draft["i"] += 1
         return await _ask_field(update, context)
-    if arg.startswith("c") and f.type == "enum":
+    if arg.startswith("c") and f.type == "enum" and arg[1:].isdigit() and \
+            int(arg[1:]) < len(f.choices):
         value: object = f.choices[int(arg[1:])]
     elif arg in ("b1", "b0"):
         value = arg == "b1"
@@ -335,8 +341,8 @@ async def record_field_button(update: Update, context: BotContext) -> int:
         value = _default(f, draft)
     elif arg.startswith("r") and arg[1:].isdigit() and int(arg[1:]) < len(draft["records"]):
         value = draft["records"][int(arg[1:])][0]
-    else:
-        await reply(update, t(context.lang, "use_buttons"))
+    else:  # forged, or a button of an earlier question
+        await reply(update, t(context.lang, "stale_button"))
         return FIELD
     return await _keep(update, context, f, value)
 
@@ -423,9 +429,14 @@ async def record_confirm(update: Update, context: BotContext) -> int:
             context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
         lines.append(t(lang, "served_at", at=at, rule=saved.get("served_rule", "")))
     if rtype.av_required:
-        # The next video or photo sent is linked to this record (A15.1, A26.1).
-        context.user_data["av_for"] = {"record_id": record_id, "media": list(rtype.av_media)}
-        lines.append(t(lang, "av_next", rule=rtype.av_rule))
+        # The next file of the media this record asks for is linked to it (A15.1, A26.1):
+        # a recording when it takes one (bot.evidence.av_media), never a photo meanwhile.
+        now = utcnow().astimezone(context.container.settings.legal_tz).strftime("%H:%M")
+        context.user_data["av_for"] = {"record_id": record_id, "media": list(rtype.av_media),
+                                       "case_id": draft["case_id"],
+                                       "label": f"{_title(rtype, lang)}（{now}）"}
+        moving = any(m in ("video/", "audio/") for m in rtype.av_media)
+        lines.append(t(lang, "av_next" if moving else "av_next_photo", rule=rtype.av_rule))
     lines.append(nxt)
     await ask(update, "\n".join(lines))
     if chain:
@@ -484,12 +495,72 @@ def resume_dialog(persistent: bool):
     }, persistent=persistent)
 
 
+# ----- the 立案审批表 prefilled from the case (issue 16: fewer taps) -----
+
+PREFILL = "filing_prefill"
+DEFAULT_OPINION = ("建议立案调查", "Recommend opening an investigation")
+
+
+async def offer_filing_form(update: Update, context: BotContext, case_id: str) -> None:
+    """Show the 立案审批表 filled in from the case (reason = the subject, the party, the usual
+    opinion) with one button to record it, or to go through the fields."""
+    lang = context.lang
+
+    def load(uow, actor):
+        view = case_service.case_view(uow, actor, case_id, channel="telegram")
+        return view.case.title, party_text(view.party)
+
+    title, party = await as_officer(context, load)
+    fields = {"reason": title, "party_info": party or ("待调查确定" if lang != "en" else
+                                                      "to be established"),
+              "officer_opinion": DEFAULT_OPINION[1 if lang == "en" else 0]}
+    context.user_data[PREFILL] = {"case_id": case_id, "fields": fields}
+    rtype = record_type("filing_form")
+    lines = "\n".join(f"{_label(f, lang)}: {fields[f.name]}" for f in rtype.fields
+                      if f.name in fields)
+    await reply(update, t(lang, "filing_prefilled", lines=lines), buttons([
+        [(t(lang, "confirm"), "fq:ok"), (t(lang, "filing_edit"), "fq:edit")]]))
+
+
+@guarded
+async def filing_prefilled_confirm(update: Update, context: BotContext) -> None:
+    """Record the prefilled 立案审批表; core asks the approvers (A10.1)."""
+    lang = context.lang
+    kept = context.user_data.get(PREFILL)
+    if not kept:
+        await ask(update, t(lang, "stale_button"))
+        return
+    rtype = record_type("filing_form")
+    cmd = AddRecord(type=rtype.name, fields=dict(kept["fields"]), officers=(context.me.id,))
+
+    def add(uow, actor):
+        added = record_service.add_record(uow, actor, kept["case_id"], cmd)
+        case = case_service.get_case(uow, actor, kept["case_id"], channel="telegram")
+        chain = approvals.submitted_text(added.chain, lang) if added.chain else ""
+        return case.number, next_steps_of(uow, case, lang), chain
+
+    number, nxt, chain = await as_officer(context, add)
+    context.user_data.pop(PREFILL, None)
+    await ask(update, t(lang, "record_saved", title=_title(rtype, lang), number=number) + "\n"
+              + nxt)
+    if chain:
+        await reply(update, chain)
+
+
+@guarded
+async def filing_prefilled_edit(update: Update, context: BotContext) -> int:
+    """Go through the 立案审批表's fields one by one instead."""
+    context.user_data.pop(PREFILL, None)
+    return await _start(update, context, preselect="filing_form")
+
+
 def record_dialog(persistent: bool):
     """The /record dialog."""
     text = filters.TEXT & ~filters.COMMAND
     return dialog("record", [CommandHandler("record", record_start),
                              CommandHandler("serve", serve_start),
-                             CommandHandler("interrupt", interrupt_start)], {
+                             CommandHandler("interrupt", interrupt_start),
+                             CallbackQueryHandler(filing_prefilled_edit, pattern=r"^fq:edit$")], {
         PICK_TYPE: [CallbackQueryHandler(record_more, pattern=r"^rt:\*$"),
                     CallbackQueryHandler(record_type_chosen, pattern=r"^rt:[a-z_]+$")],
         PICK_OFFICERS: [CallbackQueryHandler(record_officers_done, pattern=r"^ro:done$"),
@@ -503,5 +574,6 @@ def record_dialog(persistent: bool):
 
 def handlers(persistent: bool) -> list:
     """/record (with /serve and /interrupt) and /resume."""
-    return [record_dialog(persistent), resume_dialog(persistent)]
+    return [record_dialog(persistent), resume_dialog(persistent),
+            CallbackQueryHandler(filing_prefilled_confirm, pattern=r"^fq:ok$")]
 

@@ -37,9 +37,11 @@ def _role_label(role: str, lang: str) -> str:
 def open_records(uow, actor, case_id: str) -> list[dict]:
     """The case's newest records that still lack a signature or a refusal (A13.2), as the
     dialog keeps them."""
+    tz = uow.settings.legal_tz
     return [{"id": w.record.id, "type": w.record.type, "title": w.title_zh,
              "title_en": w.title_en, "officers": list(w.officers), "roles": list(w.roles),
-             "servers": list(w.servers), "defaults": w.defaults, "place": w.place}
+             "servers": list(w.servers), "defaults": w.defaults, "place": w.place,
+             "at": w.record.created_at.astimezone(tz).strftime("%H:%M")}
             for w in sig_service.awaiting_signatures(uow, actor, case_id, limit=MAX_RECORDS,
                                                      channel="telegram")]
 
@@ -56,7 +58,8 @@ async def _pick(update: Update, context: BotContext, prefix: str) -> list[dict] 
 
 
 def _record_buttons(found: list[dict], prefix: str, lang: str, extra=None):
-    rows = [[((r["title"] if lang == "zh" else r["title_en"]) + " " + r["id"][:6],
+    # A record is told apart by its time, never by an internal id.
+    rows = [[((r["title"] if lang == "zh" else r["title_en"]) + " " + r.get("at", ""),
               f"{prefix}:{i}")] for i, r in enumerate(found)]
     return buttons(rows + (extra or []))
 
@@ -161,7 +164,9 @@ async def sign_image(update: Update, context: BotContext) -> int:
     lang = context.lang
     cmd = Sign(role=draft["role"], method=draft["method"], image=image,
                signer_name=draft.get("signer_name"),
-               signer_officer_id=draft.get("signer_officer_id"))
+               signer_officer_id=draft.get("signer_officer_id"),
+               # The officer picked a colleague's name: captured on their behalf (A13.2).
+               on_behalf=bool(draft.get("signer_officer_id")))
 
     def add(uow, actor):
         sig = sig_service.add_signature(uow, actor, draft["case_id"], record["id"], cmd)
@@ -203,10 +208,56 @@ async def refuse_start(update: Update, context: BotContext) -> int:
     lang = context.lang
     found = [r for r in found if [x for x in r["roles"] if x not in NO_REFUSAL_ROLES]]
     context.user_data[DRAFT]["records"] = found
+    # Who refuses which record, in one tap, when the record names the person (fewer taps).
+    quick = [[(t(lang, "refuse_quick", name=r["defaults"][role], role=_role_label(role, lang),
+                 title=(r["title"] if lang == "zh" else r["title_en"]) + " " + r.get("at", "")),
+               f"rx:{i}:{role}")]
+             for i, r in enumerate(found) for role in r["roles"]
+             if role not in NO_REFUSAL_ROLES and r["defaults"].get(role)]
     extra = [[(t(lang, "refuse_investigation"), "rp:investigation")],
              [(t(lang, "refuse_evidence"), "rp:evidence")]]
-    await reply(update, t(lang, "refuse_pick"), _record_buttons(found, "rp", lang, extra))
+    markup = _record_buttons(found, "rp", lang, extra)
+    if quick:
+        markup = buttons(quick + [[(b.text, b.callback_data) for b in row]
+                                  for row in markup.inline_keyboard])
+    await reply(update, t(lang, "refuse_pick"), markup)
     return R_PICK
+
+
+async def refuse_quick(update: Update, context: BotContext) -> int:
+    """A refusal to sign by the person the record names, chosen in one tap; then the reason
+    (the usual ones as buttons)."""
+    draft = context.user_data[DRAFT]
+    parts = update.callback_query.data.split(":")
+    records = draft.get("records") or []
+    if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(records) or \
+            not records[int(parts[1])]["defaults"].get(parts[2]):
+        await ask(update, t(context.lang, "stale_button"))
+        return R_PICK
+    record = records[int(parts[1])]
+    draft.update(refused="sign", record=int(parts[1]), role=parts[2], witnesses=[],
+                 person_name=record["defaults"][parts[2]], quick=True)
+    return await _ask_reason(update, context)
+
+
+REASONS = (("未说明理由", "no reason given"), ("对笔录内容有异议", "disputes the record"))
+
+
+async def _ask_reason(update: Update, context: BotContext) -> int:
+    lang = context.lang
+    await ask(update, t(lang, "refuse_reason"), buttons([[
+        (zh if lang == "zh" else en, f"rz:{i}")] for i, (zh, en) in enumerate(REASONS)]))
+    return R_REASON
+
+
+async def refuse_reason_button(update: Update, context: BotContext) -> int:
+    """One of the usual reasons, chosen with a button."""
+    arg = update.callback_query.data.split(":")[1]
+    if not arg.isdigit() or int(arg) >= len(REASONS):
+        await ask(update, t(context.lang, "stale_button"))
+        return R_REASON
+    zh, en = REASONS[int(arg)]
+    return await _keep_reason(update, context, zh if context.lang == "zh" else en)
 
 
 async def refuse_record(update: Update, context: BotContext) -> int:
@@ -251,10 +302,17 @@ async def refuse_name(update: Update, context: BotContext) -> int:
 
 async def refuse_reason(update: Update, context: BotContext) -> int:
     """The reason; then the place (the record's or the site's offered)."""
+    return await _keep_reason(update, context, update.message.text.strip())
+
+
+async def _keep_reason(update: Update, context: BotContext, reason: str) -> int:
     draft = context.user_data[DRAFT]
-    draft["reason"] = update.message.text.strip()
+    draft["reason"] = reason
     place = draft["records"][draft["record"]]["place"] if draft["record"] is not None else ""
     draft["default_place"] = place
+    if place and draft.get("quick"):  # the record's place, shown in the summary to confirm
+        draft["place"] = place
+        return await _ask_proof(update, context)
     await reply(update, t(context.lang, "refuse_place"),
                 buttons([[(place[:40], "rl:d")]]) if place else None)
     return R_PLACE
@@ -278,8 +336,19 @@ async def _ask_proof(update: Update, context: BotContext) -> int:
         rows.append([(t(lang, "proof_none"), "rw:done")])
     text = t(lang, "refuse_proof") if not draft["witnesses"] else \
         t(lang, "witness_saved", n=len(draft["witnesses"]))
+    if draft.get("quick") and not draft["witnesses"]:
+        # The case's videos straight away: the one that shows the refusal is one tap.
+        found = await as_officer(context, _videos, draft["case_id"])
+        draft["videos"] = found
+        rows = [[(f"🎥 {name} {sha}…", f"rv:{i}")] for i, (_, name, sha) in
+                enumerate(found[:4])] + [rows[0]]
     await ask(update, text, buttons(rows))
     return R_PROOF
+
+
+def _videos(uow, actor, case_id: str) -> list:
+    return [(e.id, e.filename, e.sha256[:8]) for e in
+            intake.videos_of_case(uow, actor, case_id, channel="telegram")]
 
 
 async def proof_choice(update: Update, context: BotContext) -> int:
@@ -340,7 +409,7 @@ async def _ask_video(update: Update, context: BotContext) -> int:
         return await _ask_proof(update, context)
     draft["videos"] = found
     await ask(update, t(lang, "proof_pick_video"),
-              buttons([[(f"{name} {sha}", f"rv:{i}")] for i, (_, name, sha) in
+              buttons([[(f"{name} {sha}…", f"rv:{i}")] for i, (_, name, sha) in
                        enumerate(found)]))
     return R_VIDEO
 
@@ -348,7 +417,12 @@ async def _ask_video(update: Update, context: BotContext) -> int:
 async def video_choice(update: Update, context: BotContext) -> int:
     """The video that shows the refusal."""
     draft = context.user_data[DRAFT]
-    draft["video_evidence_id"] = draft["videos"][int(update.callback_query.data.split(":")[1])][0]
+    arg = update.callback_query.data.split(":")[1]
+    videos = draft.get("videos") or []
+    if not arg.isdigit() or int(arg) >= len(videos):
+        await ask(update, t(context.lang, "stale_button"))
+        return R_PROOF
+    draft["video_evidence_id"] = videos[int(arg)][0]
     return await _refuse_summary(update, context)
 
 
@@ -407,14 +481,17 @@ def handlers(persistent: bool) -> list:
             IMAGE: [MessageHandler(IMAGES, sign_image)],
         }, persistent=persistent),
         dialog("refuse", [CommandHandler("refuse", refuse_start)], {
-            R_PICK: [CallbackQueryHandler(refuse_record, pattern=r"^rp:")],
+            R_PICK: [CallbackQueryHandler(refuse_record, pattern=r"^rp:"),
+                     CallbackQueryHandler(refuse_quick, pattern=r"^rx:")],
             R_ROLE: [CallbackQueryHandler(refuse_role, pattern=r"^rr:")],
             R_NAME: [MessageHandler(text, refuse_name),
                      CallbackQueryHandler(refuse_name, pattern=r"^rn:d$")],
-            R_REASON: [MessageHandler(text, refuse_reason)],
+            R_REASON: [MessageHandler(text, refuse_reason),
+                       CallbackQueryHandler(refuse_reason_button, pattern=r"^rz:")],
             R_PLACE: [MessageHandler(text, refuse_place),
                       CallbackQueryHandler(refuse_place, pattern=r"^rl:d$")],
-            R_PROOF: [CallbackQueryHandler(proof_choice, pattern=r"^rw:")],
+            R_PROOF: [CallbackQueryHandler(proof_choice, pattern=r"^rw:"),
+                      CallbackQueryHandler(video_choice, pattern=r"^rv:\d+$")],
             W_NAME: [MessageHandler(text, witness_name)],
             W_ID: [MessageHandler(text, witness_id)],
             W_RELATION: [MessageHandler(text, witness_relation)],

@@ -28,6 +28,12 @@ T: dict[str, tuple[str, str]] = {
         "resumed\n/checklist what is missing\n/stage move to the next stage\n/tasks my "
         "deadlines\nsend a file = upload evidence\n/lang language\n/cancel stop the current "
         "step"),
+    "staff_menu": (
+        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/cases 本部门案件\n/checklist 还缺什么"
+        "\n/tasks 期限\n/lang 语言\n/cancel 取消当前操作",
+        "Records waiting for your approval come here: tap ✅ to approve or ↩ to return.\n"
+        "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
+        "language\n/cancel stop the current step"),
     "bind_usage": (
         "请发送：/bind 绑定码（8位数字，由管理员生成）。",
         "Send: /bind CODE (8 digits, issued by your administrator)."),
@@ -37,15 +43,30 @@ T: dict[str, tuple[str, str]] = {
         "举报。此次尝试已记录。",
         "This is for bound officers only. Officers: send /bind CODE first; the public can use "
         "/complain. This attempt has been logged."),
+    "group_private": (
+        "为保护案件信息，执法操作和证据只在与本机器人的私聊中进行，请私聊 {bot}。",
+        "To keep case data private, officer commands and evidence work only in a private "
+        "chat with {bot}."),
+    "switch_ask": ("您还有一份没填完的内容。继续填写还是放弃？",
+                   "You have a form half filled in. Go on with it, or give it up?"),
+    "switch_keep": ("继续填写", "Go on"),
+    "switch_drop": ("放弃，开始新的", "Give it up"),
+    "switch_kept": ("好的，请回答上面的问题。", "Fine: answer the question above."),
+    "switch_dropped": ("已放弃未填完的内容，没有记录。", "The half-filled form was given up; "
+                       "nothing was recorded."),
     "lang_pick": ("请选择语言：", "Choose a language:"),
     "lang_set": ("已切换为中文。", "Language set to English."),
     "cancelled": ("已取消，没有记录任何内容。", "Cancelled; nothing was recorded."),
     "nothing_to_cancel": ("当前没有进行中的操作。", "Nothing is in progress."),
     "unknown": ("没有理解。请使用下方命令：\n{menu}", "I did not understand. Commands:\n{menu}"),
     "error": (
-        "抱歉，处理这条消息时出错了。请用 /checklist 查看已记录的内容，或稍后再试。",
-        "Sorry, something went wrong with that message. Use /checklist to see what is "
-        "recorded, or try again later."),
+        "抱歉，处理这条消息时出错了，这一步没有记录任何内容。请再试一次，或用 /checklist 查看。",
+        "Sorry, something went wrong with that message; nothing of this step was recorded. "
+        "Try again, or use /checklist."),
+    "error_recorded": (
+        "已记录，但之后的回复出错了。请用 /checklist 查看已记录的内容，不要重复提交。",
+        "It was recorded, but the reply after it failed. Use /checklist to see what is "
+        "recorded; do not submit it again."),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
     "skip": ("跳过", "Skip"),
@@ -70,6 +91,18 @@ T: dict[str, tuple[str, str]] = {
         "Active case: {number} {title}\nKind: {kind}; route: {route}; stage: {stage}"),
     # /new
     "new_kind": ("新建案件（1/6）：执法类别？", "New case (1/6): kind of enforcement?"),
+    "new_same": ("同上次：{kind} · {route}", "As last time: {kind} · {route}"),
+    "new_site_shared": (
+        "（5/6）现场位置：用您刚才共享的位置，或输入地址。",
+        "(5/6) Site: the location you just shared, or type the address."),
+    "use_shared": ("📍 用刚才共享的位置（精度约 {acc}）", "📍 The location just shared ({acc})"),
+    "confirm_and_file": ("✅ 确认并填写立案审批表", "✅ Confirm and fill in the filing form"),
+    "make_emergency": ("⚡ 改为紧急情况先行启动（A10.2）", "⚡ Make it an emergency start (A10.2)"),
+    "filing_prefilled": (
+        "立案审批表（已按案件预填，A10.1）：\n{lines}\n确认后提交审批。",
+        "Filing form (prefilled from the case, A10.1):\n{lines}\nConfirm to send it for "
+        "approval."),
+    "filing_edit": ("✏ 逐项修改", "✏ Edit each field"),
     "new_route": ("（2/6）启动方式？", "(2/6) How does it start?"),
     "new_title": (
         "（3/6）请输入案由（例如：未取得施工许可擅自施工）：",
@@ -101,6 +134,7 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已立案登记：{number}（当前案件）。",
         "✅ Case opened: {number} (now active)."),
     "type_text": ("请输入文字。", "Please type the answer."),
+    "asked_again": ("请先回答这个问题（点按钮）：", "Please answer this first (tap a button):"),
     "use_buttons": ("请点上方按钮选择。", "Please tap one of the buttons above."),
     # checklist
     "checklist_head": ("{number}（{stage}）本阶段要求：", "{number} ({stage}), this stage needs:"),
@@ -164,12 +198,29 @@ T: dict[str, tuple[str, str]] = {
     "ev_queued": (
         "已收到 {name}，排在第 {n} 个，稍后询问。",
         "Received {name}; it is number {n} in line."),
+    "ev_pick_case": (
+        "已收到并保存「{name}」（共 {n} 个文件等待归入案件）。请选择它属于哪个案件：",
+        "Received and kept \"{name}\" ({n} file(s) waiting for a case). Which case is it for?"),
+    "ev_no_cases": (
+        "您还没有案件：请先用 /new 新建案件，文件已保存，稍后会再问您。",
+        "You have no case yet: open one with /new; the file is kept and offered again."),
+    "ev_link_pick": ("请选择要上传到哪个案件，将发给您一次性上传链接：",
+                     "Choose the case; you will get a one-time upload link:"),
+    "ev_link_for": ("好的，一次性上传链接如下。", "Here is the one-time upload link."),
+    "ev_linked": ("🔗 已关联到：{record}", "🔗 Linked to: {record}"),
+    "stale_button": (
+        "这个按钮已失效（可能已处理过或已过期），没有记录任何内容。请用 /checklist 查看当前情况。",
+        "That button is no longer valid (already handled or expired); nothing was recorded. "
+        "Use /checklist to see where things stand."),
     "ev_too_big": (
         "文件 {size} 超过机器人可下载的 20 MB。",
         "The file ({size}) is over the 20 MB a bot can download."),
     "ev_link": (
         "请用一次性上传链接上传原文件（{expires} 前有效）：\n{url}",
         "Upload the original with this one-time link (valid until {expires}):\n{url}"),
+    "ev_capture_page": ("更方便：点下方“📷 拍照取证”，在 Telegram 里直接拍照，时间和位置当场记录。",
+                        "Easier: tap “📷 Take evidence photos” below to take it inside Telegram "
+                        "with its time and place recorded."),
     "ev_compressed": (
         "⚠ 这是压缩后的照片：Telegram 会删除拍摄时间和GPS，只能记为“未核验”。请改为以“文件”方式"
         "发送原图：📎 → 文件 → 选择照片。",
@@ -215,7 +266,12 @@ T: dict[str, tuple[str, str]] = {
     "cp_photos": (
         "（3/4）如有照片请发送（可多张），发完点“完成”：",
         "(3/4) Send photos if you have any (several are fine), then tap Done:"),
-    "cp_photo_ok": ("已收到第 {n} 张。", "Photo {n} received."),
+    "cp_photo_ok": ("已收到并保存第 {n} 个文件，提交后作为证据登记。",
+                    "File {n} received and kept; it is recorded as evidence when you submit."),
+    "cp_photo_too_big": ("这个文件（{size}）超过 20 MB，机器人无法接收；"
+                         "请发送较小的照片或视频片段。",
+                         "That file ({size}) is over 20 MB, more than the bot can receive; "
+                         "send a smaller photo or clip."),
     "cp_contact": (
         "（4/4）联系方式（手机号或邮箱）；点“用 Telegram 通知我”也可以：",
         "(4/4) Contact (phone or e-mail), or tap “Notify me on Telegram”:"),
@@ -253,6 +309,7 @@ T: dict[str, tuple[str, str]] = {
     "record_complete": ("该文书签名已齐全。", "The record has every signature it needs."),
     "record_gaps": ("该文书还缺：{items}", "The record still lacks: {items}"),
     "refuse_pick": ("拒绝什么？", "What is refused?"),
+    "refuse_quick": ("{name}（{role}）拒签 · {title}", "{name} ({role}) refuses to sign · {title}"),
     "refuse_investigation": ("拒绝接受调查（A13.3）", "Refuses investigation (A13.3)"),
     "refuse_evidence": ("拒绝提供证据（A13.3）", "Refuses to give evidence (A13.3)"),
     "refuse_role": ("谁拒绝签名？", "Who refuses to sign?"),
@@ -291,8 +348,12 @@ T: dict[str, tuple[str, str]] = {
         "✅ 拒绝情况已记录（见证人 {n} 位）。",
         "✅ Refusal recorded ({n} witnesses)."),
     "served_at": ("视为送达时间：{at}（{rule}）", "Counts as served at: {at} ({rule})"),
+    "av_next_photo": (
+        "此文书须有照片（{rule}）：请现在以文件方式发送照片，将自动关联到本文书。",
+        "This record needs photos ({rule}): send the photo as a file now; it will be linked to "
+        "this record."),
     "av_next": (
-        "此文书须有音像记录（{rule}）：请现在以文件方式发送录像，将自动关联到本文书。",
+        "此文书须有音像记录（{rule}）：请现在以文件方式发送录像或录音，将自动关联到本文书。",
         "This record needs AV ({rule}): send the video as a file now; it will be linked to "
         "this record."),
     "resume_none": (

@@ -267,6 +267,11 @@ def upload_delay_check(
                  f"（截止{deadline.isoformat()}）")
 
 
+def _zh(name: str) -> str:
+    """An editor's name as a Chinese sentence shows it."""
+    return name.replace(" (re-encoded)", "（已重新编码）")
+
+
 def editing_software_check(md: Metadata, *,
                            editors: Iterable[tuple[str, str]] = KNOWN_EDITORS) -> Check:
     """Does the Software tag name a known photo/video editor or transcoder?"""
@@ -280,7 +285,7 @@ def editing_software_check(md: Metadata, *,
             return Check("editing_software", "warn",
                          f"Software tag {sw!r} names {name}: the file was saved by an editor; "
                          f"keep the camera original as well",
-                         f"软件标签“{sw}”表明文件经{name}保存，请同时提交相机原始文件")
+                         f"软件标签“{sw}”表明文件经{_zh(name)}保存，请同时提交相机原始文件")
     return Check("editing_software", "pass", f"no editing software recorded (Software: {sw})",
                  f"未发现编辑软件（软件标签：{sw}）")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from core.notices.models import OutboxMessage
@@ -38,6 +38,11 @@ class EmailChannel:
     def build(self, message: OutboxMessage) -> EmailMessage:
         """The email for an outbox message; the idempotency key lets a mailbox drop twins."""
         subject, body = text_of(message, self.default_lang)
+        addresses = getaddresses([message.recipient])
+        if len(addresses) != 1 or not addresses[0][1] or addresses[0][1] != message.recipient:
+            # One recipient, exactly as stored: never a list (issue 12, finding 8).
+            raise DeliveryError("the recipient is not exactly one e-mail address",
+                                retryable=False)
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.recipient

@@ -166,9 +166,16 @@ def _record(container: Container, message: OutboxMessage, error: DeliveryError |
         session, now = uow.session, utcnow()
         if error is None:
             # Sent is the truth even if our lease ran out meanwhile: stop the other sender.
+            done = {"status": "sent", "sent_at": now, "last_error": None}
+            masked = (message.payload or {}).get("masked_body")
+            if masked is not None:
+                # A secret (a complaint's status code) leaves the outbox once delivered.
+                done["body"] = masked
+                done["payload"] = {k: v for k, v in message.payload.items()
+                                   if k != "masked_body"}
             session.execute(update(OutboxMessage)
                             .where(OutboxMessage.id == message.id, OutboxMessage.status != "sent")
-                            .values(status="sent", sent_at=now, last_error=None)
+                            .values(**done)
                             .execution_options(synchronize_session=False))
             if (message.payload or {}).get("notice_record_id"):
                 _record_notice(uow, message.id, now)
@@ -187,9 +194,18 @@ def _record(container: Container, message: OutboxMessage, error: DeliveryError |
                         row.next_attempt_at.isoformat(), error.message)
             return Outcome(message.id, "retry", error.message, retry_at=row.next_attempt_at)
         row.status = "dead"
+        _forget_secret(row)
         log.error("outbox %s is dead after %s attempts: %s", row.id, row.attempts, error.message)
         follow_up = queue_admin_report(session, row)
     return Outcome(message.id, "dead", error.message, follow_up=tuple(follow_up))
+
+
+def _forget_secret(row: OutboxMessage) -> None:
+    """A dead message keeps no secret either (the officer re-issues the code)."""
+    masked = (row.payload or {}).get("masked_body")
+    if masked is not None:
+        row.body = masked
+        row.payload = {k: v for k, v in row.payload.items() if k != "masked_body"}
 
 
 def _record_notice(uow, outbox_id: int, sent_at: datetime) -> None:
@@ -206,19 +222,22 @@ def _record_notice(uow, outbox_id: int, sent_at: datetime) -> None:
 
 
 def queue_admin_report(session: Session, message: OutboxMessage) -> list[int]:
-    """Queue one Socket.IO report per admin of the message's department (all admins when it
-    has none); a report that itself dies is only logged, so reports cannot loop."""
+    """Queue one Socket.IO report per admin of the message's department (its supervisors and
+    heads when it has no admin, never another department's staff: issue 12, finding 7); the
+    report names no recipient and no subject (a complainant's address stays out of it). A
+    report that itself dies is only logged, so reports cannot loop."""
     if (message.payload or {}).get("kind") == ADMIN_REPORT:
         return []
     department = _department_of(session, message)
-    admins = [o for o in session.execute(select(Officer).where(Officer.active.is_(True))
-                                         .order_by(Officer.id)).scalars()
-              if "admin" in o.roles]
-    mine = [o for o in admins if o.department_id == department]
-    recipients = mine or admins
+    staff = [] if department is None else list(session.execute(
+        select(Officer).where(Officer.active.is_(True), Officer.department_id == department)
+        .order_by(Officer.id)).scalars())
+    recipients = [o for o in staff if "admin" in o.roles] or [
+        o for o in staff if {"supervisor", "head"} & set(o.roles)]
     if not recipients:
-        log.error("outbox %s is dead and no admin exists to tell", message.id)
+        log.error("outbox %s is dead and its department has nobody to tell", message.id)
         return []
+    error = (message.last_error or "—").replace(message.recipient or "\0", "***")
     ids = []
     for admin in recipients:
         key = f"delivery-dead:{message.id}:{admin.id}"
@@ -226,15 +245,14 @@ def queue_admin_report(session: Session, message: OutboxMessage) -> list[int]:
                            .where(OutboxMessage.idempotency_key == key)).first():
             continue
         subject, body = render("delivery.dead", admin.lang, outbox_id=message.id,
-                               channel=message.channel, recipient=message.recipient,
-                               subject=message.subject or "—", attempts=message.attempts,
-                               error=message.last_error or "—")
+                               channel=message.channel, recipient="***", subject="—",
+                               attempts=message.attempts, error=error)
         report = OutboxMessage(
             idempotency_key=key, case_id=message.case_id, channel="socketio",
             recipient=f"officer:{admin.id}", officer_id=admin.id, subject=subject, body=body,
             payload={"event": "delivery_failed", "kind": ADMIN_REPORT,
                      "data": {"outbox_id": message.id, "channel": message.channel,
-                              "attempts": message.attempts, "error": message.last_error}},
+                              "attempts": message.attempts, "error": error}},
             status="pending", attempts=0, next_attempt_at=utcnow(), created_at=utcnow())
         session.add(report)
         session.flush()

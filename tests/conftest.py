@@ -136,7 +136,9 @@ def db_url(_template_db, tmp_path) -> str:
 @pytest.fixture
 def settings(db_url, tmp_path, storage) -> Settings:
     """Settings for one test: its own instance folder, database and blob store."""
-    return Settings(database_url=db_url, instance_path=tmp_path / "instance", **storage)
+    # Tokens outlive the years the legal-period tests move the clock through.
+    return Settings(database_url=db_url, instance_path=tmp_path / "instance",
+                    token_ttl_days=3650, **storage)
 
 
 @pytest.fixture
@@ -177,6 +179,15 @@ def people(container) -> dict:
     return by
 
 
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counts in memory are per process: each test starts with none."""
+    from core.platform import ratelimit
+
+    ratelimit.reset()
+    yield
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ templates extend ``base.html`` and use the helpers registered here: ``t`` (texts
 ``asset_url``, ``script`` and ``vendor_script`` (``<script>`` tags with SRI hashes),
 ``htmx_head`` (htmx with its CSP-safe settings), ``lang_switch_url``.
 
-Pages: ``/u`` (the one-time upload page, for officers on a phone). The supervisor's desk
+Pages: ``/u`` (the one-time upload page, for officers on a phone), ``/m/capture`` (the capture
+page inside Telegram, see ``miniapp``). The supervisor's desk
 (``/desk``) and the complainant's page (``/c/<tracking number>``) are to be built on the same
 base.
 """
@@ -43,10 +44,11 @@ def _page_headers(response):
 
 def init_app(app: Flask) -> None:
     """Register the pages, their template helpers and the headers of static files."""
-    from . import upload  # attaches the upload page's routes to bp
+    from . import miniapp, upload  # attach their pages' routes to bp
 
     app.register_blueprint(bp)
     app.register_blueprint(upload.api)
+    app.register_blueprint(miniapp.api)
     app.jinja_env.globals.update(
         t=i18n.t, asset_url=assets.asset_url, script=assets.script,
         vendor_script=assets.vendor_script, htmx_head=assets.htmx_head,

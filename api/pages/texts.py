@@ -20,6 +20,40 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "This page needs JavaScript to upload in pieces and resume after a "
                  "disconnection."),
 
+    # --- the capture page inside Telegram (/m/capture) ----------------------------------------
+    "cap_title": ("现场拍摄取证", "Capture evidence"),
+    "cap_starting": ("正在打开相机…", "Opening the camera…"),
+    "cap_proves": ("这张照片证明什么", "What the photo proves"),
+    "cap_shoot": ("📷 拍照并登记", "📷 Take and record"),
+    "cap_items": ("本机拍摄的材料", "Items taken on this phone"),
+    "capjs_ready": ("相机已就绪。拍照时会同时记录时间和位置。",
+                    "The camera is ready. Time and position are recorded as you take it."),
+    "capjs_saved": ("已拍摄并保存（哈希 {sha}…），正在上传。",
+                    "Taken and kept (hash {sha}…); uploading."),
+    "capjs_saved_offline": ("已拍摄并保存在本机（哈希 {sha}…）。当前无网络，恢复信号后自动上传，"
+                            "拍摄时间和位置不变。",
+                            "Taken and kept on this phone (hash {sha}…). No signal now: it "
+                            "goes up by itself when the signal returns, with its capture time "
+                            "and place."),
+    "capjs_uploading": ("正在上传 {sha}…", "Uploading {sha}…"),
+    "capjs_uploaded": ("✅ 已登记为证据（哈希 {sha}…）。",
+                       "✅ Recorded as evidence (hash {sha}…)."),
+    "capjs_retry": ("上传中断，恢复信号后自动继续。", "The upload stopped; it continues when the "
+                    "signal returns."),
+    "capjs_refused": ("服务器拒绝了上传：", "The server refused the upload:"),
+    "capjs_failed": ("拍摄失败：", "Could not take the photo:"),
+    "capjs_case": ("案件 {number}：{title}", "Case {number}: {title}"),
+    "capjs_item_waiting": ("⏳ {at} 拍摄，{where}，等待上传（{sha}…）",
+                           "⏳ taken {at}, {where}, waiting to upload ({sha}…)"),
+    "capjs_item_done": ("✅ {at} 拍摄，{where}，已登记（{sha}…）",
+                        "✅ taken {at}, {where}, recorded ({sha}…)"),
+    "capjs_accuracy": ("定位精度 {m} 米", "position within {m} m"),
+    "capjs_no_position": ("未取得位置", "no position"),
+    "capjs_no_init": ("请从机器人里的按钮打开本页面。", "Open this page from the bot's button."),
+    "capjs_no_case": ("没有指定案件：请在机器人中先选择案件。",
+                      "No case given: choose a case in the bot first."),
+    "capjs_no_camera": ("无法使用相机：", "The camera cannot be used:"),
+
     # --- the one-time upload page (/u#token) --------------------------------------------------
     "up_title": ("上传证据", "Upload evidence"),
     "up_intro": ("通过一次性链接上传一个证据文件。大文件分段上传，支持断点续传：断网或刷新页面后"

@@ -78,6 +78,9 @@ def ending(uow: UnitOfWork, case: Case, event: Event) -> tuple[str, datetime] | 
         return "not_accepted", _moment(fields.get("decided_at"), record.occurred_at)
     if name == "coercive_measure.released":
         return "measure_released", event.at
+    if name == "record.enforcement_execution.created" and record is not None:
+        # legal-b: agency enforcement or substitute performance done (行政强制法 Art. 43, 51).
+        return "execution_completed", _moment(fields.get("ended_at"), record.occurred_at)
     return None
 
 

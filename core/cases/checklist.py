@@ -4,9 +4,9 @@ every requirement of that stage that applies to it is done (A3.1, A5.1)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from core.cases import hearing, limitation
+from core.cases import coercion, hearing, limitation, procedures
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Record
 from core.cases.periods import correction_due, response_due
@@ -378,6 +378,70 @@ REQUIREMENTS: tuple[Requirement, ...] = (
       lambda f: not _unexplained(f), _unexplained),
     R("A32.1", "archiving", "the case file is compiled and accepted by a custodian",
       "案卷已立卷并经档案管理人员接收归档", lambda f: True, lambda f: f.archived),
+)
+
+
+# ---- legal-b (issue 10 items 2, 8, 14): a coercion case and the summary procedure do not go
+# through the general penalty flow (handling opinion, rights notice, decision); their own
+# requirements come instead (N12, N13, N25), and publication is checked (N31).
+def _coercion_case(f: CaseFacts) -> bool:
+    return f.case.kind == "coercion"
+
+
+_OTHER_PROCEDURE: dict[tuple[str, str], Callable[[CaseFacts], bool]] = {
+    ("initiation", "A10.1"): procedures.summary_case,
+    ("investigation", "A13.1"): procedures.summary_case,
+    **{("decision", rid): lambda f: procedures.summary_case(f) or _coercion_case(f)
+       for rid in ("A19.1", "A22.1", "A18.1")},
+}
+
+
+def _unless_other_procedure(req: Requirement) -> Requirement:
+    skip = _OTHER_PROCEDURE.get((req.stage, req.id))
+    if skip is None:
+        return req
+    return replace(req, applies=lambda f, a=req.applies, s=skip: a(f) and not s(f))
+
+
+def _has_measures(f: CaseFacts) -> bool:
+    return bool(coercion.measures(f))
+
+
+def _social_decisions(f: CaseFacts) -> list[Record]:
+    return [d for d in f.of_type("decision") if d.fields.get("social_impact") is True]
+
+
+def _unpublished(f: CaseFacts) -> list[str]:
+    done = {p.fields.get("decision_id") for p in f.of_type("decision_publication")}
+    withdrawn = {w.fields.get("publication_id") for w in f.of_type("publication_withdrawal")}
+    changed = {c.fields.get("decision_id") for c in f.of_type("decision_changed")}
+    out = [f"行政处罚决定书 {d.id}: 未公开 (N31)" for d in _social_decisions(f)
+           if d.id not in done and d.id not in changed]
+    out += [f"公开记录 {p.id}: 决定已变更或撤销，未撤回 (N31)"
+            for p in f.of_type("decision_publication")
+            if p.fields.get("decision_id") in changed and p.id not in withdrawn]
+    return out
+
+
+REQUIREMENTS = tuple(_unless_other_procedure(r) for r in REQUIREMENTS) + (
+    R("N12", "investigation", "each emergency coercive measure approved by the head within "
+      "24 hours, or released at once", "当场实施的行政强制措施已在24小时内经负责人批准，否则已解除",
+      lambda f: any(m.fields.get("emergency") for m in coercion.measures(f)),
+      lambda f: not coercion.emergency_gaps(f), coercion.emergency_gaps),
+    R("N13", "investigation", "each seal-up or impoundment decision served and its list signed "
+      "on the spot", "查封、扣押决定书和清单已当场交付", _has_measures,
+      lambda f: not coercion.seizure_gaps(f), coercion.seizure_gaps),
+    R("N13", "decision", "each coercive measure handled or released within its period",
+      "查封、扣押已在期限内作出处理决定或解除", _has_measures,
+      lambda f: not coercion.open_measures(f) and not coercion.overdue_measures(f),
+      lambda f: coercion.open_measures(f) + coercion.overdue_measures(f)),
+    R("N25", "decision", "each on-the-spot penalty decision reported to the agency",
+      "当场处罚决定已报所属行政机关备案", procedures.summary_case,
+      lambda f: not procedures.summary_unreported(f), procedures.summary_unreported),
+    R("N31", "service", "decisions with social impact published, and withdrawn when changed",
+      "具有一定社会影响的处罚决定已公开，变更或撤销后已撤回",
+      lambda f: bool(_social_decisions(f) or f.of_type("decision_publication")),
+      lambda f: not _unpublished(f), _unpublished),
 )
 del R
 

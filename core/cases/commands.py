@@ -168,6 +168,13 @@ REFUSED = ("sign", "investigation", "evidence")
 MAX_WITNESSES = 10
 
 
+def _on_behalf(value: Any) -> bool:
+    """The on_behalf flag of a signature, from JSON or a multipart form field."""
+    if isinstance(value, str):
+        value = {"true": True, "false": False, "": None}.get(value.strip().lower(), value)
+    return f.flag(value, "on_behalf", default=False)
+
+
 @dataclass(frozen=True)
 class Sign:
     """One signer role's signature, fingerprint or seal on a record (A13.2); the image bytes
@@ -179,13 +186,15 @@ class Sign:
     signer_name: str | None = None
     signer_officer_id: str | None = None
     signed_at: datetime | None = None
+    # A13.2: an officer signs for themselves; capturing another officer's signature is marked.
+    on_behalf: bool = False
 
     @classmethod
     def parse(cls, data: Any, image: bytes | None = None) -> Sign:
         """Check the JSON (or multipart form) of a signature."""
         data = _body(data)
         _no_unknown(data, {"role", "method", "signer_name", "signer_officer_id", "image_base64",
-                           "signed_at"})
+                           "signed_at", "on_behalf"})
         return cls(
             role=f.text(data.get("role"), "role", limit=32),
             method=f.choice(data.get("method"), "method", SIGN_METHODS),
@@ -194,7 +203,8 @@ class Sign:
                                required=False),
             signer_officer_id=f.ident(data.get("signer_officer_id"), "signer_officer_id",
                                       required=False),
-            signed_at=f.moment(data.get("signed_at"), "signed_at", required=False))
+            signed_at=f.moment(data.get("signed_at"), "signed_at", required=False),
+            on_behalf=_on_behalf(data.get("on_behalf")))
 
 
 @dataclass(frozen=True)

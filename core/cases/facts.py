@@ -130,6 +130,12 @@ class CaseFacts:
 
     # --- service of documents -----------------------------------------------------------------
 
+    def recipient_signed_at(self, service: Record) -> datetime | None:
+        """When the recipient signed a service receipt (the direct-service date, 民诉 Art. 88)."""
+        times = [s.signed_at for s in self.signatures.get(service.id, [])
+                 if s.role == "recipient"]
+        return min(times) if times else None
+
     def served_at(self, document: Record) -> datetime | None:
         """When the document was (or counts as) served by a complete service, if by now."""
         best = None
@@ -144,9 +150,15 @@ class CaseFacts:
                 source = next((x for x in self.of_type("service_postal_return")
                                if x.fields.get("service_id") == r.id and self.complete(x)), None)
             when = _aware(source.fields.get("served_at")) if source else None
+            if rtype.service_method in SIGNED_ON_RECEIPT:
+                when = self.recipient_signed_at(r)
             if when is not None and when <= self.now and (best is None or when < best):
                 best = when
         return best
+
+
+# 民诉 Art. 88 (A24.1, A27.1): served on the date the recipient signs the receipt.
+SIGNED_ON_RECEIPT = ("direct", "entrusted", "forwarded")
 
 
 def _aware(value: object) -> datetime | None:

@@ -9,21 +9,31 @@ from core.cases.visibility import visible_case
 from core.kernel import fields
 from core.kernel.errors import NotFound
 from core.ledger.models import LedgerEntry
+from core.people.access import has_role
 from core.people.models import Officer
+from core.platform import ratelimit
 from core.platform.uow import UnitOfWork
 
+# Entries of no case (who may do what, deadlines, the calendar) are the oversight roles' to
+# prove, not every department's (issue 12, finding 10).
+NO_CASE_READERS = ("auditor", "custodian")
 
-def _covering(uow: UnitOfWork, size: int):
-    """The newest checkpoint, signed now when none covers `size` entries yet."""
+
+def _covering(uow: UnitOfWork, actor: Officer, size: int):
+    """The newest checkpoint, signed now when none covers `size` entries yet; a reader signs
+    at most CHECKPOINT_RATE on demand, then gets the newest one (a GET that writes must not be
+    a lever: finding 10)."""
     cp = ledger.latest_checkpoint(uow.session)
-    if cp is None or cp.tree_size < size:
+    if cp is None or (cp.tree_size < size and ratelimit.count(
+            uow.settings.redis_url, "checkpoint_on_demand", actor.id)):
         cp = ledger.make_checkpoint(uow.session, uow.signer, reason="on_demand")
     return cp
 
 
 def checkpoint(uow: UnitOfWork, actor: Officer) -> dict:
     """The latest signed checkpoint (made now if none covers the current log)."""
-    return ledger.checkpoint_json(_covering(uow, ledger.current_size(uow.session)), uow.signer)
+    return ledger.checkpoint_json(_covering(uow, actor, ledger.current_size(uow.session)),
+                                  uow.signer)
 
 
 def inclusion_proof(uow: UnitOfWork, actor: Officer, entry: int,
@@ -31,12 +41,14 @@ def inclusion_proof(uow: UnitOfWork, actor: Officer, entry: int,
     """The inclusion proof of one entry against the latest checkpoint (or a given size)."""
     size_now = ledger.current_size(uow.session)
     entry = fields.whole(entry, "entry", low=0, high=max(size_now - 1, 0))
-    cp = _covering(uow, entry + 1)
+    cp = _covering(uow, actor, entry + 1)
     size = fields.whole(tree_size, "tree_size", low=1, high=max(size_now, 1),
                         default=cp.tree_size)
     row = uow.session.get(LedgerEntry, entry)
     if row is not None and row.case_id:
         visible_case(uow.session, actor, row.case_id)  # 404 for another department's entry
+    elif row is not None and not has_role(actor, *NO_CASE_READERS):
+        raise NotFound(f"entry {entry} not found", zh="未找到该条目")
     try:
         body = ledger.inclusion(uow.session, entry, size)
     except ledger.LedgerError as exc:

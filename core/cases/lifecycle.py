@@ -11,7 +11,7 @@ from core.cases.checklist import Requirement, load_facts, missing_for
 from core.cases.commands import OpenCase, Transition
 from core.cases.models import Case, Party, StageChange
 from core.cases.visibility import can_see_case, visible_case, writable_case
-from core.kernel import fields
+from core.kernel import fields, texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import GateRefused
 from core.kernel.ids import new_id
@@ -157,7 +157,10 @@ def transition(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Transition) -
     ended = to == "archiving" and case.stage in ENDED_SKIP and ended_without_decision(facts)
     if to not in next_stages(case) and not ended:
         raise GateRefused(f"a case in {case.stage} cannot move to {to}; allowed: "
-                          f"{', '.join(next_stages(case)) or 'none'}", missing=[])
+                          f"{', '.join(next_stages(case)) or 'none'}", missing=["A3.1"],
+                          zh=f"案件处于“{texts.label('stage', case.stage)}”阶段，不能进入"
+                             f"“{texts.label('stage', to)}”；可进入："
+                             f"{texts.labels('stage', next_stages(case)) or '无'}")
     missing = missing_for(facts, case.stage)
     if ended and case.stage == "decision":
         # The head approved no penalty or dropping the case: no decision to wait for.
@@ -168,6 +171,8 @@ def transition(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Transition) -
         raise GateRefused(
             f"{case.stage} is not finished: " + "; ".join(f"{r.id} {r.text_en}" for r in missing),
             missing=sorted({r.id for r in missing}),
+            zh=f"“{texts.label('stage', case.stage)}”阶段尚未完成：" + "；".join(
+                f"{r.text_zh}（{r.id}）" for r in missing),
             details={"requirements": [{"id": r.id, "text": r.text_en, "text_zh": r.text_zh}
                                       for r in missing]})
     change = StageChange(id=new_id(), case_id=case.id, from_stage=case.stage, to_stage=to,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core import ledger
 from core.cases.facts import load_facts
+from core.cases.images import check_dimensions
 from core.cases.models import Case, Evidence, Party, Record, Refusal, Signature
 from core.cases.visibility import writable_case
 from core.kernel import texts
@@ -64,6 +65,15 @@ def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bo
     return ev
 
 
+def recorded_note(sig: Signature, names: dict[str, str]) -> str:
+    """A13.2, A10.1: an officer's signature captured by another officer says so
+    ("由 X 代 Y 录入"), so nobody's signature passes for their own act."""
+    if not sig.signer_officer_id or sig.created_by == sig.signer_officer_id:
+        return ""
+    by = names.get(sig.created_by, sig.created_by)
+    return f"（由{by}代{sig.signer_name}录入 / recorded by {by} for {sig.signer_name}）"
+
+
 def _read(uow: UnitOfWork, sha256: str) -> bytes | None:
     try:
         with uow.blobs.open(sha256) as fh:
@@ -106,7 +116,8 @@ def render(case: Case, party: Party | None, doc: Record, record: Record,
     page.line("签名、捺印或盖章：", size=12)
     for s in sigs:
         page.line(f"{texts.label('signer_role', s.role)}：{s.signer_name}"
-                  f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）")
+                  f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）"
+                  + recorded_note(s, {o.id: o.name for o in officers}))
         page.image(images.get(s.image_sha256))
     for r in refusals:
         page.line(f"{texts.label('signer_role', r.role)} {r.person_name} 拒绝签收：{r.reason}"
@@ -154,6 +165,8 @@ class _Page:
         if not data:
             return
         try:
+            # Images stored before the dimension cap are checked again before decoding.
+            check_dimensions(data)
             reader = ImageReader(io.BytesIO(data))
             w, h = reader.getSize()
         except Exception:  # Pillow raises many types for odd images; the receipt goes on

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from core.cases import (
+    coercion,
     execution,
     hearing,
     licensing,
     limitation,
+    procedures,
     remedies,
     service_of_documents,
 )
@@ -32,12 +34,18 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "document_id": tuple(t.name for t in BY_NAME.values() if t.served),
     "sampling_notice_id": ("sampling_notice",),
     "preservation_id": ("evidence_preservation",),
-    "decision_id": ("decision",),
+    "decision_id": ("decision", "summary_decision"),
     "demand_id": ("demand_notice",),
     "application_id": ("court_application",),
     "interruption_id": ("av_interruption",),
     "service_id": ("service_postal",),
     "consent_id": ("service_address_confirmation",),
+    # legal-b: coercive measures and enforcement (行政强制法), publication (N31)
+    "measure_id": (coercion.MEASURE,),
+    "approval_id": ("coercive_measure_approval",),
+    "enforcement_decision_id": ("enforcement_decision",),
+    "substitute_decision_id": ("substitute_performance_decision",),
+    "publication_id": ("decision_publication",),
     # Issue 10 (legal-a): inspection results, hearings and remedies.
     "onsite_record_id": ("onsite_inspection_record",),
     "hearing_notice_id": ("hearing_notice",),
@@ -59,6 +67,8 @@ def before_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
     auto.update(_legal_checks(uow, case, rtype, fields, occurred_at))
     auto.update(service_of_documents.before(uow, case, rtype, fields, occurred_at))
     auto.update(execution.before(uow, case, rtype, fields, occurred_at))
+    auto.update(coercion.before(uow, case, rtype, fields, occurred_at))
+    auto.update(procedures.before(uow, case, rtype, fields, occurred_at))
     return auto
 
 
@@ -79,6 +89,8 @@ def after_record(uow: UnitOfWork, actor: Officer, case: Case, record: Record,
                         "evidence_id": record.fields.get("evidence_id"), "notify": "head"}))
     service_of_documents.after(uow, actor, case, record, rtype)
     execution.after(uow, case, record, rtype)
+    coercion.after(uow, case, record, rtype)
+    procedures.after(uow, case, record, rtype)
     _late_entry(uow, case, record)
     licensing.after_record(uow, case, record)
     if rtype.name == "emergency_initiation":
@@ -147,6 +159,8 @@ def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: d
         uow.emit(Event("evidence_preservation.approved", case.id, at,
                        {"record_id": record.id, "subject_id": record.id}))
     execution.after_approval(uow, case, record, step, at)
+    coercion.after_approval(uow, case, record, step, at)
+    procedures.after_approval(uow, case, record, step, at)
 
 
 def _check_references(uow: UnitOfWork, case: Case, fields: dict, occurred_at: datetime) -> None:
@@ -178,11 +192,11 @@ def _field_record(uow: UnitOfWork, rtype: RecordType, fields: dict, officers: li
     """A14.1: certificates shown, recused officers absent, names and numbers as they stood."""
     if rtype.field("certificates_shown") and fields.get("certificates_shown") is not True:
         raise GateRefused("officers must show their certificates before a field record",
-                          missing=["A14.1"])
+                          missing=["A14.1"], zh="制作现场笔录前，执法人员须出示执法证件（A14.1）")
     recused = set(fields.get("recused_officers") or ())
     if recused & set(officers):
         raise GateRefused("an officer whose recusal was granted cannot take part",
-                          missing=["A14.1"])
+                          missing=["A14.1"], zh="已决定回避的执法人员不能参与（A14.1）")
     rows = uow.session.execute(select(Officer).where(Officer.id.in_(officers))).scalars()
     by_id = {o.id: o for o in rows}
     return {"officer_certificates": [f"{by_id[o].name} {by_id[o].certificate_no or '无证号'}"

@@ -12,7 +12,7 @@ from core.cases import record_hooks
 from core.cases.commands import AddRecord, Decide
 from core.cases.models import Approval, Case, Record
 from core.cases.visibility import visible_case, writable_case
-from core.kernel import fields
+from core.kernel import fields, texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import AlreadyDone, Conflict, GateRefused, Invalid, NotFound
 from core.kernel.ids import new_id
@@ -144,19 +144,27 @@ def insert_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
 
 def check_applicable(rtype: RecordType, case) -> None:
     """Refuse a record type that does not fit the case: stage, route, kind, emergency (A3.1)."""
+    t = rtype.title_zh
     if case.stage == "closed":
-        raise GateRefused("the case is closed; nothing more can be added", missing=["A3.1"])
+        raise GateRefused("the case is closed; nothing more can be added", missing=["A3.1"],
+                          zh="案件已结案，不能再添加内容（A3.1）")
     if rtype.routes and case.initiation not in rtype.routes:
         raise GateRefused(f"{rtype.name} belongs to the routes {', '.join(rtype.routes)}, "
-                          f"this case started by {case.initiation}", missing=list(rtype.rules))
+                          f"this case started by {case.initiation}", missing=list(rtype.rules),
+                          zh=f"{t}仅适用于{texts.labels('route', rtype.routes)}的案件，本案为"
+                             f"{texts.label('route', case.initiation)}")
     if rtype.kinds and case.kind not in rtype.kinds:
         raise GateRefused(f"{rtype.name} does not apply to {case.kind} cases",
-                          missing=["A2.1"])
+                          missing=["A2.1"],
+                          zh=f"{t}不适用于{texts.label('kind', case.kind)}案件（A2.1）")
     if rtype.emergency_only and not case.emergency:
-        raise GateRefused(f"{rtype.name} is only for emergency cases", missing=list(rtype.rules))
+        raise GateRefused(f"{rtype.name} is only for emergency cases", missing=list(rtype.rules),
+                          zh=f"{t}仅用于紧急情况先行启动的案件")
     if not rtype.any_stage and stage_index(rtype.stage) > stage_index(case.stage):
         raise GateRefused(f"{rtype.name} belongs to the {rtype.stage} stage; the case is still "
-                          f"in {case.stage}", missing=["A3.1"])
+                          f"in {case.stage}", missing=["A3.1"],
+                          zh=f"{t}属于“{texts.label('stage', rtype.stage)}”阶段，案件仍处于"
+                             f"“{texts.label('stage', case.stage)}”阶段（A3.1）")
 
 
 def _occurred_at(value: datetime | None) -> datetime:
@@ -165,6 +173,15 @@ def _occurred_at(value: datetime | None) -> datetime:
     if value > utcnow() + CLOCK_SKEW:
         raise fields.bad("occurred_at", "in_future")
     return value
+
+
+def check_officers(uow: UnitOfWork, actor: Officer, record_type_name: str,
+                   officer_ids: tuple[str, ...]) -> list[str]:
+    """The officers named on a record, checked as add_record will check them (A14.1: a field
+    record needs two certified officers), so a front can refuse before the form is filled."""
+    from core.rules.catalogue import record_type
+
+    return _officers(uow.session, actor, record_type(record_type_name), tuple(officer_ids))
 
 
 def _officers(session, actor: Officer, rtype: RecordType, value: tuple[str, ...] | None
@@ -219,6 +236,7 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
         raise AlreadyDone("you already took your step; it waits for the next approver",
                           zh="您已审批过，已转下一审批人，无需重复操作")
     require_role(actor, step.role, action=f"the {step.step} step ({step.label_zh})")
+    _four_eyes(actor, record, done)
     if cmd.decision == "return" and not cmd.opinion.strip():
         raise fields.bad("opinion", "required")
     if cmd.decision == "approve":
@@ -233,6 +251,17 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
                    {"record_id": record.id, "approval_id": approval.id, "step": step.step,
                     "decision": cmd.decision}))
     return ApprovalTaken(approval, chain_state(uow, record))
+
+
+def _four_eyes(actor: Officer, record: Record, done: list[Approval]) -> None:
+    """A10.1: nobody approves what they submitted, nor takes two steps of one chain."""
+    if actor.id == record.created_by:
+        raise GateRefused("you submitted this record; another person must approve it",
+                          missing=["A10.1"], zh="不能审批本人提交的文书，须由他人审批（A10.1）")
+    if any(a.officer_id == actor.id and a.decision == "approve" for a in done):
+        raise GateRefused("you already took a step of this approval chain; the next step "
+                          "belongs to another person", missing=["A10.1"],
+                          zh="同一审批流程中，同一人不能审批两个环节（A10.1）")
 
 
 def chain_state(uow: UnitOfWork, record: Record) -> ChainState:

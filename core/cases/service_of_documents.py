@@ -11,6 +11,7 @@ from core.cases.facts import load_facts, served_time
 from core.cases.models import Case, Record
 from core.cases.periods import announcement_served, appeal_period_end, load_calendar
 from core.cases.visibility import visible_case
+from core.kernel import texts
 from core.kernel.errors import Conflict, GateRefused, Invalid
 from core.people.access import log_access
 from core.people.models import Officer
@@ -18,9 +19,13 @@ from core.platform.uow import Event, UnitOfWork
 from core.rules.calendar import end_of_legal_day, legal_date, start_of_legal_day
 from core.rules.catalogue import BY_NAME, RecordType
 
-# A28.1 asks that "every other method failed"; at least this many failed attempts must be on
-# record for the document before it may be announced.
-ANNOUNCEMENT_MIN_FAILED_ATTEMPTS = 1
+# A28.1, 民诉 Art. 95: announcement only when the recipient's whereabouts are unknown or every
+# other method failed: at least a failed direct and a failed postal attempt (a refusal is not
+# a failure: the document is lodged, Art. 89).
+ANNOUNCEMENT_NEEDS_FAILED = ("direct", "postal")
+# N26 (行政强制法 Art. 38): these are served directly; other methods only after direct service
+# failed or was refused.
+DIRECT_FIRST = ("demand_notice", "enforcement_decision")
 
 # Event names the deadline rules wait for, beyond document.served and record.<type>.served.
 SERVED_ALIASES = {"decision": "decision.served", "demand_notice": "demand_notice.served"}
@@ -54,21 +59,58 @@ def before(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
                        f"{served.isoformat()}")
     method = rtype.service_method
     auto: dict[str, Any] = {"document_type": doc.type, "served_rule": SERVED_RULE[method]}
-    if method in ("direct", "entrusted", "forwarded", "lodged"):
+    if doc.type in DIRECT_FIRST and method not in ("direct", "lodged"):
+        _direct_first(facts, doc, occurred_at)
+    if method == "lodged":
         auto["served_at"] = occurred_at.isoformat()
     elif method == "electronic":
         _check_consent(facts, fields)
         auto["served_at"] = fields["delivered_at"]
     elif method == "announcement":
-        failed = [r.id for r in facts.of_type("service_attempt_failed")
-                  if r.fields.get("document_id") == doc.id and r.occurred_at <= occurred_at]
-        if len(failed) < ANNOUNCEMENT_MIN_FAILED_ATTEMPTS:
-            raise GateRefused("service by announcement only after the other methods failed: "
-                              "record each failed attempt (送达未果记录) first",
-                              missing=["A28.1"])
-        auto["failed_attempts"] = failed
+        auto["failed_attempts"] = _announcement_grounds(facts, doc, occurred_at)
         auto["served_at"] = announcement_served(facts.calendar, occurred_at).due.isoformat()
     return auto
+
+
+def _attempts(facts, doc: Record, occurred_at: datetime) -> list[Record]:
+    return [r for r in facts.of_type("service_attempt_failed")
+            if r.fields.get("document_id") == doc.id and r.occurred_at <= occurred_at]
+
+
+def _announcement_grounds(facts, doc: Record, occurred_at: datetime) -> list[str]:
+    """A28.1 (民诉 Art. 95): a whereabouts-unknown finding, or failed direct and postal service
+    that was not a refusal; returns what the announcement rests on."""
+    unknown = [r.id for r in facts.of_type("whereabouts_unknown")
+               if r.occurred_at <= occurred_at]
+    if unknown:
+        return unknown
+    tried = _attempts(facts, doc, occurred_at)
+    if any(r.fields.get("outcome") == "refused" for r in tried):
+        raise GateRefused("the recipient refused the document: serve it by lodging (留置送达), "
+                          "not by announcement (民事诉讼法 Art. 89)", missing=["A28.1", "N20"],
+                          zh="受送达人拒绝签收的应当留置送达，不能公告送达（民事诉讼法第八十九条）")
+    failed = {r.fields.get("method") for r in tried}
+    lacking = [m for m in ANNOUNCEMENT_NEEDS_FAILED if m not in failed]
+    if lacking:
+        raise GateRefused(
+            "service by announcement only when the whereabouts are unknown (a recorded finding "
+            "of what was done to find them) or every other method failed: record the failed "
+            f"{' and '.join(lacking)} service first", missing=["A28.1"],
+            zh="公告送达只适用于受送达人下落不明（须记录查找经过）或者用其他方式无法送达："
+               f"须先记录{'和'.join(texts.label('service_method', m) for m in lacking)}未果",
+            details={"lacking": lacking})
+    return [r.id for r in tried]
+
+
+def _direct_first(facts, doc: Record, occurred_at: datetime) -> None:
+    """N26: a demand notice or enforcement decision goes by other methods only after direct
+    service failed or was refused (行政强制法 Art. 38)."""
+    if not any(r.fields.get("method") == "direct" for r in _attempts(facts, doc, occurred_at)):
+        raise GateRefused("a demand notice or enforcement decision is served directly first; "
+                          "record the failed or refused direct service before another method "
+                          "(行政强制法 Art. 38)", missing=["N26"],
+                          zh="催告书、行政强制执行决定书应当直接送达；直接送达未果或被拒收后，"
+                             "才能依照民事诉讼法的规定送达（行政强制法第三十八条）")
 
 
 def _check_consent(facts, fields: dict) -> None:
@@ -106,6 +148,15 @@ def after(uow: UnitOfWork, actor: Officer, case: Case, record: Record, rtype: Re
     if rtype.service_method == "announcement":
         uow.emit(Event("service.announcement.published", case.id, record.occurred_at,
                        {"record_id": record.id, "subject_id": record.fields["document_id"]}))
+    if rtype.service_method in ("postal", "entrusted", "announcement") \
+            and rtype.name != "service_postal_return":
+        # N8, N29 (民诉 Art. 85): service started by post, entrustment or announcement within
+        # the period is in time; the days in transit are not counted.
+        doc = uow.session.get(Record, record.fields["document_id"])
+        if doc is not None and doc.type == "decision":
+            uow.emit(Event("decision.service_started", case.id, record.occurred_at,
+                           {"record_id": doc.id, "service_record_id": record.id,
+                            "subject_id": doc.id, "method": rtype.service_method}))
     served = served_time(record)
     if served is None:
         return

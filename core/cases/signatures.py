@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import ledger
-from core.cases import receipts
+from core.cases import receipts, service_of_documents
 from core.cases.commands import Refuse, Sign
 from core.cases.facts import load_facts
 from core.cases.images import MAX_IMAGE_BYTES, decode_image, sniff_image
@@ -26,6 +26,8 @@ from core.platform.uow import Event, UnitOfWork
 from core.rules.catalogue import BY_NAME, NO_REFUSAL_ROLES
 
 CLOCK_SKEW = timedelta(minutes=5)
+# Receipts a recipient signs; refusing one means lodged service instead (N20).
+DIRECT_RECEIPTS = ("service_direct", "service_entrusted", "service_forwarded")
 __all__ = ["MAX_IMAGE_BYTES", "add_refusal", "add_signature", "awaiting_signatures",
            "decode_image", "record_status", "sniff_image", "status"]
 
@@ -83,11 +85,19 @@ def add_signature(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str,
     existing = session.execute(select(Signature).where(Signature.record_id == record.id,
                                                        Signature.role == role)).scalars().all()
     if role in ("officer", "server"):
-        # Officers sign for themselves, as named on the record (A14.1).
+        # Officers sign for themselves, as named on the record (A14.1); an officer on the record
+        # may capture a colleague's signature only when marked so, and it shows (A13.2, A10.1).
+        officer_id = officer_id or actor.id
         if officer_id not in record.officers:
             raise Invalid("signer_officer_id must be one of the record's officers",
                           zh="签名的执法人员须是该文书上的执法人员",
                           details={"fields": {"signer_officer_id": "not on the record"}})
+        if officer_id != actor.id and not (cmd.on_behalf and actor.id in record.officers):
+            raise GateRefused(
+                "an officer signs for themselves; to capture another officer's signature you "
+                "must be on the record and mark it on_behalf", missing=["A13.2"],
+                zh="执法人员本人签名；代其他执法人员录入签名的，录入人须是该文书上的执法人员并"
+                   "注明代为录入（on_behalf）")
         name = name or session.get(Officer, officer_id).name
         if any(s.signer_officer_id == officer_id for s in existing):
             raise AlreadyDone("this officer has already signed this record",
@@ -134,7 +144,18 @@ def add_refusal(uow: UnitOfWork, actor: Officer, case_id: str, cmd: Refuse) -> R
     witnesses = [{"name": w.name, "id_number": w.id_number, "relation": w.relation,
                   "signature_sha256": _store(uow, w.signature_image)} for w in cmd.witnesses]
     video = _video(uow, case, cmd.video_evidence_id)
-    if refused == "sign" and not witnesses and video is None:
+    if refused == "sign" and record is not None and role == "recipient" \
+            and record.type in DIRECT_RECEIPTS:
+        # 民诉 Art. 89, N20: a recipient who will not sign the receipt is served by lodging.
+        raise GateRefused(
+            "a recipient who refuses to sign the service receipt is served by lodging it: "
+            "record lodged service (service_lodged) with the reason, place, date, a witness "
+            "and AV of the process", missing=["N20", "A26.1"],
+            zh="受送达人拒绝签收的，应当留置送达：制作留置送达回证，注明拒收事由、地点、日期，"
+               "由见证人签名并以音像记录送达过程（民事诉讼法第八十九条）")
+    # N25 (行政处罚法 Art. 52): on an on-the-spot decision the refusal is noted on the decision.
+    if refused == "sign" and not witnesses and video is None \
+            and not (record is not None and record.type == "summary_decision"):
         raise Invalid("a refusal to sign needs witnesses who sign (name, ID number, relation, "
                       "signature image) or a video of the refusal",
                       zh="拒绝签名须有见证人签名（姓名、身份证号、与当事人关系、签名图片）"
@@ -179,6 +200,12 @@ def _maybe_completed(uow: UnitOfWork, actor: Officer, case: Case, record: Record
                    {"record_id": record.id}))
     if rtype.service_method and rtype.name != "service_postal_return":
         receipts.issue(uow, actor, case, record, final=True)
+    if record.type in DIRECT_RECEIPTS:
+        # 民诉 Art. 88: served when the recipient signs the receipt, dated by that signature.
+        served = facts.served_at(uow.session.get(Record, record.fields["document_id"]))
+        if served is not None:
+            doc = uow.session.get(Record, record.fields["document_id"])
+            service_of_documents.emit_served(uow, case, doc, record, served)
 
 
 def status(uow: UnitOfWork, case: Case, record: Record) -> dict:
@@ -191,7 +218,7 @@ def status(uow: UnitOfWork, case: Case, record: Record) -> dict:
         "missing": [{"rule": g.rule, "text": g.text, "text_zh": g.text_zh}
                     for g in facts.gaps(record)],
         "signers": [{"role": r, "label_zh": texts.label("signer_role", r)} for r in rtype.signers],
-        "signatures": [signature_json(s) for s in sigs],
+        "signatures": [{**signature_json(s), **_recorded_by(uow, s)} for s in sigs],
         "refusals": [refusal_json(x) for x in facts.refusals.get(record.id, [])],
         "evidence": [{"id": e.id, "media_type": e.media_type, "proves": e.proves,
                       "method": e.method, "sha256": e.sha256}
@@ -203,7 +230,20 @@ def signature_json(s: Signature) -> dict:
     """A signature as the API shows it."""
     return {"id": s.id, "record_id": s.record_id, "role": s.role, "signer_name": s.signer_name,
             "signer_officer_id": s.signer_officer_id, "method": s.method,
-            "image_sha256": s.image_sha256, "signed_at": s.signed_at.isoformat()}
+            "image_sha256": s.image_sha256, "signed_at": s.signed_at.isoformat(),
+            "recorded_by": s.created_by,
+            "on_behalf": bool(s.signer_officer_id and s.created_by != s.signer_officer_id)}
+
+
+def _recorded_by(uow: UnitOfWork, s: Signature) -> dict:
+    """A10.1/A13.2: who captured an officer's signature when it was not that officer."""
+    if not s.signer_officer_id or s.created_by == s.signer_officer_id:
+        return {}
+    by = uow.session.get(Officer, s.created_by)
+    name = by.name if by else s.created_by
+    return {"recorded_by_name": name,
+            "note": f"recorded by {name} for {s.signer_name}",
+            "note_zh": f"由{name}代{s.signer_name}录入"}
 
 
 def refusal_json(r: Refusal) -> dict:

@@ -25,7 +25,7 @@ def visible_case(session: Session, actor: Officer, case_id: str, *, for_update: 
         stmt = stmt.with_for_update()
     case = session.execute(stmt).scalar_one_or_none()
     if case is None or not can_see_case(actor, case):
-        raise NotFound(f"case {case_id} not found")
+        raise NotFound(f"case {case_id} not found", zh="未找到该案件，或您无权查看")
     return case
 
 
@@ -33,5 +33,6 @@ def writable_case(session: Session, actor: Officer, case_id: str) -> Case:
     """The case if the officer may add to it: own department and a case-working role."""
     case = visible_case(session, actor, case_id, for_update=True)
     if case.department_id != actor.department_id or not has_role(actor, *CASE_WORKERS):
-        raise Forbidden("only the department's case workers may add to this case")
+        raise Forbidden("only the department's case workers may add to this case",
+                        zh="只有本部门的办案人员可以办理此案件")
     return case

@@ -13,10 +13,11 @@ from core.cases.lifecycle import open_case
 from core.cases.records import add_record, issued_ticket
 from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Conflict, Invalid
+from core.kernel.errors import Conflict, DomainError, Invalid
 from core.kernel.ids import new_id
 from core.notices.outbox import insert_outbox_if_absent, officer_outbox_rows, recipients
 from core.people.models import Department, Officer
+from core.platform import ratelimit
 from core.platform.uow import UnitOfWork
 
 # A complaint is looked into first; if a penalty follows, staff open that case (A2.1).
@@ -69,6 +70,9 @@ class PublicComplaint:
     lon: float | None = None
     photos: int = 0
     channel: str = "online"
+    telegram_user_id: int | None = None  # who filed it through the bot (rate limits)
+    # Files the complainant sent, already in the blob store: (sha256, filename, media type).
+    attachments: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def parse(cls, data: Any) -> PublicComplaint:
@@ -84,13 +88,27 @@ class PublicComplaint:
             lat=lat if lon is not None else None, lon=lon if lat is not None else None,
             photos=len(data.get("photos") or []),
             channel=data.get("channel") if data.get("channel") in ("telegram", "online")
-            else "online")
+            else "online",
+            telegram_user_id=data.get("telegram_user_id")
+            if isinstance(data.get("telegram_user_id"), int) else None,
+            attachments=tuple(_attachment(p) for p in data.get("photos") or []
+                              if isinstance(p, dict) and p.get("sha256")))
+
+
+def _attachment(photo: dict) -> tuple[str, str, str]:
+    sha = str(photo["sha256"])
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise Invalid("an attachment's sha256 is not a SHA-256", details={
+            "fields": {"photos": "sha256"}})
+    return (sha, str(photo.get("filename") or "photo.jpg")[:255],
+            str(photo.get("mime") or "image/jpeg")[:100])
 
 
 def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
     """Register a public complaint as a complaint case with its intake record (A11.1) and
     return the tracking number and code, shown to the complainant once."""
     dept = intake_department(uow)
+    _limit(uow, cmd)
     account = intake_account(uow, dept)
     site = SiteInput(cmd.lat, cmd.lon, "wgs84", cmd.where[:300] or None) \
         if cmd.lat is not None else SiteInput(address=cmd.where[:300] or None)
@@ -101,7 +119,9 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
         case = open_case(uow, account, OpenCase(
             kind=PUBLIC_KIND, initiation="complaint", title=f"投诉：{cmd.what[:60]}",
             site=site)).case
-        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（在聊天中）"
+        kept = _store_attachments(uow, account, case.id, cmd)
+        where = "已作为证据登记" if kept == cmd.photos else f"{kept} 个已作为证据登记"
+        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（{where}）"
         add_record(uow, account, case.id, AddRecord(type="complaint_intake", fields={
             "complainant_name": (cmd.name or "（未署名）")[:200],
             "complainant_contact": cmd.contact[:200], "channel": cmd.channel,
@@ -115,6 +135,41 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
                       details={"fields": {"contact": "unreachable"}})
     _tell_supervisors(uow, case)
     return {**ticket, "case_id": case.id, "case_number": case.number}
+
+
+def _limit(uow: UnitOfWork, cmd: PublicComplaint) -> None:
+    """A few complaints an hour per Telegram account and per contact (issue 12, findings 5
+    and 6): each one is a permanent case and a notice to the address typed."""
+    redis_url = uow.settings.redis_url
+    contact = "".join(cmd.contact.lower().split())
+    ratelimit.refuse_over(redis_url, "complaint", f"contact:{contact}")
+    if cmd.telegram_user_id is not None:
+        ratelimit.refuse_over(redis_url, "complaint", f"tg:{cmd.telegram_user_id}")
+
+
+PROVES_COMPLAINT = "投诉人提供的现场材料"
+
+
+def _store_attachments(uow: UnitOfWork, account: Officer, case_id: str,
+                       cmd: PublicComplaint) -> int:
+    """Record the complainant's files as evidence of the complaint case (A31.1): what was
+    sent is kept, checked like any file, and never only mentioned. A file the intake refuses
+    (type, size) is left out and the count says so."""
+    from core.evidence.intake import intake
+
+    kept = 0
+    for sha, filename, mime in cmd.attachments:
+        if not uow.blobs.exists(sha):
+            continue
+        try:
+            with uow.blobs.local_copy(sha) as path:
+                intake(uow, account, case_id, path=path, filename=filename, declared_type=mime,
+                       proves=PROVES_COMPLAINT, method=f"{cmd.channel}_complainant_upload",
+                       channel=cmd.channel)
+            kept += 1
+        except DomainError:
+            continue
+    return kept
 
 
 def _tell_supervisors(uow: UnitOfWork, case) -> None:

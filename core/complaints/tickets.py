@@ -35,7 +35,10 @@ from core.rules.catalogue import record_type, validate_fields
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 CODE_LENGTH = 10  # ~49 bits: guessing is hopeless even without a rate limit
 MASK = "**********"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Exactly one plain address: "x@y.z,admin" or "a@b.c, d@e.f" is no address (issue 12, finding 8:
+# a list would add recipients).
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@"
+                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 _TELEGRAM = re.compile(r"^(?:tg|telegram):\s*(-?\d{1,20})$", re.IGNORECASE)
 # Outbox channel → how the notice record names it (the webhook is the SMS gateway).
@@ -157,7 +160,9 @@ def _queue_notice(uow: UnitOfWork, case: Case, ticket: ComplaintTicket, purpose:
         "recipient": to, "officer_id": None, "subject": subject[:300], "body": body,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
         "payload": {"event": "complainant.notice", "purpose": purpose, "case_id": case.id,
-                    "tracking_no": ticket.tracking_no, "notice_record_id": record.id},
+                    "tracking_no": ticket.tracking_no, "notice_record_id": record.id,
+                    # The body with the code masked replaces it once sent (finding 8).
+                    **({"masked_body": stored} if code else {})},
     }])
     uow.emit(Event(f"record.{NOTICE}.created", case.id, now,
                    {"record_id": record.id, "occurred_at": now.isoformat()}))
@@ -198,11 +203,14 @@ def _on_intake(uow: UnitOfWork, event: Event) -> None:
                    {"ticket_id": ticket.id, "tracking_no": ticket.tracking_no, "code": code}))
     received = _local(f.get("received_at"), uow.settings.legal_tz)
     zh = (f"{f.get('complainant_name', '')}您好：您的投诉举报已于 {received} 登记，受理编号 "
-          f"{ticket.tracking_no}，查询码 {code}。请凭受理编号和查询码查询办理进度；是否立案将在"
-          f"规定期限内告知您。【{_dept_name(session, case)}】")
+          f"{ticket.tracking_no}，查询码 {code}。请凭受理编号和查询码查询办理进度。本件将由我局"
+          f"依照行政处罚程序进行立案前核查（15日内，经批准可延长10日），是否立案将告知您。"
+          f"【{_dept_name(session, case)}】")
+    # N21 (信访工作条例 Art. 23): the receipt and the route and procedure it will take; N23
+    # is that route for a report of a violation.
     en = (f"Your complaint received {received} is registered as {ticket.tracking_no}; status "
-          f"code {code}. Use both to check its progress; you will be told whether a case is "
-          f"opened.")
+          f"code {code}. Use both to check its progress. It goes to a pre-filing check (15 days, "
+          f"10 more with approval); you will be told whether a case is opened.")
     _queue_notice(uow, case, ticket, "intake", record.id,
                   f"投诉举报登记通知（{ticket.tracking_no}）", zh, en, record.created_by, code=code)
 

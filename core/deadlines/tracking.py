@@ -11,7 +11,8 @@ cancelled. Reminders are claimed and expanded into outbox messages by core.deadl
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import Session
@@ -189,11 +190,14 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
         trigger_at = _trigger_at(rule, event, fields)
         if not rule.effective_on(legal_date(trigger_at, tz)):
             continue  # another version of the rule is in force on that day
-        if (rule.id, subject, event.name) in existing:
-            continue  # the same event raised twice opens one deadline
+        recount = bool(event.data.get("recount"))
+        if ((rule.id, subject, event.name) in existing) != recount:
+            continue  # the same event raised twice opens one deadline; a recount needs one
         try:
             answer = compute_due(rule, trigger_at, calendar,
-                                 period_override=_period(rule, event, fields))
+                                 period_override=_period(rule, event, fields),
+                                 extensions=int(event.data.get("extensions") or 0))
+            answer = _excluded(answer, event)
             steps = reminder_times(rule, answer, calendar, after=trigger_at)
         except (ValueError, TypeError) as exc:
             # A rule that cannot be counted (no per-case figure given) must not lose the record
@@ -202,6 +206,12 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
                         event.case_id, exc)
             continue
         _supersede(uow, rule, record)
+        if recount:
+            # legal-b: an approved extension or excluded time (N13 Art. 25, N23) counts the
+            # open deadline again; the old row is kept, cancelled, naming why.
+            _finish(session, [r for r in _open_rows(session, event.case_id)
+                              if r.rule_id == rule.id and r.subject_id == subject],
+                    "cancelled", f"recounted: extensions {answer.extensions}", now)
         deadline = Deadline(
             id=new_id(), case_id=event.case_id, rule_id=rule.id,
             legal_source=rule.legal_source[:200], trigger_event=event.name[:100],
@@ -214,6 +224,16 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
                                  recipient_role=step.recipient_role, step=step.step,
                                  send_at=step.at, status="pending", created_at=now))
     session.flush()
+
+
+def _excluded(answer, event: Event):
+    """Days the law leaves out of a period (testing time, 行政强制法 Art. 25(3)) push its end."""
+    days = event.data.get("excluded_days")
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        return answer
+    last = answer.last_day + timedelta(days=days) if answer.last_day else None
+    return replace(answer, due=answer.due + timedelta(days=days), last_day=last,
+                   period=answer.period + days)
 
 
 def _worth_sending(steps, now: datetime) -> list:

@@ -151,7 +151,11 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
             heading="审批"))
     if r.signatures:
         blocks.append(Table(("身份", "签署人", "方式", "时间", "签名图像"), [
-            (label("signer_role", s.row["role"]), s.row["signer_name"],
+            (label("signer_role", s.row["role"]), s.row["signer_name"] + (
+                # A10.1, A13.2: an officer's signature captured by a colleague says so.
+                f"（由{cf.officer_name(s.row.get('created_by'))}代为录入）"
+                if s.row.get("signer_officer_id")
+                and s.row.get("created_by") != s.row["signer_officer_id"] else ""),
              label("sign_method", s.row["method"]), local(s.row["signed_at"]),
              (s.row.get("image_sha256") or "—")[:16]) for s in r.signatures], heading="签名"))
         pictures = []

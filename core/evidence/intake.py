@@ -27,7 +27,7 @@ import os
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -427,6 +427,49 @@ def judge(inspected: Inspected, form: IntakeForm, *, site: Site | None, case_ope
     return Verdict(checks, level.level, level.reason, level.reason_zh, captured_at, source)
 
 
+IN_APP_CHANNEL = "miniapp"  # uploaded through a link of the capture page (capture_links)
+IN_APP_SLACK = timedelta(minutes=2)  # a phone clock a little ahead is not a capture to come
+
+
+def in_app_verdict(verdict: Verdict, form: IntakeForm, *, site: Site | None,
+                   received_at: datetime, radius_m: float, tz) -> Verdict:
+    """An item taken in Quancheng's own capture page: the page read the position and the time
+    at the moment of capture, so they are the item's (A31.1 counts from that time), and its
+    assurance is its own level, stronger than EXIF, which anyone can edit. Without both facts,
+    or with a time after the upload, the file's own checks stand."""
+    from capture.datum import distance_m, to_wgs84
+
+    at, where = form.captured_at, form.reported
+    if at is None or where is None or at > received_at + IN_APP_SLACK:
+        return verdict
+    shown = at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    acc = where.accuracy or 0.0
+    time_check = Check("capture_time", "pass",
+                       f"taken in the capture page at {shown}, read by the page (A31.1)",
+                       f"在全程拍摄页拍摄，拍摄时间{shown}由页面当场记录（A31.1）")
+    if site is None:
+        place = Check("gps_distance", "warn", "the case has no site to compare with",
+                      "案件未登记现场位置，无法比对")
+        far = False
+    else:
+        metres = distance_m((where.lat, where.lon), to_wgs84(site.lat, site.lon, site.datum))
+        far = metres > radius_m + acc
+        place = Check("gps_distance", "fail" if far else "pass",
+                      f"the page's position is {metres:.0f} m from the site (accuracy {acc:.0f} m,"
+                      f" allowed {radius_m:.0f} m)",
+                      f"拍摄页定位距现场{metres:.0f}米（精度{acc:.0f}米，允许半径{radius_m:.0f}米）")
+    checks = [time_check if c.name == "capture_time" else place if c.name == "gps_distance"
+              else c for c in verdict.checks]
+    if not any(c.name == "gps_distance" for c in checks):
+        checks.append(place)
+    if far or any(c.status == "fail" for c in checks):
+        return Verdict(checks, "failed" if far else verdict.level, verdict.reason,
+                       verdict.reason_zh, at, "app")
+    return Verdict(checks, "captured_in_app",
+                   "taken in Quancheng's capture page, which recorded its time and place",
+                   "在全程拍摄页内拍摄，时间和位置由页面当场记录", at, "app")
+
+
 def stored_meta(inspected: Inspected, form: IntakeForm, verdict: Verdict, *, uploaded_by: str,
                 channel: str, received_at: datetime) -> dict:
     """What the Evidence row keeps in ``meta``: the metadata as read, and how it arrived."""
@@ -469,6 +512,9 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
                     existing_id=original.id if original else None,
                     add_working_days=lambda d, n: calendar.add_working_days(d, n).date,
                     radius_m=settings.gps_radius_m, tz=tz)
+    if channel == IN_APP_CHANNEL:
+        verdict = in_app_verdict(verdict, form, site=_site(case), received_at=received_at,
+                                 radius_m=settings.gps_radius_m, tz=tz)
     blob = received.commit(retain_years=case.retention_years)
     ev = Evidence(
         id=new_id(), case_id=case.id, record_id=record_row.id if record_row else None,

@@ -54,6 +54,7 @@ from core.kernel.errors import (
 from core.kernel.ids import new_id, token_hash
 from core.people.access import log_access, officer_for_token
 from core.people.models import Officer
+from core.platform import keyvalue
 from core.platform.blobs import BlobStore
 from core.platform.uow import UnitOfWork, UnitsOfWork
 
@@ -77,24 +78,28 @@ class BadUpload(DomainError):
     """A tus header is missing or malformed."""
 
     code, status = "bad_request", 400
+    lead_zh = "上传请求的协议头缺失或格式有误"
 
 
 class NotAuthenticated(DomainError):
     """No valid bearer token and no valid upload link."""
 
     code, status = "unauthorized", 401
+    lead_zh = "未登录：请发送有效的令牌或上传链接"
 
 
 class LinkGone(DomainError):
     """The one-time link was used already or has expired."""
 
     code, status = "link_gone", 410
+    lead_zh = "上传链接已使用或已过期"
 
 
 class UploadGone(DomainError):
     """The upload expired or was terminated; its bytes are gone."""
 
     code, status = "gone", 410
+    lead_zh = "该上传已过期或已终止"
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class Uploader:
 
 
 # --- links ----------------------------------------------------------------------------------
+
+
+CAPTURE_LINKS = "capture.link"  # working state: ids of the links the capture page asked for
 
 
 def public_base(uow: UnitOfWork) -> str:
@@ -500,6 +508,9 @@ def _finish(container: UnitsOfWork, who: Uploader, upload_id: str, path: Path,
         form_data, filename, filetype, case_id = (dict(row.form), row.filename, row.filetype,
                                                   row.case_id)
         received_at = row.updated_at
+        # A link of the capture page inside Telegram (capture_links): the page's facts count.
+        channel = evidence.IN_APP_CHANNEL if who.link_id and keyvalue.get(
+            uow.session, CAPTURE_LINKS, who.link_id) else "tus"
     received = evidence.adopt_file(container.blobs, path)
     try:
         form = evidence.parse_form(form_data)
@@ -507,7 +518,7 @@ def _finish(container: UnitsOfWork, who: Uploader, upload_id: str, path: Path,
         with container.uow() as uow:
             actor = _officer(uow, who)
             result = evidence.record(uow, actor, case_id, inspected, form,
-                                     received_at=received_at, channel="tus")
+                                     received_at=received_at, channel=channel)
             body, status = evidence.result_json(result), result.status
             body["upload_id"] = upload_id
             _close(uow, upload_id, "done", body, status, result.evidence.id)

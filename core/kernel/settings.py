@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,10 +37,21 @@ class Settings:
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org"
+    # A self-hosted Bot API server in --local mode lifts the 20 MB download limit; any other
+    # base URL (a proxy to Telegram, as is usual in mainland China) keeps it.
+    telegram_local_api: bool = False
     tz_legal: str = "Asia/Shanghai"
     instance_path: Path = PROJECT_ROOT / "instance"
     ledger_key_path: str = ""
     max_upload_bytes: int = 2 * 1024**3
+    # Every route but the upload and image routes: the body limit, and how long a body may
+    # stall between two reads (MAX_BODY_BYTES, BODY_READ_TIMEOUT; issue 12, finding 1).
+    max_body_bytes: int = 1024**2
+    body_read_timeout_s: float = 30.0
+    # Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (PROXY_HOPS).
+    proxy_hops: int = 0
+    # How long a new API token lives (TOKEN_TTL_DAYS; issue 12, finding 4).
+    token_ttl_days: int = 180
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
@@ -49,6 +61,17 @@ class Settings:
     public_department: str = ""
     # An administrator's figures for the deadline rules, e.g. "N24=10,A17.2=2".
     deadline_overrides: str = ""
+    # legal-b, figures RULES.md marks ⚠ (issue 10). N25: the largest fine on the spot,
+    # 行政处罚法 (2021) Art. 51 (SUMMARY_FINE_MAX_PERSON / _ORGANISATION).
+    summary_fine_max_person: int = 200
+    summary_fine_max_organisation: int = 3000
+    # N27: 行政强制法 Art. 43 forbids enforcement "at night" without defining it; 22:00–06:00
+    # follows 噪声污染防治法 (2021) Art. 88 (ENFORCEMENT_NIGHT). ENFORCEMENT_REST_DAYS=false
+    # would allow weekends that are not statutory holidays (⚠ reading of 法定节假日).
+    enforcement_night: str = "22:00-06:00"
+    enforcement_rest_days: bool = True
+    # N24: the departments (codes, or *) that apply the market-regulation acceptance rule.
+    complaint_acceptance_departments: str = ""
     # 行政处罚法 Art. 63 较大数额 (⚠ set by the province; defaults as 闽建 2021 for 住建):
     # fines and confiscations from these amounts carry the hearing right (N4). HEARING_* env.
     hearing_fine_person_yuan: int = 10_000
@@ -118,6 +141,10 @@ class Settings:
         try:
             port = int(get("PORT", "5000"))
             max_upload = int(get("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+            max_body = int(get("MAX_BODY_BYTES", str(1024**2)))
+            body_timeout = float(get("BODY_READ_TIMEOUT", "30"))
+            proxy_hops = int(get("PROXY_HOPS", "0"))
+            token_ttl_days = int(get("TOKEN_TTL_DAYS", "180"))
             radius = float(get("GPS_RADIUS_M", "200"))
             retention = int(get("RETENTION_YEARS", "25"))
             hearing = {name: int(get(name.upper(), str(getattr(cls, name))))
@@ -154,15 +181,21 @@ class Settings:
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/"),
+            telegram_local_api=get("TELEGRAM_LOCAL_API", "").lower() in ("1", "true", "yes"),
             tz_legal=tz,
             instance_path=Path(get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))),
             ledger_key_path=get("LEDGER_KEY_PATH"),
             max_upload_bytes=max_upload,
+            max_body_bytes=max_body,
+            body_read_timeout_s=body_timeout,
+            proxy_hops=proxy_hops,
+            token_ttl_days=token_ttl_days,
             gps_radius_m=radius,
             retention_years=retention,
             public_url=get("PUBLIC_URL").rstrip("/"),
             public_department=get("PUBLIC_DEPARTMENT"),
             deadline_overrides=get("DEADLINE_OVERRIDES"),
+            **_legal_b(get),
             ledger_algorithms=algorithms,
             tsa_url=get("TSA_URL"),
             tsa_ca_path=get("TSA_CA_PATH"),
@@ -222,3 +255,28 @@ def _redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def _legal_b(get) -> dict:
+    """The ⚠ legal figures of issue 10 (N25, N27, N24), checked at start."""
+    try:
+        person = int(get("SUMMARY_FINE_MAX_PERSON", "200"))
+        organisation = int(get("SUMMARY_FINE_MAX_ORGANISATION", "3000"))
+    except ValueError as exc:
+        raise SettingsError(f"a summary-procedure limit is not a number: {exc}") from exc
+    night = get("ENFORCEMENT_NIGHT", "22:00-06:00")
+    parts = night.split("-")
+    try:
+        if len(parts) != 2:
+            raise ValueError(night)
+        for part in parts:
+            time.fromisoformat(part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"ENFORCEMENT_NIGHT={night!r} is not HH:MM-HH:MM") from exc
+    rest = get("ENFORCEMENT_REST_DAYS", "true").lower()
+    if rest not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError("ENFORCEMENT_REST_DAYS must be true or false")
+    return {"summary_fine_max_person": person,
+            "summary_fine_max_organisation": organisation,
+            "enforcement_night": night, "enforcement_rest_days": rest in ("true", "1", "yes"),
+            "complaint_acceptance_departments": get("COMPLAINT_ACCEPTANCE_DEPARTMENTS")}

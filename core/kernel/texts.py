@@ -31,6 +31,8 @@ ROLES: Mapping[str, Pair] = {  # A8.1
     "legal_reviewer": ("法制审核人员", "legal_reviewer"), "head": ("负责人", "head"),
     "custodian": ("档案管理员", "custodian"), "admin": ("管理员", "admin"),
     "auditor": ("监督人员", "auditor"),
+    # The national working-day calendar moves every department's deadlines: its own role.
+    "calendar_admin": ("工作日历管理员", "calendar administrator"),
 }
 SIGNER_ROLES: Mapping[str, Pair] = {  # A13.2
     "officer": ("执法人员", "officer"), "party": ("当事人", "party"),
@@ -65,6 +67,7 @@ ASSURANCE: Mapping[str, Pair] = {
     "verified": ("已核验", "verified"), "partial": ("部分核验", "partial"),
     "unverified": ("未核验", "unverified"), "failed": ("未通过", "failed"),
     "generated": ("系统生成", "generated"),
+    "captured_in_app": ("拍摄页采集", "captured in the app"),
 }
 CHECK_STATUS: Mapping[str, Pair] = {"pass": ("通过", "pass"), "warn": ("注意", "warning"),
                                     "fail": ("未通过", "fail")}
@@ -124,6 +127,26 @@ CHOICES: Mapping[str, Pair] = {
     "enforcement_refused": ("不准予强制执行", "enforcement refused"),
     # sign methods
     **{k: v for k, v in SIGN_METHODS.items()},
+    # coercive measures and agency enforcement (行政强制法 Art. 18–28, 43, 50–51)
+    "seal_up": ("查封", "seal up"), "impound": ("扣押", "impound"),
+    "testing": ("检测", "testing"), "quarantine": ("检疫", "quarantine"),
+    "destroy": ("销毁", "destroy"), "no_violation": ("无违法行为", "no violation"),
+    "unrelated": ("与违法行为无关", "unrelated to the violation"),
+    "no_longer_needed": ("不再需要查封、扣押", "no longer needed"),
+    "period_expired": ("期限已经届满", "period expired"),
+    "not_approved": ("负责人不予批准", "not approved by the head"),
+    "direct_enforcement": ("直接强制执行", "direct enforcement"),
+    "substitute_performance": ("代履行", "substitute performance"),
+    # summary procedure (N25), leads (N23), service outcomes (A28.1), publication (N31)
+    "warning": ("警告", "warning"), "fine": ("罚款", "fine"),
+    "report": ("举报", "report"), "referral": ("移送", "referral"),
+    "inspection_finding": ("检查发现", "inspection finding"),
+    "extend_check": ("延长核查期限", "extend the check"),
+    "not_found": ("无人", "nobody found"), "address_wrong": ("地址有误", "wrong address"),
+    "returned_by_post": ("邮件退回", "returned by post"),
+    "not_delivered": ("未能送达", "not delivered"), "changed": ("变更", "changed"),
+    "revoked": ("撤销", "revoked"), "held_unlawful": ("确认违法", "held unlawful"),
+    "held_void": ("确认无效", "held void"),
 }
 # (field, value) → words, where the value alone would be worded wrongly.
 # Issue 10 (legal-a): results, ends of an act, remedies, hearing ends.
@@ -144,6 +167,8 @@ FIELD_CHOICES: Mapping[tuple[str, str], Pair] = {
     ("method", "direct"): ("直接送达", "direct service"),
     ("interviewee_role", "other"): ("其他人员", "other person"),
     ("reason", "other"): ("其他原因", "other reason"),
+    ("outcome", "refused"): ("受送达人拒绝签收", "the recipient refused to accept"),
+    ("testing_kind", "inspection"): ("检验", "inspection"),
 }
 
 # Field problems (kernel.fields): code → (zh, en) with {placeholders}.
@@ -166,7 +191,7 @@ PROBLEMS: Mapping[str, Pair] = {
     "not_list": ("须为若干项文字", "must be a list of strings"),
     "too_many": ("超过 {limit} 项", "more than {limit} items"),
     "not_id": ("编号格式不正确", "is not a valid id"),
-    "unknown_field": ("不是此文书的字段", "not a field of this record type"),
+    "unknown_field": ("不是此处可填写的字段", "is not a field this request accepts"),
     "unknown_parameter": ("不是此接口可接受的参数", "not a parameter this request accepts"),
     "auto": ("由系统填写，不可提交", "set by the system, not by the request"),
     "together": ("须与 {other} 一同填写", "goes together with {other}"),

@@ -12,7 +12,8 @@ ROUTES = ("application", "ex_officio", "complaint", "inspection")
 STAGES = ("initiation", "investigation", "decision", "service", "archiving", "closed")
 
 # A8.1: who does what.
-ROLES = ("officer", "supervisor", "legal_reviewer", "head", "custodian", "admin", "auditor")
+ROLES = ("officer", "supervisor", "legal_reviewer", "head", "custodian", "admin", "auditor",
+         "calendar_admin")
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 PARTY_KINDS = ("person", "organisation")

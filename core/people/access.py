@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.kernel import texts
 from core.kernel.clock import utcnow
 from core.kernel.errors import Forbidden
 from core.kernel.ids import token_hash
@@ -15,14 +18,36 @@ CROSS_DEPARTMENT = {"auditor"}
 CASE_WORKERS = {"officer", "supervisor", "head", "legal_reviewer"}
 
 
+# How often a token's last use is written (a working column, not ledgered).
+LAST_USED_EVERY = timedelta(minutes=5)
+
+
 def officer_for_token(session: Session, token: str) -> Officer | None:
-    """The active officer a bearer token belongs to, or None."""
-    row = session.execute(
-        select(Officer).join(ApiToken, ApiToken.officer_id == Officer.id)
+    """The active officer a bearer token belongs to, or None: a revoked or expired token, or
+    one of a deactivated officer, authenticates nobody (issue 12, finding 4)."""
+    now = utcnow()
+    found = session.execute(
+        select(Officer, ApiToken).join(ApiToken, ApiToken.officer_id == Officer.id)
         .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None),
                Officer.active.is_(True))
-    ).scalar_one_or_none()
-    return row
+    ).one_or_none()
+    if found is None:
+        return None
+    officer, row = found
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        row.last_used_at = now
+    return officer
+
+
+def officer_for_session(session: Session, officer_id: str | None) -> Officer | None:
+    """The officer a signed-in web session (or any front that holds an officer id) may act as:
+    None once the officer is deactivated. The one check fronts make on every request."""
+    if not isinstance(officer_id, str) or not officer_id:
+        return None
+    officer = session.get(Officer, officer_id)
+    return officer if officer is not None and officer.active else None
 
 
 def has_role(actor: Officer, *roles: str) -> bool:
@@ -33,7 +58,9 @@ def has_role(actor: Officer, *roles: str) -> bool:
 def require_role(actor: Officer, *roles: str, action: str) -> None:
     """Refuse with 403 unless the officer holds one of the roles."""
     if not has_role(actor, *roles):
-        raise Forbidden(f"{action} needs the role {' or '.join(roles)}")
+        raise Forbidden(f"{action} needs the role {' or '.join(roles)}",
+                        zh=f"此操作须由{texts.labels('role', roles).replace('、', '或')}办理",
+                        details={"roles": list(roles)})
 
 
 def log_access(session: Session, actor: Officer | None, action: str, subject_type: str,

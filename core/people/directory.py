@@ -73,9 +73,6 @@ class OfficerQuery:
     @classmethod
     def parse(cls, args) -> OfficerQuery:
         """From query parameters: ``role`` (one of ROLES), ``certified`` (true or false)."""
-        unknown = sorted(set(args) - {"role", "certified"})
-        if unknown:
-            raise f.bad(unknown[0], "unknown_parameter")
         role = args.get("role")
         certified = args.get("certified")
         if certified not in (None, "", "true", "false"):

@@ -52,6 +52,10 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = _dt(default=utcnow)
     revoked_at: Mapped[datetime | None] = _dt(nullable=True)
+    # No token lives for ever (issue 12, finding 4); None only on tokens from before expiry.
+    expires_at: Mapped[datetime | None] = _dt(nullable=True)
+    # Working state, not ledgered: when the token last authenticated (to the nearest minutes).
+    last_used_at: Mapped[datetime | None] = _dt(nullable=True)
 
 
 class BindCode(Base):
@@ -63,6 +67,10 @@ class BindCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = _dt()
     used_at: Mapped[datetime | None] = _dt(nullable=True)
+    # The code's public half, by which a guess finds its code so failures count against it;
+    # the secret half is kept as an HMAC only (issue 12, findings 3 and 8).
+    lookup: Mapped[str | None] = mapped_column(String(16), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AccessLog(Base):
@@ -106,9 +114,17 @@ def _token_event(op: str, changed: frozenset[str], token) -> str:
         return "token.issued"
     if op == "changed" and "revoked_at" in changed:
         return "token.revoked" if token.revoked_at is not None else "token.unrevoked"
+    if op == "changed" and "expires_at" in changed:
+        return "token.expiry_changed"
     return f"token.{op}"
 
 
 ledger_mirror(Department, "department")
 ledger_mirror(Officer, "officer", namer=_officer_event)
-ledger_mirror(ApiToken, "token", namer=_token_event)
+def _token_state(state: dict) -> dict:
+    # Tokens ledgered before expiry existed carry no expires_at: None, as their live rows.
+    return {"expires_at": None, **state}
+
+
+ledger_mirror(ApiToken, "token", namer=_token_event, working=("last_used_at",),
+              normalise=_token_state)

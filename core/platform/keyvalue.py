@@ -128,3 +128,24 @@ def drop(session: Session, namespace: str, key: str) -> None:
     """Remove a key (nothing happens when it is absent)."""
     session.execute(delete(KeyValue).where(KeyValue.namespace == namespace,
                                            KeyValue.key == key))
+
+
+def claim(session: Session, namespace: str, key: str, value: Any = True) -> bool:
+    """Write a key only if it is absent; True for the one caller that wrote it (an atomic
+    "first one wins", e.g. a Telegram update re-delivered while the first is still handled)."""
+    if len(key) > MAX_KEY:
+        raise ValueError(f"key longer than {MAX_KEY} characters")
+    row = {"namespace": namespace, "key": key, "value": dumps(value), "updated_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: the drivers do not agree on rowcount for an upsert.
+    won = session.execute(insert(KeyValue).values(**row).on_conflict_do_nothing(
+        index_elements=[KeyValue.namespace, KeyValue.key]).returning(KeyValue.key))
+    return won.scalar_one_or_none() is not None
+
+
+def prune(session: Session, namespace: str, before: datetime) -> int:
+    """Remove a namespace's keys written before a time (working state past its use)."""
+    result = session.execute(delete(KeyValue).where(KeyValue.namespace == namespace,
+                                                    KeyValue.updated_at < before))
+    return result.rowcount or 0

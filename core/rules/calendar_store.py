@@ -20,7 +20,9 @@ from core.rules.models import CalendarOverride, CalendarYear
 
 # Years an administrator may enter: far enough back for old cases, ahead for next year's notice.
 YEAR_RANGE = (2000, 2100)
-ADMIN = "admin"
+# The calendar is national: a department's admin may not move every department's deadlines
+# (issue 12, finding 10); the calendar administrator's entries are ledgered events.
+ADMIN = "calendar_admin"
 
 
 def load_calendar(session: Session, tz: tzinfo = LEGAL_TZ) -> WorkingDayCalendar:
@@ -37,7 +39,8 @@ def load_calendar(session: Session, tz: tzinfo = LEGAL_TZ) -> WorkingDayCalendar
 
 
 def _who(actor: Officer | str) -> tuple[Officer | None, str]:
-    """The officer (checked to be an admin) or a CLI label, and the text stored as created_by."""
+    """The officer (checked to be a calendar administrator) or a CLI label, and the text stored
+    as created_by."""
     if isinstance(actor, Officer):
         require_role(actor, ADMIN, action="editing the working-day calendar")
         return actor, f"officer:{actor.id}"

@@ -754,6 +754,8 @@ CATALOGUE: tuple[RecordType, ...] = (
               rules=("N15",), minimum=1),
             F("litigation_period_months", "int", "提起行政诉讼期限（月，默认6）",
               required=False, rules=("N15",), minimum=1),
+            F("social_impact", "bool", "具有一定社会影响、应当公开", required=False,
+              rules=("N31",)),
             *DECISION_END_FIELDS,
         ),
         ("A18.1",), served=True,
@@ -885,6 +887,10 @@ CATALOGUE: tuple[RecordType, ...] = (
             F("method", "enum", "尝试的送达方式", rules=("A28.1",),
               choices=("direct", "postal", "lodged", "entrusted", "forwarded", "electronic")),
             F("reason", "text", "无法送达的原因", rules=("A28.1",)),
+            # A28.1, N20: a refusal is not a failure; the document is then lodged (留置).
+            F("outcome", "enum", "未果情形", required=False, rules=("A28.1", "N20"),
+              choices=("not_found", "address_wrong", "returned_by_post", "not_delivered",
+                       "refused")),
         ),
         ("A28.1",), signers=("server",), any_stage=True,
     ),
@@ -995,6 +1001,288 @@ CATALOGUE: tuple[RecordType, ...] = (
         ("A30.1",), signers=("officer",),
     ),
     *LEGAL_END_TYPES,
+)
+
+
+# ---- legal-b: coercive measures, agency enforcement, summary procedure, leads, publication,
+# whereabouts (issue 10 items 2, 3, 8, 12, 14). Their checks live in core.cases.coercion and
+# core.cases.procedures; one block here so the catalogue stays one declaration per type.
+COERCION = ("coercion",)
+MEASURES = ("seal_up", "impound")  # 查封、扣押 (行政强制法 Art. 9)
+
+
+def _measure_ref(*rules: str) -> Field:
+    return F("measure_id", "string", "对应的强制措施现场笔录", rules=rules or ("N13",))
+
+
+CATALOGUE += (
+    RecordType(
+        # 行政强制法 Art. 18(1): reported to the head and approved before the measure; in an
+        # emergency (Art. 19) within 24 hours after it, naming the measure (N12).
+        "coercive_measure_approval", "实施行政强制措施审批表", "Approval of a coercive measure",
+        "investigation",
+        (
+            F("measure", "enum", "强制措施种类", rules=("N12", "N13"), choices=MEASURES),
+            F("reasons", "text", "实施的理由和依据", rules=("N12",)),
+            F("objects", "list", "查封、扣押的场所、设施或者财物", rules=("N13",)),
+            F("measure_id", "string", "当场实施的强制措施（紧急情况事后补办批准）",
+              required=False, rules=("N12",)),
+            F("officer_opinion", "text", "承办人意见", rules=("N12",)),
+        ),
+        ("N12",), signers=("officer",), kinds=COERCION, approval_chain=HEAD_CHAIN,
+        any_stage=True,
+    ),
+    RecordType(
+        # 行政强制法 Art. 18: ≥2 officers, certificates shown, party told reasons, basis, rights
+        # and remedies, statement heard, party or (absent) a witness signs; Art. 19 emergency.
+        "coercive_measure_record", "实施行政强制措施现场笔录",
+        "On-the-spot record of a coercive measure",
+        "investigation",
+        (
+            F("measure", "enum", "强制措施种类", rules=("N13",), choices=MEASURES),
+            F("emergency", "bool", "情况紧急、当场实施", rules=("N12",)),
+            F("approval_id", "string", "经负责人批准的审批表", required=False, rules=("N12",),
+              required_if=("emergency", False)),
+            F("applied_at", "datetime", "实施时间", rules=("N12", "N13")),
+            F("place", "string", "实施地点", rules=("N13",)),
+            F("objects", "list", "查封、扣押的场所、设施或者财物", rules=("N13",)),
+            F("certificates_shown", "bool", "已出示执法身份证件", rules=("A14.1",)),
+            F("party_present", "bool", "当事人到场", rules=("N13",)),
+            F("witness_name", "string", "见证人（当事人不到场）", required=False,
+              rules=("N13",), required_if=("party_present", False)),
+            F("reasons_told", "bool", "已当场告知采取强制措施的理由、依据", rules=("N13",)),
+            F("rights_told", "bool", "已告知当事人依法享有的权利、救济途径", rules=("N13",)),
+            F("statement", "text", "当事人的陈述和申辩", rules=("N13",)),
+            OFFICER_CERTS,
+        ),
+        ("N12", "N13", "A14.1"), signers=("officer", "party"), field_record=True,
+        kinds=COERCION, any_stage=True, investigation=True,
+    ),
+    RecordType(
+        "seizure_decision", "查封、扣押决定书", "Seal-up or impoundment decision",
+        "investigation",
+        (
+            _measure_ref(),
+            F("reasons_and_basis", "text", "查封、扣押的理由、依据", rules=("N13",)),
+            F("objects", "list", "查封、扣押场所、设施或者财物的名称、数量", rules=("N13",)),
+            F("period_days", "int", "查封、扣押的期限（日）", rules=("N13",), minimum=1),
+            F("remedy", "text", "申请行政复议或者提起行政诉讼的途径和期限", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer",), kinds=COERCION, any_stage=True, served=True,
+    ),
+    RecordType(
+        "seizure_list", "查封、扣押清单", "List of what was sealed up or impounded",
+        "investigation",
+        (
+            _measure_ref(),
+            F("objects", "list", "财物名称、规格、数量", rules=("N13",)),
+            F("kept_at", "string", "保管地点", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer", "party"), kinds=COERCION, any_stage=True,
+    ),
+    RecordType(
+        # Art. 25(1)(2): one extension of at most 30 days, the head's approval, the party told
+        # in writing with the reason (served).
+        "seizure_extension", "延长查封、扣押期限决定", "Extension of a seal-up or impoundment",
+        "investigation",
+        (
+            _measure_ref(),
+            F("reason", "text", "延长的理由（情况复杂）", rules=("N13",)),
+            F("extension_days", "int", "延长的期限（日）", rules=("N13",), minimum=1),
+            F("officer_opinion", "text", "承办人意见", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer",), kinds=COERCION, any_stage=True, served=True,
+        approval_chain=HEAD_CHAIN,
+    ),
+    RecordType(
+        # Art. 25(3): testing, inspection, quarantine or appraisal time is not counted; the
+        # period is stated and the party told in writing.
+        "seizure_testing", "检测、检验、检疫或者技术鉴定期间告知", "Testing period of seized goods",
+        "investigation",
+        (
+            _measure_ref(),
+            F("testing_kind", "enum", "种类", rules=("N13",),
+              choices=("testing", "inspection", "quarantine", "appraisal")),
+            F("institution", "string", "检测或鉴定机构", rules=("N13",)),
+            F("started_on", "date", "开始日期", rules=("N13",)),
+            F("ended_on", "date", "结束日期", rules=("N13",)),
+            F("party_told", "bool", "已书面告知当事人", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer",), kinds=COERCION, any_stage=True,
+    ),
+    RecordType(
+        "seizure_handling_decision", "查封、扣押财物处理决定",
+        "Decision on sealed-up goods (Art. 27)",
+        "decision",
+        (
+            _measure_ref(),
+            F("handling", "enum", "处理方式", rules=("N13",), choices=("confiscate", "destroy")),
+            F("reasons", "text", "理由和依据", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer",), kinds=COERCION, any_stage=True, served=True,
+    ),
+    RecordType(
+        "seizure_release_decision", "解除查封、扣押决定书", "Release of a seal-up or impoundment",
+        "decision",
+        (
+            _measure_ref(),
+            F("release_reason", "enum", "解除的事由（行政强制法第二十八条）", rules=("N13",),
+              choices=("no_violation", "unrelated", "no_longer_needed", "period_expired",
+                       "not_approved", "other")),
+            F("reason_detail", "text", "说明", rules=("N13",)),
+            F("objects_returned", "list", "退还的财物", rules=("N13",)),
+        ),
+        ("N13",), signers=("officer",), kinds=COERCION, any_stage=True, served=True,
+    ),
+    RecordType(
+        # 行政强制法 Art. 37–38: the enforcement decision, served directly first (N26).
+        "enforcement_decision", "行政强制执行决定书", "Agency enforcement decision",
+        "service",
+        (
+            F("decision_id", "string", "强制执行的行政决定", rules=("A30.1",)),
+            F("demand_id", "string", "此前送达的催告书", rules=("A30.1", "N26")),
+            F("method", "enum", "强制执行方式", rules=("N27",),
+              choices=("direct_enforcement", "substitute_performance")),
+            F("legal_basis", "text", "法律授权的依据", rules=("N27",)),
+            F("remedy", "text", "申请行政复议或者提起行政诉讼的途径和期限", rules=("N26",)),
+        ),
+        ("N26", "N27"), signers=("officer",), any_stage=True, served=True,
+    ),
+    RecordType(
+        # 行政强制法 Art. 51: 代履行决定书 served first; the party is urged again 3 days before.
+        "substitute_performance_decision", "代履行决定书", "Substitute performance decision",
+        "service",
+        (
+            F("decision_id", "string", "代履行的行政决定", rules=("N27",)),
+            F("performer", "string", "代履行人", rules=("N27",)),
+            F("obligation", "text", "代履行的标的", rules=("N27",)),
+            F("cost_estimate_yuan", "int", "代履行费用预算（元）", rules=("N27",), minimum=0),
+            F("performance_at", "datetime", "代履行时间", rules=("N27",)),
+        ),
+        ("N27",), signers=("officer",), any_stage=True, served=True,
+    ),
+    RecordType(
+        "enforcement_execution", "强制执行（代履行）现场记录", "Agency enforcement carried out",
+        "service",
+        (
+            F("enforcement_decision_id", "string", "行政强制执行决定书", rules=("N26", "N27")),
+            F("substitute_decision_id", "string", "代履行决定书", required=False,
+              rules=("N27",)),
+            F("demand_id", "string", "代履行前的催告", required=False, rules=("N27",)),
+            F("started_at", "datetime", "开始时间", rules=("N27",)),
+            F("ended_at", "datetime", "结束时间", rules=("N27",)),
+            F("emergency", "bool", "情况紧急", rules=("N27",)),
+            F("emergency_reason", "text", "紧急情况说明", required=False, rules=("N27",),
+              required_if=("emergency", True)),
+            F("result", "text", "执行情况", rules=("N27",)),
+            OFFICER_CERTS,
+        ),
+        ("N27",), signers=("officer", "party"), field_record=True, any_stage=True,
+    ),
+    RecordType(
+        # N25, 行政处罚法 Art. 51–52: decided on the spot, numbered, handed over, the refusal to
+        # sign noted on the decision itself; reported to the agency afterwards.
+        "summary_decision", "当场行政处罚决定书（简易程序）", "On-the-spot penalty decision",
+        "decision",
+        (
+            F("decision_no", "string", "预定格式、编有号码的决定书编号", rules=("N25",)),
+            F("party_kind", "enum", "当事人类别", rules=("N25",),
+              choices=("person", "organisation")),
+            F("facts", "text", "违法行为", rules=("N25",)),
+            F("legal_basis", "text", "行政处罚依据", rules=("N25",)),
+            F("penalty", "enum", "处罚种类", rules=("N25",), choices=("warning", "fine")),
+            F("fine_amount_yuan", "int", "罚款数额（元）", required=False, rules=("N25",),
+              minimum=1, required_if=("penalty", "fine")),
+            F("place", "string", "时间、地点", rules=("N25",)),
+            F("certificates_shown", "bool", "已出示执法证件", rules=("N25", "A14.1")),
+            F("statement_heard", "text", "当事人的陈述、申辩及复核", rules=("N25",)),
+            F("remedy", "text", "申请行政复议、提起行政诉讼的途径和期限", rules=("N25",)),
+            F("handed_over", "bool", "已当场交付当事人", rules=("N25",)),
+            OFFICER_CERTS,
+        ),
+        ("N25",), signers=("officer", "party"), kinds=("penalty",), field_record=True,
+        any_stage=True,
+    ),
+    RecordType(
+        "summary_report", "当场处罚决定备案", "Report of an on-the-spot penalty to the agency",
+        "decision",
+        (
+            F("decision_id", "string", "当场作出的处罚决定书", rules=("N25",)),
+            F("reported_to", "string", "备案机关（所属行政机关）", rules=("N25",)),
+        ),
+        ("N25",), signers=("officer",), kinds=("penalty",), any_stage=True,
+    ),
+    RecordType(
+        # N23: a lead (report, referral, inspection finding) opens the pre-filing check.
+        "lead_intake", "案源登记表", "Lead registered",
+        "initiation",
+        (
+            F("source", "enum", "案源", rules=("N23",),
+              choices=("report", "referral", "inspection_finding", "other")),
+            F("received_at", "datetime", "发现或收到时间", rules=("N23",)),
+            F("content", "text", "案源内容", rules=("N23",)),
+        ),
+        ("N23",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        # N23: the pre-filing check ends in a filing decision: the approved filing form, a
+        # complaint decision, or this record (no case / transfer). Extension: 10 days, head.
+        "lead_decision", "案源处置决定", "Decision on a lead",
+        "initiation",
+        (
+            F("decision", "enum", "处置决定", rules=("N23",),
+              choices=("not_start", "transfer", "extend_check")),
+            F("reason", "text", "理由", rules=("N23",)),
+            F("officer_opinion", "text", "承办人意见", rules=("N23",)),
+        ),
+        ("N23",), signers=("officer",), any_stage=True, approval_chain=HEAD_CHAIN,
+    ),
+    RecordType(
+        # A28.1, 民诉 Art. 95: the recipient cannot be found, and what was done to find them.
+        "whereabouts_unknown", "受送达人下落不明认定", "Recipient's whereabouts unknown",
+        "service",
+        (
+            F("recipient", "string", "受送达人", rules=("A28.1",)),
+            F("search_efforts", "text", "查找的经过（走访、查询户籍、联系亲属等）",
+              rules=("A28.1",)),
+            F("addresses_checked", "list", "核实过的地址", rules=("A28.1",)),
+        ),
+        ("A28.1",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        # N31: a decision with social impact published within 7 working days (⚠) ...
+        "decision_publication", "行政处罚决定公开记录", "Publication of a penalty decision",
+        "service",
+        (
+            F("decision_id", "string", "公开的处罚决定", rules=("N31",)),
+            F("medium", "enum", "公开载体", rules=("N31",), choices=("website", "newspaper",
+                                                                   "bulletin_board")),
+            F("location", "string", "网址或位置", rules=("N31",)),
+        ),
+        ("N31",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        # ... and, once the decision is changed, revoked or held unlawful or void, withdrawn
+        # within 3 working days (⚠).
+        "decision_changed", "处罚决定变更、撤销记录", "Decision changed, revoked or held unlawful",
+        "service",
+        (
+            F("decision_id", "string", "被变更或撤销的决定", rules=("N31",)),
+            F("change", "enum", "情形", rules=("N31",),
+              choices=("changed", "revoked", "held_unlawful", "held_void")),
+            F("by", "string", "作出机关（复议机关、法院或本机关）", rules=("N31",)),
+        ),
+        ("N31",), signers=("officer",), any_stage=True,
+    ),
+    RecordType(
+        "publication_withdrawal", "撤回公开的处罚决定", "Publication withdrawn",
+        "service",
+        (
+            F("publication_id", "string", "撤回的公开记录", rules=("N31",)),
+            F("reason", "text", "撤回理由", rules=("N31",)),
+        ),
+        ("N31",), signers=("officer",), any_stage=True,
+    ),
 )
 
 

@@ -264,13 +264,6 @@ AWAITED_EVENTS: Mapping[str, str] = MappingProxyType({
     "evidence.captured": "A31.1 capture: at = end of recording (capture time); evidence_id",
     "evidence.uploaded": "A31.1 capture: stored in the system; the same evidence_id",
     "record.access_reply.served": "A35.1/N22: catalogue type access_reply, then its service",
-    "coercive_measure.emergency_applied": "N12: a coercive measure applied on the spot",
-    "record.coercive_measure_approval.created": "N12: catalogue type to add",
-    "coercive_measure.seizure_applied": "N13: seizure or impoundment applied",
-    "coercive_measure.released": "N13: the measure is lifted",
-    "coercive_measure.handled": "N13: the seized items are handled",
-    "case.lead.received": "N23: a lead received before filing",
-    "case.filing_decided": "N23: filing decided",
 })
 
 F = DeadlineRule
@@ -384,9 +377,9 @@ RULES: tuple[DeadlineRule, ...] = (
            "No such limit before 2021-07-15 (N33): a case filed earlier gets no N7 row."),
     # N8: decision served within 7 working days when the party was absent.
     F("N8", "Service of the penalty decision (party absent)", "处罚决定书送达",
-      "decision.made", ("decision.served",),
+      "decision.made", ("decision.served", "decision.service_started"),
       7, "working_days", "start_day_excluded", "行政处罚法 (2021) 第六十一条",
-      effective_from=PENALTY_2021, kinds={"penalty"}, per_item=True,
+      effective_from=PENALTY_2021, kinds={"penalty"}, per_item=True, related_ids=("N29",),
       note="When the party is present the decision is handed over on the spot and its "
            "service closes this at once."),
     # N8 / N33: before 2021-07-15, 7 days (1996 law Art. 40) counted as calendar days.
@@ -405,8 +398,11 @@ RULES: tuple[DeadlineRule, ...] = (
     # N12: emergency coercive measure: report to the head and get approval within 24 hours.
     F("N12", "Report and approval of an emergency coercive measure", "当场强制措施补办批准",
       "coercive_measure.emergency_applied",
-      ("record.coercive_measure_approval.created",),
-      24, "clock_hours", "exact", "行政强制法 第十九条", effective_from=COERCION_FROM),
+      ("coercive_measure.emergency_approved", "coercive_measure.released"),
+      24, "clock_hours", "exact", "行政强制法 第十九条", per_item=True,
+      effective_from=COERCION_FROM,
+      note="Closed by the head's approval naming the measure (core.cases.coercion), or by "
+           "its release: a measure not approved is released at once."),
     # N13: seizure/impoundment at most 30 days, one extension of at most 30.
     F("N13", "Seizure or impoundment period", "查封扣押期限",
       "coercive_measure.seizure_applied",
@@ -465,7 +461,7 @@ RULES: tuple[DeadlineRule, ...] = (
     # A complaint received directly is the petition here; the notice that closes it is the
     # decision notice core.complaints.tickets queues (A11.1), not the intake acknowledgement.
     F("N21", "Written notice to a petitioner", "信访事项告知",
-      "record.complaint_intake.created", ("complainant.notified.decision",),
+      "record.complaint_intake.created", ("complainant.notified.intake",),
       15, "calendar_days", "start_day_excluded_roll", "信访工作条例 (2022) 第二十三条",
       effective_from=date(2022, 5, 1), trigger_field="received_at"),
     # N23: 住建 pre-filing check within 15 days, +10 with approval (⚠).
@@ -473,14 +469,33 @@ RULES: tuple[DeadlineRule, ...] = (
       "case.lead.received", ("case.filing_decided",),
       15, "calendar_days", "start_day_excluded_roll", "住房和城乡建设部令第55号 第十五条",
       effective_from=MOHURD_55, kinds={"penalty"}, configurable=True, extension=10,
-      max_extensions=1),
+      max_extensions=1, per_item=True,
+      note="Opened by a lead (complaint, report, referral, inspection finding); closed by the "
+           "filing decision (the head's approval of the filing form, a complaint decision or "
+           "a lead decision); the head may extend it by 10 days once (core.cases.procedures)."),
     # N24: complaint acceptance decision within 7 working days (⚠ for 住建).
     F("N24", "Complaint acceptance decision", "投诉受理决定",
-      "record.complaint_intake.created", ("record.complaint_decision.created",),
+      "complaint.acceptance_rule.applies", ("record.complaint_decision.created",),
       7, "working_days", "start_day_excluded",
       "市场监督管理投诉举报处理暂行办法 第十四条 (住建 figure ⚠)",
       effective_from=SAMR_COMPLAINTS,
-      configurable=True, related_ids=("A11.1",), trigger_field="received_at"),
+      configurable=True, related_ids=("A11.1",), trigger_field="received_at",
+      note="Only where a department opts in (COMPLAINT_ACCEPTANCE_DEPARTMENTS); for 住建 "
+           "reports of violations N23 applies instead."),
+    # ---- legal-b (issue 10 item 14): N31 publication of a decision with social impact
+    # within 7 working days (⚠), withdrawn within 3 working days once changed (⚠).
+    F("N31", "Publication of a penalty decision with social impact", "行政处罚决定公开",
+      "decision.made", ("decision.published",),
+      7, "working_days", "start_day_excluded",
+      "行政处罚法 (2021) 第四十八条; 住房和城乡建设部令第55号 第十条 (figure ⚠)",
+      kinds={"penalty"}, configurable=True, trigger_if=("social_impact", True), per_item=True,
+      effective_from=PENALTY_2021),
+    F("N31.2", "Withdrawal of a published decision that was changed", "撤回已公开的处罚决定",
+      "decision.publication_to_withdraw", ("decision.publication_withdrawn",),
+      3, "working_days", "start_day_excluded",
+      "行政处罚法 (2021) 第四十八条第二款 (figure ⚠)",
+      configurable=True, per_item=True, effective_from=PENALTY_2021,
+      note="RULES.md N31, second figure: changed, revoked or held unlawful or void."),
 )
 # fmt: on
 del F

@@ -50,7 +50,10 @@ def test_filing_form_approved_by_head_moves_case_to_investigation(client, people
                            headers=auth(people["officer"])).get_json()
     a101 = [r for r in checklist["stages"]["initiation"] if r["id"] == "A10.1"]
     assert a101 == [{"id": "A10.1", "text": "filing form (立案审批表) approved by the head",
-                     "text_zh": "立案审批表经负责人批准", "status": "done"}]
+                     "text_zh": "立案审批表经负责人批准", "status": "done",
+                     "satisfied_by": [{"record_type": "filing_form", "title_zh": "立案审批表",
+                                       "title_en": "Case filing approval form",
+                                       "approved_by": "head"}]}]
 
 
 def test_returned_filing_form_needs_a_correction(client, people):

@@ -37,7 +37,8 @@ def test_officers_add_token_and_bind_code(app, container):
     token = runner.invoke(args=["officers", "token", officer["id"]]).output.strip()
     assert token.startswith("qc_") and token != officer["token"]
     code = runner.invoke(args=["officers", "bind-code", officer["id"]]).output.strip()
-    assert len(code) == 8 and code.isdigit()
+    # Issue 12 finding 3: 16 characters (80 bits) in four groups, not 8 digits.
+    assert len(code) == 19 and code.count("-") == 3 and code.replace("-", "").isalnum()
     with container.uow() as uow:
         bound = redeem_bind_code(uow.session, code, 424242)
         assert bound.id == officer["id"] and bound.telegram_user_id == 424242

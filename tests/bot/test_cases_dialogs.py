@@ -69,7 +69,7 @@ def test_cancel_in_new_records_nothing(container, people, fake):
 
 
 def test_typed_answer_where_button_expected(container, people, fake):
-    """Typing when a button is expected gets a hint, and the question stays."""
+    """Typing when a button is expected asks the question again with its buttons."""
     user = fake.user(6003)
 
     async def script(h):
@@ -80,7 +80,7 @@ def test_typed_answer_where_button_expected(container, people, fake):
         return typed, pressed
 
     typed, pressed = play(container, fake, script)
-    assert typed == ["请点上方按钮选择。"]
+    assert typed == ["请先回答这个问题（点按钮）：\n新建案件（1/6）：执法类别？"]
     assert pressed == ["（2/6）启动方式？"]
 
 

@@ -10,16 +10,17 @@ from core.cases import records as record_service
 from core.cases.commands import AddRecord, OpenCase
 from core.complaints import tickets as complaints
 from core.people.models import Officer
-from tests.bot.support import play
+from tests.bot.support import plain_jpeg, play
 
 
 def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, people, fake):
     """A11.1, N24: what, where (location), photos, contact (this chat), summary; the complaint
     is registered as a complaint case at once, the complainant gets the tracking number and
-    code, and the supervisor's notice is queued."""
+    code, the supervisor's notice is queued, and the photo is stored as evidence of the
+    complaint (A31.1: nothing sent is only mentioned)."""
     from sqlalchemy import select
 
-    from core.cases.models import Case
+    from core.cases.models import Case, Evidence
     from core.deadlines.models import Deadline
     from core.notices.models import OutboxMessage
 
@@ -29,7 +30,7 @@ def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, p
         out = [await h.say(public, "/complain")]
         out.append(await h.say(public, "工地夜间违规施工，噪音扰民"))
         out.append(await h.send(fake.location(public, 29.36, 113.13, accuracy=20)))
-        out.append(await h.send(fake.photo(public, b"\xff\xd8\xffphoto")))
+        out.append(await h.send(fake.photo(public, plain_jpeg())))
         out.append(await h.press(public, "cq:done"))
         out.append(await h.press(public, "cq:tg"))
         out.append(await h.press(public, "cq:ok"))
@@ -39,7 +40,7 @@ def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, p
     assert what == ["投诉举报（1/4）：请描述您要反映的问题："]
     assert where[0].startswith("（2/4）在哪里？")
     assert photo[-1] == "（3/4）如有照片请发送（可多张），发完点“完成”："
-    assert contact == ["已收到第 1 张。"]
+    assert contact == ["已收到并保存第 1 个文件，提交后作为证据登记。"]
     assert summary[0].startswith("（4/4）联系方式")
     assert confirm == ["请核对：\n问题：工地夜间违规施工，噪音扰民\n地点：29.360000, 113.130000\n"
                        "照片：1 张\n联系方式：tg:9501"]
@@ -52,10 +53,14 @@ def test_complain_dialog_gives_tracking_number_and_tells_supervisor(container, p
         assert (case.initiation, case.site_lat) == ("complaint", 29.36)
         assert status["status"] == "received" and status["tracking_no"] == tracking_no
         rules = {d.rule_id for d in uow.session.execute(select(Deadline)).scalars()}
-        assert {"N24", "N21"} <= rules
+        assert "N21" in rules and "N24" not in rules  # N24 only where a department opts in
         notices = uow.session.execute(select(OutboxMessage).where(
             OutboxMessage.officer_id == people["supervisor"]["id"])).scalars().all()
         assert notices and all(case.number in m.body for m in notices)
+        evidence = uow.session.execute(select(Evidence)).scalars().all()
+        assert [(e.case_id, e.proves, e.media_type) for e in evidence] == [
+            (case.id, "投诉人提供的现场材料", "image/jpeg")]
+        assert uow.blobs.exists(evidence[0].sha256)
 
 
 def test_complain_with_nobody_to_receive_says_so(container, fake):

@@ -154,26 +154,33 @@ def test_over_20_mb_gets_an_upload_link(container, people, fake, intake_calls):
     assert "getFile" not in fake.methods() and intake_calls == []
 
 
-def test_cancel_keeps_waiting_files_and_no_case_needed_first(container, people, fake,
-                                                            intake_calls):
-    """Without an active case a file is not taken; /cancel while files wait keeps them."""
+def test_a_file_with_no_case_is_kept_and_offered_with_the_cases(container, people, fake,
+                                                                intake_calls):
+    """Nothing sent is lost: a file sent before any case is chosen is kept and, once a case
+    exists, offered with the officer's recent cases as buttons; /cancel while files wait keeps
+    them for /inbox."""
     user = fake.user(9106)
 
     async def script(h):
         await bind(h, container, user, people["张伟"]["id"])
-        none = await h.send(fake.document(user, b"x", "x.pdf", "application/pdf"))
+        none = await h.send(fake.document(user, b"%PDF x", "x.pdf", "application/pdf"))
         await open_case(h, user)
-        await h.send(fake.document(user, b"%PDF y", "y.pdf", "application/pdf"))
+        queued = await h.send(fake.document(user, b"%PDF y", "y.pdf", "application/pdf"))
         cancelled = await h.say(user, "/cancel")
         again = await h.say(user, "/inbox")
+        case_button = next(b for b in h.buttons(user) if b.startswith("pc:"))
+        asked = await h.press(user, case_button)
         done = await h.press(user, "pv:2")
-        return none, cancelled, again, done
+        return none, queued, cancelled, again, asked, done
 
-    none, cancelled, again, done = play(container, fake, script)
-    assert none == ["请先选择案件：/cases 或 /case 编号；新案件用 /new。"]
-    assert cancelled == ["已取消。1 个文件已暂存，未登记；用 /inbox 重新登记。"]
-    assert again[0] == "重新登记 1 个暂存文件…"
+    none, queued, cancelled, again, asked, done = play(container, fake, script)
+    assert none[0].startswith("已收到并保存「x.pdf」") and "/new" in none[0]
+    assert queued == ["已收到 y.pdf，排在第 2 个，稍后询问。"]
+    assert cancelled == ["已取消。2 个文件已暂存，未登记；用 /inbox 重新登记。"]
+    assert again[0] == "重新登记 2 个暂存文件…" and "请选择它属于哪个案件" in again[1]
+    assert asked[0].startswith("已收到 x.pdf（") and "证明什么" in asked[0]
     assert done[0].startswith("✅ 证据已登记") and intake_calls[0]["proves"] == "关键物品"
+    assert intake_calls[0]["filename"] == "x.pdf"
 
 
 def test_forwarded_text_and_public_files(container, people, fake):
@@ -220,7 +227,7 @@ def test_av_required_record_links_the_next_video(container, people, fake, intake
 
     saved = play(container, fake, script)
     assert saved[0].startswith(f"✅ 已记录：现场检查(勘验)笔录（{number}）。\n"
-                               "此文书须有音像记录（A15.1）：请现在以文件方式发送录像，将自动关联到本文书。")
+                               "此文书须有音像记录（A15.1）：请现在以文件方式发送录像或录音，将自动关联到本文书。")
     from sqlalchemy import select
 
     from core.cases.models import Record

@@ -276,7 +276,7 @@ def _api_investigation(container, people, case_id, photo, ink, tz) -> None:
         r = client.post(f"/api/v1/cases/{case_id}/records/{record['id']}/signatures",
                         headers=hdr, json={"role": "officer", "method": "signature",
                                            "signer_officer_id": people[who]["id"],
-                                           "image_base64": image})
+                                           "on_behalf": True, "image_base64": image})
         assert r.status_code == 201, r.get_json()
     r = client.post(f"/api/v1/cases/{case_id}/records/{record['id']}/refusals", headers=hdr,
                     json={"role": "interviewee", "person_name": "张三",

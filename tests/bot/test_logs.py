@@ -49,7 +49,8 @@ def test_ptb_debug_lines_and_a_crashing_handler_leak_nothing(container, people, 
     monkeypatch.setattr(binding, "help_", boom)
     user = fake.user(9001)
     replies = play(container, fake, lambda h: h.say(user, "/help"))
-    assert replies == ["抱歉，处理这条消息时出错了。请用 /checklist 查看已记录的内容，或稍后再试。"]
+    assert replies == ["抱歉，处理这条消息时出错了，这一步没有记录任何内容。"
+                       "请再试一次，或用 /checklist 查看。"]
     messages = [r.getMessage() + (r.exc_text or "") for r in caplog.records]
     assert any("Set Bot API URL" in m for m in messages)
     assert any("error while handling an update: RuntimeError" in m for m in messages)

@@ -124,3 +124,14 @@ def test_values_keep_their_types_and_nothing_is_pickled():
     assert keyvalue.loads(keyvalue.dumps(value)) == value
     with pytest.raises(TypeError, match="cannot be kept"):
         keyvalue.dumps({"x": object()})
+
+
+def test_claim_is_won_once(container):
+    """keyvalue.claim: the first writer of a key wins, every later one is told so (how an
+    update delivered twice is handled once, bot.updates)."""
+    with container.uow() as uow:
+        first = keyvalue.claim(uow.session, "tg.update", "1:77")
+    with container.uow() as uow:
+        second = keyvalue.claim(uow.session, "tg.update", "1:77")
+        other = keyvalue.claim(uow.session, "tg.update", "1:78")
+    assert (first, second, other) == (True, False, True)

@@ -157,7 +157,9 @@ def test_officer_cannot_approve_the_unit_step(container, people, fake):
                                                                 "callback_data": f"ap:{rid}:a"}]]}}
         return await h.press(officer2, f"ap:{rid}:a")
 
-    assert play(container, fake, script) == ["您的角色不能进行这一步。"]
+    # The refusal says whose step it is (issue 15: every refusal worded in Chinese).
+    assert play(container, fake, script) == [
+        "您的角色不能进行这一步。（此操作须由承办机构负责人办理）"]
 
 
 @pytest.mark.parametrize("ftype,text,expected", [

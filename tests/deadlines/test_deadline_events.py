@@ -79,14 +79,18 @@ def test_a10_2_due_exactly_24_hours_across_national_day(client, people, containe
     assert len(deadlines_of(container, case["id"])) == 1
 
 
-def test_n24_seven_working_days_across_national_day_from_received_at(client, people, container):
-    """N24/A11.1: a complaint received 2026-09-30 must be decided by the end of 2026-10-15
-    (National Day week and weekends skipped, Saturday 10-10 worked); N21 opens too and the
-    decision closes N24."""
+def test_n24_seven_working_days_across_national_day_from_received_at(client, people, container,
+                                                                     settings):
+    """N24/A11.1: where the department opts in, a complaint received 2026-09-30 must be decided
+    by the end of 2026-10-15 (National Day week and weekends skipped, Saturday 10-10 worked);
+    N21 and the N23 pre-filing check open too and the decision closes N24 and N23."""
+    from dataclasses import replace
+
+    container.settings = replace(settings, complaint_acceptance_departments="*")
     case = open_case(client, people["officer"], initiation="complaint")
     _intake(client, people["officer"], case["id"])
     rows = {d["rule_id"]: d for d in api_deadlines(client, people["officer"], case["id"])}
-    assert set(rows) == {"N24", "N21"}
+    assert set(rows) == {"N24", "N21", "N23"}
     n24 = rows["N24"]
     assert n24["last_day"] == "2026-10-15"
     assert n24["due_at"] == end_of(2026, 10, 15).isoformat()
@@ -105,9 +109,11 @@ def test_n24_seven_working_days_across_national_day_from_received_at(client, peo
     assert rows["N24"]["status"] == "closed"
     assert rows["N24"]["closed_at"] == "2026-10-14T16:00:00+08:00"
     assert rows["N24"]["late"] is False and rows["N24"]["overdue"] is False
-    # N21 is closed by the decision notice core.complaints.tickets queued to the complainant.
+    # N21 is closed by the receipt-and-route notice core.complaints.tickets queued at intake.
     assert rows["N21"]["status"] == "closed"
-    assert rows["N21"]["closed_by"] == "complainant.notified.decision"
+    assert rows["N21"]["closed_by"] == "complainant.notified.intake"
+    assert rows["N23"]["status"] == "closed"
+    assert rows["N23"]["closed_by"] == "case.filing_decided"
 
 
 def test_n24_figure_overridden_from_settings(container, settings, client, people):
@@ -115,7 +121,8 @@ def test_n24_figure_overridden_from_settings(container, settings, client, people
     drops the unconfirmed-figure warning; a malformed setting is refused."""
     from dataclasses import replace
 
-    container.settings = replace(settings, deadline_overrides="N24=10, A17.2=2")
+    container.settings = replace(settings, deadline_overrides="N24=10, A17.2=2",
+                                 complaint_acceptance_departments="*")
     case = open_case(client, people["officer"], initiation="complaint")
     _intake(client, people["officer"], case["id"])
     n24 = next(d for d in deadlines_of(container, case["id"]) if d.rule_id == "N24")
@@ -127,8 +134,11 @@ def test_n24_figure_overridden_from_settings(container, settings, client, people
             rule_table(Settings(deadline_overrides=bad))
 
 
-def test_corrected_intake_replaces_its_deadlines(client, people, container):
+def test_corrected_intake_replaces_its_deadlines(client, people, container, settings):
     """N24: correcting the intake's received_at cancels the old deadline and counts anew."""
+    from dataclasses import replace
+
+    container.settings = replace(settings, complaint_acceptance_departments="*")
     case = open_case(client, people["officer"], initiation="complaint")
     first = _intake(client, people["officer"], case["id"])
     _intake(client, people["officer"], case["id"], received_at="2026-10-09T09:00:00+08:00",

@@ -235,7 +235,7 @@ def test_415_keeps_nothing(client, container, people, case, data, name, mime, de
     r = upload(client, people["officer"], case["id"], data, name, mime)
     assert r.status_code == 415
     err = r.get_json()["error"]
-    assert err["code"] == "unsupported_type" and "nothing was stored" in err["message"]
+    assert err["code"] == "unsupported_type" and "nothing was stored" in err["message_en"]
     if detected:
         assert err["detected"] == detected
     assert stored_blobs(container) == before
@@ -251,7 +251,7 @@ def test_a31_fields_required(client, container, people, case, tmp_path, missing)
                **{missing: None})
     assert r.status_code == 422
     err = r.get_json()["error"]
-    assert "A31.1" in err["message"] and "A31.1" in err["missing"]
+    assert "A31.1" in err["message_en"] and "A31.1" in err["missing"]
     assert err["fields"] == {missing: "required"}
     assert temp_files(container) == [] and _count(container) == 0
 

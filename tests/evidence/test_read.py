@@ -136,7 +136,8 @@ def test_no_preview_for_documents(client, container, people, case):
     p = client.get(f"/api/v1/evidence/{r.get_json()['id']}/preview",
                    headers=auth(people["officer"]))
     assert p.status_code == 404 and "previews are made for images" in \
-        p.get_json()["error"]["message"]
+        p.get_json()["error"]["message_en"]
+    assert "预览" in p.get_json()["error"]["message"]
 
 
 def test_make_preview_reuses_the_thumbnail_of_the_same_content(container, people, client,

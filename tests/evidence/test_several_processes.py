@@ -116,7 +116,7 @@ def _held(web, container, people, case) -> None:
         busy = requests.patch(b.url + path, data=data[:half], timeout=10,
                               headers={**PATCH, **officer, "Upload-Offset": "0"})
         assert busy.status_code == 409, busy.text
-        assert "another request" in busy.json()["error"]["message"]
+        assert "another request" in busy.json()["error"]["message_en"]
     finally:
         go.set()
         writer.join(30)

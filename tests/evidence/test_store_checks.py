@@ -83,4 +83,4 @@ def test_a_missing_original_is_a_clear_404(client, container, people, item):
     body, _ = item
     _tamper(container, body["sha256"], b"short")
     r = client.get(f"/api/v1/evidence/{body['id']}/content", headers=auth(people["officer"]))
-    assert r.status_code == 404 and "integrity check" in r.get_json()["error"]["message"]
+    assert r.status_code == 404 and "integrity check" in r.get_json()["error"]["message_en"]

@@ -156,7 +156,7 @@ def test_protocol_errors(client, container, officer, case):
     with open(container.blobs.tmp_dir / f"tus-{upload_id}", "rb") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # another request is writing
         r = patch(client, location, officer, 0, b"01234")
-        assert r.status_code == 409 and "another request" in r.get_json()["error"]["message"]
+        assert r.status_code == 409 and "another request" in r.get_json()["error"]["message_en"]
     assert client.head(location, headers={**TUS, **officer}).headers["Upload-Offset"] == "0"
     assert client.head(location, headers=officer).status_code == 412
     assert client.head(location, headers=TUS).status_code == 401
@@ -217,7 +217,7 @@ def test_one_time_link_works_once(client, container, people, officer, case):
     assert r.status_code == 201, r.get_json()
     location = r.headers["Location"]
     second = create(client, by_link, None, len(data))
-    assert second.status_code == 410 and "used already" in second.get_json()["error"]["message"]
+    assert second.status_code == 410 and "used already" in second.get_json()["error"]["message_en"]
     assert patch(client, location, by_link, 0, data).status_code == 204
     body = client.get(location, headers=by_link).get_json()
     assert body["uploaded_by"] == body["producer_id"] == people["officer"]["id"]
@@ -248,7 +248,7 @@ def test_link_as_a_plain_url_and_its_limits(client, container, people, officer, 
         uow.session.execute(update(UploadLink).values(
             expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     r = create(client, {"Upload-Token": late}, None, 10)
-    assert r.status_code == 410 and "expired" in r.get_json()["error"]["message"]
+    assert r.status_code == 410 and "expired" in r.get_json()["error"]["message_en"]
     assert create(client, {"Upload-Token": "qcu_forged"}, None, 10).status_code == 401
     foreign = stranger(container)
     assert client.post(f"/api/v1/cases/{case['id']}/upload-links",
@@ -283,7 +283,7 @@ def test_a_writer_in_another_process_holds_the_upload(client, container, officer
         uow.session.execute(update(UploadSession).where(UploadSession.id == upload_id).values(
             writer="f" * 32, writer_until=datetime.now(UTC) + LEASE))
     r = patch(client, location, officer, 0, data[:100])
-    assert r.status_code == 409 and "another request" in r.get_json()["error"]["message"]
+    assert r.status_code == 409 and "another request" in r.get_json()["error"]["message_en"]
     assert client.head(location, headers={**TUS, **officer}).headers["Upload-Offset"] == "0"
     clock.advance(seconds=LEASE.total_seconds() + 1)  # that process died mid-body
     r = patch(client, location, officer, 0, data[:100])

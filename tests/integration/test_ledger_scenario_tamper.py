@@ -48,6 +48,9 @@ LEFT_OUT = {
 }
 # Columns of covered tables that are working state, and why.
 WORKING_COLUMNS = {
+    ("api_tokens", "last_used_at"): "when the token last authenticated, to the nearest five "
+                                    "minutes (issue 12); its validity (revoked_at, expires_at) "
+                                    "is ledgered",
     ("reminders", "claimed_at"): "when a sweeper claimed the reminder; the claim is the sweep's "
                                  "working state (a claimed reminder is pending for the ledger)",
     ("ledger_checkpoints", "id"): "a row number: a checkpoint is its signed note",

@@ -48,7 +48,12 @@ def _case(c) -> dict:
                     headers=auth(people["officer"]))
     assert r.status_code == 200
     cp = client.get("/api/v1/ledger/checkpoint", headers=auth(people["officer"])).get_json()
-    proof = client.get("/api/v1/ledger/proof/3", headers=auth(people["officer"])).get_json()
+    # An entry of the case: entries of no case are for the oversight roles (issue 12).
+    with c.uow() as uow:
+        seq = uow.session.execute(select(LedgerEntry.seq).where(
+            LedgerEntry.case_id == case["id"]).order_by(LedgerEntry.seq)).scalars().first()
+    proof = client.get(f"/api/v1/ledger/proof/{seq}",
+                       headers=auth(people["officer"])).get_json()
     return {"case": case, "checkpoint": cp, "proof": proof}
 
 
@@ -65,7 +70,8 @@ def test_sm3_sm2_ledger_end_to_end(sm_container):
     assert cp["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
     sm3 = merkle.hasher_named("sm3")
     proof = out["proof"]
-    assert merkle.verify_inclusion(base64.b64decode(proof["leaf_hash"]), 3, proof["tree_size"],
+    assert merkle.verify_inclusion(base64.b64decode(proof["leaf_hash"]), proof["entry"],
+                                   proof["tree_size"],
                                    [base64.b64decode(h) for h in proof["proof"]],
                                    base64.b64decode(cp["root_hash"]), sm3)
     with sm_container.uow() as uow:

@@ -203,8 +203,9 @@ def test_a_killed_sender_is_replaced_after_its_lease(container):
 
 def test_a_message_that_keeps_killing_workers_is_given_up(container):
     """Attempts with no outcome count: after the last one the message is dead, not resent."""
-    add_admin(container)
-    outbox_id = add_message(container, status="sending", attempts=3,
+    admin = add_admin(container)
+    # A message of the admin's department: reports stay in it (issue 12, finding 7).
+    outbox_id = add_message(container, status="sending", attempts=3, officer_id=admin.id,
                             next_attempt_at=utcnow() - timedelta(seconds=1))
     channel = Recorder()
     outcome = deliver(container, outbox_id, {"webhook": channel}, config=CONFIG)
@@ -282,3 +283,22 @@ def test_deliveries_api_lists_dead_messages_to_admins_and_supervisors(client, co
     with container.uow() as uow:
         assert uow.session.execute(select(OutboxMessage.status)
                                    .where(OutboxMessage.id == dead)).scalar() == "pending"
+
+
+def test_dead_delivery_reports_stay_in_their_department(container, people):
+    """Issue 12, finding 7: a department without an admin tells its own supervisors, never
+    another department's admin; the report carries no address and no subject."""
+    with container.uow() as uow:
+        other = ensure_department(uow.session, "QTJ", "另一局")
+        foreign_admin = add_officer(uow.session, other, "外局管理员", ["admin"])
+        foreign_id = foreign_admin.id
+    outbox_id = add_message(container, officer_id=people["officer"]["id"],
+                            subject="投诉 13912345678 的回复")
+    dead = deliver(container, outbox_id, {"webhook": Recorder(DeliveryError(
+        "+8613800000000 is not reachable", retryable=False))}, config=CONFIG)
+    reports = [row(container, i) for i in dead.follow_up]
+    assert reports and foreign_id not in {r.officer_id for r in reports}
+    assert {r.officer_id for r in reports} == {people["supervisor"]["id"], people["head"]["id"]}
+    for r in reports:
+        assert "13800000000" not in r.body and "13912345678" not in r.body
+        assert "13800000000" not in str(r.payload)

@@ -344,11 +344,14 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     day = date(2026, 9, 30)
     assert [r.id for r in TABLE.rules_for_trigger("decision.served", "penalty", day)] == ["N9"]
     assert TABLE.rules_for_trigger("decision.served", "licensing", day) == ()
-    assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == ["N8"]
+    assert [r.id for r in TABLE.rules_for_trigger("decision.made", "penalty", day)] == [
+        "N8", "N31"]
     assert [r.id for r in TABLE.rules_for_trigger("act.ended", None, day)] == ["A32.1"]
     assert TABLE.rules_for_trigger("case.stage.archiving", None, day) == ()
     intake = TABLE.rules_for_trigger("record.complaint_intake.created", "penalty", day)
-    assert sorted(r.id for r in intake) == ["N21", "N24"]
+    assert sorted(r.id for r in intake) == ["N21"]  # N24 only where a department opts in
+    assert [r.id for r in TABLE.rules_for_trigger("complaint.acceptance_rule.applies",
+                                                  "penalty", day)] == ["N24"]
     assert {r.trigger_field for r in intake} == {"received_at"}
     assert [r.id for r in TABLE.rules_for_trigger("record.filing_form.approved", "penalty",
                                                   day)] == ["N7"]
@@ -359,7 +362,7 @@ def test_rules_for_trigger_respects_kind_and_effective_date():
     assert [r.period for r in old] == [60]
     assert [r.period for r in new] == [30]
     assert [r.id for r in TABLE.rules_for_trigger("record.complaint_intake.created", None,
-                                                  date(2022, 4, 30))] == ["N24"]
+                                                  date(2022, 4, 30))] == []  # N21 from 05-01
     with pytest.raises(ValueError):
         TABLE.rules_for_trigger("case.stage.archiving", "parking", day)
 
@@ -478,15 +481,16 @@ def test_every_event_name_is_emitted_or_awaited():
     assert sorted(set(AWAITED_EVENTS) & emitted) == []
     assert set(AWAITED_EVENTS) <= names  # no stale entries
     waiting = {r.id for r in RULES if r.trigger in AWAITED_EVENTS}
-    assert waiting == {"A31.1", "N12", "N13", "N23"}
+    assert waiting == {"A31.1"}
     # A record-field condition or figure names a field the catalogue declares.
     by_name = {t.name: t for t in CATALOGUE}
     sources = {"evidence.recording.cannot_continue": "av_interruption",
                "hearing.scheduled": "hearing_notice",
                "evidence_preservation.approved": "evidence_preservation",
                "decision.served": "decision", "correction_order.served": "decision",
-               "decision.made": "decision",
-               "record.rights_notice.served": "rights_notice"}
+               "record.rights_notice.served": "rights_notice",
+               "complaint.acceptance_rule.applies": "complaint_intake",
+               "decision.made": "decision"}
     for rule in RULES:
         name = sources.get(rule.trigger) or (rule.trigger.split(".")[1]
                                              if rule.trigger.startswith("record.") else None)
@@ -494,6 +498,23 @@ def test_every_event_name_is_emitted_or_awaited():
         for field in filter(None, (rule.trigger_field, rule.period_field,
                                    rule.trigger_if and rule.trigger_if[0])):
             assert rtype is not None and rtype.field(field) is not None, (rule.id, field)
+
+
+def test_n31_publication_seven_and_withdrawal_three_working_days():
+    """N31: a decision with social impact made 2026-09-29 is published by 2026-10-14 (7 working
+    days, National Day skipped, 10-10 worked); N31.2: a published decision revoked 2026-09-30 is
+    withdrawn by 2026-10-10 (3 working days). Both figures are ⚠ and configurable."""
+    assert due("N31", at(2026, 9, 29)).last_day == date(2026, 10, 14)
+    assert due("N31.2", at(2026, 9, 30)).last_day == date(2026, 10, 10)
+    assert TABLE.rule_for("N31").configurable and TABLE.rule_for("N31.2").configurable
+    assert RuleTable(overrides={"N31": 10}).due_for("N31", at(2026, 9, 29), CAL).period == 10
+
+
+def test_n8_is_met_when_service_starts_n29():
+    """N8/N29: the decision is served in time when posting, entrustment or announcement started
+    within the 7 working days (time in transit not counted, 民诉 Art. 85)."""
+    rule = TABLE.rule_for("N8")
+    assert "decision.service_started" in rule.closed_by and "N29" in rule.ids
 
 
 def test_n33_1996_versions_of_n6_and_n8_count_calendar_days():

@@ -60,3 +60,32 @@ def test_deadline_overrides_are_checked_at_start(tmp_path):
     bad = Settings.from_env({"DEADLINE_OVERRIDES": "N24=ten", "INSTANCE_PATH": str(tmp_path)})
     with pytest.raises(SettingsError):
         bootstrap(bad)
+
+
+def test_legal_figures_marked_uncertain_are_settings(tmp_path):
+    """N25, N27, N24 (⚠ in RULES.md): the summary-procedure fine limits (行政处罚法 Art. 51:
+    200 yuan for a person, 3,000 for an organisation), the night of 行政强制法 Art. 43 (22:00 to
+    06:00, 噪声污染防治法 Art. 88), whether weekends count as rest days, and the departments
+    that apply the N24 acceptance rule are read at start; a malformed one stops it."""
+    from datetime import time
+
+    from core.cases.coercion import _is_night
+
+    base = {"INSTANCE_PATH": str(tmp_path)}
+    default = Settings.from_env(base)
+    assert (default.summary_fine_max_person, default.summary_fine_max_organisation) == (200, 3000)
+    assert default.enforcement_night == "22:00-06:00" and default.enforcement_rest_days
+    assert default.complaint_acceptance_departments == ""
+    custom = Settings.from_env({**base, "SUMMARY_FINE_MAX_PERSON": "500",
+                                "ENFORCEMENT_NIGHT": "21:00-07:00",
+                                "ENFORCEMENT_REST_DAYS": "false",
+                                "COMPLAINT_ACCEPTANCE_DEPARTMENTS": "YYZJ"})
+    assert custom.summary_fine_max_person == 500 and not custom.enforcement_rest_days
+    assert custom.complaint_acceptance_departments == "YYZJ"
+    window = (time(21), time(7))
+    assert _is_night(time(21, 30), window) and _is_night(time(6, 59), window)
+    assert not _is_night(time(7), window) and not _is_night(time(20, 59), window)
+    for bad in ({"SUMMARY_FINE_MAX_PERSON": "two hundred"}, {"ENFORCEMENT_NIGHT": "late"},
+                {"ENFORCEMENT_REST_DAYS": "sometimes"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env({**base, **bad})

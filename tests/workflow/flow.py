@@ -176,10 +176,15 @@ class Flow:
         """Sign a record as one role with a PNG image."""
         body = {"role": role, "method": method, "image_base64": PNG_B64,
                 "signer_name": name or SIGNER_NAMES.get(role, "某人")}
+        user = None
         if officer_id:
             body["signer_officer_id"] = officer_id
             body.pop("signer_name")
-        r = self.post(f"/api/v1/cases/{case['id']}/records/{record['id']}/signatures", body)
+            # A13.2: each officer signs for themselves (their own token).
+            user = next((u for u in self.people.values()
+                         if isinstance(u, dict) and u.get("id") == officer_id), None)
+        r = self.post(f"/api/v1/cases/{case['id']}/records/{record['id']}/signatures", body,
+                      user)
         assert r.status_code == expect, r.get_json()
         return r.get_json()
 

@@ -72,7 +72,8 @@ def test_penalty_case_with_refusal_lodged_service_and_announcement(flow, app):
 def test_coercion_case_through_the_court(flow, app):
     """A2.1 coercion, A11.1, A16.1, A20.1, A21.1, A22.1, A25.1, A30.1, N14, N15, N19: a complaint
     case with preservation, expert and legal review, postal service of the decision, the demand
-    notice served electronically with consent, and court enforcement inside its window."""
+    notice served electronically with consent once direct service failed (N26), and court
+    enforcement inside its window."""
     case = flow.open(kind="coercion", initiation="complaint")
     flow.done(case, "complaint_intake")
     flow.done(case, "complaint_decision")
@@ -113,6 +114,11 @@ def test_coercion_case_through_the_court(flow, app):
     assert "A30.1" in flow.missing(case, "archiving")
     consent = flow.done(case, "service_address_confirmation")
     demand = flow.done(case, "demand_notice", decision_id=decision["id"])
+    flow.record(case, "service_electronic", officers=[flow.officer["id"]],
+                document_id=demand["id"], consent_id=consent["id"], expect=409)  # N26
+    flow.done(case, "service_attempt_failed", officers=[flow.officer["id"]],
+              document_id=demand["id"], method="direct", reason="当事人不在场",
+              outcome="not_found")
     flow.serve(case, demand, "electronic", consent_id=consent["id"])
     flow.done(case, "demand_response", demand_id=demand["id"])
     early = flow.record(case, "court_application", decision_id=decision["id"], expect=409)

@@ -39,7 +39,7 @@ def test_direct_service_receipt_and_deadline(flow, container, app):
     case, notice = _notice(flow)
     service = flow.record(case, "service_direct", officers=[flow.officer["id"]],
                           document_id=notice["id"])
-    assert service["fields"]["served_at"] == service["occurred_at"]
+    assert "served_at" not in service["fields"]  # 民诉 Art. 88: dated by the signature
     assert service["fields"]["document_type"] == "rights_notice"
     assert _documents(flow, case)[notice["id"]]["served_at"] is None  # nobody signed yet
     draft = _receipts(container, service["id"])
@@ -47,11 +47,12 @@ def test_direct_service_receipt_and_deadline(flow, container, app):
     with container.uow() as uow, uow.blobs.open(draft[0].sha256) as fh:
         assert fh.read(5) == b"%PDF-"
     flow.sign(case, service, "server", officer_id=flow.officer["id"])
-    flow.sign(case, service, "recipient")
+    signed = flow.sign(case, service, "recipient")
     final = _receipts(container, service["id"])[-1]
     assert final.meta["final"] is True and len(final.meta["signatures"]) == 2
     assert final.sha256 != draft[0].sha256
-    assert _documents(flow, case)[notice["id"]]["served_at"] == service["fields"]["served_at"]
+    assert datetime.fromisoformat(_documents(flow, case)[notice["id"]]["served_at"]) \
+        == datetime.fromisoformat(signed["signed_at"])
     r = flow.post(f"/api/v1/cases/{case['id']}/records/{service['id']}/receipt", {})
     assert r.status_code == 201 and r.get_json()["final"] is True
     deadlines = flow.get(f"/api/v1/cases/{case['id']}/deadlines")["deadlines"]
@@ -123,7 +124,7 @@ def test_postal_service_is_served_on_the_return_receipt_date(flow):
 
 
 def test_announcement_is_deemed_served_after_30_days_or_60_before_2022(flow, clock):
-    """A28.1, N18: an announcement needs an earlier failed attempt; the document counts as
+    """A28.1, N18: an announcement needs failed direct and postal attempts; the document counts as
     served 30 days after publication (60 for an announcement before 2022-01-01), a last day on a
     rest day moving to the next working day."""
     clock.set(datetime(2021, 5, 6, 9, 0, tzinfo=SH))
@@ -132,6 +133,8 @@ def test_announcement_is_deemed_served_after_30_days_or_60_before_2022(flow, clo
     assert err["error"]["missing"] == ["A28.1"]
     flow.done(case, "service_attempt_failed", officers=[flow.officer["id"]],
               document_id=notice["id"], method="direct", reason="多次上门无人")
+    flow.done(case, "service_attempt_failed", officers=[flow.officer["id"]],
+              document_id=notice["id"], method="postal", reason="邮件被退回")
     clock.set(datetime(2021, 5, 10, 9, 0, tzinfo=SH))
     old = flow.serve(case, notice, "announcement")
     # 2021-05-10 + 60 days = 2021-07-09, a Friday.
@@ -139,8 +142,9 @@ def test_announcement_is_deemed_served_after_30_days_or_60_before_2022(flow, clo
 
     clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=SH))
     case, notice = _notice(flow)
-    flow.done(case, "service_attempt_failed", officers=[flow.officer["id"]],
-              document_id=notice["id"], method="postal", reason="邮件被退回")
+    for method in ("direct", "postal"):
+        flow.done(case, "service_attempt_failed", officers=[flow.officer["id"]],
+                  document_id=notice["id"], method=method, reason="无法送达")
     new = flow.serve(case, notice, "announcement")
     # 2026-11-20 + 30 days = 2026-12-20, a Sunday: moved to Monday 2026-12-21.
     assert new["fields"]["served_at"].startswith("2026-12-21T23:59:59")
@@ -170,13 +174,24 @@ def test_electronic_service_needs_signed_consent(flow):
 
 
 def test_refusal_to_sign_the_receipt_on_the_spot(flow):
-    """A22.2, A24.1: a rights notice handed over on the spot; the party will not sign the
-    receipt, two bystanders sign as witnesses, and the notice counts as served."""
+    """N20, A26.1 (民诉 Art. 89): a rights notice handed over at the door; the party will not
+    sign the receipt. That is not "a refusal with one witness" (A22.2 is for the on-the-spot
+    notice): the refusal is refused and the document is lodged (留置送达) with the reason,
+    place, date, a witness and AV, and counts as served when it was left."""
     case, notice = _notice(flow)
     service = flow.record(case, "service_direct", officers=[flow.officer["id"]],
                           document_id=notice["id"])
     flow.sign(case, service, "server", officer_id=flow.officer["id"])
-    flow.refuse(case, service, "recipient", witnesses=[{
+    err = flow.refuse(case, service, "recipient", witnesses=[{
         "name": "路人甲", "id_number": "430602199912120000", "relation": "在场群众",
-        "signature_image_base64": PNG_B64}])
-    assert _documents(flow, case)[notice["id"]]["served_at"] == service["fields"]["served_at"]
+        "signature_image_base64": PNG_B64}], expect=409)["error"]
+    assert err["missing"] == ["N20", "A26.1"]
+    assert _documents(flow, case)[notice["id"]]["served_at"] is None
+    lodged = flow.record(case, "service_lodged", officers=[flow.officer["id"]],
+                         document_id=notice["id"], reason="受送达人拒绝签收",
+                         place="岳阳某建设有限公司办公室门口", witness_name="路人甲")
+    flow.sign(case, lodged, "server", officer_id=flow.officer["id"])
+    flow.sign(case, lodged, "witness", name="路人甲")
+    assert _documents(flow, case)[notice["id"]]["served_at"] is None  # no AV yet (A26.1)
+    flow.av(case, lodged["id"], "video/mp4", "留置送达过程")
+    assert _documents(flow, case)[notice["id"]]["served_at"] == lodged["fields"]["served_at"]

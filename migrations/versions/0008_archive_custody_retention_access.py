@@ -1,7 +1,7 @@
 """archive custody retention access
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 09:06:18.621821
 """
 from alembic import op
@@ -10,8 +10,8 @@ import core.platform.db
 from core.archive import guard
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
