@@ -148,8 +148,12 @@ def disposal_review():
     """Archived cases whose period ran out, for appraisal (A34.1)."""
     def run(uow, actor):
         on = request.args.get("on")
-        return {"cases": retention.disposal_review(
-            uow, actor, on=date.fromisoformat(on) if on else None)}, 200
+        try:
+            day = date.fromisoformat(on) if on else None
+        except ValueError:
+            raise Invalid("on must be a date (YYYY-MM-DD)", zh="on 须为日期（YYYY-MM-DD）") \
+                from None
+        return {"cases": retention.disposal_review(uow, actor, on=day)}, 200
     return handle(run)
 
 
@@ -289,7 +293,8 @@ OPENAPI_PATHS = {
         "post": _op("A retention step: period, hold, release or appraisal (A34.1)", "201",
                     (401, 403, 404, 409, 422), _C, True)},
     "/api/v1/retention/disposal-review": {"get": _op(
-        "Archived cases whose period ran out, for appraisal (A34.1)", "200", (401, 403), (),
+        "Archived cases whose period ran out, for appraisal (A34.1)", "200", (401, 403, 422),
+        (),
         query=("on",))},
     "/api/v1/cases/{case_id}/access-requests": {"post": _op(
         "Record a request to see the records (A35.1, N22)", "201", (401, 403, 404, 422), _C,
