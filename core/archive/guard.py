@@ -5,7 +5,7 @@ program connects. Triggers (SQLite and PostgreSQL) refuse
 - any UPDATE or DELETE of a case's covered rows once a custodian accepted its dossier (a
   case's stage may still move to closed; everything else about it is fixed).
 
-Installed by migration 0008. A forger with the right to drop triggers can remove them, which
+Installed by migration 0009. A forger with the right to drop triggers can remove them, which
 is why the ledger (``flask ledger verify``) still checks every row.
 """
 
@@ -89,7 +89,7 @@ def statements(dialect: str, *, install: bool = True) -> list[str]:
 
 
 def install(conn: Connection) -> None:
-    """Install the guard's triggers (migration 0008)."""
+    """Install the guard's triggers (migration 0009)."""
     for sql in statements(conn.dialect.name):
         conn.exec_driver_sql(sql)
 

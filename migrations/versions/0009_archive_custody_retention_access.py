@@ -1,7 +1,7 @@
 """archive custody retention access
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29 09:06:18.621821
 """
 from alembic import op
@@ -10,8 +10,8 @@ import core.platform.db
 from core.archive import guard
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
