@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 
 import click
 from flask.cli import AppGroup
@@ -25,6 +26,16 @@ def _who() -> str:
         return "cli:unknown"
 
 
+def _lang() -> str:
+    """Chinese unless QC_LANG asks for English (QC_LANG=en)."""
+    return "en" if os.environ.get("QC_LANG", "zh").lower().startswith("en") else "zh"
+
+
+def _refused(exc: DomainError) -> click.ClickException:
+    """The core's refusal in the operator's language."""
+    return click.ClickException(exc.text(_lang()))
+
+
 def _override(day: str, working: bool, note: str) -> None:
     try:
         with container().uow() as uow:
@@ -32,7 +43,7 @@ def _override(day: str, working: bool, note: str) -> None:
                                               channel="cli")
             out = calendar_store.override_json(row)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+        raise _refused(exc) from None
     kind = "working day (调休)" if working else "holiday"
     click.echo(f"{out['date']} recorded as a {kind}: {out['note']} (by {out['created_by']})")
 
@@ -57,14 +68,18 @@ def add_workday(day: str, note: str) -> None:
 @click.argument("year", type=int)
 @click.option("--source", required=True,
               help='The notice, e.g. "国务院办公厅关于2027年部分节假日安排的通知".')
-def declare_year(year: int, source: str) -> None:
-    """Declare YEAR's holiday notice fully entered: its deadline warnings stop."""
+@click.option("--force", is_flag=True,
+              help="Declare even though no holiday of YEAR has been entered.")
+def declare_year(year: int, source: str, force: bool) -> None:
+    """Declare YEAR's holiday notice fully entered (after add-holiday/add-workday): its
+    deadline warnings stop. Refused while YEAR has no entries unless --force."""
     try:
         with container().uow() as uow:
-            row = calendar_store.declare_year(uow.session, _who(), year, source, channel="cli")
+            row = calendar_store.declare_year(uow.session, _who(), year, source, channel="cli",
+                                              force=force)
             click.echo(f"{row.year} declared complete: {row.source}")
     except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+        raise _refused(exc) from None
 
 
 @calendar_cli.command("show")
@@ -76,7 +91,7 @@ def show(year: int, as_json: bool) -> None:
         with container().uow() as uow:
             report = calendar_store.year_report(uow.session, year)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+        raise _refused(exc) from None
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return

@@ -268,14 +268,15 @@ def ledger_checkpoint() -> None:
 
 
 @integrity.command("check")
-def integrity_check() -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def integrity_check(quiet: bool) -> None:
     """Re-hash every recorded blob (evidence, signature images, witnesses' signatures) against
     its SHA-256; exit 1 listing mismatches."""
     c = container()
     with c.uow() as uow:
         hashes = integrity_service.recorded_hashes(uow.session)
     with click.progressbar(length=len(hashes), label="re-hashing evidence",
-                           file=sys.stderr) as bar:
+                           file=sys.stderr, hidden=quiet) as bar:
         bad = integrity_service.check(c.blobs, hashes, progress=lambda _sha: bar.update(1))
     for m in bad:
         click.echo(f"MISMATCH {m.sha256}: {m.actual}", err=True)

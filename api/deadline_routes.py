@@ -45,11 +45,13 @@ def add_override():
 
 @bp.post("/calendar/years")
 def declare_year():
-    """Declare a year's State Council notice fully entered (admin only): {"year", "source"}."""
+    """Declare a year's State Council notice fully entered (admin only): {"year", "source",
+    "force"}; refused (409) while the year has no entries unless forced."""
     def run(uow, actor):
         data = json_body()
         row = calendar_store.declare_year(uow.session, actor, data.get("year"),
-                                          data.get("source"), channel="api")
+                                          data.get("source"), channel="api",
+                                          force=data.get("force", False))
         return {"year": row.year, "source": row.source}, 201
 
     return idempotent(run)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Invalid
+from core.kernel.errors import Conflict, Invalid
 from core.ledger import acting
 from core.people.access import log_access, require_role
 from core.people.models import Officer
@@ -59,9 +59,11 @@ def parse_day(value: object, name: str = "date") -> date:
             day = date.fromisoformat(str(value))
         except ValueError:
             raise Invalid(f"{name} must be a date YYYY-MM-DD",
+                          zh=f"填写有误：{name} 须为日期 YYYY-MM-DD",
                           details={"fields": {name: "invalid"}}) from None
     if not YEAR_RANGE[0] <= day.year <= YEAR_RANGE[1]:
         raise Invalid(f"{name} must be between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}",
+                      zh=f"填写有误：{name} 须在 {YEAR_RANGE[0]} 至 {YEAR_RANGE[1]} 年之间",
                       details={"fields": {name: "out of range"}})
     return day
 
@@ -70,6 +72,7 @@ def _note(value: object, required: bool) -> str:
     if value is None or value == "":
         if required:
             raise Invalid("note is required: name the notice or the reason",
+                          zh="填写有误：note 必填，请写明通知名称或原因",
                           details={"fields": {"note": "required"}})
         return ""
     if not isinstance(value, str) or len(value) > 300:
@@ -96,9 +99,28 @@ def add_override(session: Session, actor: Officer | str, day: object, is_working
     return row
 
 
+def notice_missing(year: int) -> Conflict:
+    """The refusal to declare a year whose State Council notice has not been entered (N3):
+    declaring it would silence the warnings and count its holidays as working days."""
+    return Conflict(
+        f"{year} has no holiday entries: enter the State Council notice first "
+        f"(国务院办公厅关于{year}年部分节假日安排的通知), each holiday with "
+        f"`flask calendar add-holiday {year}-MM-DD --note ...` and each 调休 working day with "
+        f"`flask calendar add-workday {year}-MM-DD --note ...` (or POST "
+        f"/api/v1/calendar/overrides), then declare the year; force only if the notice "
+        f"really has no holidays",
+        zh=f"{year}年尚未录入任何节假日：请先录入国务院办公厅关于{year}年部分节假日安排的通知，"
+           f"用 `flask calendar add-holiday {year}-MM-DD --note ...` 逐日录入放假日，"
+           f"用 `flask calendar add-workday {year}-MM-DD --note ...` 录入调休上班日"
+           f"（或 POST /api/v1/calendar/overrides），再声明该年录入完毕；"
+           f"仅当通知确无节假日时才可强制声明",
+        details={"year": year, "rule": "N3"})
+
+
 def declare_year(session: Session, actor: Officer | str, year: object, source: object, *,
-                 channel: str = "api") -> CalendarYear:
-    """Declare a year's State Council notice fully entered (admin); its warnings then stop."""
+                 channel: str = "api", force: bool = False) -> CalendarYear:
+    """Declare a year's State Council notice fully entered (admin); its warnings then stop.
+    A year the package does not know and with no overrides is refused unless forced (N3)."""
     officer, who = _who(actor)
     if isinstance(year, bool) or not isinstance(year, int) \
             or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
@@ -107,6 +129,10 @@ def declare_year(session: Session, actor: Officer | str, year: object, source: o
     if not isinstance(source, str) or not source.strip() or len(source) > 300:
         raise Invalid("source must name the notice (at most 300 characters)",
                       details={"fields": {"source": "invalid"}})
+    if not isinstance(force, bool):
+        raise Invalid("force must be true or false", details={"fields": {"force": "bool"}})
+    if not force and year not in PACKAGE_YEARS and not list_overrides(session, year):
+        raise notice_missing(year)
     acting(session, who)
     row = session.get(CalendarYear, year)
     if row is None:
