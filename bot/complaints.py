@@ -1,5 +1,5 @@
 """Complainants (A11.1): /complain (what, where, photos, contact) and /status (tracking
-number + code, through core.complaints.tickets.complaint_status)."""
+number + code, through core.complaints.public.lookup_status, rate-limited)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core.complaints import tickets as complaints
-from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
+from core.complaints.public import (
+    NoIntakeDepartment,
+    PublicComplaint,
+    lookup_status,
+    submit_public,
+)
 from core.kernel.errors import NotFound, RateLimited
 
 from .common import BotContext, buttons, in_uow, log, reply
@@ -154,11 +158,14 @@ async def status_code(update: Update, context: BotContext) -> int:
 
 async def _show_status(update: Update, context: BotContext, number: str, code: str) -> None:
     lang = context.lang
+    who = f"tg:{update.effective_user.id}"
     try:
-        status = await in_uow(context.container,
-                              lambda uow: complaints.complaint_status(uow.session, number, code))
+        status = await in_uow(context.container, lookup_status, number, code, who)
     except NotFound:
         await reply(update, t(lang, "st_not_found"))
+        return
+    except RateLimited:  # as many lookups a minute as the HTTP lookup allows an address
+        await reply(update, t(lang, "st_limited"))
         return
     extra = ""
     if status.get("case_number"):
