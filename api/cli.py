@@ -83,6 +83,20 @@ def officers_token(officer_id: str) -> None:
     click.echo(token)
 
 
+@officers.command("web-link")
+@click.argument("officer_id")
+def officers_web_link(officer_id: str) -> None:
+    """Print a one-time link that signs the officer in to the desk (valid 15 minutes)."""
+    from core.people import web_sessions
+
+    try:
+        with container().uow() as uow:
+            link = web_sessions.issue_link(uow, officer_id, channel="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(link.url)
+
+
 @officers.command("bind-code")
 @click.argument("officer_id")
 def officers_bind_code(officer_id: str) -> None:

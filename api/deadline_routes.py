@@ -9,7 +9,7 @@ from core.complaints import tickets as complaints
 from core.deadlines.tracking import list_deadlines
 from core.rules import calendar_store
 
-from .auth import container, handle, idempotent, json_body
+from .auth import container, handle, idempotent, json_body, remote
 
 bp = Blueprint("deadlines", __name__, url_prefix="/api/v1")
 
@@ -70,8 +70,7 @@ def complaint_status(tracking_no: str):
     """A complaint's status for whoever holds its tracking number and code (no account)."""
     # The code in a header keeps it out of URLs and logs (finding 8); ?code= still works.
     code = request.headers.get("X-Complaint-Code") or request.args.get("code", "")
-    with container().uow() as uow:
-        body = complaints.complaint_status(uow.session, tracking_no, code)
+    body = complaints.checked_status(container(), tracking_no, code, remote=remote())
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200

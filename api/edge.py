@@ -114,8 +114,9 @@ def _declared(environ: dict) -> int:
 
 
 # Public or guessable entry points and their limits per client address (finding 6).
+# Complaint status lookups are limited in core (core.complaints.tickets.LOOKUP_LIMITS), for
+# the JSON route and the complainant's page alike.
 ROUTE_RATES = {
-    "deadlines.complaint_status": "20/minute",
     "evidence.link_page": "60/minute",
     "upload_link.link_status": "60/minute",
     "evidence.uploads.tus_create": "60/minute",

@@ -12,6 +12,7 @@ import threading
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
+from core.people import web_sessions
 from core.people.access import log_access, officer_for_token
 from notifications.live import NAMESPACE
 
@@ -19,7 +20,9 @@ from notifications.live import NAMESPACE
 # (issue 12, finding 4): every LIVE_RECHECK_S each process re-reads the tokens it serves.
 LIVE_RECHECK_S = 30.0
 _lock = threading.Lock()
-_connected: dict[str, str] = {}  # sid -> bearer token of this process's /live connections
+# sid -> ("token", bearer token) or ("session", desk cookie) of this process's connections
+_connected: dict[str, tuple[str, str]] = {}
+SESSION_COOKIE = "qc_session"  # api.pages.web_auth's cookie (the desk's Live pane)
 
 
 def _token(auth: object) -> str:
@@ -31,21 +34,28 @@ def _token(auth: object) -> str:
 
 
 def on_connect(auth: object = None) -> None:
-    """Refuse a connection without a valid token; join the department and personal rooms."""
+    """Refuse a connection without a valid token or desk session (the pages' cookie, sent by
+    the browser with the handshake); join the department and personal rooms."""
     token = _token(auth)
-    if not token:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if not token and not cookie:
         raise ConnectionRefusedError("unauthorized: connect with auth={'token': <bearer token>}")
     with current_app.extensions["quancheng"].uow() as uow:
-        actor = officer_for_token(uow.session, token)
+        if token:
+            actor = officer_for_token(uow.session, token)
+        else:
+            signed_in = web_sessions.current(uow.session, cookie)
+            actor = signed_in.officer if signed_in else None
         if actor is None:
-            raise ConnectionRefusedError("unauthorized: the token is unknown or revoked")
+            raise ConnectionRefusedError("unauthorized: the token or session is unknown, "
+                                         "revoked or ended")
         log_access(uow.session, actor, "connect", "live", actor.department_id,
                    channel="socketio", remote=request.remote_addr or "")
         rooms = (actor.department_id, f"officer:{actor.id}")
     for room in rooms:
         join_room(room)
     with _lock:
-        _connected[request.sid] = token
+        _connected[request.sid] = ("token", token) if token else ("session", cookie)
 
 
 def on_disconnect(*_args) -> None:
@@ -60,16 +70,20 @@ def refuse_default_namespace(auth: object = None) -> None:
 
 
 def recheck(app: Flask, socketio: SocketIO) -> list[str]:
-    """Disconnect every live connection whose token no longer authenticates anyone (revoked,
-    expired, officer deactivated); returns the sids dropped."""
+    """Disconnect every live connection whose token or desk session no longer authenticates
+    anyone (revoked, expired, signed out, officer deactivated); returns the sids dropped."""
     with _lock:
         held = dict(_connected)
     if not held:
         return []
     dropped = []
     with app.extensions["quancheng"].uow() as uow:
-        for sid, token in held.items():
-            if officer_for_token(uow.session, token) is None:
+        for sid, (kind, credential) in held.items():
+            if kind == "token":
+                gone = officer_for_token(uow.session, credential) is None
+            else:
+                gone = web_sessions.current(uow.session, credential) is None
+            if gone:
                 dropped.append(sid)
     for sid in dropped:
         socketio.server.disconnect(sid, namespace=NAMESPACE)

@@ -11,8 +11,11 @@ from core.kernel.vocab import STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 
 from . import evidence, officer_admin, people, workflow
+from .pages import complainant as complainant_page
+from .pages import desk as desk_page
 from .pages import miniapp as miniapp_page
 from .pages import upload as upload_page
+from .pages import web_auth
 from .schemas import COMPONENTS, DAY, ID, ref
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -80,7 +83,10 @@ def document() -> dict:
                                 "refused. GET /api/v1/cases/{case_id} says what the caller may "
                                 "do next (next_actions)."},
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                # The desk's pages: a session opened by a one-time link.
+                                "deskSession": {"type": "apiKey", "in": "cookie",
+                                                "name": "qc_session"}},
             "schemas": {**COMPONENTS, **people.OPENAPI_SCHEMAS},
         },
         "security": [{"bearer": []}],
@@ -90,6 +96,9 @@ def document() -> dict:
             **evidence.EVIDENCE_PATHS,
             **upload_page.OPENAPI_PATHS,
             **miniapp_page.OPENAPI_PATHS,
+            **web_auth.OPENAPI_PATHS,
+            **complainant_page.OPENAPI_PATHS,
+            **desk_page.OPENAPI_PATHS,
             **people.openapi_paths(),
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", "Health"), errors=(), public=True,

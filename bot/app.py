@@ -13,7 +13,19 @@ from telegram.request import BaseRequest
 from core.bootstrap import Container
 from core.kernel.settings import SettingsError
 
-from . import approvals, binding, cases, chats, complaints, dialogs, evidence, forms, signing, tasks
+from . import (
+    approvals,
+    binding,
+    cases,
+    chats,
+    complaints,
+    dialogs,
+    evidence,
+    forms,
+    signing,
+    tasks,
+    web_link,
+)
 from .common import TELEGRAM_DOWNLOAD_LIMIT, BotContext, QuanchengBot, log, recorded, reply
 from .logs import install_log_redaction
 from .persistence import DatabasePersistence
@@ -89,7 +101,7 @@ def register(application: QuanchengBot, *, persistent: bool) -> None:
     application.add_handler(binding.gate_handler(), group=-1)
     for handler in dialogs.switch_handlers():
         application.add_handler(handler)
-    for module in (binding, cases, forms, signing, approvals, complaints, tasks):
+    for module in (binding, cases, forms, signing, approvals, complaints, tasks, web_link):
         found = module.handlers(persistent) if module is not binding else module.handlers()
         for handler in found:
             application.add_handler(handler)
@@ -105,13 +117,14 @@ COMMANDS = {
     "zh": [("new", "新建案件"), ("cases", "我的案件"), ("record", "填写文书"),
            ("checklist", "还缺什么"), ("sign", "签名"), ("refuse", "拒签/拒绝调查"),
            ("serve", "送达"), ("interrupt", "音像中断"), ("resume", "恢复录像"),
-           ("stage", "进入下一阶段"), ("tasks", "我的期限"),
+           ("stage", "进入下一阶段"), ("tasks", "我的期限"), ("web", "登录网页工作台"),
            ("complain", "投诉举报"), ("status", "查询进度"), ("lang", "语言"),
            ("unbind", "解除绑定"), ("cancel", "取消")],
     "en": [("new", "open a case"), ("cases", "my cases"), ("record", "fill in a record"),
            ("checklist", "what is missing"), ("sign", "signatures"),
            ("refuse", "refusal"), ("serve", "serve a document"), ("interrupt", "AV stopped"),
            ("resume", "AV resumed"), ("stage", "next stage"), ("tasks", "my deadlines"),
+           ("web", "sign in to the desk"),
            ("complain", "file a complaint"), ("status", "complaint progress"),
            ("lang", "language"), ("unbind", "unbind this account"), ("cancel", "cancel")],
 }

@@ -390,6 +390,11 @@ T: dict[str, tuple[str, str]] = {
         "{mark} {due} {number} {rule}：{title}",
         "{mark} {due} {number} {rule}: {title}"),
     "open_case": ("打开案件", "Open the case"),
+    # web sign-in (/web)
+    "web_link": (
+        "🔐 一次性登录链接（{minutes} 分钟内有效，仅可使用一次，请勿转发）：\n{url}",
+        "🔐 One-time sign-in link (valid {minutes} minutes, works once; do not forward it):\n"
+        "{url}"),
     # domain errors
     "err_gate": (
         "规则不允许这一步：还缺 {items}。",

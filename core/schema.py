@@ -7,9 +7,9 @@ from core.evidence import models as evidence_models
 from core.ledger import models as ledger_models
 from core.notices import models as notice_models
 from core.people import models as people_models
-from core.platform import idempotency, keyvalue
+from core.platform import attempts, idempotency, keyvalue
 from core.rules import models as rule_models
 
-__all__ = ["case_models", "complaint_models", "deadline_models", "evidence_models",
+__all__ = ["attempts", "case_models", "complaint_models", "deadline_models", "evidence_models",
            "idempotency", "keyvalue", "ledger_models", "notice_models", "people_models",
            "rule_models"]

@@ -44,7 +44,7 @@ def _page_headers(response):
 
 def init_app(app: Flask) -> None:
     """Register the pages, their template helpers and the headers of static files."""
-    from . import miniapp, upload  # attach their pages' routes to bp
+    from . import complainant, desk, miniapp, upload, web_auth  # noqa: F401 - attach routes to bp
 
     app.register_blueprint(bp)
     app.register_blueprint(upload.api)
@@ -52,6 +52,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         t=i18n.t, asset_url=assets.asset_url, script=assets.script,
         vendor_script=assets.vendor_script, htmx_head=assets.htmx_head,
-        lang_switch_url=lang_switch_url,
+        lang_switch_url=lang_switch_url, csrf_field=web_auth.csrf_field,
         page_lang=i18n.choose, html_lang=lambda: i18n.HTML_LANG[i18n.choose()])
     app.after_request(security.static_headers)

@@ -43,7 +43,7 @@ def verify_init_data(raw: str, bot_token: str, *, max_age: timedelta = MAX_AGE) 
     check = "\n".join(f"{k}={v}" for k, v in sorted(pairs.items()))
     secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
     expected = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode(), given.encode()):  # bytes: any characters
         raise NotAuthenticated("Mini App init data is not signed with this bot's token")
     try:
         auth_date = int(pairs.get("auth_date", "0"))

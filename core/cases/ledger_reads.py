@@ -4,12 +4,18 @@ see the case."""
 
 from __future__ import annotations
 
+import base64
+
+from sqlalchemy import func, select
+
 from core import ledger
 from core.cases.visibility import visible_case
 from core.kernel import fields
 from core.kernel.errors import NotFound
-from core.ledger.models import LedgerEntry
-from core.people.access import has_role
+from core.ledger import merkle
+from core.ledger.log import session_suite
+from core.ledger.models import LedgerEntry, LedgerTimestamp
+from core.people.access import has_role, log_access
 from core.people.models import Officer
 from core.platform import ratelimit
 from core.platform.uow import UnitOfWork
@@ -65,3 +71,35 @@ def consistency_proof(uow: UnitOfWork, actor: Officer, old: object, new: object)
     new_size = fields.whole(new, "to", low=1, high=max(size, 1))
     old_size = fields.whole(old, "from", low=1, high=new_size)
     return ledger.consistency(uow.session, old_size, new_size)
+
+
+def case_proof_status(uow: UnitOfWork, actor: Officer, case_id: str, *, channel: str = "api"
+                      ) -> dict:
+    """Whether a case's record is under a signed checkpoint (A37.1): its ledger entries, the
+    newest checkpoint, and the inclusion proof of the case's latest entry checked against that
+    checkpoint's signed root. status: proved, pending (not yet under a checkpoint), failed
+    (the proof does not match: the log was altered), or empty."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "read", "ledger_proof", case.id, channel=channel)
+    session = uow.session
+    count, last = session.execute(select(func.count(LedgerEntry.seq), func.max(LedgerEntry.seq))
+                                  .where(LedgerEntry.case_id == case.id)).one()
+    out: dict = {"case_id": case.id, "entries": int(count or 0), "last_entry": last,
+                 "status": "empty", "checkpoint": None}
+    if not count:
+        return out
+    cp = ledger.latest_checkpoint(session)
+    if cp is None or cp.tree_size <= last:
+        out["status"] = "pending"
+        return out
+    stamped = session.execute(select(LedgerTimestamp.gen_time).where(
+        LedgerTimestamp.checkpoint_id == cp.id)).scalar_one_or_none()
+    out["checkpoint"] = {"id": cp.id, "tree_size": cp.tree_size, "at": cp.created_at,
+                         "algorithms": cp.algorithms, "timestamped_at": stamped}
+    entry = session.get(LedgerEntry, last)
+    proof = ledger.inclusion(session, last, cp.tree_size)
+    ok = merkle.verify_inclusion(entry.leaf_hash, last, cp.tree_size,
+                                 [base64.b64decode(h) for h in proof["proof"]], cp.root_hash,
+                                 session_suite(session).hasher)
+    out["status"] = "proved" if ok else "failed"
+    return out

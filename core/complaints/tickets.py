@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -22,13 +22,14 @@ from core.cases.models import Case, Record, StageChange
 from core.cases.visibility import writable_case
 from core.complaints.models import ComplaintTicket
 from core.kernel.clock import parse_aware, utcnow
-from core.kernel.errors import Invalid, NotFound
+from core.kernel.errors import Invalid, NotFound, RateLimited
 from core.kernel.ids import new_id
 from core.notices.models import OutboxMessage
 from core.notices.outbox import insert_outbox_if_absent
 from core.people.access import log_access
 from core.people.models import Department, Officer
-from core.platform.uow import Event, UnitOfWork
+from core.platform import attempts
+from core.platform.uow import Event, UnitOfWork, UnitsOfWork
 from core.rules.calendar import LEGAL_TZ
 from core.rules.catalogue import record_type, validate_fields
 
@@ -368,3 +369,27 @@ def complaint_status(session, tracking_no: str, code: str) -> dict:
                      "channel": n.fields.get("channel"), "sent_at": n.fields.get("sent_at")}
                     for n in notices if n.id not in corrected],
     }
+
+
+# The public lookup is limited per caller address and per tracking number (the code's 49 bits
+# make guessing hopeless anyway; the limit keeps the lookup from being a free oracle and a load).
+LOOKUP_LIMITS = (("complaint-status:addr:{remote}", 10, timedelta(minutes=10)),
+                 ("complaint-status:no:{tracking_no}", 30, timedelta(hours=1)))
+
+
+def checked_status(uows: UnitsOfWork, tracking_no: str, code: str, *, remote: str) -> dict:
+    """complaint_status behind the lookup limits: every attempt is counted (in its own
+    transaction, so that a refused one still counts), and one over a limit is refused with
+    RateLimited before the code is compared."""
+    tracking_no = (tracking_no or "").strip().upper()[:32]
+    with uows.uow() as uow:
+        wait = max(attempts.hit(uow.session, key.format(remote=remote or "-",
+                                                         tracking_no=tracking_no or "-"),
+                                 limit=limit, window=window)
+                   for key, limit, window in LOOKUP_LIMITS)
+    if wait:
+        raise RateLimited(f"too many status lookups; try again in {wait} seconds",
+                          zh=f"查询过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
+                          details={"retry_after": wait})
+    with uows.uow() as uow:
+        return complaint_status(uow.session, tracking_no, code)

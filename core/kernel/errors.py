@@ -139,7 +139,7 @@ class AlreadyDone(Conflict):
 
 
 class RateLimited(DomainError):
-    """Too many attempts from one account, contact or address: wait and try again."""
+    """Too many attempts from one place or at one thing; ``retry_after`` seconds to wait."""
 
     code, status = "rate_limited", 429
     lead_zh = "尝试过于频繁，请稍后再试"

@@ -20,6 +20,7 @@ from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Invalid, NotFound
 from core.kernel.vocab import ROLES
 from core.ledger import acting
+from core.people import web_sessions
 from core.people.access import log_access, require_role
 from core.people.models import ApiToken, BindCode, Officer
 
@@ -128,6 +129,7 @@ def deactivate(session: Session, by: Officer | None, officer_id: str) -> tuple[O
         code.used_at = now
     old_chat = officer.telegram_user_id
     officer.telegram_user_id = None
+    web_sessions.end_sessions(session, officer.id)  # the desk's sessions end with it (issue 14)
     session.flush()
     return officer, old_chat
 

@@ -128,3 +128,35 @@ def _token_state(state: dict) -> dict:
 
 ledger_mirror(ApiToken, "token", namer=_token_event, working=("last_used_at",),
               normalise=_token_state)
+
+
+class WebSignInLink(Base):
+    """A one-time staff sign-in link (bot ``/web``, ``flask officers web-link``); the token is
+    stored as its SHA-256 only and is good for one sign-in within minutes."""
+
+    __tablename__ = "web_sign_in_links"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | cli
+    created_at: Mapped[datetime] = _dt(default=utcnow)
+    expires_at: Mapped[datetime] = _dt()
+    used_at: Mapped[datetime | None] = _dt(nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser (the desk): the cookie's secret as its SHA-256, the form token, an
+    absolute and an idle expiry; ended by signing out, by expiry or by deactivation."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    link_id: Mapped[str | None] = mapped_column(ForeignKey("web_sign_in_links.id"))
+    created_at: Mapped[datetime] = _dt(default=utcnow)
+    expires_at: Mapped[datetime] = _dt()
+    last_seen_at: Mapped[datetime] = _dt(default=utcnow)
+    ended_at: Mapped[datetime | None] = _dt(nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    remote: Mapped[str] = mapped_column(String(64), default="")

@@ -8,10 +8,13 @@ import re
 
 PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/rules",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}",
-          "/telegram/webhook", "/u", "/m/capture", "/m/sw.js"}
+          "/telegram/webhook", "/u", "/m/capture", "/m/sw.js",
+          "/signin", "/c", "/c/{tracking_no}"}
 # Routes whose own credential is not the bearer token: a one-time link or the tus protocol.
 OWN_CREDENTIAL = ("/api/v1/uploads", "/api/v1/upload-links/", "/api/v1/upload-link",
                   "/api/v1/miniapp/")  # Mini App init data, signed by Telegram
+# The desk's pages: the session cookie a one-time sign-in link opens (issue 14).
+DESK_SESSION = ("/desk", "/signout")
 
 
 def _served(app) -> set[tuple[str, str]]:
@@ -43,8 +46,14 @@ def test_security_matches_what_the_route_asks(client, app):
             continue
         if path.startswith(OWN_CREDENTIAL):
             continue
-        assert not public, f"{method} {path} needs a token but is documented as public"
         url = re.sub(r"{[a-z_]+}", "0" * 32, path)
+        if path.startswith(DESK_SESSION):
+            assert op.get("security") == [{"deskSession": []}], f"{method} {path}"
+            answer = client.open(url, method=method.upper())
+            assert answer.status_code == (302 if method == "get" else 403), \
+                f"{method} {path} answered {answer.status_code} without a session"
+            continue
+        assert not public, f"{method} {path} needs a token but is documented as public"
         if "{outbox_id}" in path:
             url = path.replace("{outbox_id}", "1")
         answer = client.open(url, method=method.upper(), json={})

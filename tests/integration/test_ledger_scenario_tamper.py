@@ -42,6 +42,11 @@ LEFT_OUT = {
     "evidence_previews": "thumbnails derived from the ledgered evidence blob, regenerable",
     "media_tasks": "the media work owed (thumbnails): status, attempts, leases (working state)",
     "kv_entries": "the bot's dialog state between updates (working state)",
+    "web_sign_in_links": "one-time staff sign-in secrets (working state); what a signed-in "
+                         "officer does is ledgered as it always is",
+    "web_sessions": "browser sessions of the pages (working state); sign-ins and sign-outs are "
+                    "in the access log",
+    "attempt_counters": "attempt counts of the public status lookup (working state)",
 }
 # Columns of covered tables that are working state, and why.
 WORKING_COLUMNS = {

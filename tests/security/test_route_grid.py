@@ -25,7 +25,8 @@ from tests.helpers import auth, filing_form, open_case
 PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/rules",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}", "/u",
           "/api/v1/upload-links/{token}", "/api/v1/upload-link", "/static/{filename}",
-          "/telegram/webhook", "/m/capture", "/m/sw.js"}  # pages: the data needs a token
+          "/telegram/webhook", "/m/capture", "/m/sw.js",
+          "/c", "/c/{tracking_no}", "/signin"}  # pages: the data needs a token
 LINK_ROUTES = {"/api/v1/upload-link", "/api/v1/uploads", "/api/v1/uploads/{upload_id}"}
 # Path parameters that name something of department A: B must never get a 2xx on them.
 SCOPED = ("{case_id}", "{record_id}", "{evidence_id}", "{officer_id}", "{token_id}",

@@ -1,0 +1,174 @@
+"""The supervisor's desk, ``/desk`` (issue 14): Today, Approvals, Cases and a case page, Live.
+Every pane is one call of a core service with the signed-in officer (api.pages.web_auth);
+approve and return go through core.cases.records.approve, as in the bot and the API. The
+lists and forms work without JavaScript; Live needs it (Socket.IO, the department room)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import redirect, render_template, request, url_for
+
+from core.cases import records
+from core.cases.commands import Decide
+from core.cases.search import CaseQuery, search_cases
+from core.deadlines import desk
+from core.kernel import texts as words
+from core.kernel.clock import parse_aware
+from core.kernel.errors import DomainError
+from core.kernel.vocab import STAGES
+from core.rules.catalogue import BY_NAME, CATALOGUE
+
+from ..auth import container, remote
+from . import bp, i18n
+from .web_auth import desk_uow, page_op
+
+
+@bp.get("/desk")
+def desk_today():
+    """Today: deadlines due today and overdue, escalations, dead deliveries."""
+    with desk_uow() as (uow, actor):
+        pane = desk.today(uow, actor)
+    return render_template("desk/today.html", tab="today", pane=pane)
+
+
+@bp.get("/desk/approvals")
+def desk_approvals():
+    """Approvals waiting for a role the officer holds, and their own returned records."""
+    with desk_uow() as (uow, actor):
+        pane = desk.approvals(uow, actor, lang=i18n.choose())
+    done = request.args.get("done", "")
+    return render_template("desk/approvals.html", tab="approvals", box=pane.inbox,
+                           fields=pane.fields,
+                           done=done if done in ("approve", "return") else "")
+
+
+@bp.post("/desk/cases/<case_id>/records/<record_id>/decision")
+def desk_decide(case_id: str, record_id: str):
+    """Approve, or return with the reason: core.cases.records.approve (A10.1)."""
+    with desk_uow() as (uow, actor):
+        cmd = Decide.parse({"decision": request.form.get("decision"),
+                            "opinion": request.form.get("opinion", "").strip()
+                            or (i18n.t("desk_agree") if request.form.get("decision")
+                                == "approve" else "")})
+        taken = records.approve(uow, actor, case_id, record_id, cmd)
+    return redirect(url_for("pages.desk_approvals", done=taken.approval.decision), code=303)
+
+
+@bp.get("/desk/cases")
+def desk_cases():
+    """Search cases by number, party, officer and stage (GET: the address can be shared)."""
+    query = CaseQuery.parse(request.args)
+    with desk_uow() as (uow, actor):
+        hits = search_cases(uow, actor, query)
+    return render_template("desk/cases.html", tab="cases", query=query, hits=hits,
+                           stages=[s for s in STAGES])
+
+
+@bp.get("/desk/cases/<case_id>")
+def desk_case(case_id: str):
+    """One case: timeline, evidence with verdicts, checklist, service, deadlines, proof."""
+    with desk_uow() as (uow, actor):
+        view = desk.case_overview(uow, actor, case_id)
+    return render_template("desk/case.html", tab="cases", view=view)
+
+
+@bp.get("/desk/evidence/<evidence_id>/preview")
+def desk_preview(evidence_id: str):
+    """An evidence thumbnail for the case page (the officer may see the case)."""
+    with desk_uow() as (uow, actor):
+        data = desk.evidence_preview(uow, actor, evidence_id, remote=remote())
+    return data, 200, {"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=3600"}
+
+
+@bp.get("/desk/live")
+def desk_live():
+    """Live: the department's new items as they happen (Socket.IO, /live namespace)."""
+    with desk_uow() as (_uow, _actor):
+        pass
+    return render_template("desk/live.html", tab="live",
+                           texts=i18n.texts_with_prefix("livejs_"),
+                           time_zone=container().settings.tz_legal)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    """A refused step on a page: its sentence in the page's language, nothing else."""
+    back = url_for("pages.complaint_find") if request.path.startswith("/c") else \
+        url_for("pages.desk_today")
+    return render_template("error.html", message=exc.text(i18n.choose()),
+                           back_url=back), exc.status
+
+
+def _label(table: str, code: str) -> str:
+    """A stored code's words in the page's language (core.kernel.texts)."""
+    try:
+        return words.label(table, code, i18n.choose())
+    except KeyError:
+        return code
+
+
+def _record_title(type_name: str) -> str:
+    """A record type's title in the page's language (the catalogue)."""
+    rtype = BY_NAME.get(type_name)
+    if rtype is None:
+        return type_name
+    return rtype.title_en if i18n.choose() == "en" else rtype.title_zh
+
+
+def _rule_records(rule_id: str) -> str:
+    """The record types whose catalogue entry cites a rule: what satisfies a requirement."""
+    found = [_record_title(r.name) for r in CATALOGUE if rule_id in r.rules][:3]
+    return ("、" if i18n.choose() != "en" else ", ").join(found)
+
+
+def _step_label(type_name: str, step: str) -> str:
+    """An approval step's name in the page's language (the catalogue's chain)."""
+    rtype = BY_NAME.get(type_name)
+    found = next((s for s in rtype.approval_chain if s.step == step), None) if rtype else None
+    return step if found is None or i18n.choose() == "en" else found.label_zh
+
+
+def _local_time(value: object) -> str:
+    """An ISO time (or datetime) as legal time, YYYY-MM-DD HH:MM."""
+    tz = container().settings.legal_tz
+    try:
+        when = value if isinstance(value, datetime) else parse_aware(value)
+    except ValueError:
+        return ""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+bp.add_app_template_global(_label, "label")
+bp.add_app_template_global(_record_title, "record_title")
+bp.add_app_template_global(_rule_records, "rule_records")
+bp.add_app_template_global(_step_label, "step_label")
+bp.add_app_template_global(_local_time, "local_time")
+bp.add_app_template_global(lambda: container().settings.legal_tz, "legal_tz")
+
+
+_PAGE = {"200": {"description": "page", "content": {"text/html": {}}},
+         "302": {"description": "not signed in: to /signin"}}
+OPENAPI_PATHS = {
+    "/desk": {"get": page_op("Desk, Today: deadlines due today and overdue, escalations, dead "
+                             "deliveries", session=True, answers=_PAGE)},
+    "/desk/approvals": {"get": page_op("Desk, Approvals: waiting for the officer's roles, and "
+                                       "their returned records (A10.1)", session=True,
+                                       answers=_PAGE)},
+    "/desk/cases": {"get": page_op("Desk, Cases: search by number, party, officer, stage",
+                                   session=True, answers=_PAGE)},
+    "/desk/cases/{case_id}": {"get": page_op("Desk, a case: timeline, evidence verdicts, "
+                                             "checklist, service, deadlines, ledger proof",
+                                             session=True, answers=_PAGE)},
+    "/desk/cases/{case_id}/records/{record_id}/decision": {"post": page_op(
+        "Approve, or return with the reason, the next approval step (A10.1)", session=True,
+        method="post", form={"decision": {"enum": ["approve", "return"]},
+                             "opinion": {"type": "string", "maxLength": 4000}})},
+    "/desk/evidence/{evidence_id}/preview": {"get": page_op(
+        "An evidence thumbnail for the desk", session=True,
+        answers={"200": {"description": "JPEG", "content": {"image/jpeg": {}}},
+                 "302": {"description": "not signed in"},
+                 "404": {"description": "no such item, or no preview yet"}})},
+    "/desk/live": {"get": page_op("Desk, Live: the department's events over Socket.IO",
+                                  session=True, answers=_PAGE)},
+}
