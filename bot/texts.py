@@ -305,8 +305,6 @@ T: dict[str, tuple[str, str]] = {
         "受理编号 {tracking_no}：{status}{extra}",
         "Complaint {tracking_no}: {status}{extra}"),
     "st_not_found": ("受理编号或查询码不正确。", "The tracking number or code is not right."),
-    "st_limited": ("查询过于频繁，请一分钟后再试。",
-                   "Too many lookups; try again in a minute."),
     # signatures and refusals
     "sign_nothing": ("当前案件没有待签名的文书。", "No record of this case waits for a signature."),
     "sign_pick": ("哪份文书签名？", "Which record is being signed?"),

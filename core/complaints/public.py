@@ -11,7 +11,6 @@ from sqlalchemy import select
 from core.cases.commands import AddRecord, OpenCase, SiteInput
 from core.cases.lifecycle import open_case
 from core.cases.records import add_record, issued_ticket
-from core.complaints.tickets import complaint_status
 from core.kernel import fields
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, DomainError, Invalid
@@ -181,11 +180,3 @@ def _tell_supervisors(uow: UnitOfWork, case) -> None:
             f"【新投诉】{case.number}「{case.title}」已登记，请在 7 个工作日内作出"
             "是否立案的决定（A11.1、N24）。", {"event": "complaint.received"}, now)
     insert_outbox_if_absent(uow.session, rows)
-
-
-def lookup_status(uow: UnitOfWork, tracking_no: str, code: str, who: str) -> dict:
-    """A complaint's status by number + code, counted against ``who`` (e.g. "tg:ID") under the
-    complaint_lookup limit the HTTP lookup also has (issue 12, finding 6): a code cannot be
-    guessed through the bot faster than through the API."""
-    ratelimit.refuse_over(uow.settings.redis_url, "complaint_lookup", who)
-    return complaint_status(uow.session, tracking_no, code)
