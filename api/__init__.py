@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from . import (
+        archive_routes,
         calendar_routes,
         cases,
         catalogue,
@@ -54,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
                    deadline_routes, workflow, telegram_webhook, evidence, people,
-                   officer_admin):
+                   officer_admin, archive_routes):
         app.register_blueprint(module.bp)
     _register_errors(app)
     from .auth import refuse_unknown_query

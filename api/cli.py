@@ -296,7 +296,9 @@ def db_upgrade(revision: str) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from .archive_cli import dossier_cli, metrics_cli
     from .calendar_cli import calendar_cli
 
-    for group in (demo, officers, ledger_cli, integrity, db_cli, calendar_cli):
+    for group in (demo, officers, ledger_cli, integrity, db_cli, calendar_cli, dossier_cli,
+                  metrics_cli):
         app.cli.add_command(group)

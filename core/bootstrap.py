@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from capture.pool import settings_from_env as parser_settings
 from core import schema  # noqa: F401 - every table (and its ledger coverage) is known
+from core.archive import events as archive_events
 from core.cases import act_end
 from core.cases.projections import StageProjection
 from core.complaints import tickets
@@ -36,6 +37,7 @@ EVENT_HANDLERS: tuple[EventHandler, ...] = (
     tickets.handle_event,
     alerts.handle_event,
     approvals.handle_event,
+    archive_events.handle_event,
 )
 
 log = logging.getLogger("quancheng.bootstrap")

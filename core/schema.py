@@ -1,5 +1,6 @@
 """Import every model module so the metadata knows all tables (Alembic, tests)."""
 
+from core.archive import models as archive_models
 from core.cases import models as case_models
 from core.complaints import models as complaint_models
 from core.deadlines import models as deadline_models
@@ -10,6 +11,6 @@ from core.people import models as people_models
 from core.platform import attempts, idempotency, keyvalue
 from core.rules import models as rule_models
 
-__all__ = ["attempts", "case_models", "complaint_models", "deadline_models", "evidence_models",
-           "idempotency", "keyvalue", "ledger_models", "notice_models", "people_models",
-           "rule_models"]
+__all__ = ["archive_models", "attempts", "case_models", "complaint_models", "deadline_models",
+           "evidence_models", "idempotency", "keyvalue", "ledger_models", "notice_models",
+           "people_models", "rule_models"]

@@ -376,6 +376,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
       "无法继续音像记录的已书面说明，恢复记录的已记录恢复时间",
       _any("av_interruption"),
       lambda f: not _unexplained(f), _unexplained),
+    R("A32.1", "archiving", "the case file is compiled and accepted by a custodian",
+      "案卷已立卷并经档案管理人员接收归档", lambda f: True, lambda f: f.archived),
 )
 
 

@@ -13,6 +13,7 @@ from core.cases.models import Approval, Case, Evidence, Record, Refusal, Signatu
 from core.cases.periods import load_calendar
 from core.kernel import texts
 from core.kernel.clock import parse_aware, utcnow
+from core.ledger.models import LedgerEntry
 from core.people.models import Officer
 from core.rules.calendar import WorkingDayCalendar
 from core.rules.catalogue import BY_NAME, RecordType
@@ -43,6 +44,8 @@ class CaseFacts:
     calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
     officer_names: dict[str, str] = field(default_factory=dict)
     party_kind: str | None = None  # person | organisation, where a rule needs it (N4)
+    # A custodian accepted the case file (a ledgered dossier_archival entry, A32.1).
+    archived: bool = False
 
     def of_type(self, name: str) -> list[Record]:
         """Effective (not corrected) records of a type, oldest first."""
@@ -193,6 +196,9 @@ def load_facts(session: Session, case: Case, now: datetime | None = None) -> Cas
     for e in session.execute(select(Evidence).where(Evidence.case_id == case.id,
                                                     Evidence.record_id.is_not(None))).scalars():
         facts.evidence.setdefault(e.record_id, []).append(e)
+    facts.archived = session.execute(select(LedgerEntry.seq).where(
+        LedgerEntry.case_id == case.id, LedgerEntry.kind == "dossier_archival").limit(1)
+    ).first() is not None
     ids = {o for r in effective for o in r.officers}
     if ids:
         facts.officer_names = dict(session.execute(

@@ -42,6 +42,9 @@ REFERENCES = {"document_id": None, "decision_id": "decision",
               "demand_id": "demand_notice", "application_id": "court_application",
               "service_id": "service_postal", "sampling_notice_id": "sampling_notice",
               "consent_id": "service_address_confirmation"}
+# Requirements no record meets: the case file compiled and accepted by a custodian (A32.1,
+# core.archive: POST /cases/{id}/dossier, then /dossiers/{id}/archive).
+NOT_BY_RECORD = {("archiving", "A32.1")}
 _RULE_ID = re.compile(r"\b[AN]\d+(?:\.\d+)?\b")
 
 
@@ -245,6 +248,8 @@ def _add_actions(facts: CaseFacts, missing: list[Requirement], worker: bool, act
     """For each missing requirement, the record types that would satisfy it."""
     out, seen = [], set()
     for req in missing:
+        if (req.stage, req.id) in NOT_BY_RECORD:
+            continue
         types = satisfying_types(req, facts)
         if busy & {t.name for t in types}:
             continue  # a record for it waits for approval or correction: that comes first

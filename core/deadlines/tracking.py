@@ -44,7 +44,7 @@ CASE_CLOSED = "case.stage.closed"
 REFERENCE_FIELDS = ("document_id", "decision_id", "preservation_id", "interruption_id",
                     "demand_id", "application_id", "evidence_id")
 
-__all__ = ["handle_event", "list_deadlines"]
+__all__ = ["cancel_item", "handle_event", "list_deadlines"]
 
 
 def _when(value: object) -> datetime | None:
@@ -255,6 +255,16 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
         # A closed case owes nothing more: what is still open is cancelled, not left to nag.
         _finish(uow.session, _open_rows(uow.session, event.case_id), "cancelled",
                 CASE_CLOSED, event.at)
+
+
+def cancel_item(uow: UnitOfWork, case_id: str | None, rule_id: str, subject_id: str, *,
+                by: str, at: datetime) -> list[Deadline]:
+    """Cancel an item's open deadline of one rule: the clock is paused (a request to be
+    corrected) or restarted with another figure (an approved extension)."""
+    rows = [r for r in _open_rows(uow.session, case_id)
+            if r.rule_id == rule_id and r.subject_id == subject_id]
+    _finish(uow.session, rows, "cancelled", by, at)
+    return rows
 
 
 def deadline_json(row: Deadline, rule: DeadlineRule | None, reminders: list[Reminder],

@@ -291,11 +291,26 @@ def _data_files(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
         "department": {"code": cf.department_code, "name": cf.department_name},
         "case": cf.case.row, "party": cf.party.row if cf.party else None,
         "stage_changes": [s.row for s in cf.stage_changes],
-        "refusals": [x.row for x in cf.case_refusals]})
+        "refusals": [x.row for x in cf.case_refusals],
+        # Rows of the case's later life (act end, earlier volumes, acceptance, uses, ...):
+        # logged under the case, so proven here too.
+        "other": _other_rows(cf)})
     for r in cf.records:
         bag.add_json(f"data/records/{r.id}.json", _record_json(r))
     for e in cf.evidence:
         bag.add_json(f"data/evidence/{e.id}.json", {"evidence": e.leaf.row})
+
+
+CASE_FILE_TABLES = ("cases", "parties", "stage_changes", "records", "approvals", "signatures",
+                    "refusals", "evidence")
+
+
+def _other_rows(cf: CaseFile) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for leaf in cf.leaves:
+        if leaf.table not in CASE_FILE_TABLES:
+            out.setdefault(leaf.table, []).append(leaf.row)
+    return out
 
 
 def _record_json(r: RecordItem) -> dict:

@@ -410,6 +410,15 @@ def _data_rows(bag: _Bag) -> dict[tuple[str, str], tuple[dict, str]]:
             put("stage_changes", row, "data/case.json")
         for row in case.get("refusals") or ():
             put("refusals", row, "data/case.json")
+        other = case.get("other") or {}
+        for table, rows in (other.items() if isinstance(other, dict) else ()):
+            if table in ("cases", "parties", "stage_changes", "records", "approvals",
+                         "signatures", "refusals", "evidence"):
+                bag.report.fail("data/case.json", f"{table} 不应列在 other 中",
+                                f"{table} does not belong under other")
+                continue
+            for row in rows if isinstance(rows, list) else ():
+                put(table, row, "data/case.json")
     for path in sorted(p for p in bag.infos if p.startswith("data/records/")):
         doc = bag.json(path)
         if not isinstance(doc, dict):

@@ -38,8 +38,9 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 (core.cases.service_of_documents), ``obligation.performed``, ``fine.paid``,
 ``court_application.filed`` (core.cases.execution), ``act.ended`` (core.cases.act_end: the
 record that legally ends the act, A32.1), ``application.accepted`` (core.cases.licensing:
-acceptance, or deemed on receipt, N17/N30). Every other name a rule uses is listed in
-:data:`AWAITED_EVENTS` with who must emit it and with which data.
+acceptance, or deemed on receipt, N17/N30), ``dossier.archived``,
+``access_request.received``, ``access_request.replied`` (core.archive). Every other name a
+rule uses is listed in :data:`AWAITED_EVENTS` with who must emit it and with which data.
 """
 
 from __future__ import annotations
@@ -262,8 +263,6 @@ class DeadlineRule:
 AWAITED_EVENTS: Mapping[str, str] = MappingProxyType({
     "evidence.captured": "A31.1 capture: at = end of recording (capture time); evidence_id",
     "evidence.uploaded": "A31.1 capture: stored in the system; the same evidence_id",
-    "dossier.archived": "A32.1 dossier: the case file is archived",
-    "access_request.received": "A35.1/N22: an access request is recorded",
     "record.access_reply.served": "A35.1/N22: catalogue type access_reply, then its service",
 })
 
@@ -314,20 +313,22 @@ RULES: tuple[DeadlineRule, ...] = (
       2, "working_days", "start_day_excluded", f"{MUNICIPAL} 第三十一条",
       effective_from=MUNICIPAL_FROM, per_item=True,
       note="Counted from the end of the recording (制作完成), the capture time."),
-    # A32.1: dossier within 20 days of the end of the enforcement act (行政执法行为终结之日).
-    # The act ends with a record (execution completed, court result, no penalty, case
-    # dropped, licence served or refused, measure released, inspection concluded): its
-    # act.ended event (core.cases.act_end) opens the clock, not an officer's stage move.
+    # A32.1: dossier within 20 days of the end of the enforcement act.
+    # The act ends with the record that legally ends it (act.ended: execution completed, court
+    # result, decision not to penalise or to drop the case, licence served or refused, measure
+    # released, inspection concluded); archiving is done when a custodian accepts the case
+    # file (dossier.archived, core.archive.custody), which closing the case requires.
     F("A32.1", "Case file compiled and archived", "立卷归档",
-      "act.ended", ("dossier.archived", "case.stage.closed"),
+      "act.ended", ("dossier.archived",),
       20, "calendar_days", "start_day_excluded_roll", f"{MUNICIPAL} 第三十二条",
       effective_from=MUNICIPAL_FROM),
     # A35.1 / N22: access request handled under the disclosure rules: 20 working days, +20.
     F("A35.1", "Reply to a request to see the records", "查阅申请答复",
-      "access_request.received", ("record.access_reply.served",),
+      "access_request.received", ("record.access_reply.served", "access_request.replied"),
       20, "working_days", "start_day_excluded",
       f"{MUNICIPAL} 第三十五条; 政府信息公开条例 (2019) 第三十三条",
       effective_from=MUNICIPAL_FROM, extension=20, max_extensions=1, related_ids=("N22",),
+      per_item=True,
       note="An extension needs the disclosure office head's consent and notice to the "
            "applicant (Art. 33(2))."),
 

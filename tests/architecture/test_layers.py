@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # core/ folders from the bottom up; a folder may import only itself and those before it.
 CORE_LAYERS = ("kernel", "platform", "ledger", "people", "rules", "cases", "evidence",
-               "notices", "deadlines", "complaints", "dossier")
+               "notices", "deadlines", "complaints", "dossier", "archive", "metrics")
 # Top-level packages and what each may import (besides itself and third-party code).
 ALLOWED = {
     "core": {"capture"},

@@ -195,16 +195,17 @@ def test_n7_penalty_decision_opens_when_the_head_approves_the_filing_form(
 
 def test_a32_1_archiving_opens_twenty_days_and_closing_cancels_what_is_left(
         client, people, container):
-    """A32.1: the act ending 2026-09-11 (act.ended) opens the dossier deadline (→ 2026-10-08);
-    closing the case closes it, and other deadlines still open are cancelled, not left to nag."""
+    """A32.1: the act's legal end 2026-09-11 opens the dossier deadline (→ 2026-10-08); the
+    custodian's acceptance closes it; closing the case cancels what is still open."""
     case = open_case(client, people["officer"])
-    _emit(container, "act.ended", case["id"], at(2026, 9, 11, 17))
+    _emit(container, "act.ended", case["id"], at(2026, 9, 11, 17), reason="execution_completed")
     _emit(container, "evidence.captured", case["id"], at(2026, 9, 11, 17), evidence_id="e1")
     rows = {d.rule_id: d for d in deadlines_of(container, case["id"])}
     assert rows["A32.1"].due_at == end_of(2026, 10, 8)
+    _emit(container, "dossier.archived", case["id"], at(2026, 9, 18, 9))
     _emit(container, "case.stage.closed", case["id"], at(2026, 9, 20, 9))
     rows = {d.rule_id: d for d in deadlines_of(container, case["id"])}
-    assert (rows["A32.1"].status, rows["A32.1"].closed_by) == ("closed", "case.stage.closed")
+    assert (rows["A32.1"].status, rows["A32.1"].closed_by) == ("closed", "dossier.archived")
     assert (rows["A31.1"].status, rows["A31.1"].closed_by) == ("cancelled", "case.stage.closed")
     assert {r.status for r in reminders_of(container, rows["A31.1"].id)} == {"cancelled"}
 

@@ -23,6 +23,7 @@ from core.people.models import ApiToken, Officer
 from core.people.officers import add_officer, get_officer, issue_token
 from core.platform.db import Base
 from core.rules.calendar_store import add_override, declare_year
+from tests.archive.support import every_afterlife_row
 from tests.integration.test_ledger_tamper import _mutated, forger
 from tests.workflow.flow import Flow
 
@@ -42,6 +43,8 @@ LEFT_OUT = {
     "evidence_previews": "thumbnails derived from the ledgered evidence blob, regenerable",
     "media_tasks": "the media work owed (thumbnails): status, attempts, leases (working state)",
     "kv_entries": "the bot's dialog state between updates (working state)",
+    "dossier_jobs": "a dossier build's progress (working state); the built volume is the "
+                    "ledgered dossiers row",
     "web_sign_in_links": "one-time staff sign-in secrets (working state); what a signed-in "
                          "officer does is ledgered as it always is",
     "web_sessions": "browser sessions of the pages (working state); sign-ins and sign-outs are "
@@ -125,6 +128,8 @@ def _play(flow: Flow, container, people, clock) -> dict:
         expand_reminders(uow.session, ids)
     with container.uow() as uow:
         ids = claim_due_reminders(uow.session, utcnow(), limit=1)  # left claimed
+    # The afterlife (A32–A35): a volume archived, used, on hold, asked for and disclosed.
+    every_afterlife_row(flow, container, people, case["id"])
     return {"case": case, "newcomer": newcomer.id, "claimed": ids}
 
 

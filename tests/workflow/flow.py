@@ -286,6 +286,43 @@ class Flow:
         """Let time pass."""
         self.clock.advance(**delta)
 
+    def custodian(self) -> dict:
+        """The department's custodian (档案管理人员), made on first use, with a token."""
+        if "custodian" not in self.people:
+            from core.people.models import Department
+            from core.people.officers import add_officer, issue_token
+
+            with self.container.uow() as uow:
+                dept = uow.session.get(Department, self.people["department"]["id"])
+                who = add_officer(uow.session, dept, "赵敏", ["custodian"], None)
+                self.people["custodian"] = {"id": who.id, "name": who.name,
+                                            "role": "custodian",
+                                            "token": issue_token(uow.session, who)}
+        return self.people["custodian"]
+
+    def build_dossier(self, case: dict, user: dict | None = None) -> dict:
+        """Ask for the case file (A32.1) and wait for the in-process job; the job when done."""
+        import time
+
+        r = self.post(f"/api/v1/cases/{case['id']}/dossier", {}, user)
+        assert r.status_code == 202, r.get_json()
+        job = r.get_json()
+        for _ in range(1200):
+            job = self.get(f"/api/v1/dossier-jobs/{job['id']}", user)
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "done", job
+        return job
+
+    def archive(self, case: dict) -> dict:
+        """Build the case file and have the custodian accept it (A32.1): closing may follow."""
+        job = self.build_dossier(case)
+        r = self.post(f"/api/v1/dossiers/{job['dossier_id']}/archive", {"location": "档案室 A-1"},
+                      self.custodian())
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
     def days_ago(self, days: int) -> str:
         """An ISO time some days back on the clock."""
         return (self.clock.now() - timedelta(days=days)).isoformat()

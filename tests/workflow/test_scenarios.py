@@ -8,6 +8,8 @@ from datetime import timedelta
 
 def _closed_and_intact(flow, app, case) -> None:
     flow.move(case, "archiving")
+    assert flow.missing(case, "closed") == ["A32.1"]
+    flow.archive(case)
     flow.move(case, "closed")
     assert flow.get(f"/api/v1/cases/{case['id']}")["stage"] == "closed"
     late = flow.post(f"/api/v1/cases/{case['id']}/refusals", {
