@@ -119,14 +119,14 @@ COMMANDS = {
            ("serve", "送达"), ("interrupt", "音像中断"), ("resume", "恢复录像"),
            ("stage", "进入下一阶段"), ("tasks", "我的期限"), ("web", "登录网页工作台"),
            ("complain", "投诉举报"), ("status", "查询进度"), ("lang", "语言"),
-           ("cancel", "取消")],
+           ("unbind", "解除绑定"), ("cancel", "取消")],
     "en": [("new", "open a case"), ("cases", "my cases"), ("record", "fill in a record"),
            ("checklist", "what is missing"), ("sign", "signatures"),
            ("refuse", "refusal"), ("serve", "serve a document"), ("interrupt", "AV stopped"),
            ("resume", "AV resumed"), ("stage", "next stage"), ("tasks", "my deadlines"),
            ("web", "sign in to the desk"),
            ("complain", "file a complaint"), ("status", "complaint progress"),
-           ("lang", "language"), ("cancel", "cancel")],
+           ("lang", "language"), ("unbind", "unbind this account"), ("cancel", "cancel")],
 }
 
 

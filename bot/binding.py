@@ -1,4 +1,5 @@
-"""Who is talking: the gate before every handler, /start, /bind, /lang, /help and /cancel."""
+"""Who is talking: the gate before every handler, /start, /bind, /unbind, /lang, /help and
+/cancel."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from telegram.ext import (
     filters,
 )
 
-from core.notices.bindings import bind_telegram
+from core.notices.bindings import bind_telegram, unbind_officer
 from core.people import officers
 from core.people.access import log_access
 
 from .common import (
     BotContext,
     Me,
+    ack,
+    as_officer,
     buttons,
     guarded,
     in_uow,
@@ -29,15 +32,17 @@ from .common import (
     me_of,
     reply,
 )
+from .dialogs import drop_buttons
 from .texts import role_names, t
 
 # Commands and button prefixes only a bound officer may use; anything else is public.
 OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "stage", "tasks",
-                              "inbox", "sign", "refuse", "serve", "interrupt", "resume"})
+                              "inbox", "sign", "refuse", "serve", "interrupt", "resume",
+                              "unbind"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
                      "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
-                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:")
+                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:", "ub:")
 
 
 def command_of(update: Update) -> str | None:
@@ -140,6 +145,32 @@ async def bind(update: Update, context: BotContext) -> None:
                           menu=_menu(context)))
 
 
+async def unbind(update: Update, context: BotContext) -> None:
+    """/unbind: ask the officer to confirm ending this account's binding (issue 12, finding 3:
+    the only way to move a binding to another account)."""
+    lang = context.lang
+    await reply(update, t(lang, "unbind_ask", name=context.me.name),
+                buttons([[(t(lang, "unbind_yes"), "ub:ok"), (t(lang, "cancel"), "ub:no")]]))
+
+
+@guarded
+async def unbind_button(update: Update, context: BotContext) -> None:
+    """Confirmed: end the binding through core.notices.bindings (ledgered; the chat is told
+    through the outbox too); declined: nothing changes."""
+    lang = context.lang
+    await ack(update)
+    await drop_buttons(update)
+    if update.callback_query.data != "ub:ok":
+        await reply(update, t(lang, "unbind_kept"))
+        return
+    await as_officer(context, lambda uow, actor: unbind_officer(uow, actor, actor.id))
+    user_id = update.effective_user.id
+    log.info("officer %s unbound their Telegram account", context.me.id)
+    context.me = None
+    remember(context, user_id, None)
+    await reply(update, t(lang, "unbound_self"))
+
+
 async def help_(update: Update, context: BotContext) -> None:
     """List what the caller can do."""
     if context.me is None:
@@ -197,6 +228,8 @@ def handlers() -> list:
     return [
         CommandHandler("start", start),
         CommandHandler("bind", bind),
+        CommandHandler("unbind", unbind),
+        CallbackQueryHandler(unbind_button, pattern=r"^ub:(ok|no)$"),
         CommandHandler("help", help_),
         CommandHandler("lang", lang),
         CallbackQueryHandler(lang_button, pattern=r"^lang:(zh|en)$"),

@@ -1,5 +1,5 @@
 """Complainants (A11.1): /complain (what, where, photos, contact) and /status (tracking
-number + code, through core.complaints.tickets.complaint_status)."""
+number + code, through core.complaints.tickets.checked_status, rate-limited)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from core.complaints import tickets as complaints
 from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
+from core.complaints.tickets import checked_status
 from core.kernel.errors import NotFound, RateLimited
 
 from .common import BotContext, buttons, in_uow, log, reply
@@ -154,11 +154,17 @@ async def status_code(update: Update, context: BotContext) -> int:
 
 async def _show_status(update: Update, context: BotContext, number: str, code: str) -> None:
     lang = context.lang
+    # The same lookup limits as the HTTP route and the complainant's page, the Telegram
+    # account standing for the caller's address (issue 12, finding 6).
+    who = f"tg:{update.effective_user.id}"
     try:
-        status = await in_uow(context.container,
-                              lambda uow: complaints.complaint_status(uow.session, number, code))
+        status = await asyncio.to_thread(checked_status, context.container, number, code,
+                                         remote=who)
     except NotFound:
         await reply(update, t(lang, "st_not_found"))
+        return
+    except RateLimited as exc:  # its sentence says how many minutes to wait
+        await reply(update, exc.text(lang))
         return
     extra = ""
     if status.get("case_number"):

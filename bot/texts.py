@@ -22,21 +22,33 @@ T: dict[str, tuple[str, str]] = {
     "officer_menu": (
         "/new 新建案件\n/cases 我的案件\n/record 填写文书\n/sign 签名\n/refuse 拒签或拒绝调查\n"
         "/serve 送达\n/interrupt 音像中断 /resume 恢复\n/checklist 还缺什么\n/stage 进入下一阶"
-        "段\n/tasks 我的期限\n直接发送文件＝上传证据\n/lang 语言\n/cancel 取消当前操作",
+        "段\n/tasks 我的期限\n直接发送文件＝上传证据\n/lang 语言\n/unbind 解除绑定\n"
+        "/cancel 取消当前操作",
         "/new open a case\n/cases my cases\n/record fill in a record\n/sign "
         "signatures\n/refuse a refusal\n/serve serve a document\n/interrupt AV stopped /resume "
         "resumed\n/checklist what is missing\n/stage move to the next stage\n/tasks my "
-        "deadlines\nsend a file = upload evidence\n/lang language\n/cancel stop the current "
-        "step"),
+        "deadlines\nsend a file = upload evidence\n/lang language\n/unbind unbind this "
+        "account\n/cancel stop the current step"),
     "staff_menu": (
         "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/cases 本部门案件\n/checklist 还缺什么"
-        "\n/tasks 期限\n/lang 语言\n/cancel 取消当前操作",
+        "\n/tasks 期限\n/lang 语言\n/unbind 解除绑定\n/cancel 取消当前操作",
         "Records waiting for your approval come here: tap ✅ to approve or ↩ to return.\n"
         "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
-        "language\n/cancel stop the current step"),
+        "language\n/unbind unbind this account\n/cancel stop the current step"),
     "bind_usage": (
         "请发送：/bind 绑定码（8位数字，由管理员生成）。",
         "Send: /bind CODE (8 digits, issued by your administrator)."),
+    "unbind_ask": (
+        "确定解除此 Telegram 账号与执法人员 {name} 的绑定吗？解除后，须向管理员申请新的绑定码才能"
+        "再次绑定。",
+        "End the binding of this Telegram account to officer {name}? To bind again you will "
+        "need a new code from your administrator."),
+    "unbind_yes": ("确认解除绑定", "Unbind"),
+    "unbind_kept": ("好的，绑定未变。", "Fine: the binding is unchanged."),
+    "unbound_self": (
+        "已解除绑定。此 Telegram 账号不能再使用执法功能；如需重新绑定，请向管理员申请绑定码。",
+        "Unbound. This Telegram account can no longer use officer commands; to bind again, ask "
+        "your administrator for a code."),
     "bound": ("绑定成功：{name}（{roles}）。\n{menu}", "Bound: {name} ({roles}).\n{menu}"),
     "officer_only": (
         "此功能仅限已绑定的执法人员使用。执法人员请先发送 /bind 绑定码；群众可用 /complain 投诉"

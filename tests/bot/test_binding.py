@@ -102,3 +102,58 @@ def test_unknown_text_shows_menu_and_cancel_idle(container, people, fake):
     public, cancel = play(container, fake, script)
     assert "/complain" in public[0]
     assert cancel == ["当前没有进行中的操作。"]
+
+
+def test_unbind_asks_then_ends_the_binding(container, people, fake):
+    """Issue 12, finding 3: /unbind asks first (declining changes nothing); confirmed, the
+    officer's binding ends through core.notices.bindings, is ledgered, the chat is told, and
+    the account is refused officer commands until it binds again with a new code."""
+    from core.ledger.models import LedgerEntry
+    from core.notices.models import OutboxMessage
+
+    officer_id = people["张伟"]["id"]
+    code = bind_code(container, officer_id)
+    user = fake.user(5007, "张伟")
+
+    async def script(h):
+        await h.say(user, f"/bind {code}")
+        menu = await h.say(user, "/help")
+        asked = await h.say(user, "/unbind")
+        buttons = (h.buttons(user)[:2], h.labelled(user, "确认解除绑定"),
+                   h.labelled(user, "取消"))
+        kept = await h.press(user, "ub:no")
+        with container.uow() as uow:
+            still = uow.session.get(Officer, officer_id).telegram_user_id
+        await h.say(user, "/unbind")
+        done = await h.press(user, "ub:ok")
+        after = await h.say(user, "/cases")
+        again = await h.say(user, "/unbind")
+        return menu, asked, buttons, kept, still, done, after, again
+
+    with container.uow() as uow:
+        entries_before = uow.session.query(LedgerEntry).count()
+    menu, asked, buttons, kept, still, done, after, again = play(container, fake, script)
+    assert "/unbind 解除绑定" in menu[0]
+    assert asked == ["确定解除此 Telegram 账号与执法人员 张伟 的绑定吗？解除后，须向管理员申请新的"
+                     "绑定码才能再次绑定。"]
+    assert buttons == (["ub:ok", "ub:no"], "ub:ok", "ub:no")
+    assert kept == ["好的，绑定未变。"] and still == 5007
+    assert done == ["已解除绑定。此 Telegram 账号不能再使用执法功能；如需重新绑定，请向管理员申请"
+                    "绑定码。"]
+    refused = ["此功能仅限已绑定的执法人员使用。执法人员请先发送 /bind 绑定码；群众可用 "
+               "/complain 投诉举报。此次尝试已记录。"]
+    assert after == refused and again == refused
+    with container.uow() as uow:
+        assert uow.session.get(Officer, officer_id).telegram_user_id is None
+        assert uow.session.query(LedgerEntry).count() > entries_before
+        told = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.recipient == "5007")).scalars().all()
+    assert [m.payload["event"] for m in told] == ["binding.unbound"]
+
+
+def test_unbind_is_in_the_command_menu():
+    """The menu Telegram shows lists /unbind in Chinese and English."""
+    from bot.app import COMMANDS
+
+    assert ("unbind", "解除绑定") in COMMANDS["zh"]
+    assert "unbind" in dict(COMMANDS["en"])

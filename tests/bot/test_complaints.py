@@ -105,3 +105,34 @@ def test_status_with_tracking_number_and_code(container, people, fake):
     assert code == ["请输入查询码："]
     assert shown == [f"受理编号 {ticket['tracking_no']}：已登记，待审查"]
     assert wrong == ["受理编号或查询码不正确。"]
+
+
+def test_status_lookups_are_rate_limited_per_account(container, people, fake):
+    """Issue 12, finding 6: /status counts against the same lookup limits as the HTTP lookup
+    (core.complaints.tickets.LOOKUP_LIMITS), the Telegram account standing for the address;
+    once over, even the right code gets a plain Chinese sentence, and another account is not
+    affected."""
+    allowed = complaints.LOOKUP_LIMITS[0][1]  # per caller
+    with container.uow() as uow:
+        actor = uow.session.get(Officer, people["张伟"]["id"])
+        case = case_service.open_case(uow, actor, OpenCase.parse({
+            "kind": "penalty", "initiation": "complaint", "title": "噪音投诉"})).case
+        ticket = record_service.add_record(uow, actor, case.id, AddRecord.parse({
+            "type": "complaint_intake", "fields": {
+                "complainant_name": "赵六", "complainant_contact": "tg:9505",
+                "channel": "telegram", "received_at": datetime.now(UTC).isoformat(),
+                "content": "夜间施工"}})).complaint_ticket
+    guesser, other = fake.user(9505), fake.user(9506)
+
+    async def script(h):
+        guesses = [await h.say(guesser, f"/status {ticket['tracking_no']} WRONG{i:05d}")
+                   for i in range(allowed)]
+        over = await h.say(guesser, f"/status {ticket['tracking_no']} {ticket['code']}")
+        elsewhere = await h.say(other, f"/status {ticket['tracking_no']} {ticket['code']}")
+        return guesses, over, elsewhere
+
+    guesses, over, elsewhere = play(container, fake, script)
+    assert guesses == [["受理编号或查询码不正确。"]] * allowed
+    assert len(over) == 1 and over[0].startswith("查询过于频繁，请 ") \
+        and over[0].endswith(" 分钟后再试。"), over
+    assert elsewhere == [f"受理编号 {ticket['tracking_no']}：已登记，待审查"]
