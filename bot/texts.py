@@ -36,8 +36,8 @@ T: dict[str, tuple[str, str]] = {
         "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
         "language\n/unbind unbind this account\n/cancel stop the current step"),
     "bind_usage": (
-        "请发送：/bind 绑定码（8位数字，由管理员生成）。",
-        "Send: /bind CODE (8 digits, issued by your administrator)."),
+        "请发送：/bind 绑定码（形如 XXXX-XXXX-XXXX-XXXX，由管理员生成，15分钟内有效）。",
+        "Send: /bind CODE (like XXXX-XXXX-XXXX-XXXX, from your administrator, valid 15 min)."),
     "unbind_ask": (
         "确定解除此 Telegram 账号与执法人员 {name} 的绑定吗？解除后，须向管理员申请新的绑定码才能"
         "再次绑定。",
