@@ -49,9 +49,7 @@ def dossier_build(case_number: str, officer_id: str | None, out: Path | None) ->
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     with c.uow() as uow:
-        from core.archive.models import Dossier
-
-        row = uow.session.get(Dossier, job.dossier_id)
+        row = builds.operator_bag(uow, job)
         sha, size, volume = row.bag_sha256, row.size, row.volume
     if out:
         with c.blobs.open(sha) as src, out.open("wb") as dst:

@@ -229,3 +229,11 @@ def operator_job(uow: UnitOfWork, number: str, officer_id: str | None = None) ->
     uow.session.add(job)
     log_access(uow.session, officer, "export", "dossier", case.id, channel="cli")
     return job
+
+
+def operator_bag(uow: UnitOfWork, job: DossierJob) -> Dossier:
+    """The volume a finished operator build made (the CLI reports and exports its bag)."""
+    row = uow.session.get(Dossier, job.dossier_id) if job.dossier_id else None
+    if row is None:
+        raise NotFound(f"build job {job.id} made no volume")
+    return row
