@@ -15,6 +15,7 @@ from core.metrics import compliance
 from worker.dossier import submit
 
 from .auth import container, current_actor, handle, idempotent, json_body, remote
+from .evidence import streamed
 
 bp = Blueprint("archive", __name__, url_prefix="/api/v1")
 
@@ -64,16 +65,10 @@ def download_dossier(dossier_id: str):
     handle(lambda uow, actor: (found.append(custody.download(
         uow, actor, dossier_id, remote=remote())) or {}, 200))
     row = found[0]
-    stream = container().blobs.open(row.bag_sha256)
-
-    def chunks():
-        with stream:
-            while chunk := stream.read(1 << 20):
-                yield chunk
-
-    return Response(chunks(), mimetype="application/zip", headers={
-        "Content-Length": str(row.size),
-        "Content-Disposition": f"attachment; filename=dossier-{row.case_id}-v{row.volume}.zip"})
+    response = streamed(container().blobs, row.bag_sha256, row.size, "application/zip")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=dossier-{row.case_id}-v{row.volume}.zip")
+    return response
 
 
 @bp.post("/dossiers/<dossier_id>/archive")
@@ -222,16 +217,9 @@ def download_disclosure(copy_id: str):
     handle(lambda uow, actor: (found.append(disclosure.download(
         uow, actor, copy_id, remote=remote())) or {}, 200))
     row = found[0]
-    stream = container().blobs.open(row.sha256)
-
-    def chunks():
-        with stream:
-            while chunk := stream.read(1 << 20):
-                yield chunk
-
-    return Response(chunks(), mimetype="application/zip", headers={
-        "Content-Length": str(row.size),
-        "Content-Disposition": f"attachment; filename=disclosure-{row.id}.zip"})
+    response = streamed(container().blobs, row.sha256, row.size, "application/zip")
+    response.headers["Content-Disposition"] = f"attachment; filename=disclosure-{row.id}.zip"
+    return response
 
 
 @bp.get("/metrics")

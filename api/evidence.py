@@ -183,7 +183,7 @@ def _guarded(response: Response) -> Response:
     return response
 
 
-def _streamed(blobs, sha: str, size: int, mimetype: str) -> Response:
+def streamed(blobs, sha: str, size: int, mimetype: str) -> Response:
     """A blob streamed from the store (folder or S3) with its ETag, conditional GET and one
     byte range (werkzeug decides 200/206/304/416; only the bytes sent are read)."""
     response = Response(mimetype=mimetype, direct_passthrough=True)
@@ -210,7 +210,7 @@ def content(evidence_id: str):
         ev = service.get_evidence(uow, actor, evidence_id, action="download", remote=remote())
         size = stored.original_size(uow.blobs, ev)
         name, mime, sha = ev.filename, ev.media_type, ev.sha256
-    response = _streamed(c.blobs, sha, size, mime)
+    response = streamed(c.blobs, sha, size, mime)
     response.headers["Content-Disposition"] = content_disposition(name, f"evidence-{ev.id[:8]}")
     # RFC 9530: the client can verify what it received against the recorded hash.
     response.headers["Repr-Digest"] = \
@@ -231,7 +231,7 @@ def preview(evidence_id: str):
                            "videos after the upload",
                            zh="此项暂无预览：上传后仅为图片和视频生成预览")
         sha = row.sha256
-    return _guarded(_streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
+    return _guarded(streamed(c.blobs, sha, stored.blob_size(c.blobs, sha), "image/jpeg"))
 
 
 # --- one-time upload links ------------------------------------------------------------------
