@@ -8,7 +8,6 @@ from datetime import date, datetime
 from flask import Blueprint, Response, jsonify, request
 
 from core.archive import access_requests, builds, custody, disclosure, retention
-from core.cases.visibility import visible_case
 from core.kernel.clock import parse_aware
 from core.kernel.errors import Invalid
 from core.metrics import compliance
@@ -113,7 +112,7 @@ def use_register(case_id: str):
 def retention_status(case_id: str):
     """The case's retention period, basis, hold and expiry (A34.1)."""
     def run(uow, actor):
-        return retention.status(uow.session, visible_case(uow.session, actor, case_id)), 200
+        return retention.read_status(uow, actor, case_id), 200
     return handle(run)
 
 

@@ -63,6 +63,14 @@ def status(session, case: Case) -> dict:
             "expires_on": expires.isoformat() if expires else None, "appraisal": appraisal}
 
 
+def read_status(uow: UnitOfWork, actor: Officer, case_id: str) -> dict:
+    """A case's retention as a reader sees it: the case must be visible, the read is logged
+    (A34.1, A33.1)."""
+    case = visible_case(uow.session, actor, case_id)
+    log_access(uow.session, actor, "read", "retention", case.id)
+    return status(uow.session, case)
+
+
 def _decide(uow: UnitOfWork, actor: Officer, case_id: str, **kw) -> RetentionDecision:
     case = visible_case(uow.session, actor, case_id)
     require_role(actor, *DECIDERS, action="a retention decision")
