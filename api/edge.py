@@ -114,7 +114,7 @@ def _declared(environ: dict) -> int:
 
 
 # Public or guessable entry points and their limits per client address (finding 6).
-# Complaint status lookups are limited in core (core.complaints.tickets.LOOKUP_LIMITS), for
+# Complaint status lookups are limited in core (core.platform.ratelimit.LIMITS), for
 # the JSON route and the complainant's page alike.
 ROUTE_RATES = {
     "evidence.link_page": "60/minute",

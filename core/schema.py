@@ -8,9 +8,9 @@ from core.evidence import models as evidence_models
 from core.ledger import models as ledger_models
 from core.notices import models as notice_models
 from core.people import models as people_models
-from core.platform import attempts, idempotency, keyvalue
+from core.platform import idempotency, keyvalue
 from core.rules import models as rule_models
 
-__all__ = ["archive_models", "attempts", "case_models", "complaint_models", "deadline_models",
+__all__ = ["archive_models", "case_models", "complaint_models", "deadline_models",
            "evidence_models", "idempotency", "keyvalue", "ledger_models", "notice_models",
            "people_models", "rule_models"]

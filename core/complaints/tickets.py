@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from core.notices.models import OutboxMessage
 from core.notices.outbox import insert_outbox_if_absent
 from core.people.access import log_access
 from core.people.models import Department, Officer
-from core.platform import attempts
+from core.platform import ratelimit
 from core.platform.uow import Event, UnitOfWork, UnitsOfWork
 from core.rules.calendar import LEGAL_TZ
 from core.rules.catalogue import record_type, validate_fields
@@ -371,23 +371,18 @@ def complaint_status(session, tracking_no: str, code: str) -> dict:
     }
 
 
-# The public lookup is limited per caller address and per tracking number (the code's 49 bits
-# make guessing hopeless anyway; the limit keeps the lookup from being a free oracle and a load).
-LOOKUP_LIMITS = (("complaint-status:addr:{remote}", 10, timedelta(minutes=10)),
-                 ("complaint-status:no:{tracking_no}", 30, timedelta(hours=1)))
-
-
 def checked_status(uows: UnitsOfWork, tracking_no: str, code: str, *, remote: str) -> dict:
-    """complaint_status behind the lookup limits: every attempt is counted (in its own
-    transaction, so that a refused one still counts), and one over a limit is refused with
-    RateLimited before the code is compared."""
+    """complaint_status behind the lookup limits (per caller address or Telegram account, and
+    per tracking number; core.platform.ratelimit): every attempt is counted, and one over a
+    limit is refused with RateLimited before the code is compared. The code's 49 bits make
+    guessing hopeless anyway; the limit keeps the lookup from being a free oracle and a load."""
     tracking_no = (tracking_no or "").strip().upper()[:32]
-    with uows.uow() as uow:
-        wait = max(attempts.hit(uow.session, key.format(remote=remote or "-",
-                                                         tracking_no=tracking_no or "-"),
-                                 limit=limit, window=window)
-                   for key, limit, window in LOOKUP_LIMITS)
-    if wait:
+    redis_url = uows.settings.redis_url
+    over = [(name, who) for name, who in (("complaint_lookup", remote or "-"),
+                                          ("complaint_number", tracking_no or "-"))
+            if not ratelimit.count(redis_url, name, who)]
+    if over:
+        wait = max(ratelimit.retry_after(redis_url, name, who) for name, who in over)
         raise RateLimited(f"too many status lookups; try again in {wait} seconds",
                           zh=f"查询过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
                           details={"retry_after": wait})

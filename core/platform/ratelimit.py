@@ -6,6 +6,7 @@ processes count together, and in memory on the embedded defaults."""
 from __future__ import annotations
 
 import threading
+import time
 
 from limits import RateLimitItem, parse, storage, strategies
 
@@ -15,7 +16,8 @@ from core.kernel.errors import RateLimited
 LIMITS = {
     "bind_failure": "5/hour",        # wrong bind codes per Telegram account
     "complaint": "5/hour",           # public complaints per Telegram account or contact
-    "complaint_lookup": "20/minute",  # status lookups per address
+    "complaint_lookup": "10 per 10 minutes",  # status lookups per address or Telegram account
+    "complaint_number": "30/hour",   # status lookups per tracking number
     "bad_token": "30/minute",        # failed bearer tokens per address
     "upload_link": "60/minute",      # upload-link page and tus calls with a link token
     "checkpoint_on_demand": "30/hour",  # checkpoints a reader's GET may sign
@@ -56,6 +58,12 @@ def refuse_over(redis_url: str, name: str, who: str, *, hit: bool = True) -> Non
     if not ok:
         raise RateLimited(f"too many attempts ({LIMITS[name]}); try again later",
                           zh="尝试次数过多，请稍后再试。")
+
+
+def retry_after(redis_url: str, name: str, who: str) -> int:
+    """Seconds until ``who`` may try ``name`` again (at least 1)."""
+    stats = limiter(redis_url).get_window_stats(_item(name), name, who)
+    return max(1, int(stats.reset_time - time.time()))
 
 
 def reset(redis_url: str = "") -> None:

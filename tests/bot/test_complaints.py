@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from limits import parse
+
 from core.cases import lifecycle as case_service
 from core.cases import records as record_service
 from core.cases.commands import AddRecord, OpenCase
 from core.complaints import tickets as complaints
 from core.people.models import Officer
+from core.platform import ratelimit
 from tests.bot.support import plain_jpeg, play
 
 
@@ -109,10 +112,10 @@ def test_status_with_tracking_number_and_code(container, people, fake):
 
 def test_status_lookups_are_rate_limited_per_account(container, people, fake):
     """Issue 12, finding 6: /status counts against the same lookup limits as the HTTP lookup
-    (core.complaints.tickets.LOOKUP_LIMITS), the Telegram account standing for the address;
+    (core.platform.ratelimit "complaint_lookup"), the Telegram account standing for the address;
     once over, even the right code gets a plain Chinese sentence, and another account is not
     affected."""
-    allowed = complaints.LOOKUP_LIMITS[0][1]  # per caller
+    allowed = parse(ratelimit.LIMITS["complaint_lookup"]).amount  # per caller
     with container.uow() as uow:
         actor = uow.session.get(Officer, people["张伟"]["id"])
         case = case_service.open_case(uow, actor, OpenCase.parse({

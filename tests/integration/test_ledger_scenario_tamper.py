@@ -49,7 +49,6 @@ LEFT_OUT = {
                          "officer does is ledgered as it always is",
     "web_sessions": "browser sessions of the pages (working state); sign-ins and sign-outs are "
                     "in the access log",
-    "attempt_counters": "attempt counts of the public status lookup (working state)",
 }
 # Columns of covered tables that are working state, and why.
 WORKING_COLUMNS = {

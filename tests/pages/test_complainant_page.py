@@ -5,10 +5,11 @@ a wrong code or number says only that; lookups are rate-limited; it works withou
 
 from __future__ import annotations
 
+from limits import parse
 from sqlalchemy import select
 
-from core.complaints.tickets import LOOKUP_LIMITS
 from core.people.models import AccessLog
+from core.platform.ratelimit import LIMITS
 from tests.helpers import auth, open_case
 from tests.pages.support import complaint_ticket, csrf_of
 
@@ -67,7 +68,7 @@ def test_a11_1_lookups_are_rate_limited_per_address(client, container, people):
     Retry-After) until the window passes; the JSON lookup shares the same count."""
     case = open_case(client, people["officer"], initiation="complaint")
     ticket = complaint_ticket(container, people["officer"]["id"], case["id"])
-    per_address = LOOKUP_LIMITS[0][1]
+    per_address = parse(LIMITS["complaint_lookup"]).amount
     for _ in range(per_address - 1):
         assert _check(client, ticket["tracking_no"], "AAAAAAAAAA").status_code == 404
     assert client.get(f"/api/v1/complaints/{ticket['tracking_no']}?code=AAAAAAAAAA"

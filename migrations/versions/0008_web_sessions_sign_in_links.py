@@ -1,11 +1,11 @@
-"""web pages: staff sign-in links and sessions, attempt counters
+"""web pages: staff sign-in links and sessions
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-29 09:30:00
 
-Hand-written to match core/people/models.py (WebSignInLink, WebSession) and
-core/platform/attempts.py (AttemptCounter); tests/integration/test_migrations.py checks.
+Hand-written to match core/people/models.py (WebSignInLink, WebSession);
+tests/integration/test_migrations.py checks.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -54,16 +54,8 @@ def upgrade() -> None:
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_officer_id'), ['officer_id'], unique=False)
 
-    op.create_table('attempt_counters',
-    sa.Column('key', sa.String(length=128), nullable=False),
-    sa.Column('window_start', core.platform.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('count', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_attempt_counters'))
-    )
-
 
 def downgrade() -> None:
-    op.drop_table('attempt_counters')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_officer_id'))
     op.drop_table('web_sessions')
