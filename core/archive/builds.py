@@ -251,10 +251,10 @@ def operator_job(uow: UnitOfWork, number: str, officer_id: str | None = None) ->
     case = uow.session.execute(select(Case).where(Case.number == number.strip().upper())
                                ).scalar_one_or_none()
     if case is None:
-        raise NotFound(f"case {number} not found")
+        raise NotFound(f"case {number} not found", zh=f"未找到案件 {number}")
     officer = uow.session.get(Officer, officer_id or case.opened_by)
     if officer is None:
-        raise NotFound(f"officer {officer_id} not found")
+        raise NotFound(f"officer {officer_id} not found", zh=f"未找到执法人员 {officer_id}")
     require_buildable(uow.session, case)
     job = DossierJob(id=new_id(), case_id=case.id, requested_by=officer.id, status="queued",
                      created_at=utcnow(), updated_at=utcnow())
