@@ -279,14 +279,15 @@ def _add_actions(facts: CaseFacts, missing: list[Requirement], worker: bool, act
 DOSSIER_STAGES = ("archiving",)
 
 
-def _dossier_actions(facts: CaseFacts, actor: Officer) -> list[NextAction]:
+def dossier_actions(facts: CaseFacts, actor: Officer | None) -> list[NextAction]:
     """A32.1: once the act has ended, compile the case file (a case worker or the custodian);
     once a volume is built, the custodian accepts it; a record made after the acceptance
-    calls for a supplementary volume, accepted the same way."""
+    calls for a supplementary volume, accepted the same way. Without an actor (the bot's
+    summary) nothing is marked allowed."""
     case = facts.case
-    if not (facts.act_ended or case.stage in DOSSIER_STAGES):
+    if case.stage == "closed" or not (facts.act_ended or case.stage in DOSSIER_STAGES):
         return []
-    ours = actor.department_id == case.department_id
+    ours = actor is not None and actor.department_id == case.department_id
     if facts.dossier_to_accept:
         return [NextAction(
             "archive_dossier", "POST", f"/api/v1/dossiers/{facts.dossier_to_accept}/archive",
@@ -318,7 +319,7 @@ def next_actions(facts: CaseFacts, actor: Officer) -> list[NextAction]:
     busy = {a.record_type for a in actions if a.kind in ("approve", "correct_record")}
     actions += _unserved_actions(facts, worker)
     actions += _add_actions(facts, missing, worker, actor, busy)
-    actions += _dossier_actions(facts, actor)
+    actions += dossier_actions(facts, actor)
     if not missing:
         for to in next_stages(case):
             if to == "closed" and case.stage in EARLY_CLOSE and \

@@ -21,6 +21,15 @@ def _auditor(container, people) -> dict:
         return {"id": who.id, "token": issue_token(uow.session, who)}
 
 
+def _bot_next_steps(container, case, user, lang="zh") -> str:
+    """The bot's next-steps line (/checklist, /case) for the case."""
+    from bot.views import next_steps
+    from core.people.models import Officer
+
+    with container.uow() as uow:
+        return next_steps(uow, uow.session.get(Officer, user["id"]), case["id"], lang)
+
+
 def _dossier_actions(flow, case, user) -> list[dict]:
     body = flow.get(f"/api/v1/cases/{case['id']}", user)
     return [a for a in body["next_actions"] if a["kind"] in ("build_dossier", "archive_dossier")]
@@ -43,6 +52,10 @@ def test_a32_1_next_actions_offer_the_build_then_the_custodians_acceptance(flow,
         "build_dossier", "POST", f"/api/v1/cases/{case['id']}/dossier")
     assert build["requirements"] == ["A32.1"] and build["allowed"] is True
     assert "立卷" in build["text_zh"]
+    # The bot tells the same step in a plain sentence, and who takes it.
+    said = _bot_next_steps(container, case, flow.officer)
+    assert f"下一步：{build['text_zh']}（办案人员或档案管理员" in said
+    assert build["text"] in _bot_next_steps(container, case, flow.officer, "en")
     assert _dossier_actions(flow, case, custodian)[0]["allowed"] is True
     assert _dossier_actions(flow, case, _auditor(container, people))[0]["allowed"] is False
 
@@ -52,6 +65,8 @@ def test_a32_1_next_actions_offer_the_build_then_the_custodians_acceptance(flow,
     assert (accept["kind"], accept["path"], accept["role"], accept["allowed"]) == (
         "archive_dossier", f"/api/v1/dossiers/{job['dossier_id']}/archive", "custodian", True)
     assert "A32.1" in accept["requirements"]
+    assert f"下一步：{accept['text_zh']}（档案管理员" in _bot_next_steps(container, case,
+                                                                   flow.officer)
     [seen_by_officer] = _dossier_actions(flow, case, flow.officer)
     assert seen_by_officer["kind"] == "archive_dossier" and seen_by_officer["allowed"] is False
 
