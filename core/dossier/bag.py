@@ -115,6 +115,7 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
         volume = _Volume(cf, lines, images, renderer, compiled_by=compiled_by,
                          checked_by=checked_by, now=now)
         volume.start()
+        report("documents", 0, len(lines) + 2)
         try:
             _originals(bag, cf, blobs, lines, report, between=lambda: volume.drain(bag, report))
             total_pages = volume.finish(bag, report)
