@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 ROW_HEIGHT = 64  # px: the label line, the values line, a 14 px bar, the gap
 LABEL_Y, NOTE_Y, BAR_Y, BAR_HEIGHT = 16, 35, 42, 14  # within a row
+# Drawn as fill attributes, not only by the stylesheet, so the chart reads without CSS; the
+# legend's swatches in site.css use the same colours.
+FILLS = {"track": "#eef1f5", "met": "#2f6f4a", "missed": "#a61b1b", "open": "#8d99ab",
+         "median": "#1d3a5f", "gap": "#b7791f"}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from core.kernel.errors import DomainError, Invalid
 from core.kernel.vocab import STAGES
 from core.metrics import compliance
 from core.rules.catalogue import BY_NAME, CATALOGUE
+from core.rules.deadline_rules import RuleTable
 
 from ..auth import container, remote
 from . import bp, charts, i18n
@@ -179,6 +180,20 @@ def _step_label(type_name: str, step: str) -> str:
     return step if found is None or i18n.choose() == "en" else found.label_zh
 
 
+_DEADLINE_RULES = RuleTable()  # titles only (as core.deadlines.reminders): figures not used
+
+
+def _deadline_title(rule_id: str) -> str:
+    """A deadline rule's title in the page's language (the deadline table), else the RULES.md
+    ID's short name (core.kernel.texts), else nothing."""
+    try:
+        rule = _DEADLINE_RULES.rule_for(rule_id)
+    except KeyError:
+        name = _label("rule", rule_id)
+        return "" if name == rule_id else name
+    return rule.title_en if i18n.choose() == "en" else rule.title_zh
+
+
 def _local_time(value: object) -> str:
     """An ISO time (or datetime) as legal time, YYYY-MM-DD HH:MM."""
     tz = container().settings.legal_tz
@@ -194,8 +209,10 @@ bp.add_app_template_global(_record_title, "record_title")
 bp.add_app_template_global(_rule_records, "rule_records")
 bp.add_app_template_global(_step_label, "step_label")
 bp.add_app_template_global(_local_time, "local_time")
+bp.add_app_template_global(_deadline_title, "deadline_title")
 bp.add_app_template_global(lambda: container().settings.legal_tz, "legal_tz")
 bp.add_app_template_global(charts.bars, "chart_bars")
+bp.add_app_template_global(charts.FILLS, "chart_fills")
 
 
 def _metrics_op(summary: str, answers: dict) -> dict:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from core.metrics import compliance
 from core.people.models import AccessLog, Officer
 from tests.deadlines.support import stranger
-from tests.pages.support import sign_in
+from tests.helpers import open_case
+from tests.pages.support import complaint_ticket, sign_in
 
 MARCH = "from=2026-03-01&to=2026-03-31"
 
@@ -104,7 +105,7 @@ def test_a36_1_desk_metrics_equal_compute(client, container, people, metrics_dat
     _assert_page_shows(html, data)
     mine = Tables(html).tables["g" + str(_sections(html).index(metrics_data["mine"]) + 1)
                                + "-deadline-table"]
-    assert ["A22.1 陈述申辩权利告知", "2", "1", "0", "4.0"] in mine  # as worked out by hand
+    assert ["A22.1 陈述申辩期限", "2", "1", "0", "4.0"] in mine  # as worked out by hand
     assert html.count('<svg class="chart-svg"') >= 2 * 4 and 'role="img"' in html
     assert "考核评议统计" in html and "<script" not in html.replace(
         '<script src="/static/js/site.js', "")
@@ -185,3 +186,22 @@ def test_a36_1_bad_period_is_a_chinese_sentence_not_a_500(client, container, peo
     clock.set(datetime(2026, 2, 1, 0, 30, tzinfo=LEGAL_TZ))  # still 31 January in UTC
     html = client.get("/desk/metrics").get_data(as_text=True)
     assert "2026-02-01 至 2026-02-28" in html and 'value="2026-02"' in html
+
+
+def test_a36_1_complaint_handling_on_the_desk(client, container, people):
+    """A36.1, N21: a complaint registered on 30 September 2026 and never decided is a missed
+    N21 deadline; the Metrics pane's complaint chart and table say what compute() says."""
+    case = open_case(client, people["officer"], initiation="complaint")
+    complaint_ticket(container, people["officer"]["id"], case["id"])
+    query = "from=2026-09-01&to=2026-12-31"
+    data = _computed(container, people["supervisor"]["id"], query)
+    [group] = data["groups"]
+    assert group["complaint_handling"]["N21"]["missed"] == 1
+    sign_in(client, container, people["supervisor"]["id"])
+    html = client.get(f"/desk/metrics?{query}").get_data(as_text=True)
+    _assert_page_shows(html, data)
+    shown = {r[0].split()[0]: r[1:] for r in Tables(html).tables["g1-complaint-table"][1:]}
+    assert shown == {rid: [str(r["met"]), str(r["missed"]), str(r["open"]),
+                           "—" if r["median_days"] is None else str(r["median_days"])]
+                     for rid, r in group["complaint_handling"].items()}
+    assert 'id="g1-complaints"' in html  # its chart

@@ -37,7 +37,7 @@ def test_a36_1_supervisor_opens_metrics_switches_group_and_period(
     expect(chart.locator("title")).to_contain_text("期限执行情况")
     assert chart.locator("rect.bar").count() >= 3  # A22.1 met and missed, A31.1, A32.1
     table = page.get_by_role("table", name="期限执行情况（按规则）")
-    expect(table.get_by_role("row", name="A22.1 陈述申辩权利告知 3 1 0 3.0")).to_be_visible()
+    expect(table.get_by_role("row", name="A22.1 陈述申辩期限 3 1 0 3.0")).to_be_visible()
     expect(page.locator("#csv-link")).to_have_attribute(
         "href", "/desk/metrics.csv?group=department&from=2026-03-01&to=2026-03-31")
     screenshots(page, artifacts, "desk-metrics")
@@ -47,7 +47,7 @@ def test_a36_1_supervisor_opens_metrics_switches_group_and_period(
     expect(sections).to_have_count(2)
     mine = page.locator(f'section[data-group="{data["mine"]}"]')
     expect(mine.locator("h2")).to_have_text(people["officer"]["name"])
-    expect(mine.get_by_role("row", name="A22.1 陈述申辩权利告知 2 1 0 4.0")).to_be_visible()
+    expect(mine.get_by_role("row", name="A22.1 陈述申辩期限 2 1 0 4.0")).to_be_visible()
     expect(mine.get_by_role("img", name="期限执行情况（按规则） · " + people["officer"]["name"])
            ).to_be_visible()
     page.set_viewport_size({"width": 360, "height": 800})
@@ -60,7 +60,7 @@ def test_a36_1_supervisor_opens_metrics_switches_group_and_period(
     page.get_by_role("button", name="查看").first.click()
     expect(page.locator(".showing")).to_contain_text("2026-04-01 至 2026-04-30，按承办人")
     expect(page.locator("table[id$='-deadline-table']")).to_have_count(1)
-    expect(mine.get_by_role("row", name="A22.1 陈述申辩权利告知 1 0 0 1.0")).to_be_visible()
+    expect(mine.get_by_role("row", name="A22.1 陈述申辩期限 1 0 0 1.0")).to_be_visible()
     expect(page.locator("table[id$='-gap-table']")).to_have_count(2)
     page.locator(".custom-period summary").click()
     page.get_by_label("起始日期").fill("2026-03-31")
@@ -68,3 +68,11 @@ def test_a36_1_supervisor_opens_metrics_switches_group_and_period(
     page.locator("#range-form").get_by_role("button", name="查看").click()
     expect(page.locator("#metrics-error")).to_contain_text("统计期间填写有误")
     screenshots(page, artifacts, "desk-metrics-bad-period")
+
+    # The English switch keeps the period and the grouping.
+    page.goto(f"{live_server.url}/desk/metrics?month=2026-03&group=officer")
+    page.locator(".lang-switch").click()
+    expect(page.locator("h1")).to_have_text("Compliance metrics")
+    expect(page.locator(".showing")).to_contain_text("2026-03-01 to 2026-03-31, per officer")
+    expect(sections).to_have_count(2)
+    screenshots(page, artifacts, "desk-metrics-en")
