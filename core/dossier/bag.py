@@ -24,12 +24,9 @@ they are hashed, each PDF is written as soon as it is rendered, and only the man
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
-import queue
 import re
-import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,18 +106,10 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
         bag = _BagWriter(zf, name, now)
         lines = contents.entries(cf)
+        _originals(bag, cf, blobs, lines, report)
         images = _signature_images(bag, cf, blobs)
-        # The pages are laid out in a thread while this one copies the originals: copying is
-        # disk, SHA-256 and CRC-32, which release the GIL, so the two overlap on two cores.
-        volume = _Volume(cf, lines, images, renderer, compiled_by=compiled_by,
-                         checked_by=checked_by, now=now)
-        volume.start()
-        report("documents", 0, len(lines) + 2)
-        try:
-            _originals(bag, cf, blobs, lines, report, between=lambda: volume.drain(bag, report))
-            total_pages = volume.finish(bag, report)
-        finally:
-            volume.cancel()
+        total_pages = _documents(bag, cf, lines, images, renderer, report,
+                                 compiled_by=compiled_by, checked_by=checked_by, now=now)
         _data_files(bag, cf, lines, renderer, total_pages)
         _proofs(bag, cf, report)
         manifest_sha = _seal(bag, cf, signer, renderer, report)
@@ -185,9 +174,8 @@ class _BagWriter:
 
 
 def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
-               report: Progress, between: Callable[[], None] = lambda: None) -> None:
-    """Every evidence original, byte for byte, checked against its logged hash on the way;
-    ``between`` runs after each one (it adds the PDF files rendered meanwhile)."""
+               report: Progress) -> None:
+    """Every evidence original, byte for byte, checked against its logged hash on the way."""
     where = {e.id: f"data/{e.original}" for e in lines if e.kind == "evidence"}
     total = sum(e.size for e in cf.evidence)
     done = 0
@@ -209,7 +197,6 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
         if sha != item.sha256:
             raise DossierError(f"evidence {item.id}: the stored original no longer matches its "
                                f"logged hash (now {sha[:16]}…); run `flask integrity check`")
-        between()
 
 
 def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
@@ -236,149 +223,61 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
     return out
 
 
-class _Volume:
-    """The volume's PDF files, rendered in order by one background thread and handed to the
-    zip writer (which only the building thread touches) through a bounded queue.
+def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
+               images: dict[str, tuple[str, bytes]], renderer: PdfRenderer, report: Progress,
+               *, compiled_by: str, checked_by: str, now: datetime) -> int:
+    """The volume: records and evidence sheets in time order, in parts of about PART_PAGES
+    pages (memory stays bounded, the font is embedded once per part); then the front matter
+    (cover and catalogue, which need the page numbers) and the 备考表."""
+    records = {r.id: r for r in cf.records}
+    evidence = {e.id: e for e in cf.evidence}
+    total = len(lines) + 2
+    page = 1
+    part: list[tuple[contents.Entry, Layout]] = []
 
-    The pages are numbered through the volume, so each document's first page depends on all
-    before it: the rendering stays one ordered stream, and overlaps the copying instead."""
+    def flush() -> None:
+        path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+        pdf = renderer.write([layout for _e, layout in part])
+        inside = 1
+        for (entry, _sheet), n in zip(part, pdf.sheet_pages, strict=True):
+            if n != entry.pages:
+                raise DossierError(f"document {entry.serial} took {n} pages, not {entry.pages}")
+            entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
+            inside += n
+        bag.add(f"data/{path}", pdf.data, compress=False)
+        bag.parts.append(path)
+        part.clear()
 
-    DONE = object()
-
-    def __init__(self, cf: CaseFile, lines: list[contents.Entry],
-                 images: dict[str, tuple[str, bytes]], renderer: PdfRenderer, *,
-                 compiled_by: str, checked_by: str, now: datetime):
-        self.cf, self.lines, self.images, self.renderer = cf, lines, images, renderer
-        self.compiled_by, self.checked_by, self.now = compiled_by, checked_by, now
-        # At most a few rendered files wait for the writer: memory stays bounded.
-        self.queue: queue.Queue = queue.Queue(maxsize=QUEUED_FILES)
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self.total_pages = 0
-        self.rendered = 0  # documents laid out so far (the progress the writer reports)
-        self.thread = threading.Thread(target=self._run, name="dossier-pages", daemon=True)
-
-    def start(self) -> None:
-        """Start rendering."""
-        self.thread.start()
-
-    def cancel(self) -> None:
-        """Stop rendering (the build failed) and wait for the thread."""
-        self.stop.set()  # a put waiting for room gives up within 0.1 s
-        self.thread.join()
-
-    def drain(self, bag: _BagWriter, report: Progress) -> bool:
-        """Add the files rendered so far to the zip; True once the last one is in."""
-        while True:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                report("documents", self.rendered, len(self.lines) + 2)
-                return False
-            if self._add(item, bag, report):
-                return True
-
-    def finish(self, bag: _BagWriter, report: Progress) -> int:
-        """Wait for the remaining files, add them, and return the volume's page count."""
-        while not self._add(self.queue.get(), bag, report):
-            pass
-        self.thread.join()
-        return self.total_pages
-
-    def _add(self, item, bag: _BagWriter, report: Progress) -> bool:
-        total = len(self.lines) + 2
-        if item is self.DONE:
-            if self.error is not None:
-                raise self.error
-            report("documents", total, total)
-            return True
-        path, data, part = item
-        bag.add(f"data/{path}", data, compress=False)
-        if part:
-            bag.parts.append(path)
-        report("documents", min(self.rendered, total - 1), total)
-        return False
-
-    def _put(self, item) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Cancelled
-
-    def _run(self) -> None:
-        try:
-            self.total_pages = self._render()
-        except _Cancelled:
-            return
-        except BaseException as exc:  # noqa: BLE001 - handed to the building thread
-            self.error = exc
-        with contextlib.suppress(_Cancelled):
-            self._put(self.DONE)
-
-    def _render(self) -> int:
-        """Records and evidence sheets in time order, in parts of about PART_PAGES pages (the
-        font is subset and embedded once per part); then the front matter (cover and
-        catalogue, which need the page numbers) and the 备考表."""
-        cf, renderer = self.cf, self.renderer
-        records = {r.id: r for r in cf.records}
-        evidence = {e.id: e for e in cf.evidence}
-        page, parts = 1, 0
-        part: list[tuple[contents.Entry, Layout]] = []
-
-        def flush() -> None:
-            nonlocal parts
-            parts += 1
-            path = f"documents/part-{parts:03d}.pdf"
-            pdf = renderer.write([layout for _e, layout in part])
-            inside = 1
-            for (entry, _sheet), n in zip(part, pdf.sheet_pages, strict=True):
-                if n != entry.pages:
-                    raise DossierError(f"document {entry.serial} took {n} pages, not "
-                                       f"{entry.pages}")
-                entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
-                inside += n
-            part.clear()
-            self._put((path, pdf.data, True))
-
-        for entry in self.lines:
-            if self.stop.is_set():
-                raise _Cancelled
-            entry.first_page = page
-            if entry.kind == "record":
-                sheet = pages.record_sheet(cf, records[entry.id], entry, self.images.get)
-            else:
-                sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-            layout = renderer.layout(sheet)
-            entry.pages = layout.pages
-            page += entry.pages
-            part.append((entry, layout))
-            if sum(e.pages for e, _s in part) >= PART_PAGES:
-                flush()
-            self.rendered += 1
-        if part:
+    for i, entry in enumerate(lines):
+        entry.first_page = page
+        if entry.kind == "record":
+            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
+        else:
+            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
+        layout = renderer.layout(sheet)
+        entry.pages = layout.pages
+        page += entry.pages
+        part.append((entry, layout))
+        if sum(e.pages for e, _s in part) >= PART_PAGES:
             flush()
-        front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
-                                      pages.catalogue(cf, self.lines)])
-        self._put((FRONT["front"], front.data, False))
-        note = pages.note(cf, self.lines, compiled_by=self.compiled_by,
-                          checked_by=self.checked_by, compiled_at=self.now)
-        self._put((FRONT["note"], renderer.render(note).data, False))
-        return page - 1
-
-
-class _Cancelled(Exception):
-    """The build stopped while the pages were being rendered."""
+        report("documents", i + 1, total)
+    if part:
+        flush()
+    front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
+                                  pages.catalogue(cf, lines)])
+    bag.add(f"data/{FRONT['front']}", front.data, compress=False)
+    report("documents", total - 1, total)
+    note = pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
+                      compiled_at=now)
+    bag.add(f"data/{FRONT['note']}", renderer.render(note).data, compress=False)
+    report("documents", total, total)
+    return page - 1
 
 
 # Cover and 卷内文件目录 in one file before the volume's parts; the 备考表 after them.
 FRONT = {"front": "documents/front.pdf", "note": "documents/note.pdf"}
 # About this many pages per file of the volume: bounded memory, one font subset per file.
 PART_PAGES = 40
-# Rendered files waiting for the zip writer (a part of PART_PAGES pages is about 0.5 MB).
-QUEUED_FILES = 4
 
 
 def _data_files(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
