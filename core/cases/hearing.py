@@ -169,6 +169,44 @@ def check_notice_possible(f: CaseFacts, fields: dict, occurred_at: datetime) -> 
                              f"{due.last_day} 送达通知，请另定日期（N5）")
 
 
+# Art. 64(8): the reasons that are the party's absence; they end the hearing only once the
+# hearing time of the notice the party got has come.
+ABSENCE = ("absent_without_reason", "left_without_permission")
+
+
+def ends_hearing(notice: Record, termination: Record) -> bool:
+    """A termination names this notice and, for an absence, comes after its hearing time."""
+    if termination.fields.get("hearing_notice_id") != notice.id:
+        return False
+    if termination.fields.get("reason") in ABSENCE:
+        return termination.occurred_at >= datetime.fromisoformat(notice.fields["hearing_at"])
+    return True
+
+
+def check_termination(f: CaseFacts, fields: dict, occurred_at: datetime) -> None:
+    """Art. 64(8): a termination names the latest hearing notice, which the party got, and an
+    absence is recorded only after that notice's hearing time."""
+    notice = f.latest("hearing_notice")
+    if notice is None or fields.get("hearing_notice_id") != notice.id:
+        raise GateRefused("the termination must name the latest hearing notice "
+                          f"({notice.id if notice else 'none yet'}): an earlier notice was "
+                          "replaced", missing=["N5"],
+                          zh="听证终止记录须对应最近一次的听证通知书"
+                             f"（{notice.id if notice else '尚无听证通知书'}）（N5）",
+                          details={"fields": {"hearing_notice_id": "not the latest notice"}})
+    if f.served_at(notice) is None:
+        raise GateRefused("the hearing notice was not served: the party cannot be absent from "
+                          "a hearing they were not told of", missing=["N5"],
+                          zh="听证通知书尚未送达，不能认定当事人缺席（N5）")
+    hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
+    if fields.get("reason") in ABSENCE and occurred_at < hearing_at:
+        raise GateRefused(f"the party cannot be absent before the hearing time {hearing_at} "
+                          "of the notice they got (行政处罚法 Art. 64(8))", missing=["A13.1"],
+                          zh=f"听证时间 {hearing_at} 尚未到，不能认定当事人无正当理由缺席或中途退出"
+                             "（行政处罚法第六十四条第八项）",
+                          details={"fields": {"occurred_at": "before the hearing time"}})
+
+
 def hearing_held(f: CaseFacts) -> bool:
     """A13.1: the served hearing was held and reported, or ended by the party's absence."""
     notice = f.latest("hearing_notice")
@@ -178,7 +216,7 @@ def hearing_held(f: CaseFacts) -> bool:
     hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
     if served > _rules(f.calendar).due_for("N5", hearing_at, f.calendar).due:
         return False  # N5: a notice served late cannot bind the party to that hearing
-    if any(f.complete(t) for t in f.of_type("hearing_termination")):
+    if any(f.complete(t) and ends_hearing(notice, t) for t in f.of_type("hearing_termination")):
         return True
     return bool(any(f.complete(r) for r in f.of_type("hearing_record"))
                 and f.of_type("hearing_report"))

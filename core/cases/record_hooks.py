@@ -118,7 +118,8 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
         return licensing.before_notice(uow, case, occurred_at)
     if name == "violation_period":
         return limitation.filing_fields(case, fields, uow.settings.legal_tz)
-    if name in ("hearing_notice", "hearing_record", "demand_notice", "decision"):
+    if name in ("hearing_notice", "hearing_record", "hearing_termination", "demand_notice",
+                "decision"):
         facts = load_facts(uow.session, case, now=occurred_at).as_of(occurred_at)
         if name == "decision":
             party = uow.session.get(Party, case.party_id) if case.party_id else None
@@ -127,6 +128,9 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
             return {}
         if name == "demand_notice":
             return remedies.demand_warning(facts, facts.get(fields.get("decision_id")))
+        if name == "hearing_termination":
+            hearing.check_termination(facts, fields, occurred_at)
+            return {}
         hearing.check_host(facts, fields)
         if name == "hearing_notice":
             hearing.check_notice_possible(facts, fields, occurred_at)

@@ -1,0 +1,57 @@
+"""Issue 10, the gaps left after the first pass (legal10): licensing excluded time and
+hearing (N17, N30), the A7.1 system test, N31's parts, hearing termination (Art. 64(8)), the
+head's refusal of an emergency measure (N12) and Art. 24's on-the-spot handover (N13). Each
+test names its RULES.md ID and the legal example it proves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SH = ZoneInfo("Asia/Shanghai")
+PENALTY_FIELDS = {"penalty_types": ["fine"], "fine_amount_yuan": 200000, "hearing_right": True}
+
+
+def _in_decision(flow):
+    case = flow.filed()
+    flow.done(case, "inquiry_record")
+    flow.move(case, "decision")
+    return case
+
+
+def _deadlines(flow, case) -> list[dict]:
+    return flow.get(f"/api/v1/cases/{case['id']}/deadlines")["deadlines"]
+
+
+def test_a13_1_n5_termination_names_the_latest_notice_after_its_hearing_time(flow, clock):
+    """A13.1, N5 (行政处罚法 Art. 64(8)): a hearing set for 2026-11-02 is moved to 2026-11-16
+    by a second notice; a termination "absent without reason" naming the first notice is
+    refused (the party was told of the second), one recorded on 2026-11-10 before the second
+    notice's hearing time is refused, and one on 2026-11-16 after 09:30 ends the hearing."""
+    clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SH))
+    case = _in_decision(flow)
+    flow.done(case, "handling_opinion")
+    notice = flow.done(case, "rights_notice", **PENALTY_FIELDS)
+    flow.serve(case, notice)
+    flow.done(case, "statement_waiver")
+    flow.done(case, "hearing_request")
+    first = flow.done(case, "hearing_notice",
+                      hearing_at=datetime(2026, 11, 2, 9, 30, tzinfo=SH).isoformat())
+    flow.serve(case, first)
+    clock.set(datetime(2026, 10, 20, 9, 0, tzinfo=SH))
+    second = flow.done(case, "hearing_notice",
+                       hearing_at=datetime(2026, 11, 16, 9, 30, tzinfo=SH).isoformat())
+    flow.serve(case, second)
+    clock.set(datetime(2026, 11, 2, 10, 0, tzinfo=SH))
+    err = flow.record(case, "hearing_termination", expect=409, hearing_notice_id=first["id"],
+                      reason="absent_without_reason", details="当事人未到场")["error"]
+    assert err["missing"] == ["N5"] and second["id"] in err["message"]
+    clock.set(datetime(2026, 11, 10, 10, 0, tzinfo=SH))
+    err = flow.record(case, "hearing_termination", expect=409, hearing_notice_id=second["id"],
+                      reason="absent_without_reason", details="当事人未到场")["error"]
+    assert err["missing"] == ["A13.1"]
+    assert "A13.1" in flow.record(case, "decision", expect=409)["error"]["missing"]
+    clock.set(datetime(2026, 11, 16, 10, 0, tzinfo=SH))
+    flow.done(case, "hearing_termination", hearing_notice_id=second["id"],
+              reason="absent_without_reason", details="当事人无正当理由未到场")
+    flow.record(case, "decision")  # the hearing ended by the absence (Art. 64(8))
