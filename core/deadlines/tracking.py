@@ -94,7 +94,8 @@ def _period(rule: DeadlineRule, event: Event, fields: dict | None) -> int | None
 def _rule(table: RuleTable, row: Deadline, tz) -> DeadlineRule | None:
     """The version of a stored deadline's rule in force on its trigger day."""
     try:
-        return table.rule_for(row.rule_id, legal_date(row.trigger_at, tz))
+        return table.rule_for(row.rule_id, legal_date(row.trigger_at, tz),
+                              trigger=row.trigger_event)
     except KeyError:
         return None
 
@@ -274,6 +275,7 @@ def deadline_json(row: Deadline, rule: DeadlineRule | None, reminders: list[Remi
     return {
         "id": row.id, "case_id": row.case_id, "rule_id": row.rule_id,
         "rule_ids": list(rule.ids) if rule else [row.rule_id],
+        "part": rule.part or None if rule else None,
         "title": rule.title_en if rule else None, "title_zh": rule.title_zh if rule else None,
         "legal_source": row.legal_source, "trigger_event": row.trigger_event,
         "trigger_at": row.trigger_at.astimezone(tz).isoformat(),

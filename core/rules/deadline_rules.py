@@ -175,6 +175,9 @@ class DeadlineRule:
     # a closing event that names items closes only theirs (see core.deadlines.tracking).
     per_item: bool = False
     overridden_from: int | None = None  # set by RuleTable when an administrator overrides
+    # One of several figures of the same RULES.md row (N31: publication, then "withdrawal"):
+    # the ID stays the RULES.md ID; the part tells the rows apart (key "N31:withdrawal").
+    part: str = ""
 
     def __post_init__(self) -> None:
         """Validate the row and fill in default reminders."""
@@ -222,6 +225,11 @@ class DeadlineRule:
     def effective_until(self) -> date | None:
         """The last legal day the rule is in force (inclusive); None while in force."""
         return self.effective_to - timedelta(days=1) if self.effective_to else None
+
+    @property
+    def key(self) -> str:
+        """The row's key: the RULES.md ID, with ``:part`` for a second figure of that ID."""
+        return f"{self.id}:{self.part}" if self.part else self.id
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -490,11 +498,13 @@ RULES: tuple[DeadlineRule, ...] = (
       "行政处罚法 (2021) 第四十八条; 住房和城乡建设部令第55号 第十条 (figure ⚠)",
       kinds={"penalty"}, configurable=True, trigger_if=("social_impact", True), per_item=True,
       effective_from=PENALTY_2021),
-    F("N31.2", "Withdrawal of a published decision that was changed", "撤回已公开的处罚决定",
+    # RULES.md numbers N31 as one row with two figures: the second is a part of N31, not an
+    # ID of its own (key "N31:withdrawal", DEADLINE_OVERRIDES=N31:withdrawal=N).
+    F("N31", "Withdrawal of a published decision that was changed", "撤回已公开的处罚决定",
       "decision.publication_to_withdraw", ("decision.publication_withdrawn",),
       3, "working_days", "start_day_excluded",
       "行政处罚法 (2021) 第四十八条第二款 (figure ⚠)",
-      configurable=True, per_item=True, effective_from=PENALTY_2021,
+      configurable=True, per_item=True, effective_from=PENALTY_2021, part="withdrawal",
       note="RULES.md N31, second figure: changed, revoked or held unlawful or void."),
 )
 # fmt: on
@@ -672,15 +682,17 @@ class RuleTable:
     ) -> None:
         """Check the rows and apply overrides (rule ID -> figure, e.g. {"N24": 10})."""
         base = tuple(rules)
-        primary = {r.id for r in base}
+        primary = {r.key for r in base}
         related = {i: r.id for r in base for i in r.related_ids}
-        clash = primary & set(related)
+        clash = {r.id for r in base} & set(related)
         if clash:
             raise ValueError(f"IDs both primary and related: {sorted(clash)}")
         for a_index, a in enumerate(base):
             for b in base[a_index + 1 :]:
-                if a.id == b.id and _overlap(a, b):
-                    raise ValueError(f"{a.id}: two versions in force on the same day")
+                if a.key == b.key and _overlap(a, b):
+                    raise ValueError(f"{a.key}: two versions in force on the same day")
+                if a.id == b.id and a.part != b.part and a.trigger == b.trigger:
+                    raise ValueError(f"{a.id}: two parts share the trigger {a.trigger}")
         self._overrides = MappingProxyType(dict(overrides or {}))
         for rule_id, figure in self._overrides.items():
             if rule_id not in primary:
@@ -689,8 +701,8 @@ class RuleTable:
             if isinstance(figure, bool) or not isinstance(figure, int) or figure < 1:
                 raise ValueError(f"override for {rule_id} must be an int >= 1, got {figure!r}")
         self._rules = tuple(
-            replace(r, period=self._overrides[r.id], overridden_from=r.period)
-            if r.id in self._overrides
+            replace(r, period=self._overrides[r.key], overridden_from=r.period)
+            if r.key in self._overrides
             else r
             for r in base
         )
@@ -711,17 +723,29 @@ class RuleTable:
         """Every event name that starts a rule."""
         return frozenset(r.trigger for r in self._rules)
 
-    def versions(self, rule_id: str) -> tuple[DeadlineRule, ...]:
-        """Every version of a rule (a related ID such as N10 finds A22.1); KeyError if none."""
+    def versions(self, rule_id: str, *, trigger: str | None = None
+                 ) -> tuple[DeadlineRule, ...]:
+        """Every version of a rule (a related ID such as N10 finds A22.1); KeyError if none.
+        ``rule_id`` is an ID (its first figure) or a key with a part ("N31:withdrawal");
+        ``trigger`` picks the part a stored deadline was opened by."""
         rule_id = self._related.get(rule_id, rule_id)
-        found = tuple(r for r in self._rules if r.id == rule_id)
+        if trigger is not None:
+            found = tuple(r for r in self._rules if r.id == rule_id and r.trigger == trigger)
+            if found:
+                return found
+        found = tuple(r for r in self._rules if r.key == rule_id)
         if not found:
             raise KeyError(rule_id)
         return found
 
-    def rule_for(self, rule_id: str, on_date: date | None = None) -> DeadlineRule:
+    def parts(self, rule_id: str) -> tuple[DeadlineRule, ...]:
+        """The rows of an ID's further figures (N31's withdrawal), every version."""
+        return tuple(r for r in self._rules if r.id == rule_id and r.part)
+
+    def rule_for(self, rule_id: str, on_date: date | None = None, *,
+                 trigger: str | None = None) -> DeadlineRule:
         """The rule in force on on_date (None: the latest version); KeyError if none."""
-        found = self.versions(rule_id)
+        found = self.versions(rule_id, trigger=trigger)
         if on_date is None:
             return max(found, key=lambda r: r.effective_from or date.min)
         for rule in found:

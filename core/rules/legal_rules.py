@@ -171,6 +171,13 @@ def rule_list(table: RuleTable, settings: Settings | None = None) -> list[dict]:
         }
         if table.overrides.get(rid) is not None:
             row["overridden"] = True
+        parts = table.parts(rid)
+        if parts:
+            # A second figure of the same RULES.md row (N31's withdrawal): shown under its ID,
+            # never as an ID of its own.
+            row["parts"] = [{"part": r.part, "key": r.key, "title_zh": r.title_zh,
+                             "title_en": r.title_en, **_from_deadline(r).to_json(),
+                             "overridden": r.overridden_from is not None} for r in parts]
         if rid == "N32":
             row["settings"] = {
                 "REMEDY_REVIEW_DAYS": settings.remedy_review_days,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.rules.deadline_rules import RULES
+
 SH = ZoneInfo("Asia/Shanghai")
 PENALTY_FIELDS = {"penalty_types": ["fine"], "fine_amount_yuan": 200000, "hearing_right": True}
 
@@ -55,3 +57,44 @@ def test_a13_1_n5_termination_names_the_latest_notice_after_its_hearing_time(flo
     flow.done(case, "hearing_termination", hearing_notice_id=second["id"],
               reason="absent_without_reason", details="当事人无正当理由未到场")
     flow.record(case, "decision")  # the hearing ended by the absence (Art. 64(8))
+
+
+def _rules_md_ids() -> set[str]:
+    import pytest
+
+    from tests import check_rule_coverage
+    ids, source = check_rule_coverage.all_ids()
+    if source is None:
+        pytest.skip("neither ../shared/mission/RULES.md nor an embedded ID list is available")
+    return set(ids)
+
+
+def test_n31_withdrawal_is_a_part_of_n31_and_only_rules_md_ids_are_listed(client):
+    """N31 (行政处罚法 Art. 48; RULES.md numbers N31 as one row with two figures, 7 and 3
+    working days): the withdrawal figure is a part of N31 (key N31:withdrawal), not an ID of its
+    own; every ID the deadline table, the record-type catalogue, GET /api/v1/rules and the code
+    name is a RULES.md ID, and a docstring naming a sub-number of N31 does not count for N31."""
+    import re
+    from pathlib import Path
+
+    from core.rules.catalogue import CATALOGUE
+    from tests import check_rule_coverage
+    known = _rules_md_ids()
+    named = {i for r in RULES for i in r.ids}
+    named |= {i for t in CATALOGUE for i in (*t.rules, t.av_rule, t.sign_rule,
+                                             *(r for f in t.fields for r in f.rules))}
+    listed = client.get("/api/v1/rules").get_json()["rules"]
+    named |= {r["id"] for r in listed}
+    assert named <= known, sorted(named - known)
+    n31 = next(r for r in listed if r["id"] == "N31")
+    assert n31["figure"] == 7 and [p["part"] for p in n31["parts"]] == ["withdrawal"]
+    assert n31["parts"][0]["figure"] == 3 and n31["parts"][0]["warning"] is True
+    root = Path(__file__).resolve().parents[2]
+    token = re.compile(r"\b(?:A\d+\.\d+|N\d+)(?:\.\d+)*\b")
+    for front in ("core", "api", "bot", "notifications", "worker", "capture"):
+        for path in (root / front).rglob("*.py"):
+            found = set(token.findall(path.read_text(encoding="utf-8"))) - known
+            assert not found, (str(path), sorted(found))
+    assert check_rule_coverage.ANY_ID.findall("N31.2, A9.10 and (N31).") == \
+        ["N31.2", "A9.10", "N31"]
+    assert not check_rule_coverage.unknown_named(sorted(known))
