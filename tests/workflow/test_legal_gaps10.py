@@ -98,3 +98,22 @@ def test_n31_withdrawal_is_a_part_of_n31_and_only_rules_md_ids_are_listed(client
     assert check_rule_coverage.ANY_ID.findall("N31.2, A9.10 and (N31).") == \
         ["N31.2", "A9.10", "N31"]
     assert not check_rule_coverage.unknown_named(sorted(known))
+
+
+def test_a7_1_every_record_the_rules_name_is_kept_digitally(client):
+    """A7.1 (实施细则第七条: equip and digitise; "the system itself"): every written record
+    Art. 4 and Art. 13 name — 询问笔录, 调取证据通知书, 证据登记保存清单, 现场检查(勘验)笔录,
+    抽样取证通知书 with its 物品清单, 陈述申辩权利告知书 and 笔录, 听证笔录 and 听证报告,
+    鉴定意见书, 专家论证意见, the internal approval form (审批表) and the 送达回证 — is a
+    digital record type of GET /api/v1/record-types; each of the six kinds of A2.1 can be
+    recorded; and AV (photo, audio, video) is accepted as evidence of a record."""
+    types = client.get("/api/v1/record-types").get_json()["record_types"]
+    titles = [t["title_zh"] for t in types]
+    for named in ("询问笔录", "调取证据通知书", "证据登记保存清单", "现场检查(勘验)笔录",
+                  "抽样取证通知书", "抽样物品清单", "陈述申辩权利告知书", "陈述申辩笔录",
+                  "听证笔录", "听证报告", "鉴定意见书", "专家论证意见", "审批表", "送达回证"):
+        assert any(named in t for t in titles), named
+    for kind in ("licensing", "penalty", "coercion", "levy", "fee", "inspection"):
+        assert [t for t in types if t["kinds"] is None or kind in t["kinds"]], kind
+    av = {m for t in types if t["av"] for m in t["av"]["media"]}
+    assert {"video/", "audio/", "image/"} <= av
