@@ -13,6 +13,7 @@ from core.cases import (
     execution,
     hearing,
     licensing,
+    licensing_hearing,
     limitation,
     procedures,
     remedies,
@@ -50,6 +51,8 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "onsite_record_id": ("onsite_inspection_record",),
     "hearing_notice_id": ("hearing_notice",),
     "remedy_application_id": ("remedy_application",),
+    # legal10: licensing's excluded time (行政许可法 Art. 45, N30).
+    "excluded_id": (licensing.EXCLUDED,),
 }
 
 
@@ -69,6 +72,8 @@ def before_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
     auto.update(execution.before(uow, case, rtype, fields, occurred_at))
     auto.update(coercion.before(uow, case, rtype, fields, occurred_at))
     auto.update(procedures.before(uow, case, rtype, fields, occurred_at))
+    auto.update(licensing.before(uow, case, rtype.name, fields, occurred_at))
+    auto.update(licensing_hearing.before(uow, case, rtype.name, fields, occurred_at))
     return auto
 
 

@@ -447,13 +447,35 @@ RULES: tuple[DeadlineRule, ...] = (
       effective_from=LICENSING_FROM,
       kinds={"licensing"}, extension=10, max_extensions=1,
       note="Extension needs the head's approval and the reason told to the applicant. "
-           "Hearing, testing, appraisal and expert time (Art. 45) is not deducted yet."),
+           "Hearing, testing, appraisal and expert time (Art. 45, N30) pauses the clock: the "
+           "row is cancelled at the start and counted again at the end with those working "
+           "days left out (core.cases.licensing)."),
     # N30: a granted licence issued (served) within 10 working days of the decision (⚠).
     F("N30", "Licence issued after the decision to grant", "颁发、送达许可证件",
       "decision.made", ("decision.served",),
       10, "working_days", "start_day_excluded", "行政许可法 第四十四条 (⚠ RULES.md N30)",
       effective_from=LICENSING_FROM, kinds={"licensing"}, configurable=True,
       trigger_if=("licence_granted", True), per_item=True),
+    # N30's licensing hearing (行政许可法 Art. 47–48; periods in working days, Art. 82, N3).
+    # RULES.md has no row of its own for it: issue 10 item 9 puts it with N30, so these are
+    # parts of N30, not IDs.
+    F("N30", "Licensing hearing request period", "行政许可听证申请期限",
+      "record.licensing_hearing_right_notice.served",
+      ("record.hearing_request.created", "record.hearing_waiver.created"),
+      5, "working_days", "start_day_excluded", "行政许可法 第四十七条第一款",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, obligor="party", per_item=True,
+      part="hearing_request"),
+    F("N30", "Licensing hearing held after the request", "行政许可听证组织期限",
+      "record.hearing_request.created",
+      ("record.hearing_record.created", "record.hearing_termination.created"),
+      20, "working_days", "start_day_excluded", "行政许可法 第四十七条第一款",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, part="hearing_held",
+      trigger_field="requested_at"),
+    F("N30", "Licensing hearing notice before the hearing", "行政许可听证通知",
+      "hearing.scheduled", ("record.hearing_notice.served",),
+      7, "working_days", "before_event", "行政许可法 第四十八条第一款第一项",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, trigger_field="hearing_at",
+      per_item=True, part="hearing_notice"),
     # N18: public-announcement service deemed served after 60 days (before 2022-01-01) ...
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),

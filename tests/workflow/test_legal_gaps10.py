@@ -117,3 +117,125 @@ def test_a7_1_every_record_the_rules_name_is_kept_digitally(client):
         assert [t for t in types if t["kinds"] is None or kind in t["kinds"]], kind
     av = {m for t in types if t["av"] for m in t["av"]["media"]}
     assert {"video/", "audio/", "image/"} <= av
+
+
+def _licensing(flow, clock, at: datetime) -> dict:
+    clock.set(at)
+    case = flow.open(kind="licensing", initiation="application", title="建筑工程施工许可")
+    flow.done(case, "application_acceptance")
+    flow.move(case, "investigation")
+    return case
+
+
+def test_n17_n30_excluded_time_pauses_and_moves_the_licensing_clock(flow, clock):
+    """N17, N30 (行政许可法 Art. 42, 45): an application accepted 2026-09-01 is decided within 20
+    working days, by 2026-09-29 (Mid-Autumn 09-25 skipped, 09-20 worked); expert review from
+    2026-09-08 10:00 to 2026-09-14 16:00, told to the applicant in writing, is not counted:
+    the clock pauses (its deadline row cancelled), and resumes with its 5 working days
+    (09-08..09-11, 09-14) left out, so the last day moves to 2026-10-12 (National Day
+    10-01..10-07 skipped, 10-10 a 调休 working Saturday). A start not told in writing, a
+    second start while one runs, and an end before its start are refused."""
+    case = _licensing(flow, clock, datetime(2026, 9, 1, 10, 0, tzinfo=SH))
+    rows = [d for d in _deadlines(flow, case) if d["rule_id"] == "N17"]
+    assert [(d["status"], d["last_day"]) for d in rows] == [("open", "2026-09-29")]
+    clock.set(datetime(2026, 9, 8, 10, 0, tzinfo=SH))
+    start = {"activity": "expert_review", "started_at": clock.iso(), "reason": "结构安全专家评审",
+             "institution": "岳阳市建设工程专家库", "expected_days": 5,
+             "applicant_told_in_writing": False}
+    err = flow.record(case, "licensing_excluded_time", fields=start, expect=409)["error"]
+    assert err["missing"] == ["N30"]
+    notice = flow.done(case, "licensing_excluded_time",
+                       fields={**start, "applicant_told_in_writing": True})
+    flow.serve(case, notice)
+    rows = [d for d in _deadlines(flow, case) if d["rule_id"] == "N17"]
+    assert [d["status"] for d in rows] == ["cancelled"]
+    assert rows[0]["closed_by"].startswith(f"paused: {notice['id']}")
+    assert rows[0]["reminders"] and {r["status"] for r in rows[0]["reminders"]} == {"cancelled"}
+    assert flow.record(case, "licensing_excluded_time", fields={
+        **start, "applicant_told_in_writing": True}, expect=409)["error"]["missing"] == ["N30"]
+    clock.set(datetime(2026, 9, 14, 16, 0, tzinfo=SH))
+    end = {"excluded_id": notice["id"], "ended_at": "2026-09-07T10:00:00+08:00",
+           "result": "专家评审意见：结构安全"}
+    flow.record(case, "licensing_excluded_time_end", fields=end, expect=422)
+    flow.done(case, "licensing_excluded_time_end", fields={**end, "ended_at": clock.iso()})
+    rows = [d for d in _deadlines(flow, case) if d["rule_id"] == "N17"]
+    open_rows = [d for d in rows if d["status"] == "open"]
+    assert len(rows) == 2 and len(open_rows) == 1
+    assert open_rows[0]["last_day"] == "2026-10-12"
+    assert any("5 working days not counted" in w for w in open_rows[0]["warnings"])
+    assert flow.record(case, "licensing_excluded_time_end", fields={
+        **end, "ended_at": clock.iso()}, expect=409)["error"]["missing"] == ["N30"]
+
+
+def test_n30_licensing_hearing_request_notice_host_and_decision(flow, clock, people):
+    """N30 (行政许可法 Art. 47–48, kept under N30): the right notice served 2026-09-02 leaves
+    the applicant 5 working days (to 2026-09-09) to ask for a hearing; a request before the
+    right was told, or dated 09-10, is refused; a request on 09-04 obliges a hearing within 20
+    working days (by 2026-10-09: 09-20 worked, Mid-Autumn and National Day skipped), noticed
+    7 working days before (Art. 48(1)(1)), hosted by someone who did not review the
+    application (Art. 48(1)(3)); the decision waits for the hearing record (Art. 48(2)); the
+    deadlines table shows the request period closed and the hearing period open until the
+    hearing is recorded."""
+    case = _licensing(flow, clock, datetime(2026, 9, 1, 10, 0, tzinfo=SH))
+    flow.done(case, "material_review")
+    clock.set(datetime(2026, 9, 2, 10, 0, tzinfo=SH))
+    flow.move(case, "decision")
+    assert flow.record(case, "hearing_request", expect=409,
+                       requested_at=clock.iso())["error"]["missing"] == ["N30"]
+    right = flow.done(case, "licensing_hearing_right_notice", fields={
+        "recipients": ["岳阳某置业有限公司", "相邻住户 王某"], "matter": "施工许可涉及相邻采光权",
+        "basis": "major_interests_art47"})
+    flow.serve(case, right)
+    period = next(d for d in _deadlines(flow, case) if d["part"] == "hearing_request")
+    assert period["rule_id"] == "N30" and period["last_day"] == "2026-09-09"
+    clock.set(datetime(2026, 9, 10, 10, 0, tzinfo=SH))
+    assert flow.record(case, "hearing_request", expect=409,
+                       requested_at=clock.iso())["error"]["missing"] == ["N30"]
+    flow.done(case, "hearing_request",
+              requested_at=datetime(2026, 9, 4, 9, 0, tzinfo=SH).isoformat())
+    rows = {d["part"]: d for d in _deadlines(flow, case) if d["rule_id"] == "N30"}
+    assert rows["hearing_request"]["status"] == "closed"
+    assert rows["hearing_held"]["last_day"] == "2026-10-09"
+    reviewer = people["officer"]["name"]
+    too_late = datetime(2026, 10, 10, 9, 30, tzinfo=SH).isoformat()
+    assert flow.record(case, "hearing_notice", expect=409, host="赵听证",
+                       hearing_at=too_late)["error"]["missing"] == ["N30"]
+    hearing_at = datetime(2026, 9, 28, 9, 30, tzinfo=SH).isoformat()
+    assert flow.record(case, "hearing_notice", expect=409, host=reviewer,
+                       hearing_at=hearing_at)["error"]["missing"] == ["N30"]
+    assert flow.record(case, "hearing_notice", expect=409, host="赵听证",
+                       hearing_at=datetime(2026, 9, 15, 9, 30, tzinfo=SH).isoformat()
+                       )["error"]["missing"] == ["N30"]  # not 7 working days before
+    notice = flow.done(case, "hearing_notice", host="赵听证", hearing_at=hearing_at)
+    flow.serve(case, notice)
+    assert "A13.1" in flow.record(case, "decision", expect=409)["error"]["missing"]
+    clock.set(datetime(2026, 9, 28, 11, 0, tzinfo=SH))
+    flow.done(case, "hearing_record", host="赵听证", av=True)
+    flow.done(case, "hearing_report", host="赵听证")
+    rows = {d["part"]: d for d in _deadlines(flow, case) if d["rule_id"] == "N30"}
+    assert rows["hearing_held"]["status"] == "closed"
+    assert rows["hearing_notice"]["status"] == "closed"
+    err = flow.record(case, "decision", expect=409)["error"]
+    assert "A13.1" not in err["missing"] and "N30" not in err["missing"]
+
+
+def test_n30_licensing_decision_waits_for_the_hearing_request_period(flow, clock):
+    """N30 (行政许可法 Art. 47): the right notice served 2026-09-02 → the licensing decision
+    waits until the 5 working days end (2026-09-09, the whole day) unless the hearing is
+    waived: refused on 09-03 and at 09-09 23:00 for N30, no longer for N30 at 09-10 00:05."""
+    case = _licensing(flow, clock, datetime(2026, 9, 1, 10, 0, tzinfo=SH))
+    flow.done(case, "material_review")
+    clock.set(datetime(2026, 9, 2, 10, 0, tzinfo=SH))
+    flow.move(case, "decision")
+    right = flow.done(case, "licensing_hearing_right_notice", fields={
+        "recipients": ["岳阳某置业有限公司"], "matter": "施工许可涉及相邻采光权",
+        "basis": "major_interests_art47"})
+    flow.serve(case, right)
+    for at in (datetime(2026, 9, 3, 10, 0, tzinfo=SH), datetime(2026, 9, 9, 23, 0, tzinfo=SH)):
+        clock.set(at)
+        assert "N30" in flow.record(case, "decision", expect=409)["error"]["missing"]
+    clock.set(datetime(2026, 9, 10, 0, 5, tzinfo=SH))
+    r = flow.post(f"/api/v1/cases/{case['id']}/records",
+                  {"type": "decision", "fields": flow.fields("decision"),
+                   "occurred_at": clock.iso()})
+    assert r.status_code == 201 or "N30" not in r.get_json()["error"]["missing"]
