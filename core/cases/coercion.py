@@ -361,19 +361,43 @@ def emergency_gaps(facts: CaseFacts) -> list[str]:
     return out
 
 
+def handover_until(facts: CaseFacts, measure: Record) -> datetime:
+    """Art. 24 当场交付: the end of the site visit — the on-site record's end time, or, where it
+    states none, SEIZURE_HANDOVER_HOURS (⚠ default 4, a local figure) after the measure."""
+    if measure.fields.get("site_ended_at"):
+        return _at(measure.fields["site_ended_at"])
+    settings = getattr(facts.calendar, "settings", None)
+    hours = settings.seizure_handover_hours if settings else 4
+    return _at(measure.fields["applied_at"]) + timedelta(hours=hours)
+
+
+def _on_spot(record: Record, at: datetime | None, start: datetime, until: datetime) -> bool:
+    """Handed over during the visit, or a reason why not is recorded on the document."""
+    return bool(record.fields.get("not_on_spot_reason")) or (
+        at is not None and start <= at <= until)
+
+
 def seizure_gaps(facts: CaseFacts) -> list[str]:
-    """N13 (Art. 24): each measure's decision served and its list signed, on the spot."""
+    """N13 (Art. 24): each measure's decision served and its list signed, on the spot: within
+    the on-site record's time span (not merely the same day), unless a reason is recorded."""
     out = []
     for m in measures(facts):
+        start, until = _at(m.fields["applied_at"]), handover_until(facts, m)
+        span = f"{start.astimezone(facts.calendar.tz):%m-%d %H:%M}–" \
+               f"{until.astimezone(facts.calendar.tz):%m-%d %H:%M}"
         decisions = measure_records(facts, m.id, "seizure_decision")
-        day = legal_date(_at(m.fields["applied_at"]), facts.calendar.tz)
-        served = [s for d in decisions if (s := facts.served_at(d)) is not None]
+        served = [(d, s) for d in decisions if (s := facts.served_at(d)) is not None]
         if not served:
             out.append(f"强制措施 {m.id}: 查封、扣押决定书未送达 (N13)")
-        elif not any(legal_date(s, facts.calendar.tz) == day for s in served):
-            out.append(f"强制措施 {m.id}: 查封、扣押决定书未当场交付（行政强制法第二十四条）(N13)")
-        if not any(facts.complete(r) for r in measure_records(facts, m.id, "seizure_list")):
+        elif not any(_on_spot(d, s, start, until) for d, s in served):
+            out.append(f"强制措施 {m.id}: 查封、扣押决定书未在现场（{span}）当场交付，也未记录理由"
+                       "（行政强制法第二十四条）(N13)")
+        lists = [r for r in measure_records(facts, m.id, "seizure_list") if facts.complete(r)]
+        if not lists:
             out.append(f"强制措施 {m.id}: 查封、扣押清单未经当事人签名 (N13)")
+        elif not any(_on_spot(r, r.occurred_at, start, until) for r in lists):
+            out.append(f"强制措施 {m.id}: 查封、扣押清单未在现场（{span}）当场交付，也未记录理由"
+                       "（行政强制法第二十四条）(N13)")
     return out
 
 

@@ -184,6 +184,11 @@ def rule_list(table: RuleTable, settings: Settings | None = None) -> list[dict]:
                 "REMEDY_LITIGATION_MONTHS": settings.remedy_litigation_months,
                 "REMEDY_SUE_AFTER_REVIEW_DAYS": settings.remedy_sue_after_review_days,
                 "REMEDY_UNSTATED_MONTHS": settings.remedy_unstated_months}
+        if rid == "N13":
+            row["settings"] = {
+                "SEIZURE_HANDOVER_HOURS": settings.seizure_handover_hours,
+                "warning": "当场交付的时限法律未规定，本地设定 ⚠ / 行政强制法 Art. 24 gives no "
+                           "figure for 'on the spot': a local choice ⚠"}
         if rid == "N4":
             row["settings"] = {
                 "HEARING_FINE_PERSON_YUAN": settings.hearing_fine_person_yuan,

@@ -86,6 +86,8 @@ def test_n31_withdrawal_is_a_part_of_n31_and_only_rules_md_ids_are_listed(client
     listed = client.get("/api/v1/rules").get_json()["rules"]
     named |= {r["id"] for r in listed}
     assert named <= known, sorted(named - known)
+    n13 = next(r for r in listed if r["id"] == "N13")
+    assert n13["settings"]["SEIZURE_HANDOVER_HOURS"] == 4 and "⚠" in n13["settings"]["warning"]
     n31 = next(r for r in listed if r["id"] == "N31")
     assert n31["figure"] == 7 and [p["part"] for p in n31["parts"]] == ["withdrawal"]
     assert n31["parts"][0]["figure"] == 3 and n31["parts"][0]["warning"] is True
@@ -239,3 +241,80 @@ def test_n30_licensing_decision_waits_for_the_hearing_request_period(flow, clock
                   {"type": "decision", "fields": flow.fields("decision"),
                    "occurred_at": clock.iso()})
     assert r.status_code == 201 or "N30" not in r.get_json()["error"]["missing"]
+
+
+MEASURE = {"measure": "impound", "place": "岳阳市岳阳楼区某路1号工地",
+           "objects": ["挖掘机 1 台"], "certificates_shown": True, "party_present": True,
+           "reasons_told": True, "rights_told": True, "statement": "设备系租用"}
+
+
+def _coercion(flow, clock, at: datetime) -> dict:
+    clock.set(at)
+    case = flow.open(kind="coercion")
+    flow.done(case, "filing_form")
+    flow.move(case, "investigation")
+    return case
+
+
+def _measure(flow, case, **over) -> dict:
+    fields = {**MEASURE, "emergency": True,
+              "applied_at": flow.clock.now().replace(microsecond=0).isoformat(), **over}
+    rec = flow.record(case, "coercive_measure_record", fields)
+    flow.sign_all(case, rec)
+    return rec
+
+
+def _n13_on_spot_detail(flow, case) -> list[str]:
+    items = flow.checklist(case)["investigation"]
+    return [d for i in items if i["id"] == "N13" and i["status"] == "missing"
+            for d in i.get("detail", [])]
+
+
+def _handover(flow, case, measure, **reason) -> None:
+    decision = flow.done(case, "seizure_decision", fields={
+        "measure_id": measure["id"], "reasons_and_basis": "建筑法第六十四条",
+        "objects": ["挖掘机 1 台"], "period_days": 30,
+        "remedy": "六十日内申请行政复议或六个月内起诉", **reason})
+    flow.serve(case, decision)
+    flow.done(case, "seizure_list", fields={"measure_id": measure["id"], **reason,
+                                            "objects": ["挖掘机 1 台"], "kept_at": "扣押物品库"})
+
+
+def test_n13_art24_decision_and_list_handed_over_during_the_site_visit(flow, clock):
+    """N13 (行政强制法 Art. 24, 当场交付): an excavator impounded 2026-09-01 09:00 with the
+    on-site record running to 10:30; a decision and list handed over at 10:00 are on the spot;
+    handed over at 17:00 the same day they are not (the old same-legal-day check passed
+    them); the same at 17:00 with a recorded reason (the party left the site) is accepted; a
+    record without an end time allows SEIZURE_HANDOVER_HOURS (⚠ 4 by default): 12:30 is on
+    the spot, 13:30 is not."""
+    case = _coercion(flow, clock, datetime(2026, 9, 1, 8, 0, tzinfo=SH))
+    clock.set(datetime(2026, 9, 1, 9, 0, tzinfo=SH))
+    m1 = _measure(flow, case, site_ended_at="2026-09-01T10:30:00+08:00")
+    clock.set(datetime(2026, 9, 1, 10, 0, tzinfo=SH))
+    _handover(flow, case, m1)
+    assert not [d for d in _n13_on_spot_detail(flow, case) if m1["id"] in d]
+
+    clock.set(datetime(2026, 9, 2, 9, 0, tzinfo=SH))
+    m2 = _measure(flow, case, site_ended_at="2026-09-02T10:30:00+08:00")
+    clock.set(datetime(2026, 9, 2, 17, 0, tzinfo=SH))
+    _handover(flow, case, m2)
+    late = [d for d in _n13_on_spot_detail(flow, case) if m2["id"] in d]
+    assert len(late) == 2 and all("未在现场" in d for d in late)
+    assert "N13" in flow.missing(case, "decision")
+
+    clock.set(datetime(2026, 9, 3, 9, 0, tzinfo=SH))
+    m3 = _measure(flow, case, site_ended_at="2026-09-03T10:30:00+08:00")
+    clock.set(datetime(2026, 9, 3, 17, 0, tzinfo=SH))
+    _handover(flow, case, m3, not_on_spot_reason="当事人中途离开现场，下午到局领取")
+    assert not [d for d in _n13_on_spot_detail(flow, case) if m3["id"] in d]
+
+    clock.set(datetime(2026, 9, 4, 9, 0, tzinfo=SH))
+    m4 = _measure(flow, case)
+    clock.set(datetime(2026, 9, 4, 12, 30, tzinfo=SH))
+    _handover(flow, case, m4)
+    assert not [d for d in _n13_on_spot_detail(flow, case) if m4["id"] in d]
+    clock.set(datetime(2026, 9, 5, 9, 0, tzinfo=SH))
+    m5 = _measure(flow, case)
+    clock.set(datetime(2026, 9, 5, 13, 30, tzinfo=SH))
+    _handover(flow, case, m5)
+    assert len([d for d in _n13_on_spot_detail(flow, case) if m5["id"] in d]) == 2
