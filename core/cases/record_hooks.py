@@ -172,6 +172,12 @@ def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: d
     procedures.after_approval(uow, case, record, step, at)
 
 
+def after_return(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime
+                 ) -> None:
+    """Events of a returned step: the head refusing an emergency measure (N12, Art. 19)."""
+    coercion.after_return(uow, case, record, step, at)
+
+
 def _check_references(uow: UnitOfWork, case: Case, fields: dict, occurred_at: datetime) -> None:
     session = uow.session
     for name, types in REFERENCES.items():

@@ -411,6 +411,15 @@ RULES: tuple[DeadlineRule, ...] = (
       effective_from=COERCION_FROM,
       note="Closed by the head's approval naming the measure (core.cases.coercion), or by "
            "its release: a measure not approved is released at once."),
+    # N12 / Art. 19: a head who finds the emergency measure should not have been taken
+    # refuses it, and it "应当立即解除": released at once. "At once" has no figure: 2 clock
+    # hours is a local choice (⚠, DEADLINE_OVERRIDES=N12:release=N).
+    F("N12", "Release after the head refused an emergency measure", "负责人不予批准后立即解除",
+      "coercive_measure.emergency_refused", ("coercive_measure.released",),
+      2, "clock_hours", "exact", "行政强制法 第十九条 (\"立即解除\"; figure ⚠)", per_item=True,
+      effective_from=COERCION_FROM, configurable=True, part="release",
+      note="Opened by the head's return of the after-the-fact approval (core.cases.coercion);"
+           " closed by the release decision."),
     # N13: seizure/impoundment at most 30 days, one extension of at most 30.
     F("N13", "Seizure or impoundment period", "查封扣押期限",
       "coercive_measure.seizure_applied",

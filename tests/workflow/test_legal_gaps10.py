@@ -318,3 +318,58 @@ def test_n13_art24_decision_and_list_handed_over_during_the_site_visit(flow, clo
     clock.set(datetime(2026, 9, 5, 13, 30, tzinfo=SH))
     _handover(flow, case, m5)
     assert len([d for d in _n13_on_spot_detail(flow, case) if m5["id"] in d]) == 2
+
+
+def test_n12_head_refusing_an_emergency_measure_forces_its_release(flow, clock, people,
+                                                                   container):
+    """N12 (行政强制法 Art. 19: "行政机关负责人认为不应当采取行政强制措施的，应当立即解除"): an
+    excavator impounded in an emergency 2026-09-01 21:00; the head returns the after-the-fact
+    approval at 2026-09-02 09:30 (not to be taken); at once the officers and the supervisor get
+    an alert in the outbox, N12's release part is due by 11:30 (2 clock hours ⚠), every other
+    record on the measure (its decision, list, extension, a second approval) is refused, and
+    the release decision is accepted and closes the release deadline."""
+    from sqlalchemy import select
+
+    from core.notices.models import OutboxMessage
+    from tests.helpers import approve
+    case = _coercion(flow, clock, datetime(2026, 9, 1, 20, 0, tzinfo=SH))
+    clock.set(datetime(2026, 9, 1, 21, 0, tzinfo=SH))
+    measure = _measure(flow, case)
+    clock.set(datetime(2026, 9, 2, 9, 30, tzinfo=SH))
+    approval_fields = {"measure": "impound", "reasons": "违法施工，设备可能被转移",
+                       "objects": ["挖掘机 1 台"], "officer_opinion": "建议扣押",
+                       "measure_id": measure["id"]}
+    form = flow.record(case, "coercive_measure_approval", fields=approval_fields)
+    flow.sign_all(case, form)
+    r = approve(flow.client, people["head"], case["id"], form["id"], decision="return",
+                opinion="违法事实不清，不应当扣押")
+    assert r.status_code == 201, r.get_json()
+    with container.uow() as uow:
+        rows = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.case_id == case["id"])).scalars().all()
+        alerted = {(m.payload or {}).get("role") for m in rows
+                   if (m.payload or {}).get("event") == "alert.measure_refused"
+                   and (m.payload or {}).get("measure_id") == measure["id"]}
+    assert alerted == {"officer", "supervisor"}
+    release_row = next(d for d in _deadlines(flow, case)
+                       if d["rule_id"] == "N12" and d["part"] == "release")
+    assert release_row["due_at"].startswith("2026-09-02T11:30:00")
+    assert release_row["status"] == "open"
+    for rtype, fields in (
+            ("seizure_decision", {"measure_id": measure["id"], "reasons_and_basis": "x",
+                                  "objects": ["挖掘机 1 台"], "period_days": 30, "remedy": "x"}),
+            ("seizure_list", {"measure_id": measure["id"], "objects": ["挖掘机 1 台"],
+                              "kept_at": "扣押物品库"}),
+            ("coercive_measure_approval", approval_fields)):
+        err = flow.record(case, rtype, fields=fields, expect=409)["error"]
+        assert err["missing"] == ["N12"], rtype
+    assert any("不予批准" in d for i in flow.checklist(case)["investigation"]
+               if i["id"] == "N12" for d in i.get("detail", []))
+    clock.set(datetime(2026, 9, 2, 10, 0, tzinfo=SH))
+    release = flow.done(case, "seizure_release_decision", fields={
+        "measure_id": measure["id"], "release_reason": "not_approved",
+        "reason_detail": "负责人不予批准", "objects_returned": ["挖掘机 1 台"]})
+    flow.serve(case, release)
+    release_row = next(d for d in _deadlines(flow, case)
+                       if d["rule_id"] == "N12" and d["part"] == "release")
+    assert release_row["status"] == "closed" and release_row["late"] is False
