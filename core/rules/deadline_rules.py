@@ -18,6 +18,11 @@ Counting (RULES.md part 2, 民事诉讼法 Art. 85, 民法典 Art. 202 for month
   hearing); the service day and the event day are both excluded, so ``period`` full working
   days lie strictly between; the last day is the (period+1)th working day before the event.
 
+Parts: RULES.md gives some rows more than one figure (N31: publish in 7, withdraw in 3
+working days). Each figure is a row with the same ``id`` (the RULES.md ID) and its own ``part``;
+``key`` ("N31:withdrawal") names the row for DEADLINE_OVERRIDES and lookups, and a stored
+deadline finds its part by its trigger event. A part is never an ID of its own.
+
 Due times: a day-based rule is due at the end of its last legal day (23:59:59.999999
 Asia/Shanghai, the calendar's tz); an act at or before ``due`` is on time. A clock-hour rule is
 due exactly ``period`` hours after the trigger. ``DueAnswer.last_day`` is the day to show.
@@ -32,6 +37,8 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 (core.cases.records),
 ``complainant.notified.<intake|decision|result>`` (core.complaints.tickets), ``decision.made``,
 ``hearing.scheduled``, ``evidence.recording.cannot_continue``,
+``coercive_measure.emergency_refused`` (core.cases.coercion: the head's refusal, N12's part
+"release"), ``licensing.clock_paused`` (core.cases.licensing: excluded time, Art. 45),
 ``evidence_preservation.approved`` (core.cases.record_hooks), ``record.<type>.served``,
 ``decision.served``, ``demand_notice.served``, ``correction_order.served``,
 ``service.announcement.published``, ``decision.appeal_period_ended``
