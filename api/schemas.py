@@ -286,7 +286,7 @@ SERVICES = obj({"case_id": ID, "documents": array(obj({
 DEADLINE = obj({
     "id": ID, "case_id": nullable(ID), "case_number": TEXT,
     "rule_id": {"type": "string", "examples": ["A10.2"]}, "rule_ids": array(TEXT),
-    "title": NTEXT, "title_zh": NTEXT, "legal_source": TEXT, "trigger_event": TEXT,
+    "part": NTEXT, "title": NTEXT, "title_zh": NTEXT, "legal_source": TEXT, "trigger_event": TEXT,
     "trigger_at": WHEN, "due_at": WHEN, "last_day": nullable(DAY), "period": INT,
     "unit": TEXT, "subject_id": NTEXT, "obligor": NTEXT,
     "status": {"enum": ["open", "closed", "cancelled"]}, "overdue": BOOL, "late": BOOL,

@@ -147,6 +147,13 @@ CHOICES: Mapping[str, Pair] = {
     "not_delivered": ("未能送达", "not delivered"), "changed": ("变更", "changed"),
     "revoked": ("撤销", "revoked"), "held_unlawful": ("确认违法", "held unlawful"),
     "held_void": ("确认无效", "held void"),
+    # licensing: time not counted (行政许可法 Art. 45) and the hearing's basis (Art. 46–47)
+    "hearing": ("听证", "hearing"), "bidding": ("招标", "bidding"),
+    "auction": ("拍卖", "auction"), "expert_review": ("专家评审", "expert review"),
+    "major_interests_art47": ("涉及申请人与他人之间重大利益关系（第四十七条）",
+                              "major interests between the applicant and others (Art. 47)"),
+    "public_interest_art46": ("涉及公共利益的重大许可事项（第四十六条）",
+                              "a major matter of public interest (Art. 46)"),
 }
 # (field, value) → words, where the value alone would be worded wrongly.
 # Issue 10 (legal-a): results, ends of an act, remedies, hearing ends.
