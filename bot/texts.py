@@ -295,6 +295,26 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已提交。受理编号 {tracking_no}，查询码 {code}。请妥善保存，用 /status 查询进度。",
         "✅ Submitted. Tracking number {tracking_no}, code {code}. Keep them; /status shows "
         "progress."),
+    "cp_waiting": (
+        "工作人员核查后决定是否受理，期限自今天收到时起算。",
+        "Staff check it and decide whether to accept it; time limits count from today."),
+    "cp_confirm_sent": (
+        "我们已向您留下的联系方式发送确认码，请在此发送：/confirm {tracking_no} 确认码。"
+        "确认前，不会向该地址发送任何办理通知。",
+        "A confirmation code was sent to the contact you gave; send here: /confirm "
+        "{tracking_no} CODE. Until then no notice is sent to that address."),
+    "cf_usage": ("请发送：/confirm 受理编号 确认码", "Send: /confirm TRACKING-NUMBER CODE"),
+    "cf_done": ("✅ 联系方式已确认（{tracking_no}），办理通知将发送到该地址。",
+                "✅ Contact confirmed ({tracking_no}); notices will go there."),
+    "cf_wrong": ("受理编号或确认码不正确，或确认码已过期。",
+                 "The tracking number or confirmation code is not right, or it expired."),
+    "ci_none": ("没有待核查的群众投诉。", "No public complaint is waiting to be checked."),
+    "ci_accepted": ("✅ 已受理 {tracking_no}，已立案登记为 {number}。",
+                    "✅ Accepted {tracking_no}; registered as {number}."),
+    "ci_reason": ("请输入不予受理的理由（{kind}）：",
+                  "Type the reason for not accepting it ({kind}):"),
+    "ci_rejected": ("已决定不予受理 {tracking_no}（{kind}）。理由：{reason}",
+                    "Not accepted: {tracking_no} ({kind}). Reason: {reason}"),
     "cp_nobody": (
         "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。",
         "Sorry, no staff member can receive complaints here right now; please call the 12345 "
