@@ -274,10 +274,11 @@ def _tell_rejected(uow: UnitOfWork, item: ComplaintIntake) -> None:
 
 # --- the complainant: confirming the contact, the status of a pending item ----------------
 
-def confirm_contact(uows: UnitsOfWork, tracking_no: str, code: str, *, remote: str) -> dict:
+def confirm_contact(uows: UnitsOfWork, tracking_no: str, code: object, *, remote: str) -> dict:
     """Confirm a complaint's e-mail or phone with the one-time code sent to it; from then on
     notices go there. Every attempt counts (per tracking number and per caller), and one over
     the limit is refused before the code is compared."""
+    code = fields.text(code, "code", limit=64)
     number = (tracking_no or "").strip().upper()[:32]
     redis_url = uows.settings.redis_url
     over = [(name, who) for name, who in (("complaint_confirm", number or "-"),

@@ -67,7 +67,8 @@ def test_complain_dialog_queues_then_supervisor_accepts_by_button(container, peo
     assert cases_before == []  # nothing opens before a supervisor accepts it
     tracking_no = sent[0].split("受理编号 ")[1].split("，")[0]
     code = sent[0].split("查询码 ")[1].split("。")[0]
-    assert len(alert) == 1 and alert[0].startswith(f"📥 新的群众投诉待核查（受理编号 {tracking_no}）")
+    assert len(alert) == 1
+    assert alert[0].startswith(f"📥 新的群众投诉待核查（受理编号 {tracking_no}）")
     assert "联系方式：Telegram（已确认）" in alert[0] and "9501" not in alert[0]
     assert {b.split(":")[-1] for b in alert_buttons if b.startswith("ci:")} >= {
         "a", "spam", "duplicate", "out_of_scope"}

@@ -132,7 +132,8 @@ def test_rejected_item_cannot_be_accepted_later(client, container, people):
     assert events[0] == "complaint_intake.received" and "complaint_intake.rejected" in events
     status = client.get(f"/api/v1/complaints/{ticket['tracking_no']}",
                         headers={"X-Complaint-Code": ticket["code"]}).get_json()
-    assert status["status"] == "not_accepted" and status["decision"]["reason"] == "垃圾信息：广告信息"
+    assert status["status"] == "not_accepted"
+    assert status["decision"]["reason"] == "垃圾信息：广告信息"
 
 
 def test_notice_is_never_sent_to_an_unconfirmed_address(client, container, people):
@@ -214,3 +215,13 @@ def test_typed_telegram_chat_of_someone_else_is_refused(container, people):
         _submit(container, "tg:5555")  # online: no chat can be confirmed
     with container.uow() as uow:
         assert uow.session.execute(select(ComplaintIntake)).scalars().all() == []
+
+
+def test_confirmation_without_a_code_names_the_field(client, container, people):
+    """Bad input is a 422 naming the field, in Chinese unless English is asked for."""
+    ticket = _submit(container, "who@example.com")
+    url = f"/api/v1/complaints/{ticket['tracking_no']}/contact-confirmation"
+    r = client.post(url, json={})
+    assert r.status_code == 422 and r.get_json()["error"]["fields"] == {"code": "required"}
+    extra = client.post(url, json={"code": "ABCDEFGH", "admin": True})
+    assert extra.status_code == 422 and "admin" in extra.get_json()["error"]["fields"]
