@@ -220,3 +220,49 @@ def test_status_lookups_are_rate_limited_per_account(container, people, fake):
     assert len(over) == 1 and over[0].startswith("查询过于频繁，请 ") \
         and over[0].endswith(" 分钟后再试。"), over
     assert elsewhere == [f"受理编号 {ticket['tracking_no']}：已登记，待审查"]
+
+
+def test_intake_buttons_and_list_stay_in_the_department(container, people, fake):
+    """Issue 12, finding 5: /intake lists the department's pending complaints to its
+    supervisor; another department's bound supervisor sees none and pressing the item's ✅
+    is "not found" (nothing opens); a rejected item's ✅ afterwards is refused (409)."""
+    from sqlalchemy import select
+
+    from core.cases.models import Case
+    from core.complaints.models import ComplaintIntake
+    from core.complaints.public import PublicComplaint, submit_public
+    from core.people.officers import add_officer, ensure_department
+    from tests.bot.support import bind
+    from tests.bot.test_identity_grid import _button
+
+    with container.uow() as uow:
+        ticket = submit_public(uow, PublicComplaint.parse(
+            {"what": "占道经营", "contact": "13800000055"}))
+        item_id = uow.session.execute(select(ComplaintIntake.id)).scalar_one()
+    with container.uow() as uow:
+        dept_b = ensure_department(uow.session, "QTJ", "另一局")
+        b_id = add_officer(uow.session, dept_b, "乙主管", ["supervisor"], "B9").id
+    boss, other = fake.user(9530), fake.user(9531)
+
+    async def script(h):
+        await bind(h, container, boss, people["王强"]["id"])
+        await bind(h, container, other, b_id)
+        listed = await h.say(boss, "/intake")
+        elsewhere = await h.say(other, "/intake")
+        _button(fake, other["id"], f"ci:{item_id}:a")
+        stolen = await h.press(other, f"ci:{item_id}:a")
+        await h.press(boss, f"ci:{item_id}:r:spam")
+        rejected = await h.say(boss, "推销广告")
+        _button(fake, boss["id"], f"ci:{item_id}:a")
+        late = await h.press(boss, f"ci:{item_id}:a")
+        return listed, elsewhere, stolen, rejected, late
+
+    listed, elsewhere, stolen, rejected, late = play(container, fake, script)
+    assert len(listed) == 1 and ticket["tracking_no"] in listed[0]
+    assert "13800000055" not in listed[0]  # an unconfirmed contact is not shown
+    assert elsewhere == ["没有待核查的群众投诉。"]
+    assert stolen == ["找不到该案件或记录，或您无权查看。"]
+    assert rejected == [f"已决定不予受理 {ticket['tracking_no']}（垃圾信息）。理由：推销广告"]
+    assert len(late) == 1 and "该投诉已决定不予受理" in late[0]
+    with container.uow() as uow:
+        assert uow.session.execute(select(Case)).scalars().all() == []
