@@ -1,9 +1,10 @@
 """A37.1 (issue 12): over a full scenario — records, approvals, signatures, refusals, service,
-evidence, a complaint (and a public one through the intake queue), deadlines and reminders, officers, roles, certificates, tokens and the
-calendar — every column of every table is changed one at a time, and `ledger verify` catches
-each change to a record, person, role, token, deadline or calendar row, naming the table, row
-and column (mirrored tables) or the entry (the case record). The tables and columns it leaves
-out are listed below with the reason."""
+evidence, a complaint (and a public one through the intake queue), deadlines and reminders,
+officers, roles, certificates, tokens and the calendar — every column of every table is
+changed one at a time, and `ledger verify` catches each change to a record, person, role,
+token, deadline or calendar row, naming the table, row and column (mirrored tables) or the
+entry (the case record). The tables and columns it leaves out are listed below with the
+reason."""
 
 from __future__ import annotations
 
