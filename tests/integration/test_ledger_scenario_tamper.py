@@ -159,9 +159,21 @@ def _verify(container):
         return ledger.verify(uow.session, uow.signer, uow.blobs)
 
 
+def _unique(column) -> bool:
+    """True when the column alone is unique (a changed value must not be another row's)."""
+    from sqlalchemy import UniqueConstraint
+
+    return bool(column.unique) or any(
+        isinstance(c, UniqueConstraint) and [x.name for x in c.columns] == [column.name]
+        for c in column.table.constraints)
+
+
 def _new_value(value, column):
     """A different value of the column's type (a value for a NULL too)."""
     if value is not None:
+        if isinstance(value, str) and value and _unique(column):
+            # "…00002" → "…00003" may be another row's number (three cases here).
+            return value[:-1] + ("~" if value[-1] != "~" else "!")
         if isinstance(value, int) and not isinstance(value, bool):
             return value + 1_000_000  # a free number: +1 may collide in a unique column
         if isinstance(value, bytes):
