@@ -38,12 +38,13 @@ def desk_approvals():
     """Approvals waiting for a role the officer holds, and their own returned records."""
     with desk_uow() as (uow, actor):
         pane = desk.approvals(uow, actor, lang=i18n.choose())
+        queued = complaint_intake.queue_for(uow, actor, channel="web")
     done = request.args.get("done", "")
     return render_template("desk/approvals.html", tab="approvals", box=pane.inbox,
                            fields=pane.fields, intake=[
                                {**c, "received_local": parse_aware(c["received_at"]).astimezone(
                                    container().settings.legal_tz).strftime("%Y-%m-%d %H:%M")}
-                               for c in pane.intake],
+                               for c in queued],
                            reject_kinds=list(complaint_intake.REJECT_KINDS),
                            done=done if done in ("approve", "return", "accept", "reject")
                            else "")

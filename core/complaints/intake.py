@@ -205,6 +205,14 @@ def pending(uow: UnitOfWork, actor: Officer, *, channel: str = "api", remote: st
     return list(items)
 
 
+def queue_for(uow: UnitOfWork, actor: Officer, *, channel: str = "web") -> list[dict]:
+    """The pending items a desk shows beside the approvals: a supervisor's department's,
+    nothing (and no access-log line) for anyone else."""
+    if STAFF_ROLE not in (actor.roles or []):
+        return []
+    return [view(i) for i in pending(uow, actor, channel=channel)]
+
+
 def _undecided(item: ComplaintIntake) -> None:
     if item.status == "accepted":
         raise Conflict("the complaint was already accepted", zh="该投诉已受理，无需重复操作",
