@@ -5,7 +5,7 @@ read goes through the services that check visibility and write the access log (A
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -170,8 +170,6 @@ class ApprovalsPane:
 
     inbox: Inbox
     fields: dict[str, list[tuple[str, str]]]
-    # Public complaints waiting to be checked (supervisors; issue 12, finding 5).
-    intake: list[dict] = field(default_factory=list)
 
 
 def _shown_value(value: object, field: str, lang: str) -> str:
@@ -196,9 +194,4 @@ def approvals(uow: UnitOfWork, actor: Officer, *, lang: str = "zh", channel: str
              _shown_value(chain.record.fields[f.name], f.name, lang))
             for f in chain.rtype.fields if f.name in chain.record.fields
             and chain.record.fields[f.name] not in (None, "", [])]
-    queued: list[dict] = []
-    from core.complaints import intake
-
-    if has_role(actor, intake.STAFF_ROLE):
-        queued = [intake.view(i) for i in intake.pending(uow, actor, channel=channel)]
-    return ApprovalsPane(box, shown, queued)
+    return ApprovalsPane(box, shown)
