@@ -15,10 +15,12 @@ T: dict[str, tuple[str, str]] = {
         "{name}，您好。您已绑定执法账号（{roles}）。\n{menu}",
         "Hello {name}. Your Telegram account is bound ({roles}).\n{menu}"),
     "welcome_public": (
-        "您好，这里是执法全过程记录系统。\n/complain 投诉举报\n/status 查询办理进度\n执法人员："
+        "您好，这里是执法全过程记录系统。\n/complain 投诉举报\n/status 查询办理进度\n"
+        "/confirm 确认联系方式\n执法人员："
         "请发送 /bind 绑定码 完成绑定。",
         "Hello. This is the enforcement record system.\n/complain file a complaint\n/status "
-        "check progress\nOfficers: send /bind CODE to bind your account."),
+        "check progress\n/confirm confirm your contact\nOfficers: send /bind CODE to bind "
+        "your account."),
     "officer_menu": (
         "/new 新建案件\n/cases 我的案件\n/record 填写文书\n/sign 签名\n/refuse 拒签或拒绝调查\n"
         "/serve 送达\n/interrupt 音像中断 /resume 恢复\n/checklist 还缺什么\n/stage 进入下一阶"
@@ -30,10 +32,12 @@ T: dict[str, tuple[str, str]] = {
         "deadlines\nsend a file = upload evidence\n/lang language\n/unbind unbind this "
         "account\n/cancel stop the current step"),
     "staff_menu": (
-        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/cases 本部门案件\n/checklist 还缺什么"
+        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/intake 待核查的群众投诉\n"
+        "/cases 本部门案件\n/checklist 还缺什么"
         "\n/tasks 期限\n/lang 语言\n/unbind 解除绑定\n/cancel 取消当前操作",
         "Records waiting for your approval come here: tap ✅ to approve or ↩ to return.\n"
-        "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
+        "/intake public complaints to check\n/cases department cases\n/checklist what is "
+        "missing\n/tasks deadlines\n/lang "
         "language\n/unbind unbind this account\n/cancel stop the current step"),
     "bind_usage": (
         "请发送：/bind 绑定码（形如 XXXX-XXXX-XXXX-XXXX，由管理员生成，15分钟内有效）。",
