@@ -104,6 +104,7 @@ def _send_confirmation(uow: UnitOfWork, item: ComplaintIntake) -> None:
         "subject": f"确认联系方式（{item.tracking_no}）", "body": body, "status": "pending",
         "attempts": 0, "next_attempt_at": now, "created_at": now,
         "payload": {"event": "complaint.contact_confirmation", "tracking_no": item.tracking_no,
+                    "department_id": item.department_id,
                     "masked_body": body.replace(code, "*" * CONFIRM_LENGTH)}}])
 
 
@@ -277,7 +278,8 @@ def _tell_rejected(uow: UnitOfWork, item: ComplaintIntake) -> None:
         "recipient": item.contact_to, "officer_id": None,
         "subject": f"投诉举报未予受理告知（{item.tracking_no}）", "body": body,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-        "payload": {"event": "complaint_intake.rejected", "tracking_no": item.tracking_no}}])
+        "payload": {"event": "complaint_intake.rejected", "tracking_no": item.tracking_no,
+                    "department_id": item.department_id}}])
 
 
 # --- the complainant: confirming the contact, the status of a pending item ----------------
