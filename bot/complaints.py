@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -116,11 +117,11 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     """Submit through core.complaints.public; without a department that takes complaints, say so."""
     draft = context.user_data.pop(DRAFT)
     lang = context.lang
-    # The chat that files it is the one Telegram contact that needs no confirmation.
-    data = {**draft, "channel": "telegram", "telegram_user_id": update.effective_user.id,
-            "telegram_chat_id": update.effective_chat.id}
+    data = {**draft, "channel": "telegram", "telegram_user_id": update.effective_user.id}
     try:
-        ticket = await in_uow(context.container, submit_public, PublicComplaint.parse(data))
+        # The chat that files it is the one Telegram contact that needs no confirmation.
+        cmd = replace(PublicComplaint.parse(data), telegram_chat_id=update.effective_chat.id)
+        ticket = await in_uow(context.container, submit_public, cmd)
     except NoIntakeDepartment as exc:
         # No department takes public complaints here. The complaint is never broadcast to
         # other departments' staff (their contact details would leak): the complainant is

@@ -73,7 +73,8 @@ class PublicComplaint:
     photos: int = 0
     channel: str = "online"
     telegram_user_id: int | None = None  # who filed it through the bot (rate limits)
-    # The chat that filed it: the one Telegram contact that needs no confirmation.
+    # The chat that filed it: the one Telegram contact that needs no confirmation. Set only
+    # by the bot from the update itself (dataclasses.replace), never parsed from input.
     telegram_chat_id: int | None = None
     # Files the complainant sent, already in the blob store: (sha256, filename, media type).
     attachments: tuple[tuple[str, str, str], ...] = ()
@@ -95,9 +96,6 @@ class PublicComplaint:
             else "online",
             telegram_user_id=data.get("telegram_user_id")
             if isinstance(data.get("telegram_user_id"), int) else None,
-            telegram_chat_id=data.get("telegram_chat_id")
-            if isinstance(data.get("telegram_chat_id"), int)
-            and not isinstance(data.get("telegram_chat_id"), bool) else None,
             attachments=tuple(_attachment(p) for p in data.get("photos") or []
                               if isinstance(p, dict) and p.get("sha256")))
 

@@ -4,6 +4,7 @@ rejects them with a reason; notices reach only the filing chat or a confirmed ad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -25,9 +26,9 @@ def _submit(container, contact: str, *, tg: int | None = None, chat: int | None 
             what: str = "夜间施工噪音") -> dict:
     data = {"what": what, "contact": contact, "where": "某小区",
             "channel": "telegram" if tg else "online", "telegram_user_id": tg,
-            "telegram_chat_id": chat}
+            "telegram_chat_id": 9999}  # never taken from input: only the bot sets it
     with container.uow() as uow:
-        return submit_public(uow, PublicComplaint.parse(data))
+        return submit_public(uow, replace(PublicComplaint.parse(data), telegram_chat_id=chat))
 
 
 def _item(container, tracking_no: str) -> ComplaintIntake:
@@ -213,6 +214,8 @@ def test_typed_telegram_chat_of_someone_else_is_refused(container, people):
     assert refused.value.details["fields"] == {"contact": "unreachable"}
     with pytest.raises(Invalid):
         _submit(container, "tg:5555")  # online: no chat can be confirmed
+    with pytest.raises(Invalid):
+        _submit(container, "tg:9999")  # a chat id in the input confirms nothing
     with container.uow() as uow:
         assert uow.session.execute(select(ComplaintIntake)).scalars().all() == []
 
