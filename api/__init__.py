@@ -85,6 +85,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from worker.cron import media_enqueuer
 
         container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
+        # So is the 送达回证: drawn by the worker after the signature's commit (issue 12).
+        from worker.cron import receipt_enqueuer
+
+        container.receipt_hooks.append(receipt_enqueuer(settings.redis_url,
+                                                        WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.

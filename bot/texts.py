@@ -370,6 +370,12 @@ T: dict[str, tuple[str, str]] = {
     "witness_relation": (
         "见证人身份（例如：村委会工作人员、邻居）：",
         "Who the witness is (e.g. village committee staff, neighbour):"),
+    "receipt_preparing": ("送达回证正在生成，完成后列入该送达文书的证据，可在网页端（/web）案件页面"
+                          "查看、下载。",
+                          "The 送达回证 is being prepared; once made it is listed with the "
+                          "service record's evidence on the web desk's case page (/web)."),
+    "field_sign_image": ("签名图片", "signature image"),
+    "field_witness_image": ("见证人签名图片", "witness's signature image"),
     "witness_sign": ("请发送见证人签名的照片：", "Send a photo of the witness's signature:"),
     "witness_saved": ("已添加 {n} 位见证人。", "{n} witnesses added."),
     "refused_sign": ("拒绝签名", "Refused to sign"),

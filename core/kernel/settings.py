@@ -55,7 +55,9 @@ class Settings:
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
-    # Where officers reach this server, for one-time upload links (PUBLIC_URL).
+    # Where officers reach this server, for one-time links (PUBLIC_URL); unset, the links use
+    # http://127.0.0.1:PORT (effective_public_url). Kept empty here so that Socket.IO's origin
+    # check and the Mini App button can tell "not configured".
     public_url: str = ""
     # The department code that takes complaints from the public (PUBLIC_DEPARTMENT).
     public_department: str = ""
@@ -118,6 +120,12 @@ class Settings:
     def effective_database_url(self) -> str:
         """DATABASE_URL, or the embedded SQLite file under instance/."""
         return self.database_url or f"sqlite:///{self.instance_path / 'quancheng.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """PUBLIC_URL, or this machine's address on PORT (where `make run` serves): the base
+        of every link the system hands out (sign-in, upload), with no trailing slash."""
+        return (self.public_url.strip() or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
     def effective_storage_url(self) -> str:

@@ -176,6 +176,12 @@ PROBLEMS: Mapping[str, Pair] = {
     "required": ("必填", "required"),
     "not_text": ("须为文字", "must be a string"),
     "too_long": ("超过 {limit} 个字", "longer than {limit} characters"),
+    "image_dimensions": ("图片为 {width}×{height} 像素，超过允许的尺寸（单边不超过 {side} 像素，"
+                         "总计不超过 {pixels} 像素）",
+                         "the image is {width}×{height} pixels; at most {side} on a side and "
+                         "{pixels} in all are accepted"),
+    "image_unreadable": ("无法从图片文件头读取尺寸",
+                         "the image's size cannot be read from its header"),
     "control_chars": ("含有不可见的控制字符", "contains control characters"),
     "not_choice": ("须从选项中选择：{choices}", "must be one of {choices}"),
     "not_bool": ("须为“是”或“否”", "must be true or false"),

@@ -19,6 +19,16 @@ def test_embedded_defaults_when_unset():
         s.port = 1  # type: ignore[misc]
 
 
+def test_unset_public_url_follows_the_port():
+    """PUBLIC_URL unset: links point at 127.0.0.1 on PORT, the port `make run` serves on (the
+    Makefile exports PORT); set, PUBLIC_URL wins, without its trailing slash."""
+    assert Settings.from_env({}).effective_public_url == "http://127.0.0.1:5000"
+    assert Settings.from_env({"PORT": "8123"}).effective_public_url == "http://127.0.0.1:8123"
+    assert Settings.from_env({"PORT": "8123", "PUBLIC_URL": "https://qc.example.cn/"}
+                             ).effective_public_url == "https://qc.example.cn"
+    assert Settings.from_env({"PORT": "8123"}).public_url == ""  # "not configured" stays visible
+
+
 def test_production_refuses_every_embedded_default_by_name():
     """APP_ENV=production with nothing set names each problem in one message."""
     with pytest.raises(SettingsError) as err:
