@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         calendar_routes,
         cases,
         catalogue,
+        complaint_intake,
         deadline_routes,
         evidence,
         health,
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
                    deadline_routes, workflow, telegram_webhook, evidence, people,
-                   officer_admin, archive_routes):
+                   officer_admin, archive_routes, complaint_intake):
         app.register_blueprint(module.bp)
     _register_errors(app)
     from .auth import refuse_unknown_query

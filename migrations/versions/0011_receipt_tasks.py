@@ -1,21 +1,20 @@
 """evidence: media_tasks also carry the 送达回证 of a service record (issue 12, finding 2)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-29 12:30:00
 
 Hand-written to match core/evidence/models.py (tests/integration/test_migrations.py checks).
 A receipt task names its service record (record_id) instead of an evidence item, so the PDF is
 made by the media worker after the signature's transaction has committed.
-NOTE for the merge: main's 0010 is being written elsewhere; when it lands, down_revision
-becomes '0010' (nothing here depends on it).
+It follows 0010 (the complaint intake queue), on which nothing here depends.
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
