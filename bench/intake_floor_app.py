@@ -1,9 +1,9 @@
 """The floor of an HTTP photo upload on this machine, for bench/intake_bench.py: a bare WSGI app
 served the same way as the API (same server, threads and body reader) that reads the same
-multipart body with api.multipart, hashes and writes the file, fsyncs it and answers with its
-SHA-256. No authentication, database, parser, rename or ledger: no implementation of the upload
-route can be faster than this on the same server, so its ratio to copy + SHA-256 + fsync is the
-upper bound of the route's.
+multipart body with Werkzeug's MultipartDecoder (as api/evidence.py does), hashes and writes
+the file, fsyncs it and answers with its SHA-256. No authentication, database, parser, rename
+or ledger: no implementation of the upload route can be faster than this on the same server,
+so its ratio to copy + SHA-256 + fsync is the upper bound of the route's.
 
     gunicorn ... 'bench.intake_floor_app:app'   (FLOOR_DIR: where the files go)
 """
@@ -15,9 +15,10 @@ import json
 import os
 import tempfile
 
+from werkzeug.sansio.multipart import Data, Epilogue, File, MultipartDecoder, NeedData
 from werkzeug.wrappers import Request, Response
 
-from api import multipart
+CHUNK = 1024 * 1024
 
 
 class _File:
@@ -40,13 +41,24 @@ def app(request: Request) -> Response:
     folder = os.environ.get("FLOOR_DIR") or tempfile.gettempdir()
     files: list[_File] = []
     boundary = request.mimetype_params.get("boundary", "").encode("latin-1")
-
-    def open_file(name, filename, headers) -> _File:
-        files.append(_File(folder))
-        return files[-1]
-
-    multipart.read_form(request.stream, boundary, open_file=open_file, max_field=16 * 1024,
-                        max_parts=32, field_too_long=ValueError)
+    decoder = MultipartDecoder(boundary, max_form_memory_size=4 * CHUNK, max_parts=32)
+    current = None
+    while True:
+        chunk = request.stream.read(CHUNK)
+        decoder.receive_data(chunk or None)
+        event = decoder.next_event()
+        while not isinstance(event, (NeedData, Epilogue)):
+            if isinstance(event, File):
+                current = _File(folder)
+                files.append(current)
+            elif isinstance(event, Data):
+                if current is not None:
+                    current.write(event.data)
+            else:
+                current = None  # a text field: its bytes are not kept
+            event = decoder.next_event()
+        if isinstance(event, Epilogue) or not chunk:
+            break
     for f in files:
         os.fsync(f.fd)
         os.close(f.fd)
