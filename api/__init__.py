@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         calendar_routes,
         cases,
         catalogue,
+        complaint_intake,
         deadline_routes,
         evidence,
         health,
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
                    deadline_routes, workflow, telegram_webhook, evidence, people,
-                   officer_admin, archive_routes):
+                   officer_admin, archive_routes, complaint_intake):
         app.register_blueprint(module.bp)
     _register_errors(app)
     from .auth import refuse_unknown_query
@@ -84,6 +85,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from worker.cron import media_enqueuer
 
         container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
+        # So is the 送达回证: drawn by the worker after the signature's commit (issue 12).
+        from worker.cron import receipt_enqueuer
+
+        container.receipt_hooks.append(receipt_enqueuer(settings.redis_url,
+                                                        WorkerConfig.from_env()))
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.

@@ -116,3 +116,17 @@ def media_enqueuer(redis_url: str, config: WorkerConfig):
         enqueue_media(queue, evidence_ids)
 
     return enqueue
+
+
+def receipt_enqueuer(redis_url: str, config: WorkerConfig):
+    """A function that enqueues the 送达回证 jobs owed by a commit (record id, kind) on the
+    media queue; the sweep re-enqueues any it fails to."""
+    from .jobs import enqueue_receipts
+
+    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    queue = Queue(media_queue_name(config), connection=redis, serializer=JSONSerializer)
+
+    def enqueue(owed: list[tuple[str, str]]) -> None:
+        enqueue_receipts(queue, owed)
+
+    return enqueue

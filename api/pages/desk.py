@@ -12,6 +12,7 @@ from flask import Response, redirect, render_template, request, url_for
 from core.cases import records
 from core.cases.commands import Decide
 from core.cases.search import CaseQuery, search_cases
+from core.complaints import intake as complaint_intake
 from core.deadlines import desk
 from core.kernel import texts as words
 from core.kernel.clock import parse_aware, utcnow
@@ -39,10 +40,34 @@ def desk_approvals():
     """Approvals waiting for a role the officer holds, and their own returned records."""
     with desk_uow() as (uow, actor):
         pane = desk.approvals(uow, actor, lang=i18n.choose())
+        queued = complaint_intake.queue_for(uow, actor, channel="web")
     done = request.args.get("done", "")
     return render_template("desk/approvals.html", tab="approvals", box=pane.inbox,
-                           fields=pane.fields,
-                           done=done if done in ("approve", "return") else "")
+                           fields=pane.fields, intake=[
+                               {**c, "received_local": parse_aware(c["received_at"]).astimezone(
+                                   container().settings.legal_tz).strftime("%Y-%m-%d %H:%M")}
+                               for c in queued],
+                           reject_kinds=list(complaint_intake.REJECT_KINDS),
+                           done=done if done in ("approve", "return", "accept", "reject")
+                           else "")
+
+
+@bp.post("/desk/complaint-intake/<intake_id>/accept")
+def desk_intake_accept(intake_id: str):
+    """Accept a public complaint: its case opens (core.complaints.intake.accept)."""
+    with desk_uow() as (uow, actor):
+        complaint_intake.accept(uow, actor, intake_id, channel="web", remote=remote())
+    return redirect(url_for("pages.desk_approvals", done="accept"), code=303)
+
+
+@bp.post("/desk/complaint-intake/<intake_id>/reject")
+def desk_intake_reject(intake_id: str):
+    """Reject a public complaint with its kind and reason (core.complaints.intake.reject)."""
+    with desk_uow() as (uow, actor):
+        complaint_intake.reject(uow, actor, intake_id, request.form.get("kind"),
+                                request.form.get("reason", "").strip() or None,
+                                channel="web", remote=remote())
+    return redirect(url_for("pages.desk_approvals", done="reject"), code=303)
 
 
 @bp.post("/desk/cases/<case_id>/records/<record_id>/decision")
@@ -233,6 +258,13 @@ OPENAPI_PATHS = {
     "/desk/approvals": {"get": page_op("Desk, Approvals: waiting for the officer's roles, and "
                                        "their returned records (A10.1)", session=True,
                                        answers=_PAGE)},
+    "/desk/complaint-intake/{intake_id}/accept": {"post": page_op(
+        "Accept a public complaint waiting to be checked: its case opens (A11.1)",
+        session=True, method="post", form={})},
+    "/desk/complaint-intake/{intake_id}/reject": {"post": page_op(
+        "Reject a public complaint as not a complaint, with the reason", session=True,
+        method="post", form={"kind": {"enum": ["spam", "duplicate", "out_of_scope"]},
+                             "reason": {"type": "string", "maxLength": 500}})},
     "/desk/cases": {"get": page_op("Desk, Cases: search by number, party, officer, stage",
                                    session=True, answers=_PAGE)},
     "/desk/cases/{case_id}": {"get": page_op("Desk, a case: timeline, evidence verdicts, "

@@ -74,6 +74,10 @@ class Settings:
     # would allow weekends that are not statutory holidays (⚠ reading of 法定节假日).
     enforcement_night: str = "22:00-06:00"
     enforcement_rest_days: bool = True
+    # 行政强制法 Art. 24 "当场交付": the seizure decision and list are handed over during the
+    # on-site record's time span; where the record states no end time, within these hours of
+    # the measure (⚠ the law gives no figure: a local choice). SEIZURE_HANDOVER_HOURS env.
+    seizure_handover_hours: int = 4
     # N24: the departments (codes, or *) that apply the market-regulation acceptance rule.
     complaint_acceptance_departments: str = ""
     # 行政处罚法 Art. 63 较大数额 (⚠ set by the province; defaults as 闽建 2021 for 住建):
@@ -320,7 +324,7 @@ def _redact(url: str) -> str:
 
 
 def _legal_b(get) -> dict:
-    """The ⚠ legal figures of issue 10 (N25, N27, N24), checked at start."""
+    """The ⚠ legal figures of issue 10 (N25, N27, N24, N13's handover), checked at start."""
     try:
         person = int(get("SUMMARY_FINE_MAX_PERSON", "200"))
         organisation = int(get("SUMMARY_FINE_MAX_ORGANISATION", "3000"))
@@ -335,10 +339,18 @@ def _legal_b(get) -> dict:
             time.fromisoformat(part.strip())
     except ValueError as exc:
         raise SettingsError(f"ENFORCEMENT_NIGHT={night!r} is not HH:MM-HH:MM") from exc
+    try:
+        handover = int(get("SEIZURE_HANDOVER_HOURS", "4"))
+        if not 1 <= handover <= 24:
+            raise ValueError(handover)
+    except ValueError as exc:
+        raise SettingsError("SEIZURE_HANDOVER_HOURS must be a whole number of hours, 1–24"
+                            ) from exc
     rest = get("ENFORCEMENT_REST_DAYS", "true").lower()
     if rest not in ("true", "false", "1", "0", "yes", "no"):
         raise SettingsError("ENFORCEMENT_REST_DAYS must be true or false")
     return {"summary_fine_max_person": person,
             "summary_fine_max_organisation": organisation,
             "enforcement_night": night, "enforcement_rest_days": rest in ("true", "1", "yes"),
+            "seizure_handover_hours": handover,
             "complaint_acceptance_departments": get("COMPLAINT_ACCEPTANCE_DEPARTMENTS")}

@@ -29,6 +29,11 @@ from core.rules.catalogue import BY_NAME
 
 GROUPS = ("department", "officer")
 READERS = ("head", "supervisor", "auditor", "admin")
+
+
+def may_read(roles) -> bool:
+    """Whether holders of these roles may read the A36.1 figures (fronts hide what they cannot)."""
+    return bool(set(roles or ()) & set(READERS))
 COMPLAINT_RULES = ("N21", "N24")
 MONTH = re.compile(r"\d{4}-\d{2}")
 AV_MEDIA = ("video/", "audio/")

@@ -162,6 +162,10 @@ def test_a36_1_another_departments_supervisor_sees_none_of_it(client, container,
     sign_in(officer_client, container, people["officer"]["id"])
     refused = officer_client.get(f"/desk/metrics?{MARCH}")
     assert refused.status_code == 403 and "考核评议统计" not in refused.get_data(as_text=True)
+    # The tab is shown only to the metrics' readers: the officer's desk has none, the
+    # outsider supervisor's desk has it.
+    assert 'href="/desk/metrics"' not in officer_client.get("/desk").get_data(as_text=True)
+    assert 'href="/desk/metrics"' in client.get("/desk").get_data(as_text=True)
 
 
 def test_a36_1_bad_period_is_a_chinese_sentence_not_a_500(client, container, people, clock):

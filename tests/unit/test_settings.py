@@ -95,8 +95,11 @@ def test_legal_figures_marked_uncertain_are_settings(tmp_path):
     window = (time(21), time(7))
     assert _is_night(time(21, 30), window) and _is_night(time(6, 59), window)
     assert not _is_night(time(7), window) and not _is_night(time(20, 59), window)
+    assert default.seizure_handover_hours == 4  # N13 ⚠ Art. 24 当场交付, a local figure
+    assert Settings.from_env({**base, "SEIZURE_HANDOVER_HOURS": "2"}).seizure_handover_hours == 2
     for bad in ({"SUMMARY_FINE_MAX_PERSON": "two hundred"}, {"ENFORCEMENT_NIGHT": "late"},
-                {"ENFORCEMENT_REST_DAYS": "sometimes"}):
+                {"ENFORCEMENT_REST_DAYS": "sometimes"}, {"SEIZURE_HANDOVER_HOURS": "0"},
+                {"SEIZURE_HANDOVER_HOURS": "a few"}):
         with pytest.raises(SettingsError):
             Settings.from_env({**base, **bad})
 
