@@ -14,6 +14,7 @@ from core.kernel.errors import DomainError
 from core.metrics import compliance
 
 from .auth import container
+from .cli_lang import lang_option, refused
 
 dossier_cli = AppGroup("dossier", help="The case file (案卷): build and verify.")
 metrics_cli = AppGroup("metrics", help="Compliance metrics (A36.1).")
@@ -26,8 +27,11 @@ PHASES = {"evidence": "证据原件 evidence", "documents": "文书页面 docume
 @click.option("--officer", "officer_id", default=None, help="Compiled in this officer's name.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the bag here.")
-def dossier_build(case_number: str, officer_id: str | None, out: Path | None) -> None:
-    """Build the case file of CASE_NUMBER now, with a progress bar (A32.1)."""
+@lang_option
+def dossier_build(case_number: str, officer_id: str | None, out: Path | None,
+                  lang: str | None) -> None:
+    """Build the case file of CASE_NUMBER now, with a progress bar (A32.1); a refusal is
+    printed in Chinese, or English with --lang en (or QC_LANG=en)."""
     c = container()
     try:
         with c.uow() as uow:
@@ -47,7 +51,7 @@ def dossier_build(case_number: str, officer_id: str | None, out: Path | None) ->
 
         job = builds.run_build(c, job_id, progress=progress)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+        raise refused(exc, lang) from None
     with c.uow() as uow:
         row = builds.operator_bag(uow, job)
         sha, size, volume = row.bag_sha256, row.size, row.volume

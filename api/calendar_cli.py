@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 
 import click
 from flask.cli import AppGroup
@@ -14,6 +13,7 @@ from core.kernel.errors import DomainError
 from core.rules import calendar_store
 
 from .auth import container
+from .cli_lang import refused
 
 calendar_cli = AppGroup("calendar", help="The working-day calendar (holidays and 调休).")
 
@@ -26,16 +26,6 @@ def _who() -> str:
         return "cli:unknown"
 
 
-def _lang() -> str:
-    """Chinese unless QC_LANG asks for English (QC_LANG=en)."""
-    return "en" if os.environ.get("QC_LANG", "zh").lower().startswith("en") else "zh"
-
-
-def _refused(exc: DomainError) -> click.ClickException:
-    """The core's refusal in the operator's language."""
-    return click.ClickException(exc.text(_lang()))
-
-
 def _override(day: str, working: bool, note: str) -> None:
     try:
         with container().uow() as uow:
@@ -43,7 +33,7 @@ def _override(day: str, working: bool, note: str) -> None:
                                               channel="cli")
             out = calendar_store.override_json(row)
     except DomainError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     kind = "working day (调休)" if working else "holiday"
     click.echo(f"{out['date']} recorded as a {kind}: {out['note']} (by {out['created_by']})")
 
@@ -79,7 +69,7 @@ def declare_year(year: int, source: str, force: bool) -> None:
                                               force=force)
             click.echo(f"{row.year} declared complete: {row.source}")
     except DomainError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
 
 
 @calendar_cli.command("show")
@@ -91,7 +81,7 @@ def show(year: int, as_json: bool) -> None:
         with container().uow() as uow:
             report = calendar_store.year_report(uow.session, year)
     except DomainError as exc:
-        raise _refused(exc) from None
+        raise refused(exc) from None
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return

@@ -26,8 +26,9 @@ db_cli = AppGroup("db", help="Database migrations.")
 @demo.command("seed")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def seed(as_json: bool) -> None:
-    """Create the demo department and five people (idempotent); print their tokens. Refused
-    when APP_ENV=production: demo people with printed tokens have no place there."""
+    """Create the demo department and six people, a custodian among them (idempotent);
+    print their tokens. Refused when APP_ENV=production: demo people with printed tokens
+    have no place there."""
     if container().settings.production:
         raise click.ClickException("demo seed is refused when APP_ENV=production")
     with container().uow() as uow:

@@ -155,6 +155,10 @@ T: dict[str, tuple[str, str]] = {
     # checklist
     "checklist_head": ("{number}（{stage}）本阶段要求：", "{number} ({stage}), this stage needs:"),
     "next_missing": ("下一步还缺：{items}", "Still missing: {items}"),
+    "next_dossier": ("下一步：{what}（{who}）", "Next: {what} ({who})"),
+    "who_build_dossier": ("办案人员或档案管理员，可在网页端操作", "a case worker or the custodian, "
+                          "on the web"),
+    "who_archive_dossier": ("档案管理员，可在网页端操作", "the custodian, on the web"),
     "next_ready": (
         "本阶段已齐全，可用 /stage 进入“{next}”。",
         "This stage is complete; /stage moves to “{next}”."),

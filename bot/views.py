@@ -8,6 +8,7 @@ from datetime import datetime
 from core.cases import lifecycle as case_service
 from core.cases.checklist import checklist, load_facts, missing_for
 from core.cases.models import Case, Party
+from core.cases.next_actions import dossier_actions
 from core.rules.catalogue import Field
 
 from .texts import choice_name, kind_name, route_name, rule_item, stage_name, t
@@ -38,7 +39,11 @@ def next_steps_of(uow, case: Case, lang: str, facts=None) -> str:
             if (r.id, r.text_zh) not in seen:
                 seen.add((r.id, r.text_zh))
                 items.append(rule_item(r.id, lang, r.text_zh, r.text_en))
-        return t(lang, "next_missing", items=sep.join(items))
+        lines = [t(lang, "next_missing", items=sep.join(items))]
+        # A32.1: who compiles the case file and who accepts it (core.cases.next_actions).
+        lines += [t(lang, "next_dossier", what=a.text if lang == "en" else a.text_zh,
+                    who=t(lang, f"who_{a.kind}")) for a in dossier_actions(facts, None)]
+        return "\n".join(lines)
     nxt = case_service.next_stages(case)
     return t(lang, "next_ready", next=stage_name(nxt[0], lang)) if nxt else t(lang, "next_closed")
 

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 
 from core import ledger
+from core.archive.events import act_end
 from core.archive.models import Dossier, DossierArchival, DossierJob
 from core.cases.models import Case
 from core.cases.visibility import visible_case
@@ -24,14 +25,27 @@ from core.dossier import BuildResult, CaseFile, build_bag, load_case_file, seal_
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Forbidden, NotFound
 from core.kernel.ids import new_id
-from core.people.access import CASE_WORKERS, has_role, log_access
+from core.people.access import DOSSIER_BUILDERS, has_role, log_access
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
 
-BUILDERS = (*CASE_WORKERS, "custodian")
+BUILDERS = tuple(sorted(DOSSIER_BUILDERS))
 # Stages whose case file may be compiled: the act has ended (A32.1).
 BUILDABLE = ("archiving", "closed")
 PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+
+def buildable(session, case: Case) -> bool:
+    """The act has ended (its ending record was logged) or the case moved to archiving."""
+    return case.stage in BUILDABLE or act_end(session, case.id) is not None
+
+
+def require_buildable(session, case: Case) -> None:
+    """Refuse to compile the case file of an act that has not ended (A32.1)."""
+    if not buildable(session, case):
+        raise Conflict(f"the case is in {case.stage}: the case file is compiled once the act "
+                       "has ended (archiving)", zh="执法行为终结（归档阶段）后方可立卷（A32.1）",
+                       details={"missing": ["A32.1"]})
 
 
 class Runner(Protocol):
@@ -49,10 +63,7 @@ def request_build(uow: UnitOfWork, actor: Officer, case_id: str) -> DossierJob:
     if case.department_id != actor.department_id or not has_role(actor, *BUILDERS):
         raise Forbidden("only the department's case workers or custodians may compile a case "
                         "file", zh="只有本单位办案人员或档案管理人员可以立卷")
-    if case.stage not in BUILDABLE:
-        raise Conflict(f"the case is in {case.stage}: the case file is compiled once the act "
-                       "has ended (archiving)", zh="执法行为终结（归档阶段）后方可立卷（A32.1）",
-                       details={"missing": ["A32.1"]})
+    require_buildable(uow.session, case)
     running = uow.session.execute(select(DossierJob).where(
         DossierJob.case_id == case.id, DossierJob.status.in_(("queued", "running")))
     ).scalars().first()
@@ -138,10 +149,11 @@ def build_volume(runner: Runner, case_id: str, officer_id: str, *,
     fd, name = tempfile.mkstemp(dir=spool, prefix="dossier-", suffix=".zip")
     tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb") as fh:
+            out = _HashingWriter(fh)
             result: BuildResult = build_bag(cf, runner.blobs, out, runner.signer,
                                             compiled_by=compiled_by, progress=progress)
-        sha, size = _hash_file(tmp)
+        sha, size = out.sha.hexdigest(), out.size
         runner.blobs.adopt(tmp, sha, size, retain_years=retain)  # A34.1: locked where it can
     finally:
         tmp.unlink(missing_ok=True)
@@ -190,13 +202,35 @@ def _archived_volumes(session, case_id: str) -> list[Dossier]:
         .where(Dossier.case_id == case_id)).scalars())
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
-    h, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
+class _HashingWriter:
+    """A write-only, forward-only file that hashes what passes through it: the bag's hash is
+    known when it is written, without reading a gigabyte back. It cannot seek, so the zip is
+    written as a stream (sizes in data descriptors), as for an HTTP response."""
+
+    def __init__(self, fh):
+        self.fh, self.sha, self.size = fh, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        """Hash and write."""
+        self.sha.update(data)
+        self.size += len(data)
+        return self.fh.write(data)
+
+    def tell(self) -> int:
+        """Bytes written (zipfile records member offsets with it)."""
+        return self.size
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self.fh.flush()
+
+    def seekable(self) -> bool:
+        """Never: what was hashed is never rewritten."""
+        return False
+
+    def seek(self, *_args) -> int:
+        """Refused: zipfile then streams with data descriptors."""
+        raise OSError("the dossier is written forward only")
 
 
 def volumes(session, case_id: str) -> list[Dossier]:
@@ -217,13 +251,11 @@ def operator_job(uow: UnitOfWork, number: str, officer_id: str | None = None) ->
     case = uow.session.execute(select(Case).where(Case.number == number.strip().upper())
                                ).scalar_one_or_none()
     if case is None:
-        raise NotFound(f"case {number} not found")
+        raise NotFound(f"case {number} not found", zh=f"未找到案件 {number}")
     officer = uow.session.get(Officer, officer_id or case.opened_by)
     if officer is None:
-        raise NotFound(f"officer {officer_id} not found")
-    if case.stage not in BUILDABLE:
-        raise Conflict(f"the case is in {case.stage}: the case file is compiled once the act "
-                       "has ended (archiving)", zh="执法行为终结（归档阶段）后方可立卷（A32.1）")
+        raise NotFound(f"officer {officer_id} not found", zh=f"未找到执法人员 {officer_id}")
+    require_buildable(uow.session, case)
     job = DossierJob(id=new_id(), case_id=case.id, requested_by=officer.id, status="queued",
                      created_at=utcnow(), updated_at=utcnow())
     uow.session.add(job)

@@ -15,11 +15,10 @@ from core.cases.visibility import visible_case
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from core.kernel.ids import new_id
-from core.people.access import has_role, log_access, require_role
+from core.people.access import CUSTODIAN, has_role, log_access, require_role
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
 
-CUSTODIAN = "custodian"
 APPROVERS = ("head", "supervisor")
 
 

@@ -19,15 +19,16 @@ from core.cases.visibility import visible_case
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Invalid
 from core.kernel.ids import new_id
+from core.kernel.settings import Settings
 from core.people.access import log_access, require_role
 from core.people.models import Officer
 from core.platform.uow import UnitOfWork
 from core.rules.calendar import LEGAL_TZ
 
 DEFAULT_BASIS = "岳阳市住房和城乡建设局行政执法全过程记录实施细则 第三十四条（保存25年）"
-# Kinds a rule keeps longer than the case's default; None = permanent. Empty today: the
-# municipal rule sets 25 years for every kind (A34.1); add a kind here with its basis.
-BY_KIND: dict[str, tuple[int | None, str]] = {}
+# Kinds a rule keeps longer than the case's default (or for good) are a setting with their
+# basis, RETENTION_BY_KIND (core.kernel.settings: parsed strictly, A34.1); none by default,
+# as the municipal rule sets 25 years for every kind.
 DECIDERS = ("custodian", "head")
 DECISIONS = ("keep", "extend", "destroy")
 
@@ -39,10 +40,13 @@ def _years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
-def status(session, case: Case) -> dict:
+def status(session, case: Case, settings: Settings) -> dict:
     """The case's retention: period, basis, hold, and when it runs out (None: permanent or
-    not yet archived)."""
-    years, basis = BY_KIND.get(case.kind, (case.retention_years, DEFAULT_BASIS))
+    not yet archived). A kind's period from RETENTION_BY_KIND prevails over the case's years,
+    a recorded decision over both."""
+    years, basis = settings.retention_for(case.kind)
+    if basis is None:
+        years, basis = case.retention_years, DEFAULT_BASIS
     hold, appraisal = False, None
     for d in session.execute(select(RetentionDecision).where(
             RetentionDecision.case_id == case.id).order_by(RetentionDecision.at,
@@ -68,7 +72,7 @@ def read_status(uow: UnitOfWork, actor: Officer, case_id: str) -> dict:
     (A34.1, A33.1)."""
     case = visible_case(uow.session, actor, case_id)
     log_access(uow.session, actor, "read", "retention", case.id)
-    return status(uow.session, case)
+    return status(uow.session, case, uow.settings)
 
 
 def _decide(uow: UnitOfWork, actor: Officer, case_id: str, **kw) -> RetentionDecision:
@@ -90,7 +94,7 @@ def set_period(uow: UnitOfWork, actor: Officer, case_id: str, *, years: int | No
     if not basis.strip():
         raise Invalid("a period names its legal basis", zh="须写明保管期限的依据")
     _decide(uow, actor, case_id, action="period", years=years, basis=basis.strip()[:300])
-    return status(uow.session, uow.session.get(Case, case_id))
+    return status(uow.session, uow.session.get(Case, case_id), uow.settings)
 
 
 def legal_hold(uow: UnitOfWork, actor: Officer, case_id: str, *, on: bool, basis: str) -> dict:
@@ -98,7 +102,7 @@ def legal_hold(uow: UnitOfWork, actor: Officer, case_id: str, *, on: bool, basis
     if not basis.strip():
         raise Invalid("a hold or its release names its reason", zh="须写明冻结或解除的理由")
     _decide(uow, actor, case_id, action="hold" if on else "release", basis=basis.strip()[:300])
-    return status(uow.session, uow.session.get(Case, case_id))
+    return status(uow.session, uow.session.get(Case, case_id), uow.settings)
 
 
 def disposal_review(uow: UnitOfWork, actor: Officer, *, on: date | None = None) -> list[dict]:
@@ -110,7 +114,7 @@ def disposal_review(uow: UnitOfWork, actor: Officer, *, on: date | None = None) 
     out = []
     for case in uow.session.execute(select(Case).where(
             Case.id.in_(ids), Case.department_id == actor.department_id)).scalars():
-        st = status(uow.session, case)
+        st = status(uow.session, case, uow.settings)
         if st["expires_on"] and date.fromisoformat(st["expires_on"]) <= on \
                 and not st["legal_hold"] and st["appraisal"] is None:
             out.append({**st, "number": case.number})
@@ -122,7 +126,7 @@ def appraise(uow: UnitOfWork, actor: Officer, case_id: str, *, decision: str, ba
              years: int | None = None) -> dict:
     """Record the appraisal of a case whose period ran out: keep, extend (by years), destroy."""
     case = visible_case(uow.session, actor, case_id)
-    st = status(uow.session, case)
+    st = status(uow.session, case, uow.settings)
     if st["legal_hold"]:
         raise Conflict("the case is under a legal hold", zh="该案处于冻结状态，不得鉴定处置")
     if not st["expires_on"] or date.fromisoformat(st["expires_on"]) > utcnow().astimezone(
@@ -135,4 +139,4 @@ def appraise(uow: UnitOfWork, actor: Officer, case_id: str, *, decision: str, ba
         raise Invalid("an extension gives the new total years", zh="延长须给出新的保管年限")
     _decide(uow, actor, case_id, action="appraisal", decision=decision, basis=basis.strip()[:300],
             years=years if decision == "extend" else None)
-    return status(uow.session, case)
+    return status(uow.session, case, uow.settings)

@@ -46,6 +46,12 @@ class CaseFacts:
     party_kind: str | None = None  # person | organisation, where a rule needs it (N4)
     # A custodian accepted the case file (a ledgered dossier_archival entry, A32.1).
     archived: bool = False
+    # The act legally ended (a ledgered act_end entry): A32.1's 20 days run (A32.1).
+    act_ended: bool = False
+    # The newest built volume no custodian has accepted yet (its dossier id), if any.
+    dossier_to_accept: str | None = None
+    # Something was recorded after the last acceptance: a supplementary volume is due.
+    recorded_since_archived: bool = False
 
     def of_type(self, name: str) -> list[Record]:
         """Effective (not corrected) records of a type, oldest first."""
@@ -196,11 +202,36 @@ def load_facts(session: Session, case: Case, now: datetime | None = None) -> Cas
     for e in session.execute(select(Evidence).where(Evidence.case_id == case.id,
                                                     Evidence.record_id.is_not(None))).scalars():
         facts.evidence.setdefault(e.record_id, []).append(e)
-    facts.archived = session.execute(select(LedgerEntry.seq).where(
-        LedgerEntry.case_id == case.id, LedgerEntry.kind == "dossier_archival").limit(1)
-    ).first() is not None
+    _afterlife(session, facts)
     ids = {o for r in effective for o in r.officers}
     if ids:
         facts.officer_names = dict(session.execute(
             select(Officer.id, Officer.name).where(Officer.id.in_(ids))).all())
     return facts
+
+
+# Ledger kinds whose rows make up a case file's content (a new one after an acceptance calls
+# for a supplementary volume, A32.1).
+CASE_FILE_KINDS = ("record", "approval", "signature", "refusal", "evidence")
+
+
+def _afterlife(session: Session, facts: CaseFacts) -> None:
+    """The act's end, the built volumes and their acceptance, read from the case's ledger
+    entries (the case file's tables belong to core.archive, above this layer)."""
+    last: dict[str, tuple[int, str]] = {}
+    for seq, kind, subject in session.execute(
+            select(LedgerEntry.seq, LedgerEntry.kind, LedgerEntry.subject_id).where(
+                LedgerEntry.case_id == facts.case.id,
+                LedgerEntry.kind.in_(("act_end", "dossier", "dossier_archival")))
+            .order_by(LedgerEntry.seq)):
+        last[kind] = (seq, subject)
+    facts.act_ended = "act_end" in last
+    facts.archived = "dossier_archival" in last
+    built = last.get("dossier")
+    accepted = last.get("dossier_archival", (-1, ""))[0]
+    if built is not None and built[0] > accepted:
+        facts.dossier_to_accept = built[1]
+    if facts.archived:
+        facts.recorded_since_archived = session.execute(select(LedgerEntry.seq).where(
+            LedgerEntry.case_id == facts.case.id, LedgerEntry.kind.in_(CASE_FILE_KINDS),
+            LedgerEntry.seq > accepted).limit(1)).first() is not None

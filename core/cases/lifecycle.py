@@ -77,7 +77,7 @@ def open_case(uow: UnitOfWork, actor: Officer, cmd: OpenCase) -> CaseView:
         year=year, serial=serial, kind=cmd.kind, initiation=cmd.initiation, title=cmd.title,
         party_id=party.id if party else None, site_lat=site.lat, site_lon=site.lon,
         site_datum=site.datum, site_address=site.address, emergency=cmd.emergency,
-        opened_by=actor.id, opened_at=now, retention_years=uow.settings.retention_years,
+        opened_by=actor.id, opened_at=now, retention_years=_retention_years(uow, cmd.kind),
         stage="initiation",
     )
     session.add(case)
@@ -197,6 +197,14 @@ def _early_close_missing(facts):
     rid = "A11.1" if route == "complaint" else "A9.1"
     return [Requirement(rid, "initiation", "a recorded decision not to proceed",
                         "不予立案/不予受理的决定", lambda f: True, lambda f: False)]
+
+
+def _retention_years(uow: UnitOfWork, kind: str) -> int:
+    """The years a new case is kept (A34.1): its kind's from RETENTION_BY_KIND, else
+    RETENTION_YEARS; a permanent kind stores the default, as stores lock at least that long
+    (core.archive.retention shows it as permanent)."""
+    years, _basis = uow.settings.retention_for(kind)
+    return years if years is not None else uow.settings.retention_years
 
 
 def case_json(view: CaseView) -> dict:

@@ -29,13 +29,13 @@ from core.cases.records import approvals_of, list_records, record_json
 from core.cases.visibility import visible_case
 from core.kernel import texts
 from core.kernel.vocab import stage_index
-from core.people.access import CASE_WORKERS, has_role
+from core.people.access import CASE_WORKERS, CUSTODIAN, DOSSIER_BUILDERS, has_role
 from core.people.models import Officer
 from core.platform.uow import UnitOfWork
 from core.rules.catalogue import BY_NAME, CATALOGUE, RecordType
 
 ACTION_KINDS = ("add_record", "correct_record", "approve", "sign", "add_evidence",
-                "draw", "transition")
+                "draw", "build_dossier", "archive_dossier", "transition")
 # A record field that points at an earlier record, and the type it points at.
 REFERENCES = {"document_id": None, "decision_id": "decision",
               "preservation_id": "evidence_preservation", "interruption_id": "av_interruption",
@@ -275,6 +275,37 @@ def _add_actions(facts: CaseFacts, missing: list[Requirement], worker: bool, act
     return out
 
 
+# Stages whose case file may be compiled without a logged act end (core.archive.builds).
+DOSSIER_STAGES = ("archiving",)
+
+
+def dossier_actions(facts: CaseFacts, actor: Officer | None) -> list[NextAction]:
+    """A32.1: once the act has ended, compile the case file (a case worker or the custodian);
+    once a volume is built, the custodian accepts it; a record made after the acceptance
+    calls for a supplementary volume, accepted the same way. Without an actor (the bot's
+    summary) nothing is marked allowed."""
+    case = facts.case
+    if case.stage == "closed" or not (facts.act_ended or case.stage in DOSSIER_STAGES):
+        return []
+    ours = actor is not None and actor.department_id == case.department_id
+    if facts.dossier_to_accept:
+        return [NextAction(
+            "archive_dossier", "POST", f"/api/v1/dossiers/{facts.dossier_to_accept}/archive",
+            ("A32.1", "A33.1"), ours and has_role(actor, CUSTODIAN), CUSTODIAN, None, None,
+            {"location": ""}, "the custodian accepts the built case file into the archive",
+            "档案管理员接收已立卷的案卷归档")]
+    if facts.archived and not facts.recorded_since_archived:
+        return []
+    supplement = facts.archived
+    return [NextAction(
+        "build_dossier", "POST", f"{_base(facts)}/dossier", ("A32.1",),
+        ours and has_role(actor, *DOSSIER_BUILDERS), "officer", None, None, {},
+        "compile the supplementary volume of what was recorded after archiving" if supplement
+        else "compile the case file (dossier) within 20 days of the act's end",
+        "将归档后新增的记录立为补充卷" if supplement
+        else "执法行为终结之日起 20 日内立卷（生成案卷）")]
+
+
 def next_actions(facts: CaseFacts, actor: Officer) -> list[NextAction]:
     """What the case needs next, the caller's own actions first: the records, approvals,
     signatures and AV its stage still lacks, or the move to the next stage when none."""
@@ -288,6 +319,7 @@ def next_actions(facts: CaseFacts, actor: Officer) -> list[NextAction]:
     busy = {a.record_type for a in actions if a.kind in ("approve", "correct_record")}
     actions += _unserved_actions(facts, worker)
     actions += _add_actions(facts, missing, worker, actor, busy)
+    actions += dossier_actions(facts, actor)
     if not missing:
         for to in next_stages(case):
             if to == "closed" and case.stage in EARLY_CLOSE and \

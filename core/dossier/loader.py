@@ -166,22 +166,58 @@ def _proofs(session: Session, signer: ledger.CheckpointSigner, leaves: list[Leaf
     if not sizes or sizes[-1] <= last_seq:
         raise DossierError("no signed checkpoint covers the case's last ledger entry yet; "
                            "seal the log first (core.dossier.loader.seal_log)")
-    reader = DbHashReader(session)
-    proofs, used = [], set()
-    for leaf in leaves:
-        size = sizes[bisect.bisect_right(sizes, leaf.seq)]
-        used.add(size)
-        path = merkle.inclusion_proof(size, leaf.seq, reader)
-        proofs.append(EntryProof(leaf.seq, size, tuple(path)))
+    reader = _BatchReader(DbHashReader(session))
     newest = sizes[-1]
-    used.add(newest)
+    used = {newest} | {sizes[bisect.bisect_right(sizes, leaf.seq)] for leaf in leaves}
+
+    def prove() -> tuple[list[EntryProof], dict[int, list[bytes]]]:
+        proofs = []
+        for leaf in leaves:
+            size = sizes[bisect.bisect_right(sizes, leaf.seq)]
+            proofs.append(EntryProof(leaf.seq, size,
+                                     tuple(merkle.inclusion_proof(size, leaf.seq, reader))))
+        return proofs, {size: merkle.consistency_proof(size, newest, reader)
+                        if size < newest else [] for size in used}
+
+    # The first pass only learns which stored hashes the proofs need (one query per entry
+    # otherwise, each a round trip); they are read in a few batches and the second pass proves.
+    prove()
+    reader.fetch()
+    proofs, consistency = prove()
     out = []
     for size in sorted(used):
         cp = by_size[size]
-        consistency = merkle.consistency_proof(size, newest, reader) if size < newest else []
         out.append(Checkpoint(cp.tree_size, cp.root_hash, cp.note, cp.signature, cp.key_id,
-                              cp.reason, cp.created_at.isoformat(), tuple(consistency)))
+                              cp.reason, cp.created_at.isoformat(), tuple(consistency[size])))
     return tuple(out), tuple(proofs)
+
+
+class _BatchReader:
+    """A hash reader that first records the stored indexes asked for (answering placeholders),
+    then reads them all in batches and answers from memory."""
+
+    BATCH = 900  # bound parameters per query (SQLite's old limit is 999)
+    PLACEHOLDER = bytes(32)
+
+    def __init__(self, db: DbHashReader):
+        self.db = db
+        self.wanted: set[int] = set()
+        self.hashes: dict[int, bytes] | None = None
+
+    def read_hashes(self, indexes) -> list[bytes]:
+        """Placeholders while recording; the stored hashes once fetched."""
+        if self.hashes is None:
+            self.wanted.update(indexes)
+            return [self.PLACEHOLDER] * len(indexes)
+        return [self.hashes[i] for i in indexes]
+
+    def fetch(self) -> None:
+        """Read every recorded index from the database."""
+        wanted = sorted(self.wanted)
+        self.hashes = {}
+        for i in range(0, len(wanted), self.BATCH):
+            chunk = wanted[i:i + self.BATCH]
+            self.hashes.update(zip(chunk, self.db.read_hashes(chunk), strict=True))
 
 
 def _raw_public_key(signer: ledger.CheckpointSigner) -> bytes:

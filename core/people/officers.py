@@ -207,11 +207,14 @@ DEMO_PEOPLE = (
     ("王强", ["supervisor"], "湘执430600003"),
     ("刘洋", ["legal_reviewer"], "湘执430600004"),
     ("陈静", ["head"], "湘执430600005"),
+    # Keeps the case files (A33.1): accepts a built dossier into the archive (A32.1), so the
+    # archiving walkthrough can be tried; a custodian holds no enforcement certificate.
+    ("赵敏", ["custodian"], None),
 )
 
 
 def demo_seed(session: Session) -> dict:
-    """Create the demo department and its five people (idempotent); return them with tokens."""
+    """Create the demo department and its six people (idempotent); return them with tokens."""
     dept = ensure_department(session, "YYZJ", "岳阳市住房和城乡建设局（演示）")
     users = []
     for name, roles, cert in DEMO_PEOPLE:

@@ -8,12 +8,13 @@ from core.people.officers import redeem_bind_code
 
 
 def test_demo_seed_json_is_idempotent(app):
-    """`flask demo seed --json` prints the department and five people; a rerun adds none."""
+    """`flask demo seed --json` prints the department and six people, a custodian among them
+    (A33.1, so archiving can be tried); a rerun adds none."""
     runner = app.test_cli_runner()
     first = json.loads(runner.invoke(args=["demo", "seed", "--json"]).output)
     second = json.loads(runner.invoke(args=["demo", "seed", "--json"]).output)
     roles = sorted(u["role"] for u in first["users"])
-    assert roles == ["head", "legal_reviewer", "officer", "officer", "supervisor"]
+    assert roles == ["custodian", "head", "legal_reviewer", "officer", "officer", "supervisor"]
     assert [u["id"] for u in first["users"]] == [u["id"] for u in second["users"]]
     assert first["department"] == second["department"]
     assert all(set(u) >= {"name", "role", "token", "id"} for u in first["users"])

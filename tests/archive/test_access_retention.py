@@ -113,3 +113,38 @@ def test_a34_1_retention_hold_disposal_review_and_appraisal(flow, container, peo
     # A recorded "destroy" deletes nothing: the database still refuses (A34.1).
     with pytest.raises(DBAPIError, match="A34.1"), container.engine.begin() as conn:
         conn.execute(text("DELETE FROM cases WHERE id = :c"), {"c": case["id"]})
+
+
+def test_a34_1_retention_per_kind_comes_from_the_setting(flow, container, people, monkeypatch):
+    """A34.1: RETENTION_BY_KIND gives a kind its own period and basis: a new case of the kind
+    stores those years, its retention shows them from archiving; a permanent kind never runs
+    out; other kinds keep RETENTION_YEARS and the municipal rule's basis."""
+    import dataclasses
+
+    from core.archive.retention import DEFAULT_BASIS
+
+    basis = "《某某规定》第十条（保存30年）"
+    monkeypatch.setattr(container, "settings", dataclasses.replace(
+        container.settings, retention_by_kind=(("penalty", 30, basis),
+                                               ("coercion", None, "《档案法》永久保存"))))
+    keeper = flow.custodian()
+    case = flow.open()
+    assert flow.get(f"/api/v1/cases/{case['id']}")["retention_years"] == 30
+    every_afterlife_row(flow, container, people, case["id"])
+    st = flow.get(f"/api/v1/cases/{case['id']}/retention", keeper)
+    archived_on = date.fromisoformat(st["archived_on"])
+    assert (st["years"], st["basis"], st["permanent"]) == (30, basis, False)
+    assert st["expires_on"] == archived_on.replace(year=archived_on.year + 30).isoformat()
+
+    coercion = flow.open(kind="coercion")
+    every_afterlife_row(flow, container, people, coercion["id"])
+    st = flow.get(f"/api/v1/cases/{coercion['id']}/retention", keeper)
+    assert (st["years"], st["permanent"], st["expires_on"]) == (None, True, None)
+    assert st["basis"] == "《档案法》永久保存"
+
+    monkeypatch.setattr(container, "settings", dataclasses.replace(
+        container.settings, retention_by_kind=()))
+    other = flow.open()
+    every_afterlife_row(flow, container, people, other["id"])
+    st = flow.get(f"/api/v1/cases/{other['id']}/retention", keeper)
+    assert (st["years"], st["basis"]) == (25, DEFAULT_BASIS)

@@ -139,11 +139,19 @@ def _decision_id(flow, case) -> str:
 
 
 def test_a32_1_cli_build_with_progress_and_stage_gate(flow, app, tmp_path):
-    """A32.1: `flask dossier build` refuses a case whose act has not ended, and builds one
-    that has, printing its progress and the bag's hash."""
+    """A32.1: `flask dossier build` refuses a case whose act has not ended, in Chinese (the
+    core's ``zh``) unless --lang en or QC_LANG=en asks for English, and builds one that has,
+    printing its progress and the bag's hash."""
     case = flow.open()
     runner = app.test_cli_runner()
     early = runner.invoke(args=["dossier", "build", case["number"]])
-    assert early.exit_code != 0 and "archiving" in early.output
+    assert early.exit_code != 0 and "执法行为终结（归档阶段）后方可立卷（A32.1）" in early.output
+    assert "archiving" not in early.output
+    for english in ({"args": ["dossier", "build", case["number"], "--lang", "en"]},
+                    {"args": ["dossier", "build", case["number"]], "env": {"QC_LANG": "en"}}):
+        early = runner.invoke(**english)
+        assert early.exit_code != 0 and "compiled once the act has ended" in early.output
+    unknown = runner.invoke(args=["dossier", "build", "NOPE-2026-00001"])
+    assert unknown.exit_code != 0 and "未找到案件 NOPE-2026-00001" in unknown.output
     r = flow.post(f"/api/v1/cases/{case['id']}/dossier", {})
     assert r.status_code == 409 and r.get_json()["error"]["missing"] == ["A32.1"]

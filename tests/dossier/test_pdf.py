@@ -171,3 +171,70 @@ def test_cover_and_note_name_the_case_dates_officers_pages_and_compilers(played)
     assert f"共{result.pages}页" in note
     assert "立卷人张伟" in note and "检查人李娜" in note and "程序流转" in note
     assert note.count("调查取证") >= 1 and "归档管理" in note
+
+
+def _boxes(document) -> list[tuple]:
+    """Every laid-out box of every page: kind, position, size and text (WeasyPrint's page box
+    tree; private, read only here to prove two style sheets lay out alike)."""
+    out = []
+
+    def walk(box, page):
+        out.append((page, type(box).__name__, round(box.position_x, 3),
+                    round(box.position_y, 3), round(box.width or 0, 3),
+                    round(box.height or 0, 3), getattr(box, "text", None)))
+        for child in getattr(box, "children", ()):
+            walk(child, page)
+
+    for n, page in enumerate(document.pages):
+        walk(page._page_box, n)
+    return out
+
+
+@needs_tools
+def test_the_cut_user_agent_sheet_lays_out_every_page_as_the_full_one(played):
+    """A32.1: the pages use a user-agent style sheet cut to the template's elements
+    (templates/ua.css, for speed); every sheet of the case file, signature images included,
+    lays out box for box as with WeasyPrint's full HTML5 sheet, and the template uses no
+    element the cut sheet does not cover."""
+    import html.parser
+
+    from PIL import Image
+    from weasyprint import HTML
+
+    from core.dossier import contents, pages
+    from core.dossier.pdf import TEMPLATES
+
+    cf = played["cf"]
+    lines = contents.entries(cf)
+    for n, e in enumerate(lines, start=1):  # numbered through, as the build numbers them
+        e.first_page, e.pages = n, 1
+    records = {r.id: r for r in cf.records}
+    evidence = {e.id: e for e in cf.evidence}
+    png = io.BytesIO()
+    Image.new("RGB", (120, 40), (20, 20, 20)).save(png, format="PNG")
+    signature = ("image/png", png.getvalue())
+    sheets = [pages.cover(cf, closing=pages.closing_time(cf)), pages.catalogue(cf, lines),
+              pages.note(cf, lines, compiled_by="张伟", checked_by="李娜",
+                         compiled_at=datetime(2026, 11, 1, tzinfo=LEGAL_TZ))]
+    sheets += [pages.record_sheet(cf, records[e.id], e, lambda _sha: signature)
+               if e.kind == "record" else pages.evidence_sheet(cf, evidence[e.id], e)
+               for e in lines]
+    renderer = PdfRenderer(author="test")
+    ua = re.sub(r"/\*.*?\*/", "", (TEMPLATES / "ua.css").read_text(), flags=re.S)
+    covered = set(re.findall(r"\b[a-z][a-z0-9]*\b(?=[^{}]*\{)", ua))
+    used: set[str] = set()
+
+    class Tags(html.parser.HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            used.add(tag)
+
+    for sheet in sheets:
+        source = renderer._template.render(sheet=sheet, author="test")
+        Tags().feed(source)
+        kw = {"stylesheets": renderer._css, "font_config": renderer._fonts}
+        cut = renderer._html(string=source, base_url=str(TEMPLATES)).render(**kw)
+        full = HTML(string=source, base_url=str(TEMPLATES)).render(**kw)
+        assert _boxes(cut) == _boxes(full), sheet.title
+    assert "img" in used and "table" in used
+    # The HTML parser adds tbody to a table written without one.
+    assert used | {"tbody"} <= covered, used - covered

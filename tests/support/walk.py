@@ -17,7 +17,7 @@ PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
     "rkJggg==")).decode()
 KIND_ORDER = ("approve", "correct_record", "sign", "add_evidence", "add_record", "draw",
-              "transition")
+              "build_dossier", "archive_dossier", "transition")
 
 
 @dataclass
@@ -56,6 +56,19 @@ class Walker:
         status, answer = self.send_raw(method, path, user["token"], body)
         self.walk.log.append((method, path, status))
         return status, answer
+
+    def wait_for_job(self, user: dict, job: dict, *, polls: int = 1200) -> dict:
+        """Wait for a dossier build (202 with a job) as a client would, polling its progress
+        (GET /dossier-jobs/{id}); the polls are not counted as steps of the walk."""
+        import time
+
+        for _ in range(polls):
+            if job.get("status") in ("done", "failed"):
+                break
+            time.sleep(0.1)
+            _, job = self.send_raw("GET", f"/api/v1/dossier-jobs/{job['id']}", user["token"],
+                                   None)
+        return job
 
     # --- schema-driven bodies -----------------------------------------------------------------
 
@@ -178,4 +191,6 @@ class Walker:
                 if status >= 400:
                     tried.add(key)  # a refused action is not sent the same way again
                     self.walk.refusals.append((action, answer))
+                elif action["kind"] == "build_dossier":
+                    self.wait_for_job(user, answer)
         return self.walk

@@ -102,3 +102,39 @@ def test_legal_figures_marked_uncertain_are_settings(tmp_path):
                 {"SEIZURE_HANDOVER_HOURS": "a few"}):
         with pytest.raises(SettingsError):
             Settings.from_env({**base, **bad})
+
+
+def test_a34_1_retention_per_kind_is_a_setting_parsed_strictly():
+    """A34.1: RETENTION_YEARS (25) is the default; RETENTION_BY_KIND keeps a kind longer or for
+    good, each with its legal basis."""
+    s = Settings.from_env({"RETENTION_BY_KIND": "coercion=30:《某某规定》第十条; "
+                                                "licensing=PERMANENT:《档案法》第十四条:永久"})
+    assert s.retention_by_kind == (("coercion", 30, "《某某规定》第十条"),
+                                   ("licensing", None, "《档案法》第十四条:永久"))
+    assert s.retention_for("coercion") == (30, "《某某规定》第十条")
+    assert s.retention_for("licensing") == (None, "《档案法》第十四条:永久")
+    assert s.retention_for("penalty") == (25, None)
+    assert Settings.from_env({"RETENTION_YEARS": "30"}).retention_for("penalty") == (30, None)
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("penalty=30", "malformed"),                        # no basis
+    ("penalty:30:依据", "malformed"),                   # no '='
+    ("parking=30:依据", "unknown case kind 'parking'"),
+    ("penalty=10:依据", "at least 25"),                 # shorter than A34.1
+    ("penalty=30.5:依据", "at least 25"),
+    ("penalty=forever:依据", "'forever'"),
+    ("penalty=30:  ", "legal basis"),
+    ("penalty=30:甲;penalty=40:乙", "given twice"),
+])
+def test_a34_1_a_bad_retention_by_kind_is_a_clear_error(value, named):
+    """A34.1: a bad RETENTION_BY_KIND stops the start naming the setting, the item and why."""
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"RETENTION_BY_KIND": value})
+    assert "RETENTION_BY_KIND item" in str(err.value) and named in str(err.value)
+
+
+def test_a34_1_retention_years_below_the_rule_is_refused():
+    """A34.1: RETENTION_YEARS cannot set less than the 25 years the rule asks."""
+    with pytest.raises(SettingsError, match="RETENTION_YEARS=10.*A34.1"):
+        Settings.from_env({"RETENTION_YEARS": "10"})
