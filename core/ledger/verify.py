@@ -436,42 +436,49 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
         or _scan(session, hasher, blobs, seen_kinds, batch)
     expected_seq = 0
     reference = 0
-    for part in parts:
-        damages += part.damages
-        tainted |= part.tainted
-        reference += part.reference
-        for seq, kind, intact, row in part.observed:
-            view = _RowView(row) if row is not None else None
-            for projection in projections:
-                if intact:
-                    projection.observe(kind, seq, view)
-                elif hasattr(projection, "observe_damaged"):
-                    projection.observe_damaged(kind, seq, view)
-        seqs, joined = part.seqs, part.leaves
-        # The numbers rise (merged in log order), so the stretch has no gap when its ends are
-        # as far apart as its length; else name each gap.
-        if seqs and (seqs[0] != expected_seq or seqs[-1] - seqs[0] != len(seqs) - 1):
-            for seq in seqs:
-                if seq != expected_seq:
-                    damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: "
-                                          f"the log jumps to {seq}"))
-                    expected_seq = seq
-                expected_seq += 1
-        else:
-            expected_seq += len(seqs)
-        leaves = [joined[i:i + 32] for i in range(0, len(joined), 32)]
-        start = tree.size
-        # Cut the stretch at every checkpoint size inside it: the root there is wanted.
-        for cut in sorted(n for n in wanted_roots if start < n <= start + len(leaves)):
-            stored.expect(tree.extend(leaves[tree.size - start:cut - start]))
-            roots[cut] = tree.root()
-        stored.expect(tree.extend(leaves[tree.size - start:]))
-        if progress is not None:
-            progress(tree.size, max(head_size, tree.size))
-    size = tree.size
+    try:
+        for part in parts:
+            damages += part.damages
+            tainted |= part.tainted
+            reference += part.reference
+            for seq, kind, intact, row in part.observed:
+                view = _RowView(row) if row is not None else None
+                for projection in projections:
+                    if intact:
+                        projection.observe(kind, seq, view)
+                    elif hasattr(projection, "observe_damaged"):
+                        projection.observe_damaged(kind, seq, view)
+            seqs, joined = part.seqs, part.leaves
+            # The numbers rise (merged in log order), so the stretch has no gap when its ends are
+            # as far apart as its length; else name each gap.
+            if seqs and (seqs[0] != expected_seq or seqs[-1] - seqs[0] != len(seqs) - 1):
+                for seq in seqs:
+                    if seq != expected_seq:
+                        damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: "
+                                              f"the log jumps to {seq}"))
+                        expected_seq = seq
+                    expected_seq += 1
+            else:
+                expected_seq += len(seqs)
+            leaves = [joined[i:i + 32] for i in range(0, len(joined), 32)]
+            start = tree.size
+            # Cut the stretch at every checkpoint size inside it: the root there is wanted.
+            for cut in sorted(n for n in wanted_roots if start < n <= start + len(leaves)):
+                stored.expect(tree.extend(leaves[tree.size - start:cut - start]))
+                roots[cut] = tree.root()
+            stored.expect(tree.extend(leaves[tree.size - start:]))
+            if progress is not None:
+                progress(tree.size, max(head_size, tree.size))
+        size = tree.size
+        stored_damages = stored.finish(merkle.stored_hash_count(size))
+    finally:
+        # Close the streams now, not when collected: each PostgreSQL stream's fetching thread
+        # then closes its cursor while this transaction is still the connection's.
+        stored.close()
+        getattr(parts, "close", lambda: None)()
     if head_size != size:
         damages.append(Damage(None, f"the log head says {head_size} entries, {size} were found"))
-    damages += stored.finish(merkle.stored_hash_count(size))
+    damages += stored_damages
     for projection in projections:
         damages += projection.check(session, tainted)
     damages += _check_checkpoints(checkpoints, signer, suite, size, roots)
@@ -517,7 +524,7 @@ class _StoredHashes:
 
     def __init__(self, session: Session, batch: int):
         t = LedgerHash.__table__
-        self._rows = _rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2)
+        self._rows = iter(_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2))
         self._pending: list[bytes] = []
         self._next = 0
         self.problem: str | None = None
@@ -547,6 +554,10 @@ class _StoredHashes:
             self.problem = "stored tree hashes differ from the recomputed tree"
             return
         self._next += len(pending)
+
+    def close(self) -> None:
+        """Stop reading (the stream's cursor is closed)."""
+        self._rows.close()
 
     def finish(self, count: int) -> list[Damage]:
         """Damages found (the count is what a log of this size must have stored)."""
