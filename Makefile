@@ -33,7 +33,7 @@ worker: install ## Start an rq worker with its scheduler (production, needs REDI
 bot: install ## Poll Telegram (development; production uses the webhook).
 	$(BIN)/python -m bot
 
-lint: install ## Lint with ruff; check the pinned packages against the vendored advisories.
+lint: install ## Lint with ruff; check the pinned packages against PyPI's advisories (vendored list offline).
 	$(BIN)/ruff check .
 	$(BIN)/python .ci/audit.py
 

@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         calendar_routes,
         cases,
         catalogue,
+        complaint_intake,
         deadline_routes,
         evidence,
         health,
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (health, openapi, cases, catalogue, ledger_routes, calendar_routes,
                    deadline_routes, workflow, telegram_webhook, evidence, people,
-                   officer_admin, archive_routes):
+                   officer_admin, archive_routes, complaint_intake):
         app.register_blueprint(module.bp)
     _register_errors(app)
     from .auth import refuse_unknown_query
@@ -75,9 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       cors_allowed_origins=[settings.public_url] if settings.public_url
                       else None)
     if not test_config.get("CONTAINER"):
-        # With REDIS_URL, queued messages go out at once (the rq worker's sweep is nudged) and
-        # thumbnails are rq jobs on the worker: the web process renders nothing itself. The
-        # bot's polling process installs the same hooks (bot.__main__).
+        # With REDIS_URL, queued messages go out at once (the rq worker's sweep is nudged), and
+        # thumbnails and 送达回证 are rq jobs on the worker: the web process renders nothing
+        # itself. The bot's polling process installs the same hooks (bot.__main__).
         from core.queues import install_queue_hooks
 
         install_queue_hooks(container)

@@ -223,7 +223,7 @@ def download_disclosure(copy_id: str):
 
 @bp.get("/metrics")
 def metrics():
-    """A36.1 compliance figures: ?from=&to=&group=department|officer&format=json|csv."""
+    """A36.1 compliance figures: ?from=&to= (or month=)&group=department|officer&format=json|csv."""
     def run(uow, actor):
         q = compliance.MetricsQuery.parse(request.args)
         return compliance.compute(uow, actor, q), 200
@@ -298,5 +298,5 @@ OPENAPI_PATHS = {
         "Download a disclosure copy; logged (A33.1)", "200", (401, 404), ("copy_id",))},
     "/api/v1/metrics": {"get": _op(
         "Compliance figures per department or officer, JSON or CSV (A36.1)", "200",
-        (401, 403, 422), (), query=("from", "to", "group", "format"))},
+        (401, 403, 422), (), query=("from", "to", "month", "group", "format"))},
 }

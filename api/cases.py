@@ -7,6 +7,7 @@ from flask import Blueprint, request
 from core.cases import lifecycle, next_actions, recordings, records
 from core.cases.commands import AddRecord, Decide, OpenCase, Transition
 from core.cases.recordings import Resume
+from core.evidence import receipt_tasks
 
 from .auth import handle, idempotent, json_body
 
@@ -69,6 +70,9 @@ def add_record(case_id: str):
     def run(uow, actor):
         added = records.add_record(uow, actor, case_id, AddRecord.parse(json_body()))
         body = records.record_json(added.record, list(added.approvals))
+        receipt = receipt_tasks.queued_notice(uow.session, added.record.id)
+        if receipt:  # a service record's draft 送达回证, drawn after the commit (issue 12)
+            body["receipt"] = receipt
         if added.complaint_ticket:
             # A11.1: the complainant's tracking number and code, shown to the officer once.
             body["complaint_ticket"] = added.complaint_ticket

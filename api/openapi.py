@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 from core.kernel.vocab import STAGES
 from core.notices.deliveries import STATUSES as OUTBOX_STATUSES
 
-from . import archive_routes, evidence, officer_admin, people, workflow
+from . import archive_routes, complaint_intake, evidence, officer_admin, people, workflow
 from .pages import complainant as complainant_page
 from .pages import desk as desk_page
 from .pages import miniapp as miniapp_page
@@ -101,6 +101,7 @@ def document() -> dict:
             **desk_page.OPENAPI_PATHS,
             **people.openapi_paths(),
             **archive_routes.OPENAPI_PATHS,
+            **complaint_intake.OPENAPI_PATHS,
             "/healthz": {"get": {**_op("State of database, queue and storage",
                                        ("200", "healthy", "Health"), errors=(), public=True,
                                        tag="operations"),

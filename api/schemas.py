@@ -163,12 +163,16 @@ RECORD_STATUS = obj({
     "complete": BOOL,
     "gaps": array(obj({"rule": TEXT, "text": TEXT, "text_zh": TEXT}))},
     ["fields", "signatures", "av", "approval", "complete"])
+# A 送达回证 queued by the request: made after the commit by the media worker (issue 12).
+RECEIPT_QUEUED = obj({"kind": {"enum": ["draft", "final"]}, "status": {"enum": ["pending"]},
+                      "message": TEXT, "message_zh": TEXT})
 RECORD = {**obj({
     "id": ID, "case_id": ID, "type": ref("RecordTypeName"), "stage": {"enum": list(STAGES)},
     "fields": {"type": "object"}, "officers": array(ID), "occurred_at": WHEN,
     "created_at": WHEN, "created_by": ID, "corrects": nullable(ID), "superseded": BOOL,
     "approvals": array(APPROVAL_STEP), "status": RECORD_STATUS,
-    "complaint_ticket": obj({"tracking_no": TEXT, "code": TEXT})},
+    "complaint_ticket": obj({"tracking_no": TEXT, "code": TEXT}),
+    "receipt": RECEIPT_QUEUED},
     ["id", "case_id", "type", "stage", "fields", "officers", "occurred_at", "created_at",
      "created_by", "corrects", "superseded", "approvals"]),
     "allOf": [{"if": {"properties": {"type": {"const": rt.name}}},
@@ -229,11 +233,15 @@ APPROVAL_TAKEN = obj({
                                "officers": array(obj({"id": ID, "name": TEXT}))}))})
 SIGNATURE = obj({"id": ID, "record_id": ID, "role": TEXT, "signer_name": TEXT,
                  "signer_officer_id": nullable(ID), "method": {"enum": list(SIGN_METHODS)},
-                 "image_sha256": {"type": ["string", "null"]}, "signed_at": WHEN},
+                 "image_sha256": {"type": ["string", "null"]}, "signed_at": WHEN,
+                 "receipt": RECEIPT_QUEUED},
                 ["id", "record_id", "role", "signer_name", "method", "signed_at"])
 REFUSAL = obj({"id": ID, "record_id": nullable(ID), "role": TEXT, "person_name": TEXT,
                "refused": {"enum": list(REFUSED)}, "reason": TEXT, "place": TEXT, "at": WHEN,
-               "witnesses": {"type": "array"}, "video_evidence_id": nullable(ID)})
+               "witnesses": {"type": "array"}, "video_evidence_id": nullable(ID),
+               "receipt": RECEIPT_QUEUED},
+              ["id", "record_id", "role", "person_name", "refused", "reason", "place", "at",
+               "witnesses", "video_evidence_id"])
 PNG_BASE64 = {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png",
               "description": "a PNG or JPEG image of the signature, fingerprint or seal"}
 NEW_SIGNATURE = obj({
@@ -278,7 +286,7 @@ SERVICES = obj({"case_id": ID, "documents": array(obj({
 DEADLINE = obj({
     "id": ID, "case_id": nullable(ID), "case_number": TEXT,
     "rule_id": {"type": "string", "examples": ["A10.2"]}, "rule_ids": array(TEXT),
-    "title": NTEXT, "title_zh": NTEXT, "legal_source": TEXT, "trigger_event": TEXT,
+    "part": NTEXT, "title": NTEXT, "title_zh": NTEXT, "legal_source": TEXT, "trigger_event": TEXT,
     "trigger_at": WHEN, "due_at": WHEN, "last_day": nullable(DAY), "period": INT,
     "unit": TEXT, "subject_id": NTEXT, "obligor": NTEXT,
     "status": {"enum": ["open", "closed", "cancelled"]}, "overdue": BOOL, "late": BOOL,

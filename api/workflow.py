@@ -8,6 +8,7 @@ from core.cases import draw as draw_service
 from core.cases import receipts, service_of_documents
 from core.cases import signatures as sig_service
 from core.cases.commands import SIGN_METHODS, Refuse, Sign
+from core.evidence import receipt_tasks
 from core.kernel.errors import Invalid
 
 from .auth import handle, idempotent, json_body
@@ -31,8 +32,15 @@ def _signature_input() -> Sign:
         # Large parts are spooled to temporary files: close them now, not at GC.
         for part in request.files.values():
             part.close()
-    sig_service.sniff_image(data)  # 413 or 415 before anything else
+    sig_service.sniff_image(data, "image")  # 413, 415 or 422 (dimensions) before anything else
     return Sign.parse(request.form.to_dict(), image=data)
+
+
+def _with_receipt(uow, body: dict, record_id: str | None) -> dict:
+    """Say so when this request queued the record's 送达回证 (drawn after the commit by the
+    media worker, issue 12): that it is being prepared and where it will appear."""
+    notice = receipt_tasks.queued_notice(uow.session, record_id) if record_id else None
+    return {**body, "receipt": notice} if notice else body
 
 
 @bp.post("/<case_id>/records/<record_id>/signatures")
@@ -40,7 +48,7 @@ def add_signature(case_id: str, record_id: str):
     """A signature, fingerprint or seal image by one signer role (A13.2)."""
     def run(uow, actor):
         sig = sig_service.add_signature(uow, actor, case_id, record_id, _signature_input())
-        return sig_service.signature_json(sig), 201
+        return _with_receipt(uow, sig_service.signature_json(sig), sig.record_id), 201
 
     return idempotent(run)
 
@@ -51,7 +59,7 @@ def add_record_refusal(case_id: str, record_id: str):
     def run(uow, actor):
         refusal = sig_service.add_refusal(uow, actor, case_id,
                                           Refuse.parse(json_body(), record_id=record_id))
-        return sig_service.refusal_json(refusal), 201
+        return _with_receipt(uow, sig_service.refusal_json(refusal), refusal.record_id), 201
 
     return idempotent(run)
 

@@ -118,7 +118,8 @@ COMMANDS = {
            ("checklist", "还缺什么"), ("sign", "签名"), ("refuse", "拒签/拒绝调查"),
            ("serve", "送达"), ("interrupt", "音像中断"), ("resume", "恢复录像"),
            ("stage", "进入下一阶段"), ("tasks", "我的期限"), ("web", "登录网页工作台"),
-           ("complain", "投诉举报"), ("status", "查询进度"), ("lang", "语言"),
+           ("complain", "投诉举报"), ("status", "查询进度"), ("confirm", "确认联系方式"),
+           ("intake", "待核查投诉"), ("lang", "语言"),
            ("unbind", "解除绑定"), ("cancel", "取消")],
     "en": [("new", "open a case"), ("cases", "my cases"), ("record", "fill in a record"),
            ("checklist", "what is missing"), ("sign", "signatures"),
@@ -126,6 +127,7 @@ COMMANDS = {
            ("resume", "AV resumed"), ("stage", "next stage"), ("tasks", "my deadlines"),
            ("web", "sign in to the desk"),
            ("complain", "file a complaint"), ("status", "complaint progress"),
+           ("confirm", "confirm your contact"), ("intake", "complaints to check"),
            ("lang", "language"), ("unbind", "unbind this account"), ("cancel", "cancel")],
 }
 

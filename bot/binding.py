@@ -38,11 +38,11 @@ from .texts import role_names, t
 # Commands and button prefixes only a bound officer may use; anything else is public.
 OFFICER_COMMANDS = frozenset({"new", "cases", "case", "record", "checklist", "stage", "tasks",
                               "inbox", "sign", "refuse", "serve", "interrupt", "resume",
-                              "unbind"})
+                              "unbind", "intake"})
 OFFICER_CALLBACKS = ("cs:", "rt:", "ro:", "rf:", "rc:", "nk:", "nr:", "np:", "ne:", "nc:",
                      "na:", "ap:", "st:", "pv:", "oc:", "sg:", "so:", "sr:", "sn:", "sm:",
                      "rp:", "rr:", "rn:", "rl:", "rw:", "rv:", "rc2:", "rs:", "pc:", "lk:",
-                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:", "ub:")
+                     "fq:", "nt:", "ns:", "sw:", "rx:", "rz:", "ub:", "ci:")
 
 
 def command_of(update: Update) -> str | None:

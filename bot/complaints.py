@@ -1,26 +1,31 @@
-"""Complainants (A11.1): /complain (what, where, photos, contact) and /status (tracking
-number + code, through core.complaints.tickets.checked_status, rate-limited)."""
+"""Complainants (A11.1): /complain (what, where, photos, contact) into the intake queue,
+/confirm (the contact's one-time code) and /status (tracking number + code, through
+core.complaints.tickets.checked_status, rate-limited); supervisors accept or reject queued
+complaints with the alert's buttons or /intake (core.complaints.intake)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from core.complaints import intake
 from core.complaints.public import NoIntakeDepartment, PublicComplaint, submit_public
 from core.complaints.tickets import checked_status
-from core.kernel.errors import NotFound, RateLimited
+from core.kernel.errors import Invalid, NotFound, RateLimited
 
-from .common import BotContext, buttons, in_uow, log, reply
+from .common import BotContext, as_officer, buttons, edit_or_reply, guarded, in_uow, log, reply
 from .dialogs import END, ask, cancel_button, dialog
 from .evidence import describe, keep_file
 from .texts import size_text, t
 
 WHAT, WHERE, PHOTOS, CONTACT, CONFIRM = range(5)
 ST_NUMBER, ST_CODE = range(5, 7)
+REJECT_REASON = 7
 DRAFT = "draft_complaint"
 STAFF_ROLES = ("supervisor",)  # who receives a complaint sent to the bot
 
@@ -114,7 +119,9 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     lang = context.lang
     data = {**draft, "channel": "telegram", "telegram_user_id": update.effective_user.id}
     try:
-        ticket = await in_uow(context.container, submit_public, PublicComplaint.parse(data))
+        # The chat that files it is the one Telegram contact that needs no confirmation.
+        cmd = replace(PublicComplaint.parse(data), telegram_chat_id=update.effective_chat.id)
+        ticket = await in_uow(context.container, submit_public, cmd)
     except NoIntakeDepartment as exc:
         # No department takes public complaints here. The complaint is never broadcast to
         # other departments' staff (their contact details would leak): the complainant is
@@ -125,7 +132,94 @@ async def complain_confirm(update: Update, context: BotContext) -> int:
     except RateLimited as exc:  # a few complaints an hour per account and contact
         await ask(update, exc.text(lang))
         return END
-    await ask(update, t(lang, "cp_sent", tracking_no=ticket["tracking_no"], code=ticket["code"]))
+    except Invalid as exc:  # a contact that is neither a phone, an e-mail nor this chat
+        await ask(update, exc.text(lang))
+        return END
+    text = t(lang, "cp_sent", tracking_no=ticket["tracking_no"], code=ticket["code"])
+    text += "\n" + t(lang, "cp_waiting")
+    if not ticket["contact_confirmed"]:
+        text += "\n" + t(lang, "cp_confirm_sent", tracking_no=ticket["tracking_no"])
+    await ask(update, text)
+    return END
+
+
+async def confirm_command(update: Update, context: BotContext) -> None:
+    """/confirm NUMBER CODE: confirm the e-mail or phone the complaint gave (rate-limited)."""
+    lang = context.lang
+    if not context.args or len(context.args) < 2:
+        await reply(update, t(lang, "cf_usage"))
+        return
+    try:
+        done = await asyncio.to_thread(intake.confirm_contact, context.container,
+                                       context.args[0], context.args[1],
+                                       remote=f"tg:{update.effective_user.id}")
+    except NotFound:
+        await reply(update, t(lang, "cf_wrong"))
+        return
+    except RateLimited as exc:
+        await reply(update, exc.text(lang))
+        return
+    await reply(update, t(lang, "cf_done", tracking_no=done["tracking_no"]))
+
+
+# --- supervisors: the intake queue --------------------------------------------------------
+
+def _kind(kind: str, lang: str) -> str:
+    zh, en = intake.REJECT_KINDS.get(kind, (kind, kind))
+    return en if lang == "en" else zh
+
+
+@guarded
+async def intake_command(update: Update, context: BotContext) -> None:
+    """/intake: each pending complaint of the department with its accept/reject buttons."""
+    lang = context.lang
+
+    def run(uow, actor):
+        items = intake.pending(uow, actor, channel="telegram")
+        return [(i.id, intake.alert_text(uow, i, lang)) for i in items]
+
+    found = await as_officer(context, run)
+    if not found:
+        await reply(update, t(lang, "ci_none"))
+        return
+    for item_id, text in found[:20]:
+        rows = intake.buttons(item_id, lang)
+        await reply(update, text, buttons([[(b["text"], b["data"]) for b in row]
+                                           for row in rows]))
+
+
+@guarded
+async def accept_button(update: Update, context: BotContext) -> None:
+    """✅ on an intake alert: accept it; the case opens through core."""
+    item_id = update.callback_query.data.split(":")[1]
+
+    def run(uow, actor):
+        done = intake.accept(uow, actor, item_id, channel="telegram")
+        return done.item.tracking_no, done.case_number
+
+    number, case_number = await as_officer(context, run)
+    await edit_or_reply(update, t(context.lang, "ci_accepted", tracking_no=number,
+                                  number=case_number))
+
+
+async def reject_start(update: Update, context: BotContext) -> int:
+    """✗ with a reason kind: ask the reason."""
+    _, item_id, _, kind = update.callback_query.data.split(":")
+    context.user_data["draft_intake_reject"] = (item_id, kind)
+    await ask(update, t(context.lang, "ci_reason", kind=_kind(kind, context.lang)))
+    return REJECT_REASON
+
+
+@guarded
+async def reject_reason(update: Update, context: BotContext) -> int:
+    """Reject the item with the typed reason (recorded and ledgered by core)."""
+    item_id, kind = context.user_data.get("draft_intake_reject", ("", ""))
+    reason = update.message.text.strip()
+    item = await as_officer(context, lambda uow, actor: intake.reject(
+        uow, actor, item_id, kind, reason, channel="telegram").tracking_no)
+    context.user_data.pop("draft_intake_reject", None)
+    await reply(update, t(context.lang, "ci_rejected", tracking_no=item,
+                          kind=_kind(kind, context.lang), reason=reason))
     return END
 
 
@@ -197,5 +291,11 @@ def handlers(persistent: bool) -> list:
             ST_NUMBER: [MessageHandler(text, status_number)],
             ST_CODE: [MessageHandler(text, status_code)],
         }, persistent=persistent),
+        CommandHandler("confirm", confirm_command),
+        CommandHandler("intake", intake_command),
+        CallbackQueryHandler(accept_button, pattern=r"^ci:[0-9a-f]{32}:a$"),
+        dialog("intake_reject", [CallbackQueryHandler(
+            reject_start, pattern=r"^ci:[0-9a-f]{32}:r:(spam|duplicate|out_of_scope)$")],
+            {REJECT_REASON: [MessageHandler(text, reject_reason)]}, persistent=persistent),
     ]
 

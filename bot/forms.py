@@ -13,6 +13,7 @@ from core.cases import lifecycle as case_service
 from core.cases import recordings
 from core.cases import records as record_service
 from core.cases.commands import AddRecord
+from core.evidence import receipt_tasks
 from core.kernel.clock import utcnow
 from core.kernel.errors import GateRefused, Invalid
 from core.kernel.vocab import stage_index
@@ -414,10 +415,11 @@ async def record_confirm(update: Update, context: BotContext) -> int:
         added = record_service.add_record(uow, actor, draft["case_id"], cmd)
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
         chain = approvals.submitted_text(added.chain, lang) if added.chain else ""
+        receipt = receipt_tasks.queued_notice(uow.session, added.record.id) is not None
         return (added.record.id, dict(added.record.fields), next_steps_of(uow, case, lang),
-                chain, added.complaint_ticket)
+                chain, added.complaint_ticket, receipt)
 
-    record_id, saved, nxt, chain, ticket = await as_officer(context, add)
+    record_id, saved, nxt, chain, ticket, receipt = await as_officer(context, add)
     context.user_data.pop(DRAFT, None)
     lines = [t(lang, "record_saved", title=_title(rtype, lang), number=draft["number"])]
     if ticket:
@@ -428,6 +430,8 @@ async def record_confirm(update: Update, context: BotContext) -> int:
         at = datetime.fromisoformat(saved["served_at"]).astimezone(
             context.container.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
         lines.append(t(lang, "served_at", at=at, rule=saved.get("served_rule", "")))
+    if receipt:  # the draft 送达回证, drawn after the commit (issue 12)
+        lines.append(t(lang, "receipt_preparing"))
     if rtype.av_required:
         # The next file of the media this record asks for is linked to it (A15.1, A26.1):
         # a recording when it takes one (bot.evidence.av_media), never a photo meanwhile.

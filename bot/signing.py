@@ -12,8 +12,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from core.cases import lifecycle as case_service
 from core.cases import signatures as sig_service
 from core.cases.commands import Refuse, Sign
-from core.evidence import intake
+from core.evidence import intake, receipt_tasks
 from core.kernel import texts
+from core.kernel.errors import TooLarge
 from core.rules.catalogue import NO_REFUSAL_ROLES
 
 from .common import BotContext, active_case, as_officer, buttons, guarded, reply
@@ -148,11 +149,19 @@ async def sign_method(update: Update, context: BotContext) -> int:
     return IMAGE
 
 
-async def _image_bytes(update: Update, context: BotContext) -> bytes:
+async def _image_bytes(update: Update, context: BotContext, name: str) -> bytes:
+    """The photo or image file sent, refused before download when Telegram says it is over
+    the byte limit, and after download on its header (type, pixel dimensions: a decompression
+    bomb is refused here, issue 12 finding 2) before anything decodes it."""
     message = update.message
-    file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    tg_file = await context.bot.get_file(file_id)
-    return bytes(await tg_file.download_as_bytearray())
+    item = message.photo[-1] if message.photo else message.document
+    if (item.file_size or 0) > sig_service.MAX_IMAGE_BYTES:
+        mb = sig_service.MAX_IMAGE_BYTES // (1024 * 1024)
+        raise TooLarge(f"{name}: the image is larger than {mb} MB", zh=f"{name}：图片超过 {mb} MB")
+    tg_file = await context.bot.get_file(item.file_id)
+    data = bytes(await tg_file.download_as_bytearray())
+    sig_service.sniff_image(data, name)
+    return data
 
 
 @guarded
@@ -160,7 +169,7 @@ async def sign_image(update: Update, context: BotContext) -> int:
     """The photo of the signature: record it through core.cases.signatures.add_signature."""
     draft = context.user_data[DRAFT]
     record = draft["records"][draft["record"]]
-    image = await _image_bytes(update, context)
+    image = await _image_bytes(update, context, t(context.lang, "field_sign_image"))
     lang = context.lang
     cmd = Sign(role=draft["role"], method=draft["method"], image=image,
                signer_name=draft.get("signer_name"),
@@ -173,13 +182,22 @@ async def sign_image(update: Update, context: BotContext) -> int:
         status = sig_service.record_status(uow, actor, draft["case_id"], record["id"],
                                            channel="telegram")
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
-        return sig.signer_name, status, next_steps_of(uow, case, lang)
+        return (sig.signer_name, status, next_steps_of(uow, case, lang),
+                _receipt_line(uow, record["id"], lang))
 
-    name, status, nxt = await as_officer(context, add)
+    name, status, nxt, receipt = await as_officer(context, add)
     context.user_data.pop(DRAFT, None)
     await reply(update, t(lang, "sign_saved", name=name, role=_role_label(cmd.role, lang))
-                + "\n" + _record_gaps(status, lang) + nxt)
+                + "\n" + _record_gaps(status, lang) + receipt + nxt)
     return END
+
+
+def _receipt_line(uow, record_id: str | None, lang: str) -> str:
+    """A line saying the 送达回证 this act queued is being prepared (drawn after the commit,
+    issue 12), and where it appears; empty when none was queued."""
+    if record_id and receipt_tasks.queued_notice(uow.session, record_id):
+        return t(lang, "receipt_preparing") + "\n"
+    return ""
 
 
 def _record_gaps(status: dict, lang: str) -> str:
@@ -385,10 +403,12 @@ async def witness_relation(update: Update, context: BotContext) -> int:
     return W_SIGN
 
 
+@guarded
 async def witness_sign(update: Update, context: BotContext) -> int:
-    """The witness's signature photo; another witness or done."""
+    """The witness's signature photo (checked now, not when the refusal is saved); another
+    witness or done."""
     draft = context.user_data[DRAFT]
-    image = await _image_bytes(update, context)
+    image = await _image_bytes(update, context, t(context.lang, "field_witness_image"))
     witness = draft.pop("witness")
     witness["signature_image_base64"] = base64.b64encode(image).decode()
     draft["witnesses"].append(witness)
@@ -459,6 +479,7 @@ async def refuse_confirm(update: Update, context: BotContext) -> int:
         if record_id:
             gaps = _record_gaps(sig_service.record_status(uow, actor, draft["case_id"],
                                                           record_id, channel="telegram"), lang)
+            gaps += _receipt_line(uow, record_id, lang)
         case = case_service.get_case(uow, actor, draft["case_id"], channel="telegram")
         return gaps, next_steps_of(uow, case, lang)
 

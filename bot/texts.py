@@ -15,10 +15,12 @@ T: dict[str, tuple[str, str]] = {
         "{name}，您好。您已绑定执法账号（{roles}）。\n{menu}",
         "Hello {name}. Your Telegram account is bound ({roles}).\n{menu}"),
     "welcome_public": (
-        "您好，这里是执法全过程记录系统。\n/complain 投诉举报\n/status 查询办理进度\n执法人员："
+        "您好，这里是执法全过程记录系统。\n/complain 投诉举报\n/status 查询办理进度\n"
+        "/confirm 确认联系方式\n执法人员："
         "请发送 /bind 绑定码 完成绑定。",
         "Hello. This is the enforcement record system.\n/complain file a complaint\n/status "
-        "check progress\nOfficers: send /bind CODE to bind your account."),
+        "check progress\n/confirm confirm your contact\nOfficers: send /bind CODE to bind "
+        "your account."),
     "officer_menu": (
         "/new 新建案件\n/cases 我的案件\n/record 填写文书\n/sign 签名\n/refuse 拒签或拒绝调查\n"
         "/serve 送达\n/interrupt 音像中断 /resume 恢复\n/checklist 还缺什么\n/stage 进入下一阶"
@@ -30,10 +32,12 @@ T: dict[str, tuple[str, str]] = {
         "deadlines\nsend a file = upload evidence\n/lang language\n/unbind unbind this "
         "account\n/cancel stop the current step"),
     "staff_menu": (
-        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/cases 本部门案件\n/checklist 还缺什么"
+        "待审批的文书会直接发到这里，点 ✅ 同意或 ↩ 退回。\n/intake 待核查的群众投诉\n"
+        "/cases 本部门案件\n/checklist 还缺什么"
         "\n/tasks 期限\n/lang 语言\n/unbind 解除绑定\n/cancel 取消当前操作",
         "Records waiting for your approval come here: tap ✅ to approve or ↩ to return.\n"
-        "/cases department cases\n/checklist what is missing\n/tasks deadlines\n/lang "
+        "/intake public complaints to check\n/cases department cases\n/checklist what is "
+        "missing\n/tasks deadlines\n/lang "
         "language\n/unbind unbind this account\n/cancel stop the current step"),
     "bind_usage": (
         "请发送：/bind 绑定码（形如 XXXX-XXXX-XXXX-XXXX，由管理员生成，15分钟内有效）。",
@@ -295,6 +299,26 @@ T: dict[str, tuple[str, str]] = {
         "✅ 已提交。受理编号 {tracking_no}，查询码 {code}。请妥善保存，用 /status 查询进度。",
         "✅ Submitted. Tracking number {tracking_no}, code {code}. Keep them; /status shows "
         "progress."),
+    "cp_waiting": (
+        "工作人员核查后决定是否受理，期限自今天收到时起算。",
+        "Staff check it and decide whether to accept it; time limits count from today."),
+    "cp_confirm_sent": (
+        "我们已向您留下的联系方式发送确认码，请在此发送：/confirm {tracking_no} 确认码。"
+        "确认前，不会向该地址发送任何办理通知。",
+        "A confirmation code was sent to the contact you gave; send here: /confirm "
+        "{tracking_no} CODE. Until then no notice is sent to that address."),
+    "cf_usage": ("请发送：/confirm 受理编号 确认码", "Send: /confirm TRACKING-NUMBER CODE"),
+    "cf_done": ("✅ 联系方式已确认（{tracking_no}），办理通知将发送到该地址。",
+                "✅ Contact confirmed ({tracking_no}); notices will go there."),
+    "cf_wrong": ("受理编号或确认码不正确，或确认码已过期。",
+                 "The tracking number or confirmation code is not right, or it expired."),
+    "ci_none": ("没有待核查的群众投诉。", "No public complaint is waiting to be checked."),
+    "ci_accepted": ("✅ 已受理 {tracking_no}，已立案登记为 {number}。",
+                    "✅ Accepted {tracking_no}; registered as {number}."),
+    "ci_reason": ("请输入不予受理的理由（{kind}）：",
+                  "Type the reason for not accepting it ({kind}):"),
+    "ci_rejected": ("已决定不予受理 {tracking_no}（{kind}）。理由：{reason}",
+                    "Not accepted: {tracking_no} ({kind}). Reason: {reason}"),
     "cp_nobody": (
         "抱歉，目前没有工作人员在线接收投诉，请拨打 12345 热线。您的内容未被记录。",
         "Sorry, no staff member can receive complaints here right now; please call the 12345 "
@@ -346,6 +370,12 @@ T: dict[str, tuple[str, str]] = {
     "witness_relation": (
         "见证人身份（例如：村委会工作人员、邻居）：",
         "Who the witness is (e.g. village committee staff, neighbour):"),
+    "receipt_preparing": ("送达回证正在生成，完成后列入该送达文书的证据，可在网页端（/web）案件页面"
+                          "查看、下载。",
+                          "The 送达回证 is being prepared; once made it is listed with the "
+                          "service record's evidence on the web desk's case page (/web)."),
+    "field_sign_image": ("签名图片", "signature image"),
+    "field_witness_image": ("见证人签名图片", "witness's signature image"),
     "witness_sign": ("请发送见证人签名的照片：", "Send a photo of the witness's signature:"),
     "witness_saved": ("已添加 {n} 位见证人。", "{n} witnesses added."),
     "refused_sign": ("拒绝签名", "Refused to sign"),

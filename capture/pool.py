@@ -429,6 +429,34 @@ class ParserPool:
             raise PreviewError("the renderer returned an invalid result")
         return Thumbnail(body, width, height)
 
+    def signature_image(self, source: Source, *, max_side: int, max_pixels: int,
+                        timeout_s: float = 10.0):
+        """A drawable SignatureImage of a signature, seal or witness image; SignatureImageError
+        on any failure. The answer is checked: a PNG within BOX and OUTPUT_LIMIT."""
+        from capture.signature_image import (
+            BOX,
+            OUTPUT_LIMIT,
+            SignatureImage,
+            SignatureImageError,
+        )
+
+        try:
+            header, body = self.request("signature_image", source, timeout_s=timeout_s,
+                                        max_body=OUTPUT_LIMIT, max_side=max_side,
+                                        max_pixels=max_pixels)
+        except PoolError as exc:
+            raise SignatureImageError(exc.reason) from None
+        except OSError as exc:
+            raise SignatureImageError(f"the file cannot be opened ({type(exc).__name__})"
+                                      ) from None
+        if header.get("ok") is not True:
+            raise SignatureImageError(str(header.get("error"))[:300])
+        width, height = header.get("width"), header.get("height")
+        if not (isinstance(width, int) and isinstance(height, int) and 0 < width <= BOX[0]
+                and 0 < height <= BOX[1]) or body[:8] != b"\x89PNG\r\n\x1a\n":
+            raise SignatureImageError("the renderer returned an invalid result")
+        return SignatureImage(body, width, height)
+
     def call(self, op: str, *, timeout_s: float = 10.0, cpu_s: float | None = None,
              **fields: Any) -> dict:
         """A request without a file (diagnostics pools only: probe, misbehave)."""

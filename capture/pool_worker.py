@@ -7,7 +7,8 @@ Started by capture.pool inside the sandbox of capture.isolation:
 It caps its address space, file writes and core dumps, lowers its priority, imports the
 metadata readers and image decoders, installs the seccomp filter (no network sockets) and says
 "ready". Each request carries one file as a descriptor; the CPU limit is re-armed per file.
-It answers in JSON (plus the JPEG of a thumbnail) and asks to be recycled after a MemoryError.
+It answers in JSON (plus the JPEG of a thumbnail, or the PNG of a signature image) and asks to
+be recycled after a MemoryError.
 It exits when the pool closes its socket, and dies with its parent.
 """
 
@@ -71,7 +72,8 @@ def preload() -> None:
     import capture.exif
     import capture.isobmff
     import capture.metadata
-    import capture.preview  # noqa: F401 - imported for its side effect: loaded once
+    import capture.preview
+    import capture.signature_image  # noqa: F401 - imported for its side effect: loaded once
 
     Image.init()  # Pillow loads its format plugins lazily otherwise
 
@@ -96,6 +98,17 @@ def _thumbnail(req: dict, fd: int) -> tuple[dict, bytes]:
     except PreviewError as exc:
         return {"ok": False, "error": str(exc)}, b""
     return {"ok": True, "width": thumb.width, "height": thumb.height}, thumb.data
+
+
+def _signature_image(req: dict, fd: int) -> tuple[dict, bytes]:
+    from capture.signature_image import SignatureImageError, normalise
+
+    try:
+        img = normalise(fd, max_side=int(req.get("max_side", 0)),
+                        max_pixels=int(req.get("max_pixels", 0)))
+    except SignatureImageError as exc:
+        return {"ok": False, "error": str(exc)}, b""
+    return {"ok": True, "width": img.width, "height": img.height}, img.png
 
 
 def _probe(req: dict) -> tuple[dict, bytes]:
@@ -174,6 +187,8 @@ def serve(sock: socket.socket, memory_mb: int, diagnostics: bool) -> int:
                 header, body = _metadata(req, fd)
             elif op == "thumbnail" and fd is not None:
                 header, body = _thumbnail(req, fd)
+            elif op == "signature_image" and fd is not None:
+                header, body = _signature_image(req, fd)
             elif op == "probe" and diagnostics:
                 header, body = _probe(req)
             elif op == "misbehave" and diagnostics:

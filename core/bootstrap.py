@@ -18,6 +18,7 @@ from core.cases import act_end
 from core.cases.projections import StageProjection
 from core.complaints import tickets
 from core.deadlines import tracking
+from core.evidence import receipt_tasks
 from core.kernel import clock
 from core.kernel.settings import Settings
 from core.ledger import CheckpointSigner, LedgerError, add_projection, suite_named
@@ -38,6 +39,7 @@ EVENT_HANDLERS: tuple[EventHandler, ...] = (
     alerts.handle_event,
     approvals.handle_event,
     archive_events.handle_event,
+    receipt_tasks.handle_event,  # a service record's 送达回证 is queued, drawn after the commit
 )
 
 log = logging.getLogger("quancheng.bootstrap")
@@ -61,6 +63,8 @@ class Container:
     # evidence ids: an rq job is enqueued, or the in-process worker woken. The media_tasks
     # rows are the truth, so a hook that fails loses nothing (the sweep enqueues them again).
     media_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
+    # The same for the 送达回证 owed (core.evidence.receipt_tasks), with (record id, kind).
+    receipt_hooks: list[Callable[[list[tuple[str, str]]], None]] = field(default_factory=list)
 
     @contextmanager
     def uow(self) -> Iterator[UnitOfWork]:
@@ -74,6 +78,7 @@ class Container:
                 yield uow
             queued = session.info.pop("outbox_written", False)
             media_owed = session.info.pop("media_queued", None)
+            receipts_owed = session.info.pop(receipt_tasks.QUEUED_KEY, None)
         finally:
             session.close()
         for callback in uow.after_commit:
@@ -90,6 +95,12 @@ class Container:
                     media_hook(list(media_owed))
                 except Exception:  # the sweep enqueues the task again after its lease
                     log.warning("media work could not be queued", exc_info=True)
+        if receipts_owed:
+            for receipt_hook in self.receipt_hooks:
+                try:
+                    receipt_hook(list(dict.fromkeys(receipts_owed)))
+                except Exception:  # the sweep enqueues the task again after its lease
+                    log.warning("a 送达回证 could not be queued", exc_info=True)
 
 
 def bootstrap(settings: Settings | None = None, *,

@@ -2,7 +2,8 @@
 
 Every process that records things installs the same hooks on its container — the web
 processes and the bot's polling process (`python -m bot`) alike — so a photo sent to the bot
-gets its thumbnail job whichever way the update arrived, and queued messages go out at once.
+gets its thumbnail job (and a signed service record its 送达回证 job) whichever way the update
+arrived, and queued messages go out at once.
 Jobs are named by their import path in the worker package (rq stores only that name), so the
 fronts need not import the worker. The database rows stay the truth: a hook that fails loses
 nothing, the sweep enqueues the work again (core.evidence.media).
@@ -19,6 +20,7 @@ from core.evidence import media
 DEFAULT_QUEUE = "quancheng"
 SWEEP_JOB = "worker.jobs.sweep"
 MEDIA_JOB = "worker.jobs.media"
+RECEIPT_JOB = "worker.jobs.receipt"
 RESULT_TTL = 600  # results are for monitoring only; the database keeps the truth
 FAILURE_TTL = 7 * 24 * 3600
 
@@ -65,6 +67,21 @@ def enqueue_media(queue, evidence_ids: Iterable[str], func=MEDIA_JOB) -> int:
     return len(jobs)
 
 
+def enqueue_receipts(queue, owed: Iterable[tuple[str, str]], func=RECEIPT_JOB) -> int:
+    """Enqueue one 送达回证 job per (record id, kind) in one round trip, with rq's retries."""
+    from rq import Queue, Retry
+
+    retry = Retry(max=media.MAX_ATTEMPTS - 1, interval=list(media.RETRY_INTERVALS))
+    timeout = int(media.RUN_LEASE.total_seconds())
+    jobs = [Queue.prepare_data(func, args=(str(r), str(k)), retry=retry, timeout=timeout,
+                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                               description=f"送达回证 ({k}) of record {r}")
+            for r, k in owed]
+    if jobs:
+        queue.enqueue_many(jobs)
+    return len(jobs)
+
+
 def sweep_nudger(redis_url: str, base: str) -> Callable[[], None]:
     """A function that enqueues a sweep now unless one is already waiting: called after a
     commit that queued outbox messages (an approval request), so they go out in seconds
@@ -89,8 +106,20 @@ def media_enqueuer(redis_url: str, base: str) -> Callable[[list[str]], None]:
     return enqueue
 
 
+def receipt_enqueuer(redis_url: str, base: str) -> Callable[[list[tuple[str, str]]], None]:
+    """A function that enqueues the 送达回证 jobs owed by a commit (record id, kind), on the
+    media queue."""
+    queue = _queue(redis_url, media_queue_name(base))
+
+    def enqueue(owed: list[tuple[str, str]]) -> None:
+        enqueue_receipts(queue, owed)
+
+    return enqueue
+
+
 def install_queue_hooks(container: Container, base: str | None = None) -> bool:
-    """Give the container the rq hooks (prompt sweeps, media jobs) when REDIS_URL is set;
+    """Give the container the rq hooks (prompt sweeps, thumbnail and 送达回证 jobs) when
+    REDIS_URL is set;
     True when it did. Without Redis the in-process worker of the web process sweeps."""
     redis_url = container.settings.redis_url
     if not redis_url:
@@ -98,4 +127,5 @@ def install_queue_hooks(container: Container, base: str | None = None) -> bool:
     base = base or queue_base()
     container.outbox_hooks.append(sweep_nudger(redis_url, base))
     container.media_hooks.append(media_enqueuer(redis_url, base))
+    container.receipt_hooks.append(receipt_enqueuer(redis_url, base))
     return True

@@ -269,4 +269,6 @@ def _department_of(session: Session, message: OutboxMessage) -> str | None:
         case = session.get(Case, message.case_id)
         if case is not None:
             return case.department_id
-    return None
+    # A message of no case (a public complaint's confirmation code) names its department.
+    department = (message.payload or {}).get("department_id")
+    return department if isinstance(department, str) else None

@@ -2,8 +2,10 @@
 name it.
 
 Usage: python tests/check_rule_coverage.py [--all] [--range]
-Every A- and N-ID is listed; those no test docstring names are printed as NO TEST. Exit 0 when
-every ID is named by at least one test docstring, 1 otherwise. ``--range`` checks only the
+Every A- and N-ID is listed; those no test docstring names are printed as NO TEST, and a name
+in a docstring that looks like an ID but is not one of RULES.md (N31.2, N34) as NOT A RULES.md
+ID (it proves nothing). Exit 0 when every ID is named by at least one test docstring and no
+docstring names an unknown ID, 1 otherwise. ``--range`` checks only the
 core range A9.1–A30.1 (issue 5's guarantee; the other IDs are still listed). RULES.md is read
 from ../shared/mission beside the project; without it the list embedded below is used.
 """
@@ -23,7 +25,9 @@ RULES_MD = next((p for p in (ROOT.parent / "shared" / "mission" / "RULES.md",
                  if p.is_file()), ROOT.parent / "shared" / "mission" / "RULES.md")
 FIRST, LAST = (9, 1), (30, 1)
 ID = re.compile(r"\bA(\d+)\.(\d+)\b")
-ANY_ID = re.compile(r"\b(?:A\d+\.\d+|N\d+)\b")
+# An ID followed by ".digit" is another ID ("N31.2" is not N31, "A9.10" is not A9.1): such a
+# name is reported as unknown, never counted for the ID it starts with.
+ANY_ID = re.compile(r"\b(?:A\d+\.\d+|N\d+)(?:\.\d+)*\b")
 N_ID = re.compile(r"N(\d+)")
 # Part 1 of RULES.md as of 2019's 实施细则, for a checkout without the shared folder.
 EMBEDDED = (
@@ -75,6 +79,13 @@ def named_by_tests() -> dict[str, list[str]]:
     return out
 
 
+def unknown_named(ids: list[str]) -> dict[str, list[str]]:
+    """IDs that test docstrings name but RULES.md does not have (N31.2, N34), with the tests."""
+    known = set(ids)
+    return {rid: sorted(set(tests)) for rid, tests in named_by_tests().items()
+            if rid not in known}
+
+
 def report() -> tuple[list[str], list[str], str | None]:
     """(all IDs in range, the ones no test names, their source)."""
     ids, source = rule_ids()
@@ -108,8 +119,15 @@ def main(argv: list[str]) -> int:
             print(f"  {rid:<6} NO TEST")
         elif "--all" in argv:
             print(f"  {rid:<6} {len(tests)} tests, e.g. {tests[0]}")
+    every, _ = all_ids()
+    unknown = unknown_named(every)
+    for rid, tests in sorted(unknown.items()):
+        print(f"  {rid:<6} NOT A RULES.md ID, named by {', '.join(tests)}")
     if missing:
         print(f"{len(missing)} IDs without a test: {' '.join(missing)}")
+        return 1
+    if unknown:
+        print(f"{len(unknown)} names that are not RULES.md IDs: {' '.join(sorted(unknown))}")
         return 1
     print("every ID is named by a test docstring")
     return 0

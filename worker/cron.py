@@ -96,3 +96,8 @@ def sweep_nudger(redis_url: str, config: WorkerConfig):
 def media_enqueuer(redis_url: str, config: WorkerConfig):
     """core.queues.media_enqueuer on this worker configuration's queues."""
     return queues.media_enqueuer(redis_url, config.queue)
+
+
+def receipt_enqueuer(redis_url: str, config: WorkerConfig):
+    """core.queues.receipt_enqueuer on this worker configuration's queues."""
+    return queues.receipt_enqueuer(redis_url, config.queue)

@@ -10,7 +10,7 @@ import logging
 import threading
 
 from core.bootstrap import Container
-from core.evidence import media
+from core.evidence import media, receipt_tasks
 from notifications.base import Channel
 from notifications.channels import build_channels
 from notifications.config import NotifyConfig
@@ -38,12 +38,16 @@ class InprocessWorker:
         """The media work due (thumbnails), one sweep, then every message it queued delivered
         in turn (admin reports too)."""
         media.run_due(self.container.uow, limit=self.config.sweep_limit)
+        receipt_tasks.run_due(self.container.uow, limit=self.config.sweep_limit)
         result = run_sweep(self.container, self.notify, self.config)
         if result.media_ids:  # claims that ran out (this process restarted mid-thumbnail)
             for evidence_id in result.media_ids:
                 # A failure is recorded on the task; a later run tries again.
                 with contextlib.suppress(media.MediaRetry):
                     media.run_thumbnail(self.container.uow, evidence_id)
+        for record_id, kind in result.receipt_ids:
+            with contextlib.suppress(media.MediaRetry):
+                receipt_tasks.run_receipt(self.container.uow, record_id, kind)
         pending = list(result.outbox_ids)
         while pending:
             outcome = deliver(self.container, pending.pop(0), self.channels, config=self.notify)
@@ -90,4 +94,5 @@ def start_inprocess_worker(container: Container, *, emit: Emit,
              ", ".join(sorted(channels)) or "none")
     container.outbox_hooks.append(worker.wake)
     container.media_hooks.append(lambda evidence_ids: worker.wake())
+    container.receipt_hooks.append(lambda owed: worker.wake())
     return worker.start()

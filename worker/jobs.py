@@ -9,6 +9,7 @@ from rq import Queue, Retry
 
 from core import queues
 from core.evidence import media as evidence_media
+from core.evidence import receipt_tasks
 from notifications import outbox
 
 from .runtime import Runtime, runtime
@@ -31,8 +32,10 @@ def sweep() -> dict:
                        pick_outbox=backlog < rt.config.sweep_limit)
     enqueue_deliveries(rt, result.outbox_ids)
     enqueue_media(rt.media_queue or rt.queue, result.media_ids)
+    enqueue_receipts(rt.media_queue or rt.queue, result.receipt_ids)
     return {"reminders": result.reminders, "queued": len(result.outbox_ids), "backlog": backlog,
-            "failed_reminders": result.failed_reminders, "media": len(result.media_ids)}
+            "failed_reminders": result.failed_reminders, "media": len(result.media_ids),
+            "receipts": len(result.receipt_ids)}
 
 
 def media(evidence_id: str) -> dict:
@@ -47,6 +50,20 @@ def enqueue_media(queue: Queue, evidence_ids: Iterable[str]) -> int:
     """Enqueue one media job per item in one round trip, with rq's retries; return how many
     (the same jobs the web and bot processes enqueue, core.queues)."""
     return queues.enqueue_media(queue, evidence_ids, media)
+
+
+def receipt(record_id: str, kind: str) -> dict:
+    """Make the draft or final 送达回证 of one service record (idempotent: the media_tasks row
+    is claimed first); a failure worth retrying raises so rq's Retry runs the job again."""
+    rt = runtime()
+    outcome = receipt_tasks.run_receipt(rt.container.uow, str(record_id), str(kind))
+    return {"status": outcome.status, "detail": outcome.detail}
+
+
+def enqueue_receipts(queue: Queue, owed: Iterable[tuple[str, str]]) -> int:
+    """Enqueue one receipt job per (record id, kind) in one round trip, with rq's retries
+    (the same jobs the web and bot processes enqueue, core.queues)."""
+    return queues.enqueue_receipts(queue, owed, receipt)
 
 
 def deliver(outbox_id: int) -> dict:

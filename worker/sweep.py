@@ -19,6 +19,7 @@ from core.deadlines.reminders import (
     reclaim_stale_reminders,
 )
 from core.evidence import media as media_tasks
+from core.evidence import receipt_tasks
 from core.evidence.uploads import purge_expired
 from core.kernel.clock import utcnow
 from core.ledger.timestamps import stamp_pending
@@ -38,6 +39,8 @@ class SweepResult:
     failed_reminders: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
     media_ids: list[str] = field(default_factory=list)  # evidence whose media job was lost
+    # (record id, kind) of 送达回证 whose job was lost
+    receipt_ids: list[tuple[str, str]] = field(default_factory=list)
 
 
 def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, *,
@@ -67,6 +70,8 @@ def run_sweep(container: Container, notify: NotifyConfig, config: WorkerConfig, 
     if pick_outbox:
         with container.uow() as uow:
             result.media_ids = media_tasks.due_for_enqueue(uow.session, now, config.sweep_limit)
+            result.receipt_ids = receipt_tasks.due_for_enqueue(uow.session, now,
+                                                               config.sweep_limit)
     housekeep(container, now)
     if result.reminders or result.outbox_ids:
         log.info("sweep: %d reminders expanded, %d messages queued", result.reminders,

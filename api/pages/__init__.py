@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, request
 
+from core.metrics import compliance
+
 from . import assets, i18n, security
 
 bp = Blueprint("pages", __name__)
@@ -53,5 +55,6 @@ def init_app(app: Flask) -> None:
         t=i18n.t, asset_url=assets.asset_url, script=assets.script,
         vendor_script=assets.vendor_script, htmx_head=assets.htmx_head,
         lang_switch_url=lang_switch_url, csrf_field=web_auth.csrf_field,
+        may_read_metrics=compliance.may_read,
         page_lang=i18n.choose, html_lang=lambda: i18n.HTML_LANG[i18n.choose()])
     app.after_request(security.static_headers)

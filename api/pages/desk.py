@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from core.cases import records
 from core.cases.commands import Decide
 from core.cases.search import CaseQuery, search_cases
+from core.complaints import intake as complaint_intake
 from core.deadlines import desk
 from core.kernel import texts as words
-from core.kernel.clock import parse_aware
-from core.kernel.errors import DomainError
+from core.kernel.clock import parse_aware, utcnow
+from core.kernel.errors import DomainError, Invalid
 from core.kernel.vocab import STAGES
+from core.metrics import compliance
 from core.rules.catalogue import BY_NAME, CATALOGUE
+from core.rules.deadline_rules import RuleTable
 
 from ..auth import container, remote
-from . import bp, i18n
+from . import bp, charts, i18n
 from .web_auth import desk_uow, page_op
 
 
@@ -37,10 +40,34 @@ def desk_approvals():
     """Approvals waiting for a role the officer holds, and their own returned records."""
     with desk_uow() as (uow, actor):
         pane = desk.approvals(uow, actor, lang=i18n.choose())
+        queued = complaint_intake.queue_for(uow, actor, channel="web")
     done = request.args.get("done", "")
     return render_template("desk/approvals.html", tab="approvals", box=pane.inbox,
-                           fields=pane.fields,
-                           done=done if done in ("approve", "return") else "")
+                           fields=pane.fields, intake=[
+                               {**c, "received_local": parse_aware(c["received_at"]).astimezone(
+                                   container().settings.legal_tz).strftime("%Y-%m-%d %H:%M")}
+                               for c in queued],
+                           reject_kinds=list(complaint_intake.REJECT_KINDS),
+                           done=done if done in ("approve", "return", "accept", "reject")
+                           else "")
+
+
+@bp.post("/desk/complaint-intake/<intake_id>/accept")
+def desk_intake_accept(intake_id: str):
+    """Accept a public complaint: its case opens (core.complaints.intake.accept)."""
+    with desk_uow() as (uow, actor):
+        complaint_intake.accept(uow, actor, intake_id, channel="web", remote=remote())
+    return redirect(url_for("pages.desk_approvals", done="accept"), code=303)
+
+
+@bp.post("/desk/complaint-intake/<intake_id>/reject")
+def desk_intake_reject(intake_id: str):
+    """Reject a public complaint with its kind and reason (core.complaints.intake.reject)."""
+    with desk_uow() as (uow, actor):
+        complaint_intake.reject(uow, actor, intake_id, request.form.get("kind"),
+                                request.form.get("reason", "").strip() or None,
+                                channel="web", remote=remote())
+    return redirect(url_for("pages.desk_approvals", done="reject"), code=303)
 
 
 @bp.post("/desk/cases/<case_id>/records/<record_id>/decision")
@@ -91,6 +118,55 @@ def desk_live():
                            time_zone=container().settings.tz_legal)
 
 
+def _metrics_query() -> compliance.MetricsQuery:
+    """The period asked for (core's MetricsQuery.parse, as the API); none: this legal month."""
+    args = request.args.to_dict()
+    if not any(args.get(k) for k in ("from", "to", "month")):
+        args["month"] = utcnow().astimezone(container().settings.legal_tz).strftime("%Y-%m")
+    return compliance.MetricsQuery.parse(args)
+
+
+def _metrics_figures() -> dict:
+    """The A36.1 figures through core.metrics.compliance.compute, the API's call: the same
+    readers, the same department scope, the same access log (A33.1)."""
+    query = _metrics_query()
+    with desk_uow() as (uow, actor):
+        return compliance.compute(uow, actor, query, channel="web", remote=remote())
+
+
+@bp.get("/desk/metrics")
+def desk_metrics():
+    """Metrics: the A36.1 figures of a period per department or officer, as charts and tables
+    (GET: the address can be shared; no JavaScript)."""
+    try:
+        data = _metrics_figures()
+    except Invalid as exc:  # a bad period: the form again with core's sentence, not a 500
+        with desk_uow() as (_uow, _actor):  # signed in first, as any other pane
+            pass
+        return render_template("desk/metrics.html", tab="metrics", data=None,
+                               error=exc.text(i18n.choose()), args=request.args), exc.status
+    return render_template("desk/metrics.html", tab="metrics", data=data, error=None,
+                           args=request.args)
+
+
+@bp.get("/desk/metrics.csv")
+def desk_metrics_csv():
+    """The figures as CSV (core's to_csv), through the desk session."""
+    data = _metrics_figures()
+    name = f"metrics-{data['from']}-{data['to']}-{data['group']}.csv"
+    return Response(compliance.to_csv(data), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/desk/metrics.pdf")
+def desk_metrics_pdf():
+    """The figures as the archival PDF report (core's report_pdf, as `flask metrics report`)."""
+    data = _metrics_figures()
+    name = f"metrics-{data['from']}-{data['to']}-{data['group']}.pdf"
+    return Response(compliance.report_pdf(data), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     """A refused step on a page: its sentence in the page's language, nothing else."""
@@ -129,6 +205,20 @@ def _step_label(type_name: str, step: str) -> str:
     return step if found is None or i18n.choose() == "en" else found.label_zh
 
 
+_DEADLINE_RULES = RuleTable()  # titles only (as core.deadlines.reminders): figures not used
+
+
+def _deadline_title(rule_id: str) -> str:
+    """A deadline rule's title in the page's language (the deadline table), else the RULES.md
+    ID's short name (core.kernel.texts), else nothing."""
+    try:
+        rule = _DEADLINE_RULES.rule_for(rule_id)
+    except KeyError:
+        name = _label("rule", rule_id)
+        return "" if name == rule_id else name
+    return rule.title_en if i18n.choose() == "en" else rule.title_zh
+
+
 def _local_time(value: object) -> str:
     """An ISO time (or datetime) as legal time, YYYY-MM-DD HH:MM."""
     tz = container().settings.legal_tz
@@ -144,7 +234,20 @@ bp.add_app_template_global(_record_title, "record_title")
 bp.add_app_template_global(_rule_records, "rule_records")
 bp.add_app_template_global(_step_label, "step_label")
 bp.add_app_template_global(_local_time, "local_time")
+bp.add_app_template_global(_deadline_title, "deadline_title")
 bp.add_app_template_global(lambda: container().settings.legal_tz, "legal_tz")
+bp.add_app_template_global(charts.bars, "chart_bars")
+bp.add_app_template_global(charts.FILLS, "chart_fills")
+
+
+def _metrics_op(summary: str, answers: dict) -> dict:
+    """A Metrics page's entry: the period's query parameters, and 422 for a bad one."""
+    op = page_op(summary, session=True, answers={
+        **answers, "403": {"description": "not a reader of the metrics (A36.1)"},
+        "422": {"description": "from/to/month/group not understood"}})
+    op["parameters"] = [{"name": n, "in": "query", "required": False,
+                         "schema": {"type": "string"}} for n in ("from", "to", "month", "group")]
+    return op
 
 
 _PAGE = {"200": {"description": "page", "content": {"text/html": {}}},
@@ -155,6 +258,13 @@ OPENAPI_PATHS = {
     "/desk/approvals": {"get": page_op("Desk, Approvals: waiting for the officer's roles, and "
                                        "their returned records (A10.1)", session=True,
                                        answers=_PAGE)},
+    "/desk/complaint-intake/{intake_id}/accept": {"post": page_op(
+        "Accept a public complaint waiting to be checked: its case opens (A11.1)",
+        session=True, method="post", form={})},
+    "/desk/complaint-intake/{intake_id}/reject": {"post": page_op(
+        "Reject a public complaint as not a complaint, with the reason", session=True,
+        method="post", form={"kind": {"enum": ["spam", "duplicate", "out_of_scope"]},
+                             "reason": {"type": "string", "maxLength": 500}})},
     "/desk/cases": {"get": page_op("Desk, Cases: search by number, party, officer, stage",
                                    session=True, answers=_PAGE)},
     "/desk/cases/{case_id}": {"get": page_op("Desk, a case: timeline, evidence verdicts, "
@@ -169,6 +279,15 @@ OPENAPI_PATHS = {
         answers={"200": {"description": "JPEG", "content": {"image/jpeg": {}}},
                  "302": {"description": "not signed in"},
                  "404": {"description": "no such item, or no preview yet"}})},
+    "/desk/metrics": {"get": _metrics_op("Desk, Metrics: the A36.1 figures of a period per "
+                                         "department or officer, as charts with data tables",
+                                         _PAGE)},
+    "/desk/metrics.csv": {"get": _metrics_op("Desk, Metrics as CSV (A36.1)", {
+        "200": {"description": "CSV", "content": {"text/csv": {}}},
+        "302": {"description": "not signed in: to /signin"}})},
+    "/desk/metrics.pdf": {"get": _metrics_op("Desk, Metrics as the PDF report (A36.1)", {
+        "200": {"description": "PDF", "content": {"application/pdf": {}}},
+        "302": {"description": "not signed in: to /signin"}})},
     "/desk/live": {"get": page_op("Desk, Live: the department's events over Socket.IO",
                                   session=True, answers=_PAGE)},
 }

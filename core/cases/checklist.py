@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from core.cases import coercion, hearing, limitation, procedures
+from core.cases import coercion, hearing, licensing_hearing, limitation, procedures
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Record
 from core.cases.periods import correction_due, response_due
@@ -290,6 +290,13 @@ DECISION_PREREQUISITES: tuple[Requirement, ...] = (
       "was served) or the hearing waived; a statement waiver is not a hearing waiver",
       "听证申请期限已届满或当事人已放弃听证（放弃陈述申辩不等于放弃听证）",
       hearing.hearing_right_told, hearing.hearing_period_over, hearing.hearing_wait_detail),
+    # legal10: a licence's hearing right (行政许可法 Art. 47, N30): the decision waits for the
+    # 5 working days after the right notice was served, or a recorded hearing waiver.
+    R("N30", "decision", "licensing hearing-request period over (5 working days after the "
+      "right notice was served) or the hearing waived",
+      "许可听证申请期限已届满或申请人、利害关系人已放弃听证",
+      licensing_hearing.right_told, licensing_hearing.request_period_over,
+      licensing_hearing.wait_detail),
     R("N28", "decision", "legal review agrees: mandatory after a hearing and in major, "
       "complex or new cases", "听证后及重大、复杂、新类型案件须经法制审核同意",
       hearing.legal_review_forced, hearing.reviewed_before_head, hearing.review_detail),

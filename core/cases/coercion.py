@@ -82,6 +82,24 @@ def _active(facts: CaseFacts, measure: Record) -> None:
     if ended(facts, measure.id):
         raise _refuse("N13", "the measure was already released or its goods handled",
                       "该强制措施已解除或已作出处理决定")
+    refusal = refused_by_head(facts, measure.id)
+    if refusal is not None:
+        raise _refuse("N12", f"the head refused to approve this emergency measure ({refusal}): "
+                      "it must be released at once; only the release decision may follow "
+                      "(行政强制法 Art. 19)",
+                      f"负责人认为不应当采取该强制措施（{refusal}），应当立即解除；"
+                      "此后只能作出解除决定（行政强制法第十九条）")
+
+
+def refused_by_head(facts: CaseFacts, measure_id: str) -> str | None:
+    """Art. 19: the head returned (refused) an emergency measure's after-the-fact approval;
+    the opinion given, or None. A head's return of that form is a refusal: within 24 hours
+    there is no room to send it back and forth, and the measure must end at once."""
+    for r in measure_records(facts, measure_id, "coercive_measure_approval"):
+        for a in facts.approvals.get(r.id, []):
+            if a.step == "head" and a.decision == "return":
+                return a.opinion or "不予批准"
+    return None
 
 
 # --- gates before a record ------------------------------------------------------------------
@@ -196,6 +214,14 @@ def _gate_end(uow, facts: CaseFacts, fields: dict, occurred_at: datetime) -> Non
     _active(facts, _measure(facts, fields))
 
 
+def _gate_release(uow, facts: CaseFacts, fields: dict, occurred_at: datetime) -> None:
+    """Art. 28: a measure is released once; after the head's refusal (Art. 19) it is the one
+    record still allowed."""
+    measure = _measure(facts, fields)
+    if ended(facts, measure.id):
+        _active(facts, measure)
+
+
 def _served(facts: CaseFacts, record_id: Any, what_en: str, what_zh: str, rule: str
             ) -> datetime:
     doc = facts.get(record_id)
@@ -288,7 +314,7 @@ _GATES = {
     "seizure_extension": _gate_extension,
     "seizure_testing": _gate_testing,
     "seizure_handling_decision": _gate_end,
-    "seizure_release_decision": _gate_end,
+    "seizure_release_decision": _gate_release,
     "enforcement_decision": _gate_enforcement_decision,
     "enforcement_execution": _gate_execution,
 }
@@ -326,6 +352,19 @@ def after(uow: UnitOfWork, case: Case, record: Record, rtype: RecordType) -> Non
                        {"record_id": record.id, "subject_id": f["measure_id"]}))
 
 
+def after_return(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime
+                 ) -> None:
+    """N12 (Art. 19): the head refusing an emergency measure's approval raises the alert to
+    the officers and the supervisor (core.notices.alerts) and opens the short deadline for
+    the release decision (N12's part "release")."""
+    measure_id = record.fields.get("measure_id")
+    if step != "head" or record.type != "coercive_measure_approval" or not measure_id:
+        return
+    uow.emit(Event("coercive_measure.emergency_refused", case.id, at, {
+        "record_id": record.id, "subject_id": measure_id, "measure_id": measure_id,
+        "notify": ["officer", "supervisor"], "rule_id": "N12"}))
+
+
 def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime
                    ) -> None:
     """The head's approval of an emergency measure closes N12; of an extension, recounts N13."""
@@ -356,24 +395,51 @@ def emergency_gaps(facts: CaseFacts) -> list[str]:
         ok = any(a.step == "head" and a.decision == "approve" and a.at <= due
                  for r in measure_records(facts, m.id, "coercive_measure_approval")
                  for a in facts.approvals.get(r.id, []))
-        if not ok:
+        refusal = refused_by_head(facts, m.id)
+        if refusal is not None:
+            out.append(f"强制措施 {m.id}: 负责人不予批准（{refusal}），应当立即解除 (N12)")
+        elif not ok:
             out.append(f"强制措施 {m.id}: 24小时内未经负责人批准，应当立即解除 (N12)")
     return out
 
 
+def handover_until(facts: CaseFacts, measure: Record) -> datetime:
+    """Art. 24 当场交付: the end of the site visit — the on-site record's end time, or, where it
+    states none, SEIZURE_HANDOVER_HOURS (⚠ default 4, a local figure) after the measure."""
+    if measure.fields.get("site_ended_at"):
+        return _at(measure.fields["site_ended_at"])
+    settings = getattr(facts.calendar, "settings", None)
+    hours = settings.seizure_handover_hours if settings else 4
+    return _at(measure.fields["applied_at"]) + timedelta(hours=hours)
+
+
+def _on_spot(record: Record, at: datetime | None, start: datetime, until: datetime) -> bool:
+    """Handed over during the visit, or a reason why not is recorded on the document."""
+    return bool(record.fields.get("not_on_spot_reason")) or (
+        at is not None and start <= at <= until)
+
+
 def seizure_gaps(facts: CaseFacts) -> list[str]:
-    """N13 (Art. 24): each measure's decision served and its list signed, on the spot."""
+    """N13 (Art. 24): each measure's decision served and its list signed, on the spot: within
+    the on-site record's time span (not merely the same day), unless a reason is recorded."""
     out = []
     for m in measures(facts):
+        start, until = _at(m.fields["applied_at"]), handover_until(facts, m)
+        span = f"{start.astimezone(facts.calendar.tz):%m-%d %H:%M}–" \
+               f"{until.astimezone(facts.calendar.tz):%m-%d %H:%M}"
         decisions = measure_records(facts, m.id, "seizure_decision")
-        day = legal_date(_at(m.fields["applied_at"]), facts.calendar.tz)
-        served = [s for d in decisions if (s := facts.served_at(d)) is not None]
+        served = [(d, s) for d in decisions if (s := facts.served_at(d)) is not None]
         if not served:
             out.append(f"强制措施 {m.id}: 查封、扣押决定书未送达 (N13)")
-        elif not any(legal_date(s, facts.calendar.tz) == day for s in served):
-            out.append(f"强制措施 {m.id}: 查封、扣押决定书未当场交付（行政强制法第二十四条）(N13)")
-        if not any(facts.complete(r) for r in measure_records(facts, m.id, "seizure_list")):
+        elif not any(_on_spot(d, s, start, until) for d, s in served):
+            out.append(f"强制措施 {m.id}: 查封、扣押决定书未在现场（{span}）当场交付，也未记录理由"
+                       "（行政强制法第二十四条）(N13)")
+        lists = [r for r in measure_records(facts, m.id, "seizure_list") if facts.complete(r)]
+        if not lists:
             out.append(f"强制措施 {m.id}: 查封、扣押清单未经当事人签名 (N13)")
+        elif not any(_on_spot(r, r.occurred_at, start, until) for r in lists):
+            out.append(f"强制措施 {m.id}: 查封、扣押清单未在现场（{span}）当场交付，也未记录理由"
+                       "（行政强制法第二十四条）(N13)")
     return out
 
 

@@ -135,6 +135,8 @@ def _investigator_names(f: CaseFacts) -> set[str]:
 
 def check_host(f: CaseFacts, fields: dict) -> None:
     """Art. 64(4): the hearing host is not one of the case's investigators."""
+    if f.case.kind == "licensing":
+        return  # 行政许可法 Art. 48(1)(3) instead: core.cases.licensing_hearing
     host = (fields.get("host") or "").strip()
     if host and host in _investigator_names(f):
         raise GateRefused(f"{host} investigated this case and cannot host its hearing "
@@ -143,30 +145,83 @@ def check_host(f: CaseFacts, fields: dict) -> None:
                              "（行政处罚法第六十四条第四项）")
 
 
+def notice_rule(f: CaseFacts) -> tuple[str, str]:
+    """The (rule key, RULES.md ID) of the hearing-notice period: N5 (行政处罚法 Art. 64(2)), or
+    for a licence N30's hearing_notice part (行政许可法 Art. 48(1)(1))."""
+    if f.case.kind == "licensing":
+        return "N30:hearing_notice", "N30"
+    return "N5", "N5"
+
+
+def _notice_due(f: CaseFacts, hearing_at: datetime):
+    return _rules(f.calendar).due_for(notice_rule(f)[0], hearing_at, f.calendar)
+
+
 def check_notice_in_time(f: CaseFacts) -> None:
-    """N5: the hearing notice was served at least 7 working days before the hearing."""
+    """N5 (N30 for a licence): the notice was served at least 7 working days before."""
+    rid = notice_rule(f)[1]
     notice = f.latest("hearing_notice")
     served = f.served_at(notice) if notice else None
     if notice is None or served is None:
         raise GateRefused("the hearing notice must be served before the hearing",
-                          missing=["N5"], zh="听证通知书尚未送达（N5）")
+                          missing=[rid], zh=f"听证通知书尚未送达（{rid}）")
     hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
-    due = _rules(f.calendar).due_for("N5", hearing_at, f.calendar)
+    due = _notice_due(f, hearing_at)
     if served > due.due:
         raise GateRefused(f"the hearing notice was served {served.date()}, later than "
-                          f"{due.last_day} (7 working days before the hearing)", missing=["N5"],
-                          zh=f"听证通知书须在听证七个工作日前送达，最迟 {due.last_day}（N5）")
+                          f"{due.last_day} (7 working days before the hearing)", missing=[rid],
+                          zh=f"听证通知书须在听证七个工作日前送达，最迟 {due.last_day}（{rid}）")
 
 
 def check_notice_possible(f: CaseFacts, fields: dict, occurred_at: datetime) -> None:
-    """N5: a hearing notice made too late to be served 7 working days before is refused."""
+    """N5 (N30): a notice made too late to be served 7 working days before is refused."""
+    rid = notice_rule(f)[1]
     hearing_at = datetime.fromisoformat(fields["hearing_at"])
-    due = _rules(f.calendar).due_for("N5", hearing_at, f.calendar)
+    due = _notice_due(f, hearing_at)
     if occurred_at > due.due:
         raise GateRefused(f"a hearing on {hearing_at.date()} must be noticed by {due.last_day} "
-                          "(7 working days before): choose a later date", missing=["N5"],
+                          "(7 working days before): choose a later date", missing=[rid],
                           zh=f"听证须在七个工作日前通知，{hearing_at.date()} 举行的听证最迟 "
-                             f"{due.last_day} 送达通知，请另定日期（N5）")
+                             f"{due.last_day} 送达通知，请另定日期（{rid}）")
+
+
+# Art. 64(8): the reasons that are the party's absence; they end the hearing only once the
+# hearing time of the notice the party got has come.
+ABSENCE = ("absent_without_reason", "left_without_permission")
+
+
+def ends_hearing(notice: Record, termination: Record) -> bool:
+    """A termination names this notice and, for an absence, comes after its hearing time."""
+    if termination.fields.get("hearing_notice_id") != notice.id:
+        return False
+    if termination.fields.get("reason") in ABSENCE:
+        return termination.occurred_at >= datetime.fromisoformat(notice.fields["hearing_at"])
+    return True
+
+
+def check_termination(f: CaseFacts, fields: dict, occurred_at: datetime) -> None:
+    """Art. 64(8): a termination names the latest hearing notice, which the party got, and an
+    absence is recorded only after that notice's hearing time."""
+    rid = notice_rule(f)[1]
+    notice = f.latest("hearing_notice")
+    if notice is None or fields.get("hearing_notice_id") != notice.id:
+        raise GateRefused("the termination must name the latest hearing notice "
+                          f"({notice.id if notice else 'none yet'}): an earlier notice was "
+                          "replaced", missing=[rid],
+                          zh="听证终止记录须对应最近一次的听证通知书"
+                             f"（{notice.id if notice else '尚无听证通知书'}）（{rid}）",
+                          details={"fields": {"hearing_notice_id": "not the latest notice"}})
+    if f.served_at(notice) is None:
+        raise GateRefused("the hearing notice was not served: the party cannot be absent from "
+                          "a hearing they were not told of", missing=[rid],
+                          zh=f"听证通知书尚未送达，不能认定当事人缺席（{rid}）")
+    hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
+    if fields.get("reason") in ABSENCE and occurred_at < hearing_at:
+        raise GateRefused(f"the party cannot be absent before the hearing time {hearing_at} "
+                          "of the notice they got (行政处罚法 Art. 64(8))", missing=["A13.1"],
+                          zh=f"听证时间 {hearing_at} 尚未到，不能认定当事人无正当理由缺席或中途退出"
+                             "（行政处罚法第六十四条第八项）",
+                          details={"fields": {"occurred_at": "before the hearing time"}})
 
 
 def hearing_held(f: CaseFacts) -> bool:
@@ -176,9 +231,9 @@ def hearing_held(f: CaseFacts) -> bool:
     if served is None:
         return False
     hearing_at = datetime.fromisoformat(notice.fields["hearing_at"])
-    if served > _rules(f.calendar).due_for("N5", hearing_at, f.calendar).due:
+    if served > _notice_due(f, hearing_at).due:
         return False  # N5: a notice served late cannot bind the party to that hearing
-    if any(f.complete(t) for t in f.of_type("hearing_termination")):
+    if any(f.complete(t) and ends_hearing(notice, t) for t in f.of_type("hearing_termination")):
         return True
     return bool(any(f.complete(r) for r in f.of_type("hearing_record"))
                 and f.of_type("hearing_report"))

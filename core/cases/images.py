@@ -27,14 +27,15 @@ MAX_IMAGE_SIDE = 8000
 MAX_IMAGE_PIXELS = 24_000_000
 
 
-def sniff_image(data: bytes) -> str:
-    """The image type by magic bytes (PNG, JPEG, GIF and WebP are accepted), refused when its
-    header declares more than MAX_IMAGE_SIDE on a side or MAX_IMAGE_PIXELS in all."""
+def sniff_image(data: bytes, name: str = "image") -> str:
+    """The image type by magic bytes (PNG, JPEG, GIF and WebP are accepted), refused (422
+    naming the field ``name``) when its header declares more than MAX_IMAGE_SIDE on a side or
+    MAX_IMAGE_PIXELS in all."""
     if len(data) > MAX_IMAGE_BYTES:
         raise TooLarge(f"the image is larger than {MAX_IMAGE_BYTES} bytes",
                        zh=f"图片超过 {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     media_type = _magic(data)
-    check_dimensions(data)
+    check_dimensions(data, name)
     return media_type
 
 
@@ -48,17 +49,17 @@ def _magic(data: bytes) -> str:
                           zh="图片须为 PNG、JPEG、GIF 或 WebP 格式")
 
 
-def check_dimensions(data: bytes) -> tuple[int, int]:
-    """The image's declared (width, height), refused over the caps or when unreadable."""
+def check_dimensions(data: bytes, name: str = "image") -> tuple[int, int]:
+    """The image's declared (width, height); Invalid naming the field ``name`` over the caps
+    or when unreadable. Only the header is read: nothing is decoded here."""
     size = image_size(data)
     if size is None:
-        raise Invalid("the image's size cannot be read from its header",
-                      zh="无法从图片文件头读取尺寸", details={"fields": {"image": "unreadable"}})
+        raise fields.bad(name, "image_unreadable")
     w, h = size
     if w < 1 or h < 1 or max(w, h) > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
-        raise TooLarge(f"the image is {w}×{h} pixels; at most {MAX_IMAGE_SIDE} on a side and "
-                       f"{MAX_IMAGE_PIXELS} in all are accepted",
-                       zh=f"图片为 {w}×{h} 像素，超过允许的尺寸（单边不超过 {MAX_IMAGE_SIDE}）")
+        # 422, not 413: the bytes are within their limit, the field's declared content is not.
+        raise fields.bad(name, "image_dimensions", width=w, height=h, side=MAX_IMAGE_SIDE,
+                         pixels=MAX_IMAGE_PIXELS)
     return w, h
 
 
@@ -118,8 +119,9 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 
 def decode_image(value: Any, name: str = "image_base64", rule: str = "A13.2") -> bytes:
-    """Bytes of a base64 image field, bounded before decoding; a missing image names the
-    rule that asks for it (A13.2 a signer's, A22.2 a witness's)."""
+    """Bytes of a base64 image field, bounded before decoding and typed and measured by its
+    header (sniff_image); a missing image names the rule that asks for it (A13.2 a signer's,
+    A22.2 a witness's)."""
     if not isinstance(value, str) or not value:
         raise Invalid(f"{name} is required: the signature, fingerprint or seal image",
                       zh=f"{name} 必填：签名、指印或印章的图片",
@@ -130,6 +132,8 @@ def decode_image(value: Any, name: str = "image_base64", rule: str = "A13.2") ->
         raise TooLarge(f"the image is larger than {MAX_IMAGE_BYTES} bytes",
                        zh=f"图片超过 {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     try:
-        return base64.b64decode(value, validate=True)
+        data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise fields.bad(name, "not_text") from None
+    sniff_image(data, name)  # a bomb is refused here, naming its field, before any decoding
+    return data

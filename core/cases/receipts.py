@@ -4,6 +4,8 @@ collected so far, stored as a blob and logged as evidence of the service record.
 from __future__ import annotations
 
 import io
+import logging
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from reportlab.lib.pagesizes import A4
@@ -12,10 +14,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import ledger
 from core.cases.facts import load_facts
-from core.cases.images import check_dimensions
+from core.cases.images import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, check_dimensions
 from core.cases.models import Case, Evidence, Party, Record, Refusal, Signature
 from core.cases.visibility import writable_case
 from core.kernel import texts
@@ -26,6 +29,7 @@ from core.people.models import Officer
 from core.platform.uow import UnitOfWork
 from core.rules.catalogue import BY_NAME
 
+log = logging.getLogger("quancheng.receipts")
 FONT = "STSong-Light"  # a CID font every PDF reader has: nothing to embed or license
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
@@ -35,34 +39,77 @@ SHOWN = ("recipient", "signed_by", "signer_relation", "place", "reason", "witnes
          "delivered_at", "medium", "served_at", "served_rule")
 
 
-def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bool
-          ) -> Evidence:
-    """Render the receipt, store it and log it as evidence linked to the service record."""
-    session = uow.session
-    doc = session.get(Record, record.fields["document_id"])
-    sigs = session.execute(select(Signature).where(Signature.record_id == record.id)
-                           .order_by(Signature.signed_at)).scalars().all()
-    refusals = session.execute(select(Refusal).where(Refusal.record_id == record.id)
-                               .order_by(Refusal.at)).scalars().all()
-    officers = session.execute(select(Officer).where(Officer.id.in_(record.officers))
-                               ).scalars().all()
+@dataclass
+class ReceiptInput:
+    """What a receipt shows, read in one transaction, drawn after it (issue 12, finding 2)."""
+
+    case: Case
+    party: Party | None
+    doc: Record
+    record: Record
+    officers: list[Officer]
+    sigs: list[Signature]
+    refusals: list[Refusal]
+
+    def same_as(self, ev: Evidence, final: bool) -> bool:
+        """True when ``ev`` is this record's receipt of exactly these signatures and refusals:
+        a job that runs again makes nothing new."""
+        meta = ev.meta or {}
+        return (ev.record_id == self.record.id and meta.get("kind") == "service_receipt"
+                and meta.get("final") is final
+                and meta.get("signatures") == [s.id for s in self.sigs]
+                and meta.get("refusals") == [r.id for r in self.refusals])
+
+
+def gather(session: Session, record: Record) -> ReceiptInput:
+    """The rows a service record's receipt shows."""
+    case = session.get(Case, record.case_id)
+    sigs = list(session.execute(select(Signature).where(Signature.record_id == record.id)
+                                .order_by(Signature.signed_at)).scalars())
+    refusals = list(session.execute(select(Refusal).where(Refusal.record_id == record.id)
+                                    .order_by(Refusal.at)).scalars())
+    officers = list(session.execute(select(Officer).where(Officer.id.in_(record.officers))
+                                    ).scalars())
     party = session.get(Party, case.party_id) if case.party_id else None
-    images = {s.image_sha256: _read(uow, s.image_sha256) for s in sigs if s.image_sha256}
-    pdf = render(case, party, doc, record, officers, sigs, refusals, images, final,
-                 tz=uow.settings.legal_tz)
+    return ReceiptInput(case, party, session.get(Record, record.fields["document_id"]), record,
+                        officers, sigs, refusals)
+
+
+def draw(uow: UnitOfWork, data: ReceiptInput, final: bool) -> bytes:
+    """The PDF of a receipt; each signature image is decoded in the sandbox (``drawable``).
+    Call it with no transaction open when it may take time: the job does."""
+    images = {s.image_sha256: drawable(uow, s.image_sha256) for s in data.sigs
+              if s.image_sha256}
+    return render(data.case, data.party, data.doc, data.record, data.officers, data.sigs,
+                  data.refusals, images, final, tz=uow.settings.legal_tz)
+
+
+def store(uow: UnitOfWork, producer_id: str, data: ReceiptInput, pdf: bytes, final: bool
+          ) -> Evidence:
+    """Keep a drawn receipt as a blob and log it as evidence linked to the service record."""
+    case, record = data.case, data.record
     blob = uow.blobs.put_bytes(pdf, retain_years=case.retention_years)  # A34.1
     now = utcnow()
     ev = Evidence(id=new_id(), case_id=case.id, record_id=record.id, sha256=blob.sha256,
                   size=blob.size, media_type="application/pdf",
                   filename=f"送达回证-{case.number}-{record.id[:8]}{'' if final else '-待签'}.pdf",
-                  proves=f"送达回证：{BY_NAME[doc.type].title_zh}的送达 (A23.1)",
-                  method="generated", producer_id=actor.id, captured_at=now,
+                  proves=f"送达回证：{BY_NAME[data.doc.type].title_zh}的送达 (A23.1)",
+                  method="generated", producer_id=producer_id, captured_at=now,
                   meta={"kind": "service_receipt", "final": final,
-                        "signatures": [s.id for s in sigs], "refusals": [r.id for r in refusals]},
+                        "signatures": [s.id for s in data.sigs],
+                        "refusals": [r.id for r in data.refusals]},
                   checks=[], assurance="generated", created_at=now)
-    session.add(ev)
-    ledger.append(session, "evidence", ev, case_id=case.id)
+    uow.session.add(ev)
+    ledger.append(uow.session, "evidence", ev, case_id=case.id)
     return ev
+
+
+def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bool
+          ) -> Evidence:
+    """Render the receipt now, store it and log it as evidence linked to the service record
+    (the explicit request; signing and recording queue it: core.evidence.receipt_tasks)."""
+    data = gather(uow.session, record)
+    return store(uow, actor.id, data, draw(uow, data, final), final)
 
 
 def recorded_note(sig: Signature, names: dict[str, str]) -> str:
@@ -74,11 +121,17 @@ def recorded_note(sig: Signature, names: dict[str, str]) -> str:
     return f"（由{by}代{sig.signer_name}录入 / recorded by {by} for {sig.signer_name}）"
 
 
-def _read(uow: UnitOfWork, sha256: str) -> bytes | None:
+def drawable(uow: UnitOfWork, sha256: str) -> bytes | None:
+    """A small PNG of a stored signature image, decoded and shrunk in the sandboxed parser
+    pool (issue 12, finding 2: never in the web process); None when it cannot be made."""
+    from capture.signature_image import SignatureImageError, normalise_sandboxed
+
     try:
-        with uow.blobs.open(sha256) as fh:
-            return fh.read()
-    except (FileNotFoundError, ValueError):
+        with uow.blobs.local_copy(sha256) as path:
+            return normalise_sandboxed(path, max_side=MAX_IMAGE_SIDE,
+                                       max_pixels=MAX_IMAGE_PIXELS).png
+    except (FileNotFoundError, ValueError, SignatureImageError) as exc:
+        log.warning("signature image %s not drawn on the receipt: %s", sha256[:12], exc)
         return None
 
 
@@ -118,7 +171,8 @@ def render(case: Case, party: Party | None, doc: Record, record: Record,
         page.line(f"{texts.label('signer_role', s.role)}：{s.signer_name}"
                   f"（{texts.label('sign_method', s.method)}，{_local(s.signed_at)}）"
                   + recorded_note(s, {o.id: o.name for o in officers}))
-        page.image(images.get(s.image_sha256))
+        if s.image_sha256:
+            page.image(images.get(s.image_sha256))
     for r in refusals:
         page.line(f"{texts.label('signer_role', r.role)} {r.person_name} 拒绝签收：{r.reason}"
                   f"（{r.place}，{_local(r.at)}）")
@@ -161,8 +215,10 @@ class _Page:
             self.y -= size * 1.6
 
     def image(self, data: bytes | None) -> None:
-        """A signature image, 40 points high; a note if it cannot be drawn."""
+        """A signature image (the sandbox's small PNG), 40 points high; a note if it cannot
+        be drawn."""
         if not data:
+            self.line("  [签名图像无法显示]", size=8)
             return
         try:
             # Images stored before the dimension cap are checked again before decoding.

@@ -13,6 +13,7 @@ from core.cases import (
     execution,
     hearing,
     licensing,
+    licensing_hearing,
     limitation,
     procedures,
     remedies,
@@ -50,6 +51,8 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "onsite_record_id": ("onsite_inspection_record",),
     "hearing_notice_id": ("hearing_notice",),
     "remedy_application_id": ("remedy_application",),
+    # legal10: licensing's excluded time (行政许可法 Art. 45, N30).
+    "excluded_id": (licensing.EXCLUDED,),
 }
 
 
@@ -69,6 +72,8 @@ def before_record(uow: UnitOfWork, actor: Officer, case: Case, rtype: RecordType
     auto.update(execution.before(uow, case, rtype, fields, occurred_at))
     auto.update(coercion.before(uow, case, rtype, fields, occurred_at))
     auto.update(procedures.before(uow, case, rtype, fields, occurred_at))
+    auto.update(licensing.before(uow, case, rtype.name, fields, occurred_at))
+    auto.update(licensing_hearing.before(uow, case, rtype.name, fields, occurred_at))
     return auto
 
 
@@ -118,7 +123,8 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
         return licensing.before_notice(uow, case, occurred_at)
     if name == "violation_period":
         return limitation.filing_fields(case, fields, uow.settings.legal_tz)
-    if name in ("hearing_notice", "hearing_record", "demand_notice", "decision"):
+    if name in ("hearing_notice", "hearing_record", "hearing_termination", "demand_notice",
+                "decision"):
         facts = load_facts(uow.session, case, now=occurred_at).as_of(occurred_at)
         if name == "decision":
             party = uow.session.get(Party, case.party_id) if case.party_id else None
@@ -127,6 +133,9 @@ def _legal_checks(uow: UnitOfWork, case: Case, rtype: RecordType, fields: dict,
             return {}
         if name == "demand_notice":
             return remedies.demand_warning(facts, facts.get(fields.get("decision_id")))
+        if name == "hearing_termination":
+            hearing.check_termination(facts, fields, occurred_at)
+            return {}
         hearing.check_host(facts, fields)
         if name == "hearing_notice":
             hearing.check_notice_possible(facts, fields, occurred_at)
@@ -161,6 +170,12 @@ def after_approval(uow: UnitOfWork, case: Case, record: Record, step: str, at: d
     execution.after_approval(uow, case, record, step, at)
     coercion.after_approval(uow, case, record, step, at)
     procedures.after_approval(uow, case, record, step, at)
+
+
+def after_return(uow: UnitOfWork, case: Case, record: Record, step: str, at: datetime
+                 ) -> None:
+    """Events of a returned step: the head refusing an emergency measure (N12, Art. 19)."""
+    coercion.after_return(uow, case, record, step, at)
 
 
 def _check_references(uow: UnitOfWork, case: Case, fields: dict, occurred_at: datetime) -> None:

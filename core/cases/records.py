@@ -244,6 +244,8 @@ def approve(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str, cmd: 
     approval = _add_approval(uow, record, step.step, cmd.decision, cmd.opinion.strip(), actor)
     if cmd.decision == "approve":
         record_hooks.after_approval(uow, case, record, step.step, approval.at)
+    else:
+        record_hooks.after_return(uow, case, record, step.step, approval.at)
     if cmd.decision == "approve" and step is rtype.approval_chain[-1]:
         uow.emit(Event(f"record.{rtype.name}.approved", case.id, approval.at,
                        {"record_id": record.id}))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from core.cases import receipts
 from core.cases.facts import load_facts, served_time
 from core.cases.models import Case, Record
 from core.cases.periods import announcement_served, appeal_period_end, load_calendar
@@ -142,9 +141,8 @@ def _postal_return(uow: UnitOfWork, fields: dict, occurred_at: datetime) -> dict
 
 def after(uow: UnitOfWork, actor: Officer, case: Case, record: Record, rtype: RecordType
           ) -> None:
-    """Issue the 送达回证 and tell the deadlines the document is (or will count as) served."""
-    if rtype.service_method and rtype.name != "service_postal_return":
-        receipts.issue(uow, actor, case, record, final=False)
+    """Tell the deadlines the document is (or will count as) served. The draft 送达回证 is
+    queued by core.evidence.receipt_tasks on record.<type>.created and drawn after the commit."""
     if rtype.service_method == "announcement":
         uow.emit(Event("service.announcement.published", case.id, record.occurred_at,
                        {"record_id": record.id, "subject_id": record.fields["document_id"]}))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import ledger
-from core.cases import receipts, service_of_documents
+from core.cases import service_of_documents
 from core.cases.commands import Refuse, Sign
 from core.cases.facts import load_facts
 from core.cases.images import MAX_IMAGE_BYTES, decode_image, sniff_image
@@ -191,15 +191,14 @@ def _video(uow: UnitOfWork, case: Case, evidence_id: Any) -> Evidence | None:
 
 
 def _maybe_completed(uow: UnitOfWork, actor: Officer, case: Case, record: Record) -> None:
-    """When the last signer signs or refuses: record.<type>.completed, and the final 送达回证."""
+    """When the last signer signs or refuses: record.<type>.signed_by_all (on a service record
+    core.evidence.receipt_tasks queues the final 送达回证 on it: drawn after this transaction
+    commits, so rendering never holds or loses the signature; issue 12, finding 2)."""
     facts = load_facts(uow.session, case)
     if facts.signature_gaps(record, BY_NAME[record.type]):
         return
-    rtype = BY_NAME[record.type]
     uow.emit(Event(f"record.{record.type}.signed_by_all", case.id, utcnow(),
                    {"record_id": record.id}))
-    if rtype.service_method and rtype.name != "service_postal_return":
-        receipts.issue(uow, actor, case, record, final=True)
     if record.type in DIRECT_RECEIPTS:
         # 民诉 Art. 88: served when the recipient signs the receipt, dated by that signature.
         served = facts.served_at(uow.session.get(Record, record.fields["document_id"]))

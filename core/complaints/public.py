@@ -1,5 +1,6 @@
 """Complaints from the public (A11.1, N21, N24): a complainant with no account submits one and
-gets a tracking number and code at once; the department's supervisors are told."""
+gets a tracking number and code at once; the complaint waits in the intake queue
+(core.complaints.intake) until a supervisor accepts it, and only then does its case open."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from core.cases.commands import AddRecord, OpenCase, SiteInput
 from core.cases.lifecycle import open_case
-from core.cases.records import add_record, issued_ticket
+from core.cases.models import Case
+from core.cases.records import add_record
 from core.kernel import fields
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, DomainError, Invalid
@@ -71,6 +73,9 @@ class PublicComplaint:
     photos: int = 0
     channel: str = "online"
     telegram_user_id: int | None = None  # who filed it through the bot (rate limits)
+    # The chat that filed it: the one Telegram contact that needs no confirmation. Set only
+    # by the bot from the update itself (dataclasses.replace), never parsed from input.
+    telegram_chat_id: int | None = None
     # Files the complainant sent, already in the blob store: (sha256, filename, media type).
     attachments: tuple[tuple[str, str, str], ...] = ()
 
@@ -105,41 +110,57 @@ def _attachment(photo: dict) -> tuple[str, str, str]:
 
 
 def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
-    """Register a public complaint as a complaint case with its intake record (A11.1) and
-    return the tracking number and code, shown to the complainant once."""
+    """Put a public complaint in the intake queue (issue 12, finding 5) and return the
+    tracking number and code, shown to the complainant once; no case opens until a
+    supervisor accepts it (core.complaints.intake)."""
+    from core.complaints import intake
+
     dept = intake_department(uow)
     _limit(uow, cmd)
+    return intake.receive(uow, dept, cmd)
+
+
+def open_case_for(uow: UnitOfWork, item) -> Case:
+    """Open the complaint case of an accepted intake item exactly as a public complaint
+    always opened (A11.1): the intake record's received_at is the item's receipt time, the
+    legal start of N21, N23 and N24, not the moment of acceptance."""
+    dept = uow.session.get(Department, item.department_id)
     account = intake_account(uow, dept)
-    site = SiteInput(cmd.lat, cmd.lon, "wgs84", cmd.where[:300] or None) \
-        if cmd.lat is not None else SiteInput(address=cmd.where[:300] or None)
+    c = item.content or {}
+    where = (c.get("where") or "")[:300]
+    site = SiteInput(c["lat"], c["lon"], "wgs84", where or None) \
+        if c.get("lat") is not None and c.get("lon") is not None \
+        else SiteInput(address=where or None)
+    photos = int(c.get("photos") or 0)
     # The system identity is active only inside this transaction, so the services' own checks
     # (roles, officers on records) apply to it like to anyone, and it is inactive again after.
     account.active = True
     try:
         case = open_case(uow, account, OpenCase(
-            kind=PUBLIC_KIND, initiation="complaint", title=f"投诉：{cmd.what[:60]}",
+            kind=PUBLIC_KIND, initiation="complaint", title=f"投诉：{c.get('what', '')[:60]}",
             site=site)).case
-        kept = _store_attachments(uow, account, case.id, cmd)
-        where = "已作为证据登记" if kept == cmd.photos else f"{kept} 个已作为证据登记"
-        content = f"{cmd.what}\n地点：{cmd.where or '未说明'}\n附件：{cmd.photos} 个（{where}）"
+        # The ticket handler (core.complaints.tickets) finds the item by its case and keeps
+        # its tracking number and code.
+        item.case_id = case.id
+        uow.session.flush()
+        kept = _store_attachments(uow, account, case.id, item.channel, [
+            tuple(a) for a in c.get("attachments") or []])
+        placed = "已作为证据登记" if kept == photos else f"{kept} 个已作为证据登记"
+        content = (f"{c.get('what', '')}\n地点：{where or '未说明'}\n"
+                   f"附件：{photos} 个（{placed}）")
         add_record(uow, account, case.id, AddRecord(type="complaint_intake", fields={
-            "complainant_name": (cmd.name or "（未署名）")[:200],
-            "complainant_contact": cmd.contact[:200], "channel": cmd.channel,
-            "received_at": utcnow().isoformat(), "content": content[:4000]}))
+            "complainant_name": (c.get("name") or "（未署名）")[:200],
+            "complainant_contact": item.contact[:200], "channel": item.channel,
+            "received_at": item.received_at.isoformat(), "content": content[:4000]}))
     finally:
         account.active = False
-    ticket = issued_ticket(uow)
-    if ticket is None:
-        raise Invalid("the complaint was registered but no contact route was usable",
-                      zh="无法通过您留下的联系方式联系您，请留下手机号、电子邮箱或使用 Telegram",
-                      details={"fields": {"contact": "unreachable"}})
     _tell_supervisors(uow, case)
-    return {**ticket, "case_id": case.id, "case_number": case.number}
+    return case
 
 
 def _limit(uow: UnitOfWork, cmd: PublicComplaint) -> None:
     """A few complaints an hour per Telegram account and per contact (issue 12, findings 5
-    and 6): each one is a permanent case and a notice to the address typed."""
+    and 6): each one is a permanent intake item, and a confirmation code to the address typed."""
     redis_url = uow.settings.redis_url
     contact = "".join(cmd.contact.lower().split())
     ratelimit.refuse_over(redis_url, "complaint", f"contact:{contact}")
@@ -150,22 +171,22 @@ def _limit(uow: UnitOfWork, cmd: PublicComplaint) -> None:
 PROVES_COMPLAINT = "投诉人提供的现场材料"
 
 
-def _store_attachments(uow: UnitOfWork, account: Officer, case_id: str,
-                       cmd: PublicComplaint) -> int:
+def _store_attachments(uow: UnitOfWork, account: Officer, case_id: str, channel: str,
+                       attachments: list[tuple[str, str, str]]) -> int:
     """Record the complainant's files as evidence of the complaint case (A31.1): what was
     sent is kept, checked like any file, and never only mentioned. A file the intake refuses
     (type, size) is left out and the count says so."""
     from core.evidence.intake import intake
 
     kept = 0
-    for sha, filename, mime in cmd.attachments:
+    for sha, filename, mime in attachments:
         if not uow.blobs.exists(sha):
             continue
         try:
             with uow.blobs.local_copy(sha) as path:
                 intake(uow, account, case_id, path=path, filename=filename, declared_type=mime,
-                       proves=PROVES_COMPLAINT, method=f"{cmd.channel}_complainant_upload",
-                       channel=cmd.channel)
+                       proves=PROVES_COMPLAINT, method=f"{channel}_complainant_upload",
+                       channel=channel)
             kept += 1
         except DomainError:
             continue

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from core import ledger
 from core.cases.models import Case, Record, StageChange
 from core.cases.visibility import writable_case
-from core.complaints.models import ComplaintTicket
+from core.complaints.models import ComplaintIntake, ComplaintTicket
 from core.kernel.clock import parse_aware, utcnow
 from core.kernel.errors import Invalid, NotFound, RateLimited
 from core.kernel.ids import new_id
@@ -47,9 +47,12 @@ RECORD_CHANNEL = {"email": "email", "webhook": "sms", "telegram": "telegram"}
 NOTICE = "complainant_notice"
 
 
-def _code_hash(tracking_no: str, code: str) -> str:
+def code_hash(tracking_no: str, code: str) -> str:
     """The stored form of a code, salted with its tracking number."""
     return hashlib.sha256(f"{tracking_no}:{code.strip().upper()}".encode()).hexdigest()
+
+
+_code_hash = code_hash
 
 
 # Compared against when the tracking number is unknown, so both failures cost the same.
@@ -109,14 +112,20 @@ def _tz(session):
     return settings.legal_tz if settings is not None else LEGAL_TZ
 
 
-def _tracking_no(session, at: datetime) -> str:
-    """A new tracking number: TS + the legal day + 6 random characters."""
+def new_tracking_no(session, at: datetime) -> str:
+    """A new tracking number: TS + the legal day + 6 random characters, unused by any ticket
+    or intake item (an accepted item's ticket keeps the item's number)."""
     while True:
         number = f"TS{at.astimezone(_tz(session)):%Y%m%d}" + "".join(
             secrets.choice(CODE_ALPHABET) for _ in range(6))
         if session.execute(select(ComplaintTicket.id).where(
-                ComplaintTicket.tracking_no == number)).first() is None:
+                ComplaintTicket.tracking_no == number)).first() is None and \
+                session.execute(select(ComplaintIntake.id).where(
+                    ComplaintIntake.tracking_no == number)).first() is None:
             return number
+
+
+_tracking_no = new_tracking_no
 
 
 def ticket_for_case(session, case_id: str) -> ComplaintTicket | None:
@@ -185,6 +194,11 @@ def _on_intake(uow: UnitOfWork, event: Event) -> None:
     if record is None or case is None:
         return
     f = record.fields
+    item = session.execute(select(ComplaintIntake).where(ComplaintIntake.case_id == case.id)
+                           ).scalars().first()
+    if item is not None:
+        _ticket_for_intake(uow, case, record, item)
+        return
     route = route_contact(f.get("complainant_contact"), event.data.get("telegram_chat_id"),
                           f.get("channel", ""))
     ticket = ticket_for_case(session, case.id)
@@ -214,6 +228,63 @@ def _on_intake(uow: UnitOfWork, event: Event) -> None:
           f"10 more with approval); you will be told whether a case is opened.")
     _queue_notice(uow, case, ticket, "intake", record.id,
                   f"投诉举报登记通知（{ticket.tracking_no}）", zh, en, record.created_by, code=code)
+
+
+def _intake_route(item: ComplaintIntake) -> tuple[str, str] | None:
+    """Where an accepted item's notices may go: the filing chat or a confirmed address;
+    None while the address is unconfirmed (issue 12, finding 5)."""
+    if item.contact_confirmed_at is None:
+        return None
+    return item.contact_channel, item.contact_to
+
+
+def _ticket_for_intake(uow: UnitOfWork, case: Case, record: Record,
+                       item: ComplaintIntake) -> None:
+    """The ticket of an accepted intake item keeps the number and code the complainant was
+    given at submission; the receipt notice goes to a confirmed contact only."""
+    session = uow.session
+    ticket = ticket_for_case(session, case.id)
+    if ticket is not None:
+        return  # a corrected intake record: the complainant's number, code and contact stay
+    ticket = ComplaintTicket(id=new_id(), case_id=case.id, tracking_no=item.tracking_no,
+                             code_hash=item.code_hash, lang=item.lang, created_at=utcnow())
+    _set_contact(ticket, _intake_route(item))
+    session.add(ticket)
+    session.flush()
+    _intake_notice(uow, case, ticket, record)
+
+
+def _intake_notice(uow: UnitOfWork, case: Case, ticket: ComplaintTicket,
+                   record: Record) -> None:
+    """N21: the receipt of an accepted public complaint and the route it takes; the code was
+    given at submission and is not sent again."""
+    f = record.fields
+    received = _local(f.get("received_at"), uow.settings.legal_tz)
+    zh = (f"{f.get('complainant_name', '')}您好：您于 {received} 提交的投诉举报（受理编号 "
+          f"{ticket.tracking_no}）经核查已受理登记。请凭受理编号和提交时告知的查询码查询办理"
+          f"进度。本件将由我局依照行政处罚程序进行立案前核查（15日内，经批准可延长10日），"
+          f"是否立案将告知您。【{_dept_name(uow.session, case)}】")
+    en = (f"Your complaint received {received} ({ticket.tracking_no}) was checked and "
+          f"registered. Use the number and the status code you were given to follow it. It "
+          f"goes to a pre-filing check (15 days, 10 more with approval); you will be told "
+          f"whether a case is opened.")
+    _queue_notice(uow, case, ticket, "intake", record.id,
+                  f"投诉举报登记通知（{ticket.tracking_no}）", zh, en, record.created_by)
+
+
+def contact_confirmed(uow: UnitOfWork, item: ComplaintIntake) -> None:
+    """An accepted item's address was confirmed afterwards: its ticket's notices go there
+    from now on, starting with the receipt notice (N21) if none reached anyone yet."""
+    session = uow.session
+    ticket = ticket_for_case(session, item.case_id)
+    case = session.get(Case, item.case_id)
+    if ticket is None or case is None or _ticket_route(ticket) is not None:
+        return
+    _set_contact(ticket, _intake_route(item))
+    session.flush()
+    record = _latest(session, case.id, "complaint_intake")
+    if record is not None:
+        _intake_notice(uow, case, ticket, record)
 
 
 def _on_decision(uow: UnitOfWork, event: Event) -> None:
@@ -337,10 +408,21 @@ def complaint_status(session, tracking_no: str, code: str) -> dict:
     tracking_no = (tracking_no or "").strip().upper()[:32]
     ticket = session.execute(select(ComplaintTicket).where(
         ComplaintTicket.tracking_no == tracking_no)).scalar_one_or_none() if tracking_no else None
-    expected = ticket.code_hash if ticket else _DUMMY_HASH
+    item = None
+    if ticket is None and tracking_no:
+        # Not (yet) a case: a pending or rejected intake item (issue 12, finding 5).
+        item = session.execute(select(ComplaintIntake).where(
+            ComplaintIntake.tracking_no == tracking_no)).scalar_one_or_none()
+    held = ticket or item
+    expected = held.code_hash if held else _DUMMY_HASH
     matches = hmac.compare_digest(_code_hash(tracking_no, code or ""), expected)
-    if ticket is None or not matches:
+    if held is None or not matches:
         raise NotFound("no complaint with this tracking number and code")
+    if item is not None:
+        from core.complaints.intake import intake_status
+
+        log_access(session, None, "status", "complaint_intake", item.id, channel="public")
+        return intake_status(item)
     case = session.get(Case, ticket.case_id)
     intake = _latest(session, case.id, "complaint_intake")
     decision = _latest(session, case.id, "complaint_decision")

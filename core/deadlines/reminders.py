@@ -104,7 +104,7 @@ def reminder_text(case: Case, deadline: Deadline, step: str, lang: str,
     """Subject and body in Simplified Chinese (English appended for lang 'en'): case number,
     rule ID, title and due time in legal time."""
     try:
-        rule = _RULES.rule_for(deadline.rule_id)
+        rule = _RULES.rule_for(deadline.rule_id, trigger=deadline.trigger_event)
         title_zh, title_en = rule.title_zh, rule.title_en
     except KeyError:
         title_zh = title_en = deadline.rule_id

@@ -26,7 +26,7 @@ from core.notices.models import OutboxMessage
 from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.uow import Event, UnitOfWork
-from core.rules.calendar import legal_date
+from core.rules.calendar import end_of_legal_day, legal_date
 from core.rules.calendar_store import load_calendar
 from core.rules.deadline_rules import (
     DeadlineRule,
@@ -94,7 +94,8 @@ def _period(rule: DeadlineRule, event: Event, fields: dict | None) -> int | None
 def _rule(table: RuleTable, row: Deadline, tz) -> DeadlineRule | None:
     """The version of a stored deadline's rule in force on its trigger day."""
     try:
-        return table.rule_for(row.rule_id, legal_date(row.trigger_at, tz))
+        return table.rule_for(row.rule_id, legal_date(row.trigger_at, tz),
+                              trigger=row.trigger_event)
     except KeyError:
         return None
 
@@ -197,7 +198,7 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
             answer = compute_due(rule, trigger_at, calendar,
                                  period_override=_period(rule, event, fields),
                                  extensions=int(event.data.get("extensions") or 0))
-            answer = _excluded(answer, event)
+            answer = _excluded(answer, event, calendar)
             steps = reminder_times(rule, answer, calendar, after=trigger_at)
         except (ValueError, TypeError) as exc:
             # A rule that cannot be counted (no per-case figure given) must not lose the record
@@ -226,8 +227,19 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
     session.flush()
 
 
-def _excluded(answer, event: Event):
-    """Days the law leaves out of a period (testing time, 行政强制法 Art. 25(3)) push its end."""
+def _excluded(answer, event: Event, calendar=None):
+    """Days the law leaves out of a period (testing time, 行政强制法 Art. 25(3)) push its end;
+    working days left out (licensing hearing, testing, expert time, 行政许可法 Art. 45, N30)
+    push a working-day period's last day that many working days on the calendar."""
+    work = event.data.get("excluded_working_days")
+    if isinstance(work, int) and not isinstance(work, bool) and work > 0 \
+            and answer.last_day is not None and calendar is not None:
+        last = calendar.add_working_days(answer.last_day, work).date
+        note = (f"{answer.rule_id}: {work} working days not counted (行政许可法 Art. 45: "
+                f"hearing, testing, appraisal or expert time); last day moved from "
+                f"{answer.last_day} to {last}")
+        return replace(answer, due=end_of_legal_day(last, calendar.tz), last_day=last,
+                       warnings=(*answer.warnings, note))
     days = event.data.get("excluded_days")
     if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
         return answer
@@ -249,12 +261,26 @@ def handle_event(uow: UnitOfWork, event: Event) -> None:
     """Close the deadlines an event satisfies and open the ones it starts (same transaction)."""
     table = rule_table(uow.settings)
     case = uow.session.get(Case, event.case_id) if event.case_id else None
+    _pause_for(uow, event)
     _close_for(uow, table, event)
     _open_for(uow, table, event, case)
     if event.name == CASE_CLOSED and event.case_id:
         # A closed case owes nothing more: what is still open is cancelled, not left to nag.
         _finish(uow.session, _open_rows(uow.session, event.case_id), "cancelled",
                 CASE_CLOSED, event.at)
+
+
+def _pause_for(uow: UnitOfWork, event: Event) -> None:
+    """An event whose data names ``pauses`` (rule IDs) stops those clocks of its subject: the
+    open rows are cancelled, naming ``pause_reason``; an event that also starts the rule opens
+    it again, counted anew (行政许可法 Art. 45: excluded time, core.cases.licensing)."""
+    subject = _target(event)
+    rules = event.data.get("pauses") or ()
+    if not subject or not isinstance(rules, list | tuple):
+        return
+    reason = str(event.data.get("pause_reason") or event.name)
+    for rule_id in rules:
+        cancel_item(uow, event.case_id, str(rule_id), subject, by=reason, at=event.at)
 
 
 def cancel_item(uow: UnitOfWork, case_id: str | None, rule_id: str, subject_id: str, *,
@@ -274,6 +300,7 @@ def deadline_json(row: Deadline, rule: DeadlineRule | None, reminders: list[Remi
     return {
         "id": row.id, "case_id": row.case_id, "rule_id": row.rule_id,
         "rule_ids": list(rule.ids) if rule else [row.rule_id],
+        "part": rule.part or None if rule else None,
         "title": rule.title_en if rule else None, "title_zh": rule.title_zh if rule else None,
         "legal_source": row.legal_source, "trigger_event": row.trigger_event,
         "trigger_at": row.trigger_at.astimezone(tz).isoformat(),

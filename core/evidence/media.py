@@ -99,7 +99,8 @@ def due_for_enqueue(session: Session, now: datetime, limit: int) -> list[str]:
     Concurrent sweeps skip each other's rows on PostgreSQL."""
     rows = session.execute(
         select(MediaTask.id, MediaTask.evidence_id)
-        .where(MediaTask.status.in_(("pending", "running")), MediaTask.lease_until <= now)
+        .where(MediaTask.kind == THUMBNAIL, MediaTask.status.in_(("pending", "running")),
+               MediaTask.lease_until <= now)
         .order_by(MediaTask.lease_until).limit(limit).with_for_update(skip_locked=True)).all()
     if rows:
         session.execute(update(MediaTask).where(MediaTask.id.in_([r.id for r in rows]))
@@ -112,7 +113,7 @@ def due_inline(session: Session, now: datetime, limit: int) -> list[str]:
     """Evidence ids an in-process worker should run now: new tasks, retries whose wait is
     over, and claims that ran out."""
     return list(session.execute(
-        select(MediaTask.evidence_id).where(or_(
+        select(MediaTask.evidence_id).where(MediaTask.kind == THUMBNAIL, or_(
             and_(MediaTask.status == "pending",
                  or_(MediaTask.attempts == 0, MediaTask.lease_until <= now)),
             and_(MediaTask.status == "running", MediaTask.lease_until <= now)))

@@ -73,16 +73,21 @@ class EvidencePreview(Base):
 
 
 class MediaTask(Base):
-    """Media work owed for one evidence item (its thumbnail): the truth of that work, whatever
-    the queue holds. Made in the transaction that records the item; a job claims it with a
-    conditional UPDATE, so a job run twice, or retried after a crash, does the work once."""
+    """Media work owed for one evidence item (its thumbnail) or one service record (its
+    送达回证, made outside the transaction that records the signature): the truth of that
+    work, whatever the queue holds. Made in the transaction that records the item or the
+    signature; a job claims it with a conditional UPDATE, so a job run twice, or retried after
+    a crash, does the work once."""
 
     __tablename__ = "media_tasks"
     __table_args__ = (UniqueConstraint("evidence_id", "kind", name="uq_media_tasks_item_kind"),
+                      UniqueConstraint("record_id", "kind", name="uq_media_tasks_record_kind"),
                       Index("ix_media_tasks_due", "status", "lease_until"))
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # "thumbnail"
+    # A thumbnail's item; None for a receipt, whose subject is record_id.
+    evidence_id: Mapped[str | None] = mapped_column(ForeignKey("evidence.id"), nullable=True)
+    record_id: Mapped[str | None] = mapped_column(ForeignKey("records.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))  # thumbnail, receipt_draft, receipt_final
     # pending -> running -> done | skipped (nothing to make) | failed (attempts used up)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -119,8 +119,7 @@ CAPTURE_LINKS = "capture.link"  # working state: ids of the links the capture pa
 
 def public_base(uow: UnitOfWork) -> str:
     """Where officers reach this server: the PUBLIC_URL setting, else the local address."""
-    base = uow.settings.public_url.strip()
-    return (base or f"http://127.0.0.1:{uow.settings.port}").rstrip("/")
+    return uow.settings.effective_public_url
 
 
 def issue_upload_link(uow: UnitOfWork, actor: Officer, case_id: str, *,

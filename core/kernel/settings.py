@@ -55,7 +55,9 @@ class Settings:
     gps_radius_m: float = 200.0
     retention_years: int = 25  # A34.1
     ledger_origin: str = "quancheng"
-    # Where officers reach this server, for one-time upload links (PUBLIC_URL).
+    # Where officers reach this server, for one-time links (PUBLIC_URL); unset, the links use
+    # http://127.0.0.1:PORT (effective_public_url). Kept empty here so that Socket.IO's origin
+    # check and the Mini App button can tell "not configured".
     public_url: str = ""
     # The department code that takes complaints from the public (PUBLIC_DEPARTMENT).
     public_department: str = ""
@@ -70,6 +72,10 @@ class Settings:
     # would allow weekends that are not statutory holidays (⚠ reading of 法定节假日).
     enforcement_night: str = "22:00-06:00"
     enforcement_rest_days: bool = True
+    # 行政强制法 Art. 24 "当场交付": the seizure decision and list are handed over during the
+    # on-site record's time span; where the record states no end time, within these hours of
+    # the measure (⚠ the law gives no figure: a local choice). SEIZURE_HANDOVER_HOURS env.
+    seizure_handover_hours: int = 4
     # N24: the departments (codes, or *) that apply the market-regulation acceptance rule.
     complaint_acceptance_departments: str = ""
     # 行政处罚法 Art. 63 较大数额 (⚠ set by the province; defaults as 闽建 2021 for 住建):
@@ -118,6 +124,12 @@ class Settings:
     def effective_database_url(self) -> str:
         """DATABASE_URL, or the embedded SQLite file under instance/."""
         return self.database_url or f"sqlite:///{self.instance_path / 'quancheng.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """PUBLIC_URL, or this machine's address on PORT (where `make run` serves): the base
+        of every link the system hands out (sign-in, upload), with no trailing slash."""
+        return (self.public_url.strip() or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
     def effective_storage_url(self) -> str:
@@ -258,7 +270,7 @@ def _redact(url: str) -> str:
 
 
 def _legal_b(get) -> dict:
-    """The ⚠ legal figures of issue 10 (N25, N27, N24), checked at start."""
+    """The ⚠ legal figures of issue 10 (N25, N27, N24, N13's handover), checked at start."""
     try:
         person = int(get("SUMMARY_FINE_MAX_PERSON", "200"))
         organisation = int(get("SUMMARY_FINE_MAX_ORGANISATION", "3000"))
@@ -273,10 +285,18 @@ def _legal_b(get) -> dict:
             time.fromisoformat(part.strip())
     except ValueError as exc:
         raise SettingsError(f"ENFORCEMENT_NIGHT={night!r} is not HH:MM-HH:MM") from exc
+    try:
+        handover = int(get("SEIZURE_HANDOVER_HOURS", "4"))
+        if not 1 <= handover <= 24:
+            raise ValueError(handover)
+    except ValueError as exc:
+        raise SettingsError("SEIZURE_HANDOVER_HOURS must be a whole number of hours, 1–24"
+                            ) from exc
     rest = get("ENFORCEMENT_REST_DAYS", "true").lower()
     if rest not in ("true", "false", "1", "0", "yes", "no"):
         raise SettingsError("ENFORCEMENT_REST_DAYS must be true or false")
     return {"summary_fine_max_person": person,
             "summary_fine_max_organisation": organisation,
             "enforcement_night": night, "enforcement_rest_days": rest in ("true", "1", "yes"),
+            "seizure_handover_hours": handover,
             "complaint_acceptance_departments": get("COMPLAINT_ACCEPTANCE_DEPARTMENTS")}

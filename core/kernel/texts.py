@@ -147,6 +147,13 @@ CHOICES: Mapping[str, Pair] = {
     "not_delivered": ("未能送达", "not delivered"), "changed": ("变更", "changed"),
     "revoked": ("撤销", "revoked"), "held_unlawful": ("确认违法", "held unlawful"),
     "held_void": ("确认无效", "held void"),
+    # licensing: time not counted (行政许可法 Art. 45) and the hearing's basis (Art. 46–47)
+    "hearing": ("听证", "hearing"), "bidding": ("招标", "bidding"),
+    "auction": ("拍卖", "auction"), "expert_review": ("专家评审", "expert review"),
+    "major_interests_art47": ("涉及申请人与他人之间重大利益关系（第四十七条）",
+                              "major interests between the applicant and others (Art. 47)"),
+    "public_interest_art46": ("涉及公共利益的重大许可事项（第四十六条）",
+                              "a major matter of public interest (Art. 46)"),
 }
 # (field, value) → words, where the value alone would be worded wrongly.
 # Issue 10 (legal-a): results, ends of an act, remedies, hearing ends.
@@ -176,6 +183,12 @@ PROBLEMS: Mapping[str, Pair] = {
     "required": ("必填", "required"),
     "not_text": ("须为文字", "must be a string"),
     "too_long": ("超过 {limit} 个字", "longer than {limit} characters"),
+    "image_dimensions": ("图片为 {width}×{height} 像素，超过允许的尺寸（单边不超过 {side} 像素，"
+                         "总计不超过 {pixels} 像素）",
+                         "the image is {width}×{height} pixels; at most {side} on a side and "
+                         "{pixels} in all are accepted"),
+    "image_unreadable": ("无法从图片文件头读取尺寸",
+                         "the image's size cannot be read from its header"),
     "control_chars": ("含有不可见的控制字符", "contains control characters"),
     "not_choice": ("须从选项中选择：{choices}", "must be one of {choices}"),
     "not_bool": ("须为“是”或“否”", "must be true or false"),

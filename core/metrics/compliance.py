@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ from core.rules.catalogue import BY_NAME
 
 GROUPS = ("department", "officer")
 READERS = ("head", "supervisor", "auditor", "admin")
+
+
+def may_read(roles) -> bool:
+    """Whether holders of these roles may read the A36.1 figures (fronts hide what they cannot)."""
+    return bool(set(roles or ()) & set(READERS))
 COMPLAINT_RULES = ("N21", "N24")
+MONTH = re.compile(r"\d{4}-\d{2}")
 AV_MEDIA = ("video/", "audio/")
 
 
@@ -42,7 +49,19 @@ class MetricsQuery:
 
     @classmethod
     def parse(cls, args) -> MetricsQuery:
-        """From query arguments from=YYYY-MM-DD&to=YYYY-MM-DD&group=department|officer."""
+        """From query arguments from=YYYY-MM-DD&to=YYYY-MM-DD (or month=YYYY-MM instead of
+        both) &group=department|officer."""
+        month = (args.get("month") or "").strip()
+        if month and not args.get("from") and not args.get("to"):
+            if not MONTH.fullmatch(month):
+                raise Invalid("month is a month (YYYY-MM)", zh="month 须为月份（YYYY-MM）")
+            try:
+                whole = cls.month(month)
+            except (ValueError, OverflowError):  # 2026-13, 9999-12 (no next month)
+                raise Invalid("month is a month (YYYY-MM)",
+                              zh="month 须为月份（YYYY-MM）") from None
+            args = {"from": whole.start.isoformat(), "to": whole.end.isoformat(),
+                    "group": args.get("group")}
         try:
             start = date.fromisoformat(args.get("from") or "")
             end = date.fromisoformat(args.get("to") or "")
@@ -50,9 +69,10 @@ class MetricsQuery:
             raise Invalid("from and to are dates (YYYY-MM-DD)",
                           zh="from 和 to 须为日期（YYYY-MM-DD）") from None
         group = args.get("group") or "department"
-        if group not in GROUPS or end < start:
-            raise Invalid("group is department or officer, and to is not before from",
-                          zh="group 须为 department 或 officer，且 to 不早于 from")
+        if group not in GROUPS:
+            raise Invalid("group is department or officer", zh="group 须为 department 或 officer")
+        if end < start:
+            raise Invalid("to is not before from", zh="to（截止日期）不得早于 from（起始日期）")
         return cls(start, end, group)
 
     @classmethod
@@ -161,11 +181,14 @@ def _names(session, group: str, keys: set[str]) -> dict[str, str]:
     return dict(session.execute(select(model.id, model.name).where(model.id.in_(keys))).all())
 
 
-def compute(uow, actor: Officer, q: MetricsQuery) -> dict:
-    """The figures an officer may see: their department's (auditors: all); logged (A33.1)."""
+def compute(uow, actor: Officer, q: MetricsQuery, *, channel: str = "api",
+            remote: str = "") -> dict:
+    """The figures an officer may see: their department's (auditors: all); logged (A33.1)
+    with the front that asked (the API, the desk)."""
     require_role(actor, *READERS, action="reading the compliance metrics")
     dept = None if has_role(actor, *CROSS_DEPARTMENT) else actor.department_id
-    log_access(uow.session, actor, "read", "metrics", dept or "*")
+    log_access(uow.session, actor, "read", "metrics", dept or "*", channel=channel,
+               remote=remote)
     return figures(uow.session, q, department_id=dept)
 
 

@@ -1,5 +1,6 @@
 """Immediate alerts that the rules ask for, queued in the outbox in the same transaction as
-the event (A17.2: a recording that cannot continue is reported to the head at once)."""
+the event (A17.2: a recording that cannot continue is reported to the head at once; N12: the
+head's refusal of an emergency measure is told to the officers and supervisor at once)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ ALERT_EN = ("\n[Alert] Case {number}: the AV recording was interrupted ({reason}
 
 
 def handle_event(uow: UnitOfWork, event: Event) -> None:
-    """Queue the head's alert when a recording cannot continue (A17.2)."""
+    """Queue the alerts of A17.2, A31.1 (late entries) and N12 (a refused measure)."""
     if event.name == "record.late_entry" and event.case_id:
         _late_entry(uow, event)
+        return
+    if event.name == "coercive_measure.emergency_refused" and event.case_id:
+        _measure_refused(uow, event)
         return
     if event.name != "evidence.recording.cannot_continue" or not event.case_id:
         return
@@ -51,6 +55,37 @@ def _late_entry(uow: UnitOfWork, event: Event) -> None:
         rows += officer_outbox_rows(
             sup, case, f"late:{record_id}:{sup.id}", f"【补录提示】{case.number}", body,
             {"event": "alert.late_entry", "rule_id": "A31.1", "record_id": record_id}, now)
+    insert_outbox_if_absent(uow.session, rows)
+
+
+REFUSED_ZH = ("【立即解除】案件 {number}「{title}」当场实施的强制措施（{measure}）未获负责人批准"
+              "（{at}，北京时间）。依照行政强制法第十九条应当立即解除：请立即作出并送达解除决定书，"
+              "此前不得再作其他强制措施文书（N12）。")
+REFUSED_EN = ("\n[Release now] Case {number}: the head refused the emergency measure {measure} "
+              "({at}, Asia/Shanghai). Release it at once with a release decision (行政强制法 "
+              "Art. 19, N12).")
+
+
+def _measure_refused(uow: UnitOfWork, event: Event) -> None:
+    """N12 (Art. 19): the officers and the supervisor learn at once that the head refused an
+    emergency measure, so it is released now."""
+    case = uow.session.get(Case, event.case_id)
+    measure = str(event.data.get("measure_id", ""))
+    at = event.at.astimezone(uow.settings.legal_tz).strftime("%Y-%m-%d %H:%M")
+    now, rows, seen = utcnow(), [], set()
+    for role in ("officer", "supervisor"):
+        for who in recipients(uow.session, case, role):
+            if who.id in seen:
+                continue
+            seen.add(who.id)
+            body = REFUSED_ZH.format(number=case.number, title=case.title, measure=measure, at=at)
+            if who.lang == "en":
+                body += REFUSED_EN.format(number=case.number, measure=measure, at=at)
+            rows += officer_outbox_rows(
+                who, case, f"N12:refused:{measure}:{who.id}",
+                f"【立即解除】{case.number} 强制措施未获批准", body,
+                {"event": "alert.measure_refused", "rule_id": "N12", "measure_id": measure,
+                 "record_id": event.data.get("record_id", ""), "role": role}, now)
     insert_outbox_if_absent(uow.session, rows)
 
 

@@ -75,8 +75,8 @@ def issue_link(uow: UnitOfWork, officer_id: str, *, channel: str) -> SignInLink:
                               channel=channel[:16], created_at=utcnow(), expires_at=expires))
     log_access(session, officer, "issue", "web_link", officer.id, channel=channel[:16])
     session.flush()
-    base = (uow.settings.public_url.strip() or f"http://127.0.0.1:{uow.settings.port}")
-    return SignInLink(f"{base.rstrip('/')}{SIGN_IN_PATH}#{token}", token, expires)
+    return SignInLink(f"{uow.settings.effective_public_url}{SIGN_IN_PATH}#{token}", token,
+                      expires)
 
 
 def redeem_link(session: Session, token: str, *, remote: str = "") -> NewSession:

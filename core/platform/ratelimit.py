@@ -18,6 +18,7 @@ LIMITS = {
     "complaint": "5/hour",           # public complaints per Telegram account or contact
     "complaint_lookup": "10 per 10 minutes",  # status lookups per address or Telegram account
     "complaint_number": "30/hour",   # status lookups per tracking number
+    "complaint_confirm": "5/hour",   # contact confirmation codes tried per tracking number
     "bad_token": "30/minute",        # failed bearer tokens per address
     "upload_link": "60/minute",      # upload-link page and tus calls with a link token
     "checkpoint_on_demand": "30/hour",  # checkpoints a reader's GET may sign

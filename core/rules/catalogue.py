@@ -1053,6 +1053,8 @@ CATALOGUE += (
             F("reasons_told", "bool", "已当场告知采取强制措施的理由、依据", rules=("N13",)),
             F("rights_told", "bool", "已告知当事人依法享有的权利、救济途径", rules=("N13",)),
             F("statement", "text", "当事人的陈述和申辩", rules=("N13",)),
+            # Art. 24: the decision and list are handed over within this record's time span.
+            F("site_ended_at", "datetime", "现场笔录结束时间", required=False, rules=("N13",)),
             OFFICER_CERTS,
         ),
         ("N12", "N13", "A14.1"), signers=("officer", "party"), field_record=True,
@@ -1067,6 +1069,8 @@ CATALOGUE += (
             F("objects", "list", "查封、扣押场所、设施或者财物的名称、数量", rules=("N13",)),
             F("period_days", "int", "查封、扣押的期限（日）", rules=("N13",), minimum=1),
             F("remedy", "text", "申请行政复议或者提起行政诉讼的途径和期限", rules=("N13",)),
+            F("not_on_spot_reason", "text", "未能当场交付的理由", required=False,
+              rules=("N13",)),
         ),
         ("N13",), signers=("officer",), kinds=COERCION, any_stage=True, served=True,
     ),
@@ -1077,6 +1081,8 @@ CATALOGUE += (
             _measure_ref(),
             F("objects", "list", "财物名称、规格、数量", rules=("N13",)),
             F("kept_at", "string", "保管地点", rules=("N13",)),
+            F("not_on_spot_reason", "text", "未能当场交付的理由", required=False,
+              rules=("N13",)),
         ),
         ("N13",), signers=("officer", "party"), kinds=COERCION, any_stage=True,
     ),
@@ -1285,6 +1291,59 @@ CATALOGUE += (
     ),
 )
 
+
+# ---- legal10 (issue 10 item 9): licensing's excluded time (行政许可法 Art. 45) and hearing
+# (Art. 46–48), kept under N30 (RULES.md has no row of their own). Checks in
+# core.cases.licensing.
+LICENSING = ("licensing",)
+EXCLUDED_ACTIVITIES = ("hearing", "bidding", "auction", "testing", "inspection", "quarantine",
+                       "appraisal", "expert_review")
+CATALOGUE += (
+    RecordType(
+        # Art. 45: the time a hearing, testing, inspection, appraisal or expert review needs is
+        # not counted in the decision period; the applicant is told it in writing (served).
+        "licensing_excluded_time", "不计入许可期限的期间告知书",
+        "Time not counted in the licensing period: start and notice to the applicant",
+        "investigation",
+        (
+            F("activity", "enum", "事项（听证、检验、检测、鉴定、专家评审等）", rules=("N30",),
+              choices=EXCLUDED_ACTIVITIES),
+            F("started_at", "datetime", "开始时间", rules=("N30", "N17")),
+            F("reason", "text", "需要的理由和依据", rules=("N30",)),
+            F("institution", "string", "承担机构或专家", required=False, rules=("N30",)),
+            F("expected_days", "int", "预计所需时间（工作日）", rules=("N30",), minimum=1),
+            F("applicant_told_in_writing", "bool", "已书面告知申请人所需时间",
+              rules=("N30",)),
+        ),
+        ("N30", "N17"), signers=("officer",), kinds=LICENSING, any_stage=True, served=True,
+    ),
+    RecordType(
+        "licensing_excluded_time_end", "不计入许可期限的期间结束记录",
+        "Time not counted in the licensing period: end",
+        "investigation",
+        (
+            F("excluded_id", "string", "对应的期间告知书", rules=("N30",)),
+            F("ended_at", "datetime", "结束时间", rules=("N30", "N17")),
+            F("result", "text", "结果（听证笔录、检验报告、鉴定意见、专家评审意见等）",
+              rules=("N30",)),
+        ),
+        ("N30", "N17"), signers=("officer",), kinds=LICENSING, any_stage=True,
+    ),
+    RecordType(
+        # Art. 47: a licence that directly concerns major interests between the applicant and
+        # others: the applicant and the interested parties are told of their hearing right
+        # before the decision; Art. 46: or the agency holds a hearing it announces itself.
+        "licensing_hearing_right_notice", "行政许可听证告知书", "Licensing hearing right notice",
+        "investigation",
+        (
+            F("recipients", "list", "申请人、利害关系人", rules=("N30",)),
+            F("matter", "text", "许可事项及涉及的重大利益关系", rules=("N30",)),
+            F("basis", "enum", "听证依据", rules=("N30",),
+              choices=("major_interests_art47", "public_interest_art46")),
+        ),
+        ("N30",), signers=("officer",), kinds=LICENSING, any_stage=True, served=True,
+    ),
+)
 
 BY_NAME = {t.name: t for t in CATALOGUE}
 SERVICE_TYPES = {t.service_method: t for t in CATALOGUE

@@ -18,6 +18,11 @@ Counting (RULES.md part 2, 民事诉讼法 Art. 85, 民法典 Art. 202 for month
   hearing); the service day and the event day are both excluded, so ``period`` full working
   days lie strictly between; the last day is the (period+1)th working day before the event.
 
+Parts: RULES.md gives some rows more than one figure (N31: publish in 7, withdraw in 3
+working days). Each figure is a row with the same ``id`` (the RULES.md ID) and its own ``part``;
+``key`` ("N31:withdrawal") names the row for DEADLINE_OVERRIDES and lookups, and a stored
+deadline finds its part by its trigger event. A part is never an ID of its own.
+
 Due times: a day-based rule is due at the end of its last legal day (23:59:59.999999
 Asia/Shanghai, the calendar's tz); an act at or before ``due`` is on time. A clock-hour rule is
 due exactly ``period`` hours after the trigger. ``DueAnswer.last_day`` is the day to show.
@@ -32,6 +37,8 @@ Emitted today: ``case.opened``, ``case.emergency_opened``, ``case.stage.<stage>`
 (core.cases.records),
 ``complainant.notified.<intake|decision|result>`` (core.complaints.tickets), ``decision.made``,
 ``hearing.scheduled``, ``evidence.recording.cannot_continue``,
+``coercive_measure.emergency_refused`` (core.cases.coercion: the head's refusal, N12's part
+"release"), ``licensing.clock_paused`` (core.cases.licensing: excluded time, Art. 45),
 ``evidence_preservation.approved`` (core.cases.record_hooks), ``record.<type>.served``,
 ``decision.served``, ``demand_notice.served``, ``correction_order.served``,
 ``service.announcement.published``, ``decision.appeal_period_ended``
@@ -175,6 +182,9 @@ class DeadlineRule:
     # a closing event that names items closes only theirs (see core.deadlines.tracking).
     per_item: bool = False
     overridden_from: int | None = None  # set by RuleTable when an administrator overrides
+    # One of several figures of the same RULES.md row (N31: publication, then "withdrawal"):
+    # the ID stays the RULES.md ID; the part tells the rows apart (key "N31:withdrawal").
+    part: str = ""
 
     def __post_init__(self) -> None:
         """Validate the row and fill in default reminders."""
@@ -222,6 +232,11 @@ class DeadlineRule:
     def effective_until(self) -> date | None:
         """The last legal day the rule is in force (inclusive); None while in force."""
         return self.effective_to - timedelta(days=1) if self.effective_to else None
+
+    @property
+    def key(self) -> str:
+        """The row's key: the RULES.md ID, with ``:part`` for a second figure of that ID."""
+        return f"{self.id}:{self.part}" if self.part else self.id
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -403,6 +418,15 @@ RULES: tuple[DeadlineRule, ...] = (
       effective_from=COERCION_FROM,
       note="Closed by the head's approval naming the measure (core.cases.coercion), or by "
            "its release: a measure not approved is released at once."),
+    # N12 / Art. 19: a head who finds the emergency measure should not have been taken
+    # refuses it, and it "应当立即解除": released at once. "At once" has no figure: 2 clock
+    # hours is a local choice (⚠, DEADLINE_OVERRIDES=N12:release=N).
+    F("N12", "Release after the head refused an emergency measure", "负责人不予批准后立即解除",
+      "coercive_measure.emergency_refused", ("coercive_measure.released",),
+      2, "clock_hours", "exact", "行政强制法 第十九条 (\"立即解除\"; figure ⚠)", per_item=True,
+      effective_from=COERCION_FROM, configurable=True, part="release",
+      note="Opened by the head's return of the after-the-fact approval (core.cases.coercion);"
+           " closed by the release decision."),
     # N13: seizure/impoundment at most 30 days, one extension of at most 30.
     F("N13", "Seizure or impoundment period", "查封扣押期限",
       "coercive_measure.seizure_applied",
@@ -439,13 +463,35 @@ RULES: tuple[DeadlineRule, ...] = (
       effective_from=LICENSING_FROM,
       kinds={"licensing"}, extension=10, max_extensions=1,
       note="Extension needs the head's approval and the reason told to the applicant. "
-           "Hearing, testing, appraisal and expert time (Art. 45) is not deducted yet."),
+           "Hearing, testing, appraisal and expert time (Art. 45, N30) pauses the clock: the "
+           "row is cancelled at the start and counted again at the end with those working "
+           "days left out (core.cases.licensing)."),
     # N30: a granted licence issued (served) within 10 working days of the decision (⚠).
     F("N30", "Licence issued after the decision to grant", "颁发、送达许可证件",
       "decision.made", ("decision.served",),
       10, "working_days", "start_day_excluded", "行政许可法 第四十四条 (⚠ RULES.md N30)",
       effective_from=LICENSING_FROM, kinds={"licensing"}, configurable=True,
       trigger_if=("licence_granted", True), per_item=True),
+    # N30's licensing hearing (行政许可法 Art. 47–48; periods in working days, Art. 82, N3).
+    # RULES.md has no row of its own for it: issue 10 item 9 puts it with N30, so these are
+    # parts of N30, not IDs.
+    F("N30", "Licensing hearing request period", "行政许可听证申请期限",
+      "record.licensing_hearing_right_notice.served",
+      ("record.hearing_request.created", "record.hearing_waiver.created"),
+      5, "working_days", "start_day_excluded", "行政许可法 第四十七条第一款",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, obligor="party", per_item=True,
+      part="hearing_request"),
+    F("N30", "Licensing hearing held after the request", "行政许可听证组织期限",
+      "record.hearing_request.created",
+      ("record.hearing_record.created", "record.hearing_termination.created"),
+      20, "working_days", "start_day_excluded", "行政许可法 第四十七条第一款",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, part="hearing_held",
+      trigger_field="requested_at"),
+    F("N30", "Licensing hearing notice before the hearing", "行政许可听证通知",
+      "hearing.scheduled", ("record.hearing_notice.served",),
+      7, "working_days", "before_event", "行政许可法 第四十八条第一款第一项",
+      effective_from=LICENSING_FROM, kinds={"licensing"}, trigger_field="hearing_at",
+      per_item=True, part="hearing_notice"),
     # N18: public-announcement service deemed served after 60 days (before 2022-01-01) ...
     F("N18", "Service by public announcement deemed served", "公告送达视为送达",
       "service.announcement.published", (),
@@ -490,11 +536,13 @@ RULES: tuple[DeadlineRule, ...] = (
       "行政处罚法 (2021) 第四十八条; 住房和城乡建设部令第55号 第十条 (figure ⚠)",
       kinds={"penalty"}, configurable=True, trigger_if=("social_impact", True), per_item=True,
       effective_from=PENALTY_2021),
-    F("N31.2", "Withdrawal of a published decision that was changed", "撤回已公开的处罚决定",
+    # RULES.md numbers N31 as one row with two figures: the second is a part of N31, not an
+    # ID of its own (key "N31:withdrawal", DEADLINE_OVERRIDES=N31:withdrawal=N).
+    F("N31", "Withdrawal of a published decision that was changed", "撤回已公开的处罚决定",
       "decision.publication_to_withdraw", ("decision.publication_withdrawn",),
       3, "working_days", "start_day_excluded",
       "行政处罚法 (2021) 第四十八条第二款 (figure ⚠)",
-      configurable=True, per_item=True, effective_from=PENALTY_2021,
+      configurable=True, per_item=True, effective_from=PENALTY_2021, part="withdrawal",
       note="RULES.md N31, second figure: changed, revoked or held unlawful or void."),
 )
 # fmt: on
@@ -672,15 +720,17 @@ class RuleTable:
     ) -> None:
         """Check the rows and apply overrides (rule ID -> figure, e.g. {"N24": 10})."""
         base = tuple(rules)
-        primary = {r.id for r in base}
+        primary = {r.key for r in base}
         related = {i: r.id for r in base for i in r.related_ids}
-        clash = primary & set(related)
+        clash = {r.id for r in base} & set(related)
         if clash:
             raise ValueError(f"IDs both primary and related: {sorted(clash)}")
         for a_index, a in enumerate(base):
             for b in base[a_index + 1 :]:
-                if a.id == b.id and _overlap(a, b):
-                    raise ValueError(f"{a.id}: two versions in force on the same day")
+                if a.key == b.key and _overlap(a, b):
+                    raise ValueError(f"{a.key}: two versions in force on the same day")
+                if a.id == b.id and a.part != b.part and a.trigger == b.trigger:
+                    raise ValueError(f"{a.id}: two parts share the trigger {a.trigger}")
         self._overrides = MappingProxyType(dict(overrides or {}))
         for rule_id, figure in self._overrides.items():
             if rule_id not in primary:
@@ -689,8 +739,8 @@ class RuleTable:
             if isinstance(figure, bool) or not isinstance(figure, int) or figure < 1:
                 raise ValueError(f"override for {rule_id} must be an int >= 1, got {figure!r}")
         self._rules = tuple(
-            replace(r, period=self._overrides[r.id], overridden_from=r.period)
-            if r.id in self._overrides
+            replace(r, period=self._overrides[r.key], overridden_from=r.period)
+            if r.key in self._overrides
             else r
             for r in base
         )
@@ -711,17 +761,29 @@ class RuleTable:
         """Every event name that starts a rule."""
         return frozenset(r.trigger for r in self._rules)
 
-    def versions(self, rule_id: str) -> tuple[DeadlineRule, ...]:
-        """Every version of a rule (a related ID such as N10 finds A22.1); KeyError if none."""
+    def versions(self, rule_id: str, *, trigger: str | None = None
+                 ) -> tuple[DeadlineRule, ...]:
+        """Every version of a rule (a related ID such as N10 finds A22.1); KeyError if none.
+        ``rule_id`` is an ID (its first figure) or a key with a part ("N31:withdrawal");
+        ``trigger`` picks the part a stored deadline was opened by."""
         rule_id = self._related.get(rule_id, rule_id)
-        found = tuple(r for r in self._rules if r.id == rule_id)
+        if trigger is not None:
+            found = tuple(r for r in self._rules if r.id == rule_id and r.trigger == trigger)
+            if found:
+                return found
+        found = tuple(r for r in self._rules if r.key == rule_id)
         if not found:
             raise KeyError(rule_id)
         return found
 
-    def rule_for(self, rule_id: str, on_date: date | None = None) -> DeadlineRule:
+    def parts(self, rule_id: str) -> tuple[DeadlineRule, ...]:
+        """The rows of an ID's further figures (N31's withdrawal), every version."""
+        return tuple(r for r in self._rules if r.id == rule_id and r.part)
+
+    def rule_for(self, rule_id: str, on_date: date | None = None, *,
+                 trigger: str | None = None) -> DeadlineRule:
         """The rule in force on on_date (None: the latest version); KeyError if none."""
-        found = self.versions(rule_id)
+        found = self.versions(rule_id, trigger=trigger)
         if on_date is None:
             return max(found, key=lambda r: r.effective_from or date.min)
         for rule in found:

@@ -171,12 +171,24 @@ def rule_list(table: RuleTable, settings: Settings | None = None) -> list[dict]:
         }
         if table.overrides.get(rid) is not None:
             row["overridden"] = True
+        parts = table.parts(rid)
+        if parts:
+            # A second figure of the same RULES.md row (N31's withdrawal): shown under its ID,
+            # never as an ID of its own.
+            row["parts"] = [{"part": r.part, "key": r.key, "title_zh": r.title_zh,
+                             "title_en": r.title_en, **_from_deadline(r).to_json(),
+                             "overridden": r.overridden_from is not None} for r in parts]
         if rid == "N32":
             row["settings"] = {
                 "REMEDY_REVIEW_DAYS": settings.remedy_review_days,
                 "REMEDY_LITIGATION_MONTHS": settings.remedy_litigation_months,
                 "REMEDY_SUE_AFTER_REVIEW_DAYS": settings.remedy_sue_after_review_days,
                 "REMEDY_UNSTATED_MONTHS": settings.remedy_unstated_months}
+        if rid == "N13":
+            row["settings"] = {
+                "SEIZURE_HANDOVER_HOURS": settings.seizure_handover_hours,
+                "warning": "当场交付的时限法律未规定，本地设定 ⚠ / 行政强制法 Art. 24 gives no "
+                           "figure for 'on the spot': a local choice ⚠"}
         if rid == "N4":
             row["settings"] = {
                 "HEARING_FINE_PERSON_YUAN": settings.hearing_fine_person_yuan,

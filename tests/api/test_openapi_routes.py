@@ -9,7 +9,8 @@ import re
 PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/rules",
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}",
           "/telegram/webhook", "/u", "/m/capture", "/m/sw.js",
-          "/signin", "/c", "/c/{tracking_no}"}
+          "/signin", "/c", "/c/{tracking_no}",
+          "/api/v1/complaints/{tracking_no}/contact-confirmation"}
 # Routes whose own credential is not the bearer token: a one-time link or the tus protocol.
 OWN_CREDENTIAL = ("/api/v1/uploads", "/api/v1/upload-links/", "/api/v1/upload-link",
                   "/api/v1/miniapp/")  # Mini App init data, signed by Telegram

@@ -7,82 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-from datetime import datetime, timedelta
 from shutil import which
 
-import pytest
 
-from core import ledger
-from core.cases.models import Record, Refusal
-from core.deadlines.models import Deadline
-from core.kernel.ids import new_id
-from core.rules.calendar import LEGAL_TZ
-from tests.helpers import open_case
-
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=LEGAL_TZ)
-
-
-def _day(n: int, hour: int = 10) -> datetime:
-    return T0 + timedelta(days=n, hours=hour - 10)
-
-
-def _deadline(uow, case_id, rule, trigger, due, status="open", closed=None):
-    uow.session.add(Deadline(id=new_id(), case_id=case_id, rule_id=rule, legal_source="test",
-                             trigger_event="test", trigger_at=trigger, due_at=due, period=1,
-                             unit="working_days", status=status, closed_at=closed,
-                             closed_by="test" if closed else None, warnings=[]))
-
-
-def _record(uow, case_id, officer_id, rtype, when) -> str:
-    r = Record(id=new_id(), case_id=case_id, type=rtype, stage="investigation", fields={},
-               officers=[officer_id], occurred_at=when, created_by=officer_id)
-    uow.session.add(r)
-    ledger.append(uow.session, "record", r, case_id=case_id)
-    return r.id
-
-
-@pytest.fixture
-def data(flow, container, people, clock):
-    """Two cases (one per officer) with deadlines, AV-requiring records and a refusal."""
-    clock.set(T0)
-    a = flow.open()
-    b = open_case(flow.client, people["officer2"])
-    mine, theirs = people["officer"]["id"], people["officer2"]["id"]
-    with container.uow() as uow:
-        # A22.1 for officer 1: met after 2 and 4 days, missed (closed after 7, due after 5).
-        _deadline(uow, a["id"], "A22.1", _day(1), _day(8, 23), "closed", _day(3))
-        _deadline(uow, a["id"], "A22.1", _day(2), _day(9, 23), "closed", _day(6))
-        _deadline(uow, a["id"], "A22.1", _day(0), _day(5, 23), "closed", _day(7))
-        # A31.1 still open past its due day: missed. A32.1 open, not due yet: open.
-        _deadline(uow, a["id"], "A31.1", _day(0), _day(3, 23))
-        _deadline(uow, a["id"], "A32.1", _day(4), _day(24, 23))
-        # Cancelled and outside the period: not counted.
-        _deadline(uow, a["id"], "A22.1", _day(1), _day(6, 23), "cancelled", _day(2))
-        _deadline(uow, a["id"], "A22.1", _day(40), _day(45, 23), "closed", _day(41))
-        # Officer 2: one A22.1 met after 1 day.
-        _deadline(uow, b["id"], "A22.1", _day(1), _day(8, 23), "closed", _day(2))
-        # AV: two inspections by officer 1, one with video; a refusal to sign on one of them.
-        r1 = _record(uow, a["id"], mine, "onsite_inspection_record", _day(1))
-        _record(uow, a["id"], mine, "onsite_inspection_record", _day(2))
-        refusal = Refusal(id=new_id(), case_id=a["id"], record_id=r1, role="party",
-                          person_name="周建国", refused="sign", reason="-", place="-",
-                          at=_day(1), witnesses=[], created_by=mine)
-        uow.session.add(refusal)
-        ledger.append(uow.session, "refusal", refusal, case_id=a["id"])
-    clock.set(_day(1))
-    flow.av(a, r1)
-    clock.set(_day(10))  # "now": A31.1 is past due, A32.1 not yet
-    return {"a": a, "b": b, "mine": mine, "theirs": theirs}
-
-
-def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, data, app, tmp_path):
+def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, metrics_data, app, tmp_path):
     """A36.1: per officer and per department for March 2026."""
     q = "/api/v1/metrics?from=2026-03-01&to=2026-03-31"
     r = flow.client.get(q, headers={"Authorization": f"Bearer {people['officer']['token']}"})
     assert r.status_code == 403
     head = people["head"]
     by_officer = {g["group"]: g for g in flow.get(q + "&group=officer", head)["groups"]}
-    mine = by_officer[data["mine"]]
+    mine = by_officer[metrics_data["mine"]]
     assert mine["deadlines"]["A22.1"] == {"met": 2, "missed": 1, "open": 0, "median_days": 4.0}
     assert mine["upload_delays_a31_1"] == {"met": 0, "missed": 1, "open": 0,
                                            "median_days": None}
@@ -91,7 +26,7 @@ def test_a36_1_figures_equal_the_hand_computed_ones(flow, people, data, app, tmp
     assert mine["refusals_to_sign"] == 1
     # Each officer's one case, opened ex officio, still lacks its filing form (A10.1).
     assert mine["gate_gaps"] == {"initiation": {"A10.1": 1}}
-    theirs = by_officer[data["theirs"]]
+    theirs = by_officer[metrics_data["theirs"]]
     assert theirs["deadlines"] == {"A22.1": {"met": 1, "missed": 0, "open": 0,
                                              "median_days": 1.0}}
     assert theirs["refusals_to_sign"] == 0 and theirs["av_coverage"]["required"] == 0

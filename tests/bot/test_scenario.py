@@ -42,6 +42,8 @@ from worker.inprocess import InprocessWorker
 
 SITE = (29.3573, 113.1290)
 BEIJING = ZoneInfo("Asia/Shanghai")
+# Issue 12: the 送达回证 is drawn after the commit; the officer is told where it will be.
+RECEIPT = "送达回证正在生成，完成后列入该送达文书的证据，可在网页端（/web）案件页面查看、下载。"
 REMEDY = "如不服本决定，可在收到之日起六十日内申请行政复议或六个月内提起行政诉讼"
 
 
@@ -356,7 +358,8 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     # 民诉 Art. 88: direct service is dated when the recipient signs, not when it is written.
     assert "served_at" not in direct.fields
     direct_gap = "直接送达回证已由送达人、受送达人签名或盖章（A24.1）"
-    assert log["direct"][0].startswith(f"✅ 已记录：送达回证（直接送达）（{n}）。\n下一步还缺：")
+    assert log["direct"][0].startswith(f"✅ 已记录：送达回证（直接送达）（{n}）。\n{RECEIPT}\n"
+                                       "下一步还缺：")
     assert log["direct"][0].endswith(f"下一步还缺：{notice_gaps}；{direct_gap}；"
                                      "已作出行政执法决定（A18.1）")
     assert log["direct_server"] == [
@@ -364,7 +367,7 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         "该文书还缺：受送达人签名、指印、盖章或拒签记录（A24.1）\n"
         f"下一步还缺：{notice_gaps}；{direct_gap}；已作出行政执法决定（A18.1）"]
     assert log["direct_recipient"] == [
-        "✅ 已记录 周建国（受送达人）的签名。\n该文书签名已齐全。\n"
+        f"✅ 已记录 周建国（受送达人）的签名。\n该文书签名已齐全。\n{RECEIPT}\n"
         "下一步还缺：陈述申辩期限已届满或当事人已放弃（A22.1）；已作出行政执法决定（A18.1）"]
     assert log["waiver_fields"] == [
         ["放弃陈述申辩记录（2/2）收存的相关证据：请输入"],
@@ -401,7 +404,7 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
     saved, served, *rest = log["lodged"][0].split("\n")
     assert saved == f"✅ 已记录：送达回证（留置送达）（{n}）。"
     assert served.startswith(f"视为送达时间：{at}（N20")
-    assert rest == ["此文书须有音像记录（A26.1）：请现在以文件方式发送录像或录音，"
+    assert rest == [RECEIPT, "此文书须有音像记录（A26.1）：请现在以文件方式发送录像或录音，"
                     "将自动关联到本文书。",
                     f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；{lodged_gaps}"]
     assert len(log["lodged"]) == 1
@@ -411,7 +414,7 @@ def test_whole_case_through_the_bot(container, people, fake, api_server, clock):
         f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；{lodged_gaps}"]
     assert log["lodged_witness"] == [
         "✅ 已记录 黄敏（见证人）的签名。\n"
-        "该文书还缺：关联的录像、照片（留置送达的过程）（A26.1）\n"
+        f"该文书还缺：关联的录像、照片（留置送达的过程）（A26.1）\n{RECEIPT}\n"
         f"下一步还缺：决定书已送达并留存送达回证（A23.1）；{a29}；"
         "留置送达已以音像记录送达过程（A26.1）"]
     sha = next(e.sha256 for e in items if e.method == "telegram_video")[:8]

@@ -1,9 +1,10 @@
 """A37.1 (issue 12): over a full scenario — records, approvals, signatures, refusals, service,
-evidence, a complaint, deadlines and reminders, officers, roles, certificates, tokens and the
-calendar — every column of every table is changed one at a time, and `ledger verify` catches
-each change to a record, person, role, token, deadline or calendar row, naming the table, row
-and column (mirrored tables) or the entry (the case record). The tables and columns it leaves
-out are listed below with the reason."""
+evidence, a complaint (and a public one through the intake queue), deadlines and reminders,
+officers, roles, certificates, tokens and the calendar — every column of every table is
+changed one at a time, and `ledger verify` catches each change to a record, person, role,
+token, deadline or calendar row, naming the table, row and column (mirrored tables) or the
+entry (the case record). The tables and columns it leaves out are listed below with the
+reason."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from sqlalchemy import delete, insert, select, update
 from core import ledger
 from core.cases import records
 from core.cases.commands import AddRecord
+from core.complaints import intake
+from core.complaints.models import ComplaintIntake
+from core.complaints.public import PublicComplaint, submit_public
 from core.deadlines.models import Deadline, Reminder
 from core.deadlines.reminders import claim_due_reminders, expand_reminders
 from core.kernel.clock import utcnow
@@ -58,6 +62,10 @@ WORKING_COLUMNS = {
     ("reminders", "claimed_at"): "when a sweeper claimed the reminder; the claim is the sweep's "
                                  "working state (a claimed reminder is pending for the ledger)",
     ("ledger_checkpoints", "id"): "a row number: a checkpoint is its signed note",
+    ("complaint_intakes", "confirm_hash"): "the hash of a one-time contact confirmation code "
+                                           "(working state); the confirmation itself "
+                                           "(contact_confirmed_at) is ledgered",
+    ("complaint_intakes", "confirm_expires_at"): "when that one-time code stops working",
     ("ledger_timestamps", "id"): "a row number",
     ("ledger_timestamps", "tsa_url"): "where the token was fetched; the token is checked "
                                       "against the configured authority's certificate",
@@ -98,6 +106,14 @@ def _play(flow: Flow, container, people, clock) -> dict:
             "complainant_name": "王五", "complainant_contact": "wang.wu@example.com",
             "channel": "online", "received_at": "2026-09-30T10:00:00+08:00",
             "content": "工地夜间施工噪音扰民"}}))
+    # A public complaint through the intake queue (issue 12, finding 5), accepted.
+    with container.uow() as uow:
+        submitted = submit_public(uow, PublicComplaint.parse(
+            {"what": "占道施工", "contact": "li.si@example.com", "where": "某路口"}))
+    with container.uow() as uow:
+        item = uow.session.execute(select(ComplaintIntake).where(
+            ComplaintIntake.tracking_no == submitted["tracking_no"])).scalar_one()
+        intake.accept(uow, uow.session.get(Officer, people["supervisor"]["id"]), item.id)
     # People: a new officer, then roles, certificate, deactivation, tokens issued and revoked.
     with container.uow() as uow:
         ledger.acting(uow.session, "test:admin")
@@ -143,9 +159,21 @@ def _verify(container):
         return ledger.verify(uow.session, uow.signer, uow.blobs)
 
 
+def _unique(column) -> bool:
+    """True when the column alone is unique (a changed value must not be another row's)."""
+    from sqlalchemy import UniqueConstraint
+
+    return bool(column.unique) or any(
+        isinstance(c, UniqueConstraint) and [x.name for x in c.columns] == [column.name]
+        for c in column.table.constraints)
+
+
 def _new_value(value, column):
     """A different value of the column's type (a value for a NULL too)."""
     if value is not None:
+        if isinstance(value, str) and value and _unique(column):
+            # "…00002" → "…00003" may be another row's number (three cases here).
+            return value[:-1] + ("~" if value[-1] != "~" else "!")
         if isinstance(value, int) and not isinstance(value, bool):
             return value + 1_000_000  # a free number: +1 may collide in a unique column
         if isinstance(value, bytes):
@@ -194,7 +222,8 @@ def test_every_change_to_every_table_of_a_full_scenario_is_caught(flow, containe
     assert {"officer.created", "officer.certificate_changed+roles_changed", "officer.deactivated",
             "token.issued", "token.revoked", "deadline.opened", "reminder.scheduled",
             "reminder.done", "calendar.override_added", "calendar.year_declared",
-            "rules.figures_in_force"} <= events, events
+            "rules.figures_in_force", "complaint_intake.received",
+            "complaint_intake.accepted"} <= events, events
     assert ids["claimed"], "the scenario leaves one reminder claimed"
 
     covered = {c.model.__tablename__: kind for kind, c in ledger.COVERED.items()}

@@ -302,3 +302,24 @@ def test_dead_delivery_reports_stay_in_their_department(container, people):
     for r in reports:
         assert "13800000000" not in r.body and "13912345678" not in r.body
         assert "13800000000" not in str(r.payload)
+
+
+def test_a_dead_complaint_confirmation_is_reported_in_its_department(container, people):
+    """Issue 12, findings 5 and 7: a public complaint's confirmation code (no case, no
+    officer) that cannot be delivered is reported to its own department, without the
+    address."""
+    from sqlalchemy import select
+
+    from core.complaints.public import PublicComplaint, submit_public
+    from core.notices.models import OutboxMessage
+
+    with container.uow() as uow:
+        submit_public(uow, PublicComplaint.parse({"what": "噪音", "contact": "13800000000"}))
+    with container.uow() as uow:
+        outbox_id = uow.session.execute(select(OutboxMessage.id).where(
+            OutboxMessage.channel == "webhook")).scalar_one()
+    dead = deliver(container, outbox_id, {"webhook": Recorder(DeliveryError(
+        "+8613800000000 is not reachable", retryable=False))}, config=CONFIG)
+    reports = [row(container, i) for i in dead.follow_up]
+    assert {r.officer_id for r in reports} == {people["supervisor"]["id"], people["head"]["id"]}
+    assert all("13800000000" not in r.body + str(r.payload) for r in reports)

@@ -91,3 +91,26 @@ def test_lookup_form_without_a_number_and_english(client, container, people):
                                 "code": ticket["code"],
                                 "csrf_token": csrf_of(page.get_data(as_text=True))})
     assert r.status_code == 200 and "Received; being checked" in r.get_data(as_text=True)
+
+
+def test_pending_and_not_accepted_public_complaint(client, container, people):
+    """Issue 12, finding 5: a public complaint still in the intake queue shows "received,
+    waiting to be checked"; once rejected, "not accepted" with the reason; no case number."""
+    from core.complaints.models import ComplaintIntake
+    from core.complaints.public import PublicComplaint, submit_public
+
+    with container.uow() as uow:
+        ticket = submit_public(uow, PublicComplaint.parse(
+            {"what": "夜间施工噪音", "contact": "13800000066"}))
+    html = _check(client, ticket["tracking_no"], ticket["code"]).get_data(as_text=True)
+    assert "已收到，等待工作人员核查" in html and "intake-steps" in html
+    assert "未予受理" not in html and "已登记，正在审查" not in html
+    with container.uow() as uow:
+        item_id = uow.session.execute(select(ComplaintIntake.id)).scalar_one()
+    r = client.post(f"/api/v1/complaint-intake/{item_id}/reject",
+                    headers=auth(people["supervisor"]),
+                    json={"kind": "out_of_scope", "reason": "属于物业纠纷"})
+    assert r.status_code == 200
+    html = _check(client, ticket["tracking_no"], ticket["code"]).get_data(as_text=True)
+    assert "经核查，未予受理" in html
+    assert "未予受理，理由：不属于受理范围：属于物业纠纷" in html

@@ -125,3 +125,41 @@ def test_case_page_shows_evidence_thumbnails_with_verdict_badges(client, contain
     with container.uow() as uow:
         assert uow.session.execute(select(AccessLog).where(
             AccessLog.action == "preview", AccessLog.channel == "web")).first() is not None
+
+
+def test_public_complaints_are_accepted_or_rejected_from_the_desk(client, container, people):
+    """Issue 12, finding 5 (A11.1): the supervisor's Approvals pane lists the pending public
+    complaints without an unconfirmed contact; accept opens the case through core, reject
+    needs a reason; a form without its CSRF token changes nothing."""
+    from core.cases.models import Case
+    from core.complaints.models import ComplaintIntake
+    from core.complaints.public import PublicComplaint, submit_public
+
+    with container.uow() as uow:
+        one = submit_public(uow, PublicComplaint.parse(
+            {"what": "渣土车抛洒", "contact": "13800000031"}))
+        two = submit_public(uow, PublicComplaint.parse(
+            {"what": "推销贷款", "contact": "13800000032"}))
+    with container.uow() as uow:
+        ids = {i.tracking_no: i.id for i in uow.session.execute(
+            select(ComplaintIntake)).scalars()}
+    sign_in(client, container, people["supervisor"]["id"])
+    page = client.get("/desk/approvals").get_data(as_text=True)
+    assert "渣土车抛洒" in page and "推销贷款" in page and "待核查的群众投诉（2）" in page
+    assert "13800000031" not in page and "未确认（不显示）" in page
+    token = csrf_of(page)
+    accept = f"/desk/complaint-intake/{ids[one['tracking_no']]}/accept"
+    reject = f"/desk/complaint-intake/{ids[two['tracking_no']]}/reject"
+    assert client.post(accept, data={}).status_code == 403  # no CSRF token
+    assert client.post(reject, data={"kind": "spam", "csrf_token": token}).status_code == 422
+    assert client.post(accept, data={"csrf_token": token}).status_code == 303
+    assert client.post(reject, data={"kind": "spam", "reason": "广告",
+                                     "csrf_token": token}).status_code == 303
+    with container.uow() as uow:
+        status = {i.tracking_no: i.status for i in uow.session.execute(
+            select(ComplaintIntake)).scalars()}
+        cases = uow.session.execute(select(Case)).scalars().all()
+    assert status == {one["tracking_no"]: "accepted", two["tracking_no"]: "rejected"}
+    assert len(cases) == 1 and cases[0].initiation == "complaint"
+    after = client.get("/desk/approvals?done=reject").get_data(as_text=True)
+    assert "已决定不予受理" in after and "待核查的群众投诉" not in after

@@ -4,6 +4,8 @@ production); every form carries a CSRF token; signing out, expiry and deactivati
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from api import create_app
@@ -149,8 +151,13 @@ def test_forms_without_the_csrf_token_or_from_another_origin_are_refused(client,
                        ).status_code == 303
 
 
-def test_cli_web_link_prints_a_link(app, people):
-    """`flask officers web-link <id>` prints <PUBLIC_URL>/signin#<token>."""
+def test_cli_web_link_prints_a_link(app, people, container, monkeypatch):
+    """`flask officers web-link <id>` prints <PUBLIC_URL>/signin#<token>; with PUBLIC_URL
+    unset, on the port the app serves on (PORT), not a fixed one."""
     out = app.test_cli_runner().invoke(args=["officers", "web-link", people["head"]["id"]])
     assert out.exit_code == 0, out.output
     assert "/signin#qw_" in out.output
+    monkeypatch.setattr(container, "settings", dataclasses.replace(
+        container.settings, port=8123, public_url=""))
+    out = app.test_cli_runner().invoke(args=["officers", "web-link", people["head"]["id"]])
+    assert out.output.startswith("http://127.0.0.1:8123/signin#qw_"), out.output

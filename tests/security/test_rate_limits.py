@@ -63,10 +63,11 @@ def test_tokens_and_codes_are_blanked_in_request_logs(app):
 
 def test_public_complaints_are_limited_per_contact_and_account(container, people):
     """Findings 5 and 6: five complaints an hour per contact, and per Telegram account
-    whatever contact it types; the sixth is 429 and registers nothing."""
+    whatever contact it types; the sixth is 429 and keeps nothing."""
     import pytest
 
     from core.cases.models import Case
+    from core.complaints.models import ComplaintIntake
     from core.complaints.public import PublicComplaint, submit_public
     from core.kernel.errors import RateLimited
 
@@ -85,4 +86,7 @@ def test_public_complaints_are_limited_per_contact_and_account(container, people
     with pytest.raises(RateLimited):
         submit("13700000000", tg=4242)
     with container.uow() as uow:
-        assert uow.session.query(Case).filter(Case.initiation == "complaint").count() == 10
+        # Each one waits in the intake queue (finding 5): ten items, no case until accepted.
+        assert uow.session.query(ComplaintIntake).filter(
+            ComplaintIntake.status == "pending").count() == 10
+        assert uow.session.query(Case).filter(Case.initiation == "complaint").count() == 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
+from core.complaints.models import ComplaintIntake
 from core.complaints.public import PublicComplaint, submit_public
 from core.evidence import uploads
 from core.kernel.vocab import ROLES
@@ -26,11 +27,12 @@ PUBLIC = {"/healthz", "/api/v1/openapi.json", "/api/v1/record-types", "/api/v1/r
           "/api/v1/calendar/working-days", "/api/v1/complaints/{tracking_no}", "/u",
           "/api/v1/upload-links/{token}", "/api/v1/upload-link", "/static/{filename}",
           "/telegram/webhook", "/m/capture", "/m/sw.js",
-          "/c", "/c/{tracking_no}", "/signin"}  # pages: the data needs a token
+          "/c", "/c/{tracking_no}", "/signin",  # pages: the data needs a token
+          "/api/v1/complaints/{tracking_no}/contact-confirmation"}
 LINK_ROUTES = {"/api/v1/upload-link", "/api/v1/uploads", "/api/v1/uploads/{upload_id}"}
 # Path parameters that name something of department A: B must never get a 2xx on them.
 SCOPED = ("{case_id}", "{record_id}", "{evidence_id}", "{officer_id}", "{token_id}",
-          "{draw_id}")
+          "{draw_id}", "{intake_id}")
 
 
 @dataclass
@@ -78,6 +80,9 @@ def world(client, container, people):
         link = uploads.issue_upload_link(uow, actor, case["id"])
         ticket = submit_public(uow, PublicComplaint.parse(
             {"what": "噪音扰民", "contact": "13800000009"}))
+    with container.uow() as uow:
+        intake_id = uow.session.execute(select(ComplaintIntake.id).where(
+            ComplaintIntake.tracking_no == ticket["tracking_no"])).scalar_one()
     with container.uow() as uow:  # after the complaint: with two, PUBLIC_DEPARTMENT decides
         dept_b = ensure_department(uow.session, "QTJ", "另一局")
         b_officer = add_officer(uow.session, dept_b, "乙执法", ["officer", "supervisor"], "B1")
@@ -90,6 +95,7 @@ def world(client, container, people):
               "officer_id": target_id, "token_id": token_id, "draw_id": "0" * 32,
               "upload_id": "0" * 32, "entry": "0", "outbox_id": "1",
               "tracking_no": ticket["tracking_no"], "token": link["token"],
+              "intake_id": intake_id,
               "filename": "css/site.css"}
     identities = [Identity(role, auth(people[role]), (role,), "A")
                   for role in ("officer", "supervisor", "legal_reviewer", "head")]

@@ -502,12 +502,20 @@ def test_every_event_name_is_emitted_or_awaited():
 
 def test_n31_publication_seven_and_withdrawal_three_working_days():
     """N31: a decision with social impact made 2026-09-29 is published by 2026-10-14 (7 working
-    days, National Day skipped, 10-10 worked); N31.2: a published decision revoked 2026-09-30 is
-    withdrawn by 2026-10-10 (3 working days). Both figures are ⚠ and configurable."""
+    days, National Day skipped, 10-10 worked); N31's second figure (its part "withdrawal", not an
+    ID of its own): a published decision revoked 2026-09-30 is withdrawn by 2026-10-10 (3
+    working days). Both figures are ⚠ and configurable, each by its own key."""
     assert due("N31", at(2026, 9, 29)).last_day == date(2026, 10, 14)
-    assert due("N31.2", at(2026, 9, 30)).last_day == date(2026, 10, 10)
-    assert TABLE.rule_for("N31").configurable and TABLE.rule_for("N31.2").configurable
+    withdrawal = TABLE.rule_for("N31:withdrawal")
+    assert withdrawal.id == "N31" and withdrawal.part == "withdrawal"
+    assert TABLE.rule_for("N31", trigger="decision.publication_to_withdraw") is withdrawal
+    assert due("N31:withdrawal", at(2026, 9, 30)).last_day == date(2026, 10, 10)
+    assert TABLE.rule_for("N31").configurable and withdrawal.configurable
     assert RuleTable(overrides={"N31": 10}).due_for("N31", at(2026, 9, 29), CAL).period == 10
+    table = RuleTable(overrides={"N31:withdrawal": 5})
+    assert table.rule_for("N31:withdrawal").period == 5 and table.rule_for("N31").period == 7
+    with pytest.raises(KeyError):
+        TABLE.rule_for("N31.2")
 
 
 def test_n8_is_met_when_service_starts_n29():

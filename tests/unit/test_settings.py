@@ -19,6 +19,16 @@ def test_embedded_defaults_when_unset():
         s.port = 1  # type: ignore[misc]
 
 
+def test_unset_public_url_follows_the_port():
+    """PUBLIC_URL unset: links point at 127.0.0.1 on PORT, the port `make run` serves on (the
+    Makefile exports PORT); set, PUBLIC_URL wins, without its trailing slash."""
+    assert Settings.from_env({}).effective_public_url == "http://127.0.0.1:5000"
+    assert Settings.from_env({"PORT": "8123"}).effective_public_url == "http://127.0.0.1:8123"
+    assert Settings.from_env({"PORT": "8123", "PUBLIC_URL": "https://qc.example.cn/"}
+                             ).effective_public_url == "https://qc.example.cn"
+    assert Settings.from_env({"PORT": "8123"}).public_url == ""  # "not configured" stays visible
+
+
 def test_production_refuses_every_embedded_default_by_name():
     """APP_ENV=production with nothing set names each problem in one message."""
     with pytest.raises(SettingsError) as err:
@@ -85,7 +95,10 @@ def test_legal_figures_marked_uncertain_are_settings(tmp_path):
     window = (time(21), time(7))
     assert _is_night(time(21, 30), window) and _is_night(time(6, 59), window)
     assert not _is_night(time(7), window) and not _is_night(time(20, 59), window)
+    assert default.seizure_handover_hours == 4  # N13 ⚠ Art. 24 当场交付, a local figure
+    assert Settings.from_env({**base, "SEIZURE_HANDOVER_HOURS": "2"}).seizure_handover_hours == 2
     for bad in ({"SUMMARY_FINE_MAX_PERSON": "two hundred"}, {"ENFORCEMENT_NIGHT": "late"},
-                {"ENFORCEMENT_REST_DAYS": "sometimes"}):
+                {"ENFORCEMENT_REST_DAYS": "sometimes"}, {"SEIZURE_HANDOVER_HOURS": "0"},
+                {"SEIZURE_HANDOVER_HOURS": "a few"}):
         with pytest.raises(SettingsError):
             Settings.from_env({**base, **bad})

@@ -95,6 +95,10 @@ def test_bot_polling_enqueues_the_media_jobs_a_web_process_does(client, containe
         assert [list(j.args) for j in jobs] == [[by_bot], [by_web]]
         assert {(j.func_name, j.timeout, j.retries_left, tuple(j.retry_intervals))
                 for j in jobs} == {("worker.jobs.media", 300, 3, (10, 60, 300))}
+        # The 送达回证 jobs (a signature completing a service, in the bot too) go the same way.
+        web_container = web.extensions["quancheng"]
+        assert len(bot_container.receipt_hooks) == len(web_container.receipt_hooks) == 1
+        assert len(bot_container.outbox_hooks) == len(web_container.outbox_hooks) == 1
     finally:
         bot_container.engine.dispose()
         web.extensions["quancheng"].engine.dispose()

@@ -16,7 +16,7 @@ from PIL import Image
 
 from core.cases.images import MAX_IMAGE_SIDE, check_dimensions, image_size
 from core.cases.receipts import _Page
-from core.kernel.errors import TooLarge
+from core.kernel.errors import Invalid
 
 
 def _png_bomb(side: int = 13000) -> bytes:
@@ -45,7 +45,8 @@ def test_dimensions_are_read_from_every_accepted_format(fmt):
 
 
 def test_a_png_bomb_signature_is_refused_before_decoding(flow, client):
-    """A 13000×13000 PNG of a few KB: 413 naming its size, at once, with no decoding."""
+    """A13.2: a 13000×13000 PNG of a few KB: 422 naming the field and its size in Chinese, at
+    once, with no decoding."""
     bomb = _png_bomb()
     assert len(bomb) < 64 * 1024
     case = flow.filed()
@@ -59,10 +60,35 @@ def test_a_png_bomb_signature_is_refused_before_decoding(flow, client):
     elapsed = time.monotonic() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert r.status_code == 413, r.get_json()
-    assert "13000×13000" in r.get_json()["error"]["message"]
+    assert r.status_code == 422, r.get_json()
+    message = r.get_json()["error"]["message"]
+    assert "image_base64" in message and "13000×13000" in message and "超过允许的尺寸" in message
     assert elapsed < 2.0 and peak < 32 * 1024 * 1024, (elapsed, peak)
     flow.sign(case, rec, "interviewee")  # an ordinary image still signs
+
+
+def test_a_png_bomb_is_refused_on_every_api_intake(flow, client):
+    """A13.2 A22.2: the multipart signature part and a witness's image are refused the same
+    way, each naming its own field; English when asked."""
+    bomb = _png_bomb()
+    case = flow.filed()
+    rec = flow.record(case, "inquiry_record")
+    auth = {"Authorization": f"Bearer {flow.officer['token']}"}
+    r = client.post(f"/api/v1/cases/{case['id']}/records/{rec['id']}/signatures",
+                    headers=auth, content_type="multipart/form-data",
+                    data={"role": "interviewee", "signer_name": "周建国", "method": "signature",
+                          "image": (io.BytesIO(bomb), "sig.png", "image/png")})
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["error"]["message"].startswith("填写有误：image：图片为 13000×13000")
+    witness = {"name": "刘一", "id_number": "430602199001010011", "relation": "邻居",
+               "signature_image_base64": base64.b64encode(bomb).decode()}
+    r = client.post(f"/api/v1/cases/{case['id']}/records/{rec['id']}/refusals",
+                    headers={**auth, "Accept-Language": "en"},
+                    json={"role": "interviewee", "person_name": "周建国", "reason": "不签",
+                          "place": "现场", "witnesses": [witness]})
+    assert r.status_code == 422, r.get_json()
+    message = r.get_json()["error"]["message"]
+    assert "witnesses[0].signature_image_base64" in message and "13000×13000" in message
 
 
 def test_a_stored_bomb_is_not_decoded_in_the_receipt(tmp_path):
@@ -77,5 +103,5 @@ def test_a_stored_bomb_is_not_decoded_in_the_receipt(tmp_path):
     page.image(_png_bomb())
     assert time.monotonic() - start < 1.0
     assert lines == ["  [签名图像无法显示]"]
-    with pytest.raises(TooLarge):
+    with pytest.raises(Invalid):
         check_dimensions(_encoded("PNG", (MAX_IMAGE_SIDE + 1, 2)))

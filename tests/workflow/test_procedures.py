@@ -129,10 +129,11 @@ def test_n31_decision_with_social_impact_published_and_withdrawn(flow, clock):
     clock.set(datetime(2026, 9, 20, 10, 0, tzinfo=SH))
     flow.done(case, "decision_changed", fields={"decision_id": decision["id"],
                                                 "change": "revoked", "by": "岳阳市人民政府"})
-    withdraw = _deadlines(flow, case)["N31.2"][0]
+    withdraw = next(d for d in _deadlines(flow, case)["N31"] if d["part"] == "withdrawal")
+    assert withdraw["rule_ids"] == ["N31"]
     assert withdraw["last_day"] == "2026-09-23" and withdraw["status"] == "open"
     clock.set(datetime(2026, 9, 22, 10, 0, tzinfo=SH))
     flow.done(case, "publication_withdrawal", fields={"publication_id": pub["id"],
                                                       "reason": "原处罚决定已被复议撤销"})
-    withdraw = _deadlines(flow, case)["N31.2"][0]
+    withdraw = next(d for d in _deadlines(flow, case)["N31"] if d["part"] == "withdrawal")
     assert withdraw["status"] == "closed" and withdraw["late"] is False

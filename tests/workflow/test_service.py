@@ -22,6 +22,11 @@ def _notice(flow, **over):
 
 
 def _receipts(container, record_id: str) -> list[Evidence]:
+    """The record's receipts once the media worker has made the ones owed (issue 12: they are
+    drawn after the signature's transaction, by core.evidence.receipt_tasks)."""
+    from core.evidence import receipt_tasks
+
+    receipt_tasks.run_due(container.uow)
     with container.uow() as uow:
         return uow.session.execute(select(Evidence).where(Evidence.record_id == record_id)
                                    .order_by(Evidence.created_at)).scalars().all()
