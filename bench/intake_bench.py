@@ -1,7 +1,8 @@
 """Benchmark evidence intake through the whole API path, served by a real server process.
 
 1. Photos per second for 4 MB JPEGs uploaded as multipart (one client, then several at once),
-   against plain copy + SHA-256 (+ fsync, as the store does) of the same bytes in the same run.
+   against plain copy + SHA-256 (+ fsync, as the store does) of the same bytes in the same run,
+   and the floor: the same uploads to a bare app on the same server (bench/intake_floor_app.py).
 2. Peak memory of the server process while a 1 GB video arrives, through multipart and
    through tus: VmHWM from /proc/<pid>/status (reset between phases through clear_refs),
    minus the idle RSS after a warm-up upload. Target: under 100 MB above idle.
@@ -77,16 +78,20 @@ def _prepare(env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _start(env: dict[str, str], port: int, kind: str,
-           workers: int = 1) -> tuple[subprocess.Popen, int]:
-    """Start the server; return it and the pid of the process that serves requests."""
+def _start(env: dict[str, str], port: int, kind: str, workers: int = 1,
+           floor: bool = False) -> tuple[subprocess.Popen, int]:
+    """Start the server (the API, or with ``floor`` bench/intake_floor_app.py); return it and
+    the pid of the process that serves requests."""
     if kind == "gunicorn":
         argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "16",
-                "--timeout", "600", "--bind", f"127.0.0.1:{port}", "api.wsgi:app"]
+                "--timeout", "600", "--bind", f"127.0.0.1:{port}",
+                "bench.intake_floor_app:app" if floor else "api.wsgi:app"]
     else:
+        app = "__import__('bench.intake_floor_app').intake_floor_app.app" if floor \
+            else "__import__('api').create_app()"
         argv = [sys.executable, "-c",
-                "from werkzeug.serving import run_simple; from api import create_app; "
-                f"run_simple('127.0.0.1', {port}, create_app(), threaded=True)"]
+                "from werkzeug.serving import run_simple; "
+                f"run_simple('127.0.0.1', {port}, {app}, threaded=True)"]
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     deadline = time.time() + 60
@@ -386,6 +391,42 @@ def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
     return shares
 
 
+def _floor(env: dict[str, str], tmp: Path, args, first: list[Path], second: list[Path],
+           copies: Path, fields: dict[str, str]) -> dict[str, float]:
+    """The same uploads against bench/intake_floor_app.py on the same kind of server (body read
+    and parsed, hashed, written, fsynced; nothing else), each phase right after its own
+    copy + SHA-256 + fsync baseline: the best ratio any upload route could reach here."""
+    port = _free_port()
+    folder = tmp / "floor"
+    folder.mkdir()
+    proc, _ = _start({**env, "FLOOR_DIR": str(folder)}, port, args.server, args.web_workers,
+                     floor=True)
+    try:
+        api = Api(port, "none")
+        base_1 = _copy_and_hash(first, copies)
+        os.sync()
+        start = time.perf_counter()
+        assert all(api.multipart("floor", p, "image/jpeg", fields)[0] == 201 for p in first)
+        one = len(first) / (time.perf_counter() - start)
+        base_n = _copy_and_hash(second, copies)
+        os.sync()
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            codes = list(pool.map(lambda p: api.multipart("floor", p, "image/jpeg", fields)[0],
+                                  second))
+        many = len(second) / (time.perf_counter() - start)
+        assert all(c == 201 for c in codes), codes
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"per_s_1_client": round(one, 2), "ratio_1_client": round(one / base_1, 3),
+            f"per_s_{args.clients}_clients": round(many, 2),
+            f"ratio_{args.clients}_clients": round(many / base_n, 3)}
+
+
 def main() -> int:
     """Run both measurements and print a table and a JSON line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -451,6 +492,7 @@ def main() -> int:
                                                             fields), second))
         concurrent = len(second) / (time.perf_counter() - start)
         assert all(s == 201 for s, _ in answers), answers[:2]
+        floor = _floor(env, tmp, args, first, second, copies, fields)
         mb = statistics.fmean(p.stat().st_size for p in first) / 2**20
         results["photos"] = {
             "n": len(first), "mean_mb": round(mb, 2),
@@ -460,6 +502,7 @@ def main() -> int:
             f"api_per_s_{args.clients}_clients": round(concurrent, 2),
             "ratio_1_client": round(sequential / base_1, 3),
             f"ratio_{args.clients}_clients": round(concurrent / base_n, 3),
+            "floor": floor,
             "pool_metadata_ms_median": round(_pool_metadata_ms(first), 2),
             "cpu_ms_per_photo_1_client": cpu_ms,
             "copy_sha256_cpu_ms_per_file": round(base_cpu[0] * 1000, 1),
@@ -514,6 +557,11 @@ def main() -> int:
     print(f"  API, {args.clients} clients              "
           f"{p[f'api_per_s_{args.clients}_clients']:>8.2f} /s  "
           f"(ratio {p[f'ratio_{args.clients}_clients']:.3f}, target >= 0.7)")
+    f = p["floor"]
+    print(f"  floor (same server, bare app: body parsed, hashed, written, fsynced; nothing else)"
+          f": 1 client {f['per_s_1_client']:.2f} /s (ratio {f['ratio_1_client']:.3f}), "
+          f"{args.clients} clients {f[f'per_s_{args.clients}_clients']:.2f} /s (ratio "
+          f"{f[f'ratio_{args.clients}_clients']:.3f})")
     c = p["cpu_ms_per_photo_1_client"]
     print(f"  CPU per photo (1 client): web {c['web']:.1f} ms, parser workers (metadata and "
           f"preview) {c['parser']:.1f} ms, client {c['client']:.1f} ms; copy + SHA-256 + "

@@ -183,24 +183,54 @@ def _suite_for_append(session: Session, head: LedgerHead) -> Suite:
 
 def append(session: Session, kind: str, row: Base, case_id: str | None = None) -> LedgerEntry:
     """Append a covered row as the next leaf, inside the caller's transaction."""
-    coverage = COVERED.get(kind)
-    if coverage is None or coverage.model is not type(row):
-        raise LedgerError(f"{type(row).__name__} is not the covered table of kind {kind!r}")
+    return append_many(session, [(kind, row, case_id)])[0]
+
+
+class _BatchHashReader(DbHashReader):
+    """Stored hashes of the log plus those of the leaves appended in this batch (not flushed
+    yet: read without autoflush, so a batch costs one flush)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self.fresh: dict[int, bytes] = {}
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        """Batch read by stored index, in the order asked."""
+        wanted = list(indexes)
+        older = [i for i in wanted if i not in self.fresh]
+        stored = dict(zip(older, super().read_hashes(older), strict=True))
+        return [self.fresh[i] if i in self.fresh else stored[i] for i in wanted]
+
+
+def append_many(session: Session, items: Sequence[tuple[str, Base, str | None]]
+                ) -> list[LedgerEntry]:
+    """Append covered rows ``(kind, row, case_id)`` as consecutive leaves, in order, inside the
+    caller's transaction: the same leaves as one ``append`` each, under one lock of the head
+    and two flushes (the states a commit writes come in one batch)."""
+    for kind, row, _ in items:
+        coverage = COVERED.get(kind)
+        if coverage is None or coverage.model is not type(row):
+            raise LedgerError(f"{type(row).__name__} is not the covered table of kind {kind!r}")
     session.flush()  # defaults (ids, timestamps) must be final before hashing
     head = lock_head(session)
     hasher = _suite_for_append(session, head).hasher
-    entry = LedgerEntry(seq=head.size, kind=kind, subject_table=row.__tablename__,
-                        subject_id=str(row.id), case_id=case_id, created_at=utcnow())
-    entry.leaf_hash = hasher.leaf(canonical_json(leaf_document(entry, row)))
-    reader = DbHashReader(session)
-    start = merkle.stored_hash_count(head.size)
-    for offset, h in enumerate(merkle.stored_hashes_for_leaf(head.size, entry.leaf_hash, reader,
-                                                             hasher)):
-        session.add(LedgerHash(idx=start + offset, hash=h))
-    head.size += 1
-    session.add(entry)
+    reader = _BatchHashReader(session)
+    entries = []
+    with session.no_autoflush:
+        for kind, row, case_id in items:
+            entry = LedgerEntry(seq=head.size, kind=kind, subject_table=row.__tablename__,
+                                subject_id=str(row.id), case_id=case_id, created_at=utcnow())
+            entry.leaf_hash = hasher.leaf(canonical_json(leaf_document(entry, row)))
+            start = merkle.stored_hash_count(head.size)
+            for offset, h in enumerate(merkle.stored_hashes_for_leaf(
+                    head.size, entry.leaf_hash, reader, hasher)):
+                reader.fresh[start + offset] = h
+                session.add(LedgerHash(idx=start + offset, hash=h))
+            head.size += 1
+            session.add(entry)
+            entries.append(entry)
     session.flush()
-    return entry
+    return entries
 
 
 def current_size(session: Session) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from core.kernel.clock import utcnow
 from core.kernel.ids import new_id
-from core.ledger.log import append, cover
+from core.ledger.log import append, append_many, cover
 from core.ledger.models import LedgerState
 from core.platform.db import Base
 
@@ -173,8 +173,10 @@ def _write(session: Session) -> None:
     session.flush()  # what is still unflushed is noted too
     while session.info.get(_PENDING):
         pending = session.info.pop(_PENDING)
-        for (_, table, name), rows in _groups(pending):
-            write_state(session, table, name, rows)
+        # One batch: the head is locked once and the leaves hashed without a flush each.
+        states = [_state(session, table, name, rows) for (_, table, name), rows in
+                  _groups(pending)]
+        append_many(session, [("state", st, None) for st in states])
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -208,12 +210,18 @@ def _groups(pending: list[tuple]) -> Iterable[tuple[tuple, list[dict]]]:
         yield current, rows
 
 
-def write_state(session: Session, table: str, event_name: str, rows: list[dict]) -> LedgerState:
-    """Write one state event and append it to the log (in the caller's transaction)."""
+def _state(session: Session, table: str, event_name: str, rows: list[dict]) -> LedgerState:
+    """A state event row, added to the session (not yet appended)."""
     actor = session.info.get(ACTOR)
     st = LedgerState(id=new_id(), table_name=table, event=event_name, rows=rows,
                      actor=str(actor)[:100] if actor else None, at=utcnow())
     session.add(st)
+    return st
+
+
+def write_state(session: Session, table: str, event_name: str, rows: list[dict]) -> LedgerState:
+    """Write one state event and append it to the log (in the caller's transaction)."""
+    st = _state(session, table, event_name, rows)
     append(session, "state", st)
     return st
 

@@ -181,3 +181,32 @@ def test_worker_processes_agree_with_one_process(client, people, container):
     one, two = both()
     assert not one.ok
     assert [(d.seq, d.message) for d in one.damages] == [(d.seq, d.message) for d in two.damages]
+
+
+def test_states_of_one_commit_are_appended_as_one_batch(container, people):
+    """A37.1: the states a commit writes are appended together (one lock of the head, hashes
+    of the batch read before they are flushed); the log is the one single appends make: its
+    stored hashes are those of the leaves appended one by one, and verify finds it intact."""
+    from core.ledger import merkle
+    from core.ledger.log import DbHashReader
+
+    with container.uow() as uow:
+        before = ledger.current_size(uow.session)
+        for day in range(1, 8):  # seven flushes: seven state events, crossing tree levels
+            add_override(uow.session, "cli:张三", f"2027-03-0{day}", False, f"第{day}天",
+                         channel="cli")
+    with container.uow() as uow:
+        entries = list(uow.session.execute(select(LedgerEntry).order_by(LedgerEntry.seq))
+                       .scalars())
+        new = [e for e in entries if e.seq >= before]
+        assert [e.kind for e in new] == ["state"] * 7
+        assert [e.seq for e in new] == list(range(before, before + 7))
+        one_by_one = merkle.MemoryHashStore(ledger.session_suite(uow.session).hasher)
+        for e in entries:
+            one_by_one.append_leaf(e.leaf_hash)
+        size = ledger.current_size(uow.session)
+        assert size == len(entries) == before + 7
+        reader = DbHashReader(uow.session)
+        count = merkle.stored_hash_count(size)
+        assert reader.read_hashes(range(count)) == one_by_one.read_hashes(range(count))
+        assert ledger.verify(uow.session, uow.signer).ok
