@@ -75,21 +75,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(app, message_queue=settings.redis_url or None, async_mode="threading",
                       cors_allowed_origins=[settings.public_url] if settings.public_url
                       else None)
-    if settings.redis_url and not test_config.get("CONTAINER"):
-        # Queued messages (approval requests) go out at once: nudge the rq worker's sweep.
-        from worker.config import WorkerConfig
-        from worker.cron import sweep_nudger
+    if not test_config.get("CONTAINER"):
+        # With REDIS_URL, queued messages go out at once (the rq worker's sweep is nudged), and
+        # thumbnails and 送达回证 are rq jobs on the worker: the web process renders nothing
+        # itself. The bot's polling process installs the same hooks (bot.__main__).
+        from core.queues import install_queue_hooks
 
-        container.outbox_hooks.append(sweep_nudger(settings.redis_url, WorkerConfig.from_env()))
-        # Thumbnails are rq jobs on the worker; the web process renders nothing itself.
-        from worker.cron import media_enqueuer
-
-        container.media_hooks.append(media_enqueuer(settings.redis_url, WorkerConfig.from_env()))
-        # So is the 送达回证: drawn by the worker after the signature's commit (issue 12).
-        from worker.cron import receipt_enqueuer
-
-        container.receipt_hooks.append(receipt_enqueuer(settings.redis_url,
-                                                        WorkerConfig.from_env()))
+        install_queue_hooks(container)
     live.init_app(app, socketio)  # the /live namespace and /api/v1/deliveries
     edge.init_rate_limits(app, settings)
     # httpx logs full request URLs, which carry the bot token: keep it quiet.

@@ -1,5 +1,10 @@
 """`python -m bot`: poll Telegram (development). `--set-webhook URL` points Telegram at the
-production webhook with the secret; `--delete-webhook` goes back to polling."""
+production webhook with the secret; `--delete-webhook` goes back to polling.
+
+Polling records what the webhook records, and queues the same work after each commit: with
+REDIS_URL the rq media jobs (thumbnails) and sweep nudges of core.queues, as a web process
+does; without it the web process's in-process worker takes the media tasks at its next sweep
+(the media_tasks rows are the truth either way)."""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ import sys
 
 from telegram import Update
 
-from core.bootstrap import bootstrap
+from core.bootstrap import Container, bootstrap
 from core.kernel.settings import Settings, SettingsError
+from core.queues import install_queue_hooks
 
 from .app import build_application, publish_commands
 from .logs import install_log_redaction
@@ -27,6 +33,13 @@ async def _webhook(application, url: str | None, secret: str) -> None:
             await application.bot.delete_webhook()
 
 
+def polling_container(settings: Settings) -> Container:
+    """The container of the polling process, with the queue hooks a web process has."""
+    container = bootstrap(settings)
+    install_queue_hooks(container)
+    return container
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the bot by polling, or set or delete the webhook."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -39,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
-        container = bootstrap(settings)
+        container = polling_container(settings)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2

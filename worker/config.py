@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.kernel.settings import SettingsError
+from core.queues import DEFAULT_QUEUE, queue_base
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
     """How the worker runs; the defaults suit production."""
 
-    queue: str = "quancheng"
+    queue: str = DEFAULT_QUEUE
     sweep_interval: int = 60  # seconds between sweeps (ARCHITECTURE.md: every minute)
     sweep_limit: int = 500  # reminders or messages taken per batch; a sweep loops over batches
     sweep_budget: float = 45.0  # seconds one sweep may spend before leaving the rest to the next
@@ -23,7 +24,7 @@ class WorkerConfig:
         """Read WORKER_QUEUE, SWEEP_INTERVAL_SECONDS and SWEEP_LIMIT."""
         env = os.environ if env is None else env
         try:
-            config = cls(queue=env.get("WORKER_QUEUE", "").strip() or "quancheng",
+            config = cls(queue=queue_base(env),
                          sweep_interval=int(env.get("SWEEP_INTERVAL_SECONDS", "") or 60),
                          sweep_limit=int(env.get("SWEEP_LIMIT", "") or 500))
         except ValueError as exc:

@@ -18,21 +18,21 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.utils import now
 
+from core import queues
+
 from .config import WorkerConfig
 
 log = logging.getLogger("quancheng.cron")
 
 
 def sweep_queue_name(config: WorkerConfig) -> str:
-    """Sweeps have their own queue, listened to first, so a long delivery backlog cannot
-    hold back the next sweep."""
-    return f"{config.queue}-sweep"
+    """The sweeps' queue (core.queues.sweep_queue_name)."""
+    return queues.sweep_queue_name(config.queue)
 
 
 def media_queue_name(config: WorkerConfig) -> str:
-    """Thumbnails have their own queue, listened to last: at 17:30 a thousand of them must not
-    hold back a reminder's delivery."""
-    return f"{config.queue}-media"
+    """The thumbnails' queue (core.queues.media_queue_name)."""
+    return queues.media_queue_name(config.queue)
 
 
 class JSONCronJob(CronJob):
@@ -89,44 +89,15 @@ class SweepClock(threading.Thread):
 
 
 def sweep_nudger(redis_url: str, config: WorkerConfig):
-    """A function that enqueues a sweep now unless one is already waiting: the web process
-    calls it after queuing outbox messages (an approval request), so they go out in seconds
-    instead of at the next minute's sweep."""
-    from .jobs import sweep
-
-    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    queue = Queue(sweep_queue_name(config), connection=redis, serializer=JSONSerializer)
-
-    def nudge() -> None:
-        if queue.count == 0:
-            queue.enqueue(sweep, job_timeout=300, result_ttl=600, failure_ttl=7 * 24 * 3600)
-
-    return nudge
+    """core.queues.sweep_nudger on this worker configuration's queues."""
+    return queues.sweep_nudger(redis_url, config.queue)
 
 
 def media_enqueuer(redis_url: str, config: WorkerConfig):
-    """A function that enqueues the media jobs of evidence ids just recorded (web and bot
-    processes call it after the commit); the sweep re-enqueues any it fails to."""
-    from .jobs import enqueue_media
-
-    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    queue = Queue(media_queue_name(config), connection=redis, serializer=JSONSerializer)
-
-    def enqueue(evidence_ids: list[str]) -> None:
-        enqueue_media(queue, evidence_ids)
-
-    return enqueue
+    """core.queues.media_enqueuer on this worker configuration's queues."""
+    return queues.media_enqueuer(redis_url, config.queue)
 
 
 def receipt_enqueuer(redis_url: str, config: WorkerConfig):
-    """A function that enqueues the 送达回证 jobs owed by a commit (record id, kind) on the
-    media queue; the sweep re-enqueues any it fails to."""
-    from .jobs import enqueue_receipts
-
-    redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    queue = Queue(media_queue_name(config), connection=redis, serializer=JSONSerializer)
-
-    def enqueue(owed: list[tuple[str, str]]) -> None:
-        enqueue_receipts(queue, owed)
-
-    return enqueue
+    """core.queues.receipt_enqueuer on this worker configuration's queues."""
+    return queues.receipt_enqueuer(redis_url, config.queue)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from rq import Queue, Retry
 
+from core import queues
 from core.evidence import media as evidence_media
 from core.evidence import receipt_tasks
 from notifications import outbox
@@ -16,8 +17,7 @@ from .sweep import run_sweep
 
 log = logging.getLogger("quancheng.jobs")
 
-RESULT_TTL = 600  # results are for monitoring only; the database keeps the truth
-FAILURE_TTL = 7 * 24 * 3600
+RESULT_TTL, FAILURE_TTL = queues.RESULT_TTL, queues.FAILURE_TTL
 
 
 class DeliveryDeferred(Exception):
@@ -47,17 +47,9 @@ def media(evidence_id: str) -> dict:
 
 
 def enqueue_media(queue: Queue, evidence_ids: Iterable[str]) -> int:
-    """Enqueue one media job per item in one round trip, with rq's retries; return how many."""
-    retry = Retry(max=evidence_media.MAX_ATTEMPTS - 1,
-                  interval=list(evidence_media.RETRY_INTERVALS))
-    timeout = int(evidence_media.RUN_LEASE.total_seconds())
-    jobs = [Queue.prepare_data(media, args=(str(i),), retry=retry, timeout=timeout,
-                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                               description=f"thumbnail of evidence {i}")
-            for i in evidence_ids]
-    if jobs:
-        queue.enqueue_many(jobs)
-    return len(jobs)
+    """Enqueue one media job per item in one round trip, with rq's retries; return how many
+    (the same jobs the web and bot processes enqueue, core.queues)."""
+    return queues.enqueue_media(queue, evidence_ids, media)
 
 
 def receipt(record_id: str, kind: str) -> dict:
@@ -69,17 +61,9 @@ def receipt(record_id: str, kind: str) -> dict:
 
 
 def enqueue_receipts(queue: Queue, owed: Iterable[tuple[str, str]]) -> int:
-    """Enqueue one receipt job per (record id, kind) in one round trip, with rq's retries."""
-    retry = Retry(max=evidence_media.MAX_ATTEMPTS - 1,
-                  interval=list(evidence_media.RETRY_INTERVALS))
-    timeout = int(evidence_media.RUN_LEASE.total_seconds())
-    jobs = [Queue.prepare_data(receipt, args=(str(r), str(k)), retry=retry, timeout=timeout,
-                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                               description=f"送达回证 ({k}) of record {r}")
-            for r, k in owed]
-    if jobs:
-        queue.enqueue_many(jobs)
-    return len(jobs)
+    """Enqueue one receipt job per (record id, kind) in one round trip, with rq's retries
+    (the same jobs the web and bot processes enqueue, core.queues)."""
+    return queues.enqueue_receipts(queue, owed, receipt)
 
 
 def deliver(outbox_id: int) -> dict:

@@ -9,7 +9,12 @@ webhook update; think time between actions. Reports per action: count, requests/
 p50/p95/p99 latency; errors (any non-2xx or transport error; must be 0); the web processes'
 memory (RSS) at start and end; and how long the worker took to finish the thumbnails.
 
-    .venv/bin/python bench/load/inspectors.py --users 200 --duration 300
+    .venv/bin/python bench/load/inspectors.py --users 200 --duration 300 [--s3]
+
+--s3 starts `moto_server` (moto[server], the tests' S3Server helper) on 127.0.0.1 with a bucket
+that has object lock, and runs the web and worker processes with STORAGE_URL=s3://bucket/evidence,
+the S3_* endpoint settings and a SPOOL_PATH they share, as production with an S3 store does.
+moto keeps every object in memory: a full-size run stores a few GB there.
 
 Bounded: at most 500 users and 900 s; every address is 127.0.0.1. The asyncio client runs
 in this one process (httpx), so its own CPU is part of the machine's load.
@@ -304,6 +309,8 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=8, help="distinct base photos")
     ap.add_argument("--keepalive", action="store_true",
                     help="reuse connections (the default opens one per request, as nginx does)")
+    ap.add_argument("--s3", action="store_true",
+                    help="evidence in an S3 bucket on a local moto_server instead of a folder")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     ap.add_argument("--seed", type=int, default=20261129)
     ap.add_argument("--json", type=Path, help="also write the report here")
@@ -317,13 +324,20 @@ def main() -> int:
     database_url, drop = make_db("postgres", tmp)
     procs: list[subprocess.Popen] = []
     fake = FakeTelegram(TOKEN)
+    s3 = None
     try:
+        store = {"STORAGE_URL": f"file://{tmp / 'instance' / 'blobs'}"}
+        if args.s3:
+            from tests.support.s3_server import S3Server
+
+            s3 = S3Server(tmp / "moto_server.log")  # 127.0.0.1 only, a free port
+            store = s3.env_for(s3.bucket(lock=True), tmp / "spool")
+            print(f"S3 store: {store['STORAGE_URL']} on {s3.endpoint} (moto_server)", flush=True)
         with FakeTelegramServer(fake) as tg:
             env = {**{k: v for k, v in os.environ.items() if not k.startswith(
-                ("DATABASE_URL", "REDIS_URL", "STORAGE_URL", "TELEGRAM"))},
+                ("DATABASE_URL", "REDIS_URL", "STORAGE_URL", "TELEGRAM", "S3_", "SPOOL_"))},
                 "DATABASE_URL": database_url, "REDIS_URL": args.redis,
-                "INSTANCE_PATH": str(tmp / "instance"),
-                "STORAGE_URL": f"file://{tmp / 'instance' / 'blobs'}",
+                "INSTANCE_PATH": str(tmp / "instance"), **store,
                 "WORKER_QUEUE": f"qc-load-{os.getpid()}", "APP_ENV": "development",
                 "SECRET_KEY": secrets.token_hex(16), "TELEGRAM_TOKEN": TOKEN,
                 "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET, "TELEGRAM_API_BASE_URL": tg.url,
@@ -369,16 +383,21 @@ def main() -> int:
     finally:
         for p in reversed(procs):
             stop(p)
+        if s3 is not None:
+            s3_rss = rss_kb([s3.process.pid])
+            s3.stop()
         drop()
     actions = stats.report(wall)
     total = sum(a["count"] for a in actions.values())
     errors = sum(stats.errors.values())
     report = {
         "users": args.users, "seconds": round(wall, 1), "web_processes": args.web,
+        "store": "s3 (moto_server)" if args.s3 else "folder",
         "web_command": " ".join(procfile_web(0)[1:]), "requests": total,
         "requests_per_s": round(total / wall, 2),
         "errors": errors, "error_samples": stats.samples, "actions": actions,
         "web_rss_mb": {"start": round(mem_start / 1024), "end": round(mem_end / 1024)},
+        **({"moto_server_rss_mb_end": round(s3_rss / 1024)} if args.s3 else {}),
         "thumbnails": {"by_status": counts, "drain_s_after_load": round(drained, 1)},
         "uploaded_mb": round(actions.get("upload_photo", {}).get("count", 0)
                              * statistics.mean(sizes) / 1e6),

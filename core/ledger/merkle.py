@@ -491,6 +491,24 @@ class CompactTree:
         self.size += 1
         return out
 
+    def extend(self, leaves: Sequence[bytes]) -> list[bytes]:
+        """Add leaf hashes in order; return the stored hashes they complete, in order (what
+        ``append`` returns for each, one list)."""
+        n, edge, node = self.size, self._edge, self.hasher.node
+        out: list[bytes] = []
+        push, pop, keep = out.append, edge.pop, edge.append
+        for h in leaves:
+            push(h)
+            m = n
+            while m & 1:
+                h = node(pop(), h)
+                push(h)
+                m >>= 1
+            keep(h)
+            n += 1
+        self.size = n
+        return out
+
     def root(self) -> bytes:
         """The RFC 9162 root of the leaves appended so far."""
         if not self._edge:

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
+import queue
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -189,12 +193,14 @@ _E = len(_ENTRY_COLUMNS)
 # Sorted keys, compact, UTF-8 unescaped, datetimes as RFC 3339 with +00:00: what
 # log.canonical_json writes for the documents of a leaf (anything else falls back to it).
 _ORJSON = orjson.OPT_SORT_KEYS
+_AHEAD = 2  # batches a stream fetches ahead of the hashing
 
 
 def _rows(session: Session, stmt, batch: int) -> Iterator[tuple]:
     """The rows of a statement as tuples, streamed: on PostgreSQL through a server-side cursor
-    in binary format (the decoding, not the database, bounds verify's speed), elsewhere through
-    SQLAlchemy's result."""
+    in binary format, fetched ahead by a thread of its own (the database computes the next
+    batch while this one is hashed: the two costs overlap instead of adding up), elsewhere
+    through SQLAlchemy's result."""
     if session.get_bind().dialect.name != "postgresql":
         yield from session.execute(stmt.execution_options(stream_results=True,
                                                           yield_per=batch))
@@ -202,11 +208,45 @@ def _rows(session: Session, stmt, batch: int) -> Iterator[tuple]:
     compiled = stmt.compile(dialect=session.get_bind().dialect,
                             compile_kwargs={"render_postcompile": True})
     dbapi = session.connection().connection.dbapi_connection
-    # psycopg's named cursor is a PostgreSQL cursor in this transaction: the same snapshot.
-    with dbapi.cursor(name=f"verify_{id(stmt):x}", binary=True) as cur:
-        cur.execute(str(compiled), compiled.params)
-        while rows := cur.fetchmany(batch):  # a list per round trip: no per-row call
+    ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)  # bounded: memory stays a few batches
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            # psycopg's named cursor is a PostgreSQL cursor in this transaction: the same
+            # snapshot. A psycopg connection may be shared by threads (each statement holds
+            # its lock); this cursor is used by this thread alone.
+            with dbapi.cursor(name=f"verify_{uuid.uuid4().hex}", binary=True) as cur:
+                cur.execute(str(compiled), compiled.params)
+                while True:
+                    rows = cur.fetchmany(batch)  # a list per round trip: no per-row call
+                    if not put(rows) or not rows:
+                        return
+        except BaseException as exc:  # handed to the reader, which raises it
+            put(exc)
+
+    worker = threading.Thread(target=fetch, name="verify-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            rows = ahead.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
             yield from rows
+    finally:
+        stop.set()  # a reader that stops early (an error) lets the thread close its cursor
+        worker.join()
 
 
 def _streams(session: Session, batch: int, lo: int | None = None,
@@ -246,20 +286,26 @@ def _leaf_maker(hasher: merkle.Hasher) -> Callable:
     give the logged hash is it serialised again with the reference encoder that append uses
     (log.canonical_json), whose result is then the verdict. Equal bytes from two JSON encoders
     mean equal JSON values, so the fast path can never pass a changed row."""
-    plans: dict[str, list[tuple[str, int]]] = {}
-    leaf_hash = hasher.leaf
+    plans: dict[str, tuple[tuple[str, ...], Callable]] = {}
+    new = hasher.new
     counts = {"reference": 0}
 
-    def plan(table) -> list[tuple[str, int]]:
+    def leaf_hash(data: bytes) -> bytes:
+        return new(b"\x00" + data).digest()  # hasher.leaf in one call: documents are small
+
+    def plan(table) -> tuple[tuple[str, ...], Callable]:
         names = [c.name for c in table.columns]
-        return [(name, _E + names.index(name)) for name in _leaf_columns(table.name)]
+        wanted = _leaf_columns(table.name)
+        at = [_E + names.index(name) for name in wanted]
+        pick = operator.itemgetter(*at) if len(at) > 1 else (lambda r: (r[at[0]],))
+        return tuple(wanted), pick
 
     def leaf(r, table, logged: bytes) -> bytes:
         p = plans.get(table.name)
         if p is None:
             p = plans[table.name] = plan(table)
         doc = {"v": 1, "seq": r[0], "kind": r[1], "table": r[2], "id": r[3], "case_id": r[4],
-               "at": r[6], "row": {name: r[i] for name, i in p}}
+               "at": r[6], "row": dict(zip(p[0], p[1](r), strict=True))}
         try:
             fast = leaf_hash(orjson.dumps(doc, option=_ORJSON, default=_json_default))
         except (TypeError, orjson.JSONEncodeError):
@@ -390,33 +436,49 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
         or _scan(session, hasher, blobs, seen_kinds, batch)
     expected_seq = 0
     reference = 0
-    for part in parts:
-        damages += part.damages
-        tainted |= part.tainted
-        reference += part.reference
-        for seq, kind, intact, row in part.observed:
-            view = _RowView(row) if row is not None else None
-            for projection in projections:
-                if intact:
-                    projection.observe(kind, seq, view)
-                elif hasattr(projection, "observe_damaged"):
-                    projection.observe_damaged(kind, seq, view)
-        leaves = part.leaves
-        for i, seq in enumerate(part.seqs):
-            if seq != expected_seq:
-                damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: the "
-                                      f"log jumps to {seq}"))
-                expected_seq = seq
-            stored.expect(tree.append(leaves[32 * i:32 * i + 32]))
-            if tree.size in wanted_roots:
-                roots[tree.size] = tree.root()
-            expected_seq += 1
-        if progress is not None:
-            progress(tree.size, max(head_size, tree.size))
-    size = tree.size
+    try:
+        for part in parts:
+            damages += part.damages
+            tainted |= part.tainted
+            reference += part.reference
+            for seq, kind, intact, row in part.observed:
+                view = _RowView(row) if row is not None else None
+                for projection in projections:
+                    if intact:
+                        projection.observe(kind, seq, view)
+                    elif hasattr(projection, "observe_damaged"):
+                        projection.observe_damaged(kind, seq, view)
+            seqs, joined = part.seqs, part.leaves
+            # The numbers rise (merged in log order), so the stretch has no gap when its ends are
+            # as far apart as its length; else name each gap.
+            if seqs and (seqs[0] != expected_seq or seqs[-1] - seqs[0] != len(seqs) - 1):
+                for seq in seqs:
+                    if seq != expected_seq:
+                        damages.append(Damage(expected_seq, f"entry {expected_seq} is missing: "
+                                              f"the log jumps to {seq}"))
+                        expected_seq = seq
+                    expected_seq += 1
+            else:
+                expected_seq += len(seqs)
+            leaves = [joined[i:i + 32] for i in range(0, len(joined), 32)]
+            start = tree.size
+            # Cut the stretch at every checkpoint size inside it: the root there is wanted.
+            for cut in sorted(n for n in wanted_roots if start < n <= start + len(leaves)):
+                stored.expect(tree.extend(leaves[tree.size - start:cut - start]))
+                roots[cut] = tree.root()
+            stored.expect(tree.extend(leaves[tree.size - start:]))
+            if progress is not None:
+                progress(tree.size, max(head_size, tree.size))
+        size = tree.size
+        stored_damages = stored.finish(merkle.stored_hash_count(size))
+    finally:
+        # Close the streams now, not when collected: each PostgreSQL stream's fetching thread
+        # then closes its cursor while this transaction is still the connection's.
+        stored.close()
+        getattr(parts, "close", lambda: None)()
     if head_size != size:
         damages.append(Damage(None, f"the log head says {head_size} entries, {size} were found"))
-    damages += stored.finish(merkle.stored_hash_count(size))
+    damages += stored_damages
     for projection in projections:
         damages += projection.check(session, tainted)
     damages += _check_checkpoints(checkpoints, signer, suite, size, roots)
@@ -462,7 +524,7 @@ class _StoredHashes:
 
     def __init__(self, session: Session, batch: int):
         t = LedgerHash.__table__
-        self._rows = _rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2)
+        self._rows = iter(_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2))
         self._pending: list[bytes] = []
         self._next = 0
         self.problem: str | None = None
@@ -492,6 +554,10 @@ class _StoredHashes:
             self.problem = "stored tree hashes differ from the recomputed tree"
             return
         self._next += len(pending)
+
+    def close(self) -> None:
+        """Stop reading (the stream's cursor is closed)."""
+        self._rows.close()
 
     def finish(self, count: int) -> list[Damage]:
         """Damages found (the count is what a log of this size must have stored)."""

@@ -4,6 +4,8 @@ again by the sweep from the media_tasks rows."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -58,3 +60,45 @@ def test_worker_makes_thumbnails_enqueued_by_the_web(client, container, people, 
     finally:
         assert stop_group(proc) == 0
     assert _statuses(container) == dict.fromkeys(ids, "done")
+
+
+def test_bot_polling_enqueues_the_media_jobs_a_web_process_does(client, container, people,
+                                                                settings, queue_name, tmp_path,
+                                                                monkeypatch):
+    """`python -m bot` (polling) queues a photo's thumbnail job after the commit exactly as a
+    web process does — the same job function, queue, retries and timeout — so previews do not
+    wait for the sweep when the bot polls (issue 13 item 2; core.queues)."""
+    from api import create_app
+    from bot.__main__ import polling_container
+    from core.evidence.intake import intake
+    from core.people.models import Officer
+    from tests.bot.support import TOKEN
+
+    monkeypatch.setenv("WORKER_QUEUE", queue_name)
+    with_redis = dataclasses.replace(settings, redis_url=REDIS_URL, telegram_token=TOKEN)
+    bot_container = polling_container(with_redis)
+    web = create_app({"SETTINGS": with_redis, "TESTING": True})
+    try:
+        case = open_case(client, people["officer"])
+        with bot_container.uow() as uow:  # what the bot's file handler calls (bot.evidence)
+            officer = uow.session.get(Officer, people["officer"]["id"])
+            by_bot = intake(uow, officer, case["id"],
+                            path=photo(tmp_path, name="bot.jpg", make="bot"),
+                            filename="bot.jpg", declared_type="image/jpeg",
+                            proves="现场违法建设状况", method="telegram_document")["id"]
+        by_web = upload(web.test_client(), people["officer"], case["id"],
+                        photo(tmp_path, name="web.jpg", make="web").read_bytes()
+                        ).get_json()["id"]
+        queue = Queue(f"{queue_name}-media", connection=redis.Redis.from_url(REDIS_URL),
+                      serializer=JSONSerializer)
+        jobs = queue.get_jobs()
+        assert [list(j.args) for j in jobs] == [[by_bot], [by_web]]
+        assert {(j.func_name, j.timeout, j.retries_left, tuple(j.retry_intervals))
+                for j in jobs} == {("worker.jobs.media", 300, 3, (10, 60, 300))}
+        # The 送达回证 jobs (a signature completing a service, in the bot too) go the same way.
+        web_container = web.extensions["quancheng"]
+        assert len(bot_container.receipt_hooks) == len(web_container.receipt_hooks) == 1
+        assert len(bot_container.outbox_hooks) == len(web_container.outbox_hooks) == 1
+    finally:
+        bot_container.engine.dispose()
+        web.extensions["quancheng"].engine.dispose()
