@@ -624,5 +624,6 @@ def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int 
 
 
 def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> None:
-    """Refuse an upload to a case the officer may not add to, before any byte is read."""
-    writable_case(uow.session, actor, case_id)
+    """Refuse an upload to a case the officer may not add to, before any byte is read. Only
+    reads: the recording checks again with the case locked (writable_case)."""
+    writable_case(uow.session, actor, case_id, lock=False)
