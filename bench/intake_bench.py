@@ -371,7 +371,7 @@ def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
         "ledger append": ("append (core/ledger",),
         "metadata (parser pool round trip)": ("sandboxed_extractor",),
         "multipart decode + hash + write": ("_read_multipart",),
-        "token lookups (2 per upload)": ("current_actor",),
+        "token lookup (once per request)": ("current_actor",),
         "other record work (checks, rows)": ("record (core/evidence/intake.py",),
     }
     totals = dict.fromkeys(steps, 0)
