@@ -9,7 +9,7 @@ from werkzeug.exceptions import Unauthorized
 
 from core.bootstrap import Container
 from core.kernel.errors import Invalid
-from core.people.access import officer_for_token
+from core.people.access import token_holder, touch_token
 from core.people.models import Officer
 from core.platform import idempotency
 from core.platform.uow import UnitOfWork
@@ -20,15 +20,33 @@ def container() -> Container:
     return current_app.extensions["quancheng"]
 
 
-def current_actor(uow: UnitOfWork) -> Officer:
-    """The officer behind the bearer token of this request, or 401."""
+def current_actor(uow: UnitOfWork, *, read_only: bool = False) -> Officer:
+    """The officer behind the bearer token of this request, or 401.
+
+    The token is looked up once per request: a later unit of work of the same request (an
+    upload's check before its body, then its recording) takes the officer found then, merged
+    into its session without a query. The token's use is written by the first unit of work
+    that may write (``read_only`` is a check that must not take SQLite's write lock)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token>")
-    actor = officer_for_token(uow.session, token.strip())
-    if actor is None:
-        raise Unauthorized("the token is unknown or revoked")
+    token = token.strip()
+    known = g.get("bearer_holder")
+    if known is None or known["token"] != token:
+        found = token_holder(uow.session, token)
+        if found is None:
+            raise Unauthorized("the token is unknown or revoked")
+        known = g.bearer_holder = {"token": token, "officer": found[0], "row": found[1],
+                                   "touched": False, "session": uow.session}
+    if known["session"] is uow.session:
+        actor, row = known["officer"], known["row"]
+    else:
+        actor = uow.session.merge(known["officer"], load=False)
+        row = None
+    if not read_only and not known["touched"]:
+        touch_token(row if row is not None else uow.session.merge(known["row"], load=False))
+        known["touched"] = True
     g.actor_id = actor.id
     return actor
 

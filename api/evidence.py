@@ -122,8 +122,10 @@ def upload(case_id: str):
     """Upload one AV item or scanned document (A31.1, A17.1): 201, or 200 for a duplicate."""
     c = container()
     key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    with c.uow() as uow:  # refuse a wrong token or case before reading a byte
-        service.may_upload(uow, current_actor(uow), case_id)
+    # Refuse a wrong token or case before reading a byte; the check only reads, so concurrent
+    # uploads do not queue on SQLite's write lock for it (the recording takes it, later).
+    with c.uow(read_only=True) as uow:
+        service.may_upload(uow, current_actor(uow, read_only=True), case_id)
     fields, received, filename, declared = _read_multipart(c.blobs, c.settings.max_upload_bytes)
     received_at = utcnow()
     try:

@@ -56,9 +56,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(tmp: Path, port: int) -> dict[str, str]:
+def _env(tmp: Path, port: int, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(INSTANCE_PATH=str(tmp / "instance"), DATABASE_URL=f"sqlite:///{tmp}/qc.db",
+    env.update(INSTANCE_PATH=str(tmp / "instance"),
+               DATABASE_URL=database_url or f"sqlite:///{tmp}/qc.db",
                STORAGE_URL=f"file://{tmp}/blobs", PORT=str(port), PYTHONPATH=str(ROOT),
                MAX_UPLOAD_BYTES=str(4 << 30))
     for name in ("REDIS_URL", "TELEGRAM_TOKEN", "APP_ENV"):
@@ -370,7 +371,7 @@ def _profile_stop(proc: subprocess.Popen, out: str) -> dict[str, float]:
         "ledger append": ("append (core/ledger",),
         "metadata (parser pool round trip)": ("sandboxed_extractor",),
         "multipart decode + hash + write": ("_read_multipart",),
-        "token lookups (2 per upload)": ("current_actor",),
+        "token lookup (once per request)": ("current_actor",),
         "other record work (checks, rows)": ("record (core/evidence/intake.py",),
     }
     totals = dict.fromkeys(steps, 0)
@@ -438,18 +439,23 @@ def main() -> int:
     ap.add_argument("--web-workers", type=int, default=1,
                     help="gunicorn worker processes (the Procfile runs 1; the memory and CPU "
                          "figures are of the first)")
+    ap.add_argument("--database-url", metavar="URL",
+                    help="an empty database to run against (e.g. postgresql+psycopg://"
+                         "127.0.0.1/intake_bench, made with createdb); SQLite in the run's "
+                         "temporary folder by default")
     ap.add_argument("--profile", metavar="FILE",
                     help="sample the server with py-spy during the one-client phase (raw "
                          "stacks to FILE) and print where the request time goes")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     port = _free_port()
-    env = _env(tmp, port)
+    env = _env(tmp, port, args.database_url)
     seed = _prepare(env)
     token = next(u["token"] for u in seed["users"] if u["role"] == "officer")
     proc, pid = _start(env, port, args.server, args.web_workers)
     results: dict = {"server": args.server, "cpus": os.cpu_count(),
-                     "web_workers": args.web_workers}
+                     "web_workers": args.web_workers,
+                     "database": (args.database_url or "sqlite").split(":", 1)[0]}
     try:
         api = Api(port, token)
         status, case = api.json("POST", "/api/v1/cases", {
@@ -547,6 +553,7 @@ def main() -> int:
 
     p = results["photos"]
     print(f"server: {args.server} ({args.web_workers} worker process(es)), "
+          f"database {results['database']}, "
           f"{results['cpus']} CPUs")
     print(f"photos ({p['n']} x {p['mean_mb']} MB JPEG):")
     print(f"  copy + SHA-256 + fsync      {p['copy_sha256_per_s']:>8.1f} /s")

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import sessionmaker
 
 from capture.pool import settings_from_env as parser_settings
@@ -25,7 +25,7 @@ from core.ledger import CheckpointSigner, LedgerError, add_projection, suite_nam
 from core.ledger.models import LedgerCheckpoint, LedgerHead
 from core.notices import alerts, approvals
 from core.platform.blobs import BlobStore, open_blob_store
-from core.platform.db import make_engine, make_session_factory
+from core.platform.db import READ_ONLY, make_engine, make_session_factory, refuse_writes
 from core.platform.uow import EventHandler, UnitOfWork
 from core.rules.deadline_rules import rule_table
 
@@ -67,14 +67,20 @@ class Container:
     receipt_hooks: list[Callable[[list[tuple[str, str]]], None]] = field(default_factory=list)
 
     @contextmanager
-    def uow(self) -> Iterator[UnitOfWork]:
-        """One transaction: committed when the block ends, rolled back on error."""
+    def uow(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
+        """One transaction: committed when the block ends, rolled back on error. A
+        ``read_only`` one (a check before an upload's body arrives) does not take SQLite's
+        write lock, and refuses to flush anything."""
         session = self.sessions()
+        if read_only:
+            event.listen(session, "before_flush", refuse_writes)
         # Core functions that only get a session (the gates' periods) read the settings here.
         session.info["settings"] = self.settings
         uow = UnitOfWork(session, self.settings, self.signer, self.blobs, self.handlers)
         try:
             with session.begin():
+                if read_only:  # the connection's BEGIN sees this (core.platform.db)
+                    session.connection(execution_options={READ_ONLY: True})
                 yield uow
             queued = session.info.pop("outbox_written", False)
             media_owed = session.info.pop("media_queued", None)

@@ -29,9 +29,10 @@ def visible_case(session: Session, actor: Officer, case_id: str, *, for_update: 
     return case
 
 
-def writable_case(session: Session, actor: Officer, case_id: str) -> Case:
-    """The case if the officer may add to it: own department and a case-working role."""
-    case = visible_case(session, actor, case_id, for_update=True)
+def writable_case(session: Session, actor: Officer, case_id: str, *, lock: bool = True) -> Case:
+    """The case if the officer may add to it: own department and a case-working role; locked
+    for this transaction unless ``lock`` is False (a check that writes nothing)."""
+    case = visible_case(session, actor, case_id, for_update=lock)
     if case.department_id != actor.department_id or not has_role(actor, *CASE_WORKERS):
         raise Forbidden("only the department's case workers may add to this case",
                         zh="只有本部门的办案人员可以办理此案件")

@@ -55,7 +55,8 @@ class Reminder(Base):
 # pending, and only where it ends (done or cancelled) is an event.
 def _deadline_event(op: str, changed: frozenset[str], row) -> str:
     if op == "created":
-        return "deadline.opened"
+        # A deadline met in the commit that opens it is written once, already closed.
+        return "deadline.opened" if row.status == "open" else f"deadline.opened_{row.status}"
     if op == "changed" and "status" in changed:
         return f"deadline.{row.status}"
     return f"deadline.{op}:" + ",".join(sorted(changed))

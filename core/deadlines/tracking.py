@@ -213,18 +213,45 @@ def _open_for(uow: UnitOfWork, table: RuleTable, event: Event, case: Case | None
             _finish(session, [r for r in _open_rows(session, event.case_id)
                               if r.rule_id == rule.id and r.subject_id == subject],
                     "cancelled", f"recounted: extensions {answer.extensions}", now)
+        met = _met_in_commit(uow, rule, event, subject, answer.due)
         deadline = Deadline(
             id=new_id(), case_id=event.case_id, rule_id=rule.id,
             legal_source=rule.legal_source[:200], trigger_event=event.name[:100],
             trigger_at=trigger_at, due_at=answer.due, period=answer.period, unit=rule.unit,
-            subject_id=str(subject)[:32] if subject else None, status="open",
+            subject_id=str(subject)[:32] if subject else None,
+            status="open" if met is None else "closed",
+            closed_by=None if met is None else met.name[:100],
+            closed_at=None if met is None else _act_time(met),
             warnings=list(answer.warnings), created_at=now)
         session.add(deadline)
+        if met is not None:
+            continue  # met as it opens: one row, no reminders to schedule and cancel
         for step in _worth_sending(steps, now):
             session.add(Reminder(id=new_id(), deadline_id=deadline.id,
                                  recipient_role=step.recipient_role, step=step.step,
                                  send_at=step.at, status="pending", created_at=now))
     session.flush()
+
+
+def _met_in_commit(uow: UnitOfWork, rule: DeadlineRule, event: Event, subject: object,
+                   due: datetime) -> Event | None:
+    """The event raised together with ``event`` (UnitOfWork.emit_all) that closes this new
+    deadline in time, if any: such a deadline is written once, already met (an A31.1 upload
+    within its period). One met late is opened and closed as before, so the lateness stays
+    visible with the reminders it owed."""
+    later = False
+    for other in uow.events:
+        if other is event:
+            later = True
+            continue
+        if not later or other.name not in rule.closed_by or other.case_id != event.case_id:
+            continue
+        if rule.per_item and subject is not None:
+            target = _target(other)
+            if target is not None and target != str(subject):
+                continue
+        return other if _act_time(other) <= due else None
+    return None
 
 
 def _excluded(answer, event: Event, calendar=None):

@@ -527,9 +527,10 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
         duplicate_of=original.id if original else None, created_at=stored_at)
     session.add(ev)
     ledger.append(session, "evidence", ev, case_id=case.id)
-    # A31.1: the deadline opens at the capture time and this upload closes it at once.
-    uow.emit(Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}))
-    uow.emit(Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id}))
+    # A31.1: the deadline opens at the capture time and this upload closes it at once; raised
+    # together, so an upload within the period is one deadline row written already met.
+    uow.emit_all([Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}),
+                  Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id})])
     if previews:
         # Its thumbnail is owed as a media task of this transaction (the worker makes it; an
         # earlier thumbnail of the same content is reused).
@@ -623,5 +624,6 @@ def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int 
 
 
 def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> None:
-    """Refuse an upload to a case the officer may not add to, before any byte is read."""
-    writable_case(uow.session, actor, case_id)
+    """Refuse an upload to a case the officer may not add to, before any byte is read. Only
+    reads: the recording checks again with the case locked (writable_case)."""
+    writable_case(uow.session, actor, case_id, lock=False)

@@ -26,10 +26,10 @@ DOSSIER_BUILDERS = frozenset(CASE_WORKERS | {CUSTODIAN})
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
-def officer_for_token(session: Session, token: str) -> Officer | None:
-    """The active officer a bearer token belongs to, or None: a revoked or expired token, or
-    one of a deactivated officer, authenticates nobody (issue 12, finding 4)."""
-    now = utcnow()
+def token_holder(session: Session, token: str) -> tuple[Officer, ApiToken] | None:
+    """The active officer a bearer token belongs to and the token's row, or None: a revoked or
+    expired token, or one of a deactivated officer, authenticates nobody (issue 12, finding 4).
+    Reads only; :func:`touch_token` records the use."""
     found = session.execute(
         select(Officer, ApiToken).join(ApiToken, ApiToken.officer_id == Officer.id)
         .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None),
@@ -38,11 +38,30 @@ def officer_for_token(session: Session, token: str) -> Officer | None:
     if found is None:
         return None
     officer, row = found
-    if row.expires_at is not None and row.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= utcnow():
         return None
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
-        row.last_used_at = now
-    return officer
+    return officer, row
+
+
+def needs_touch(row: ApiToken) -> bool:
+    """True when the token's last use is older than LAST_USED_EVERY (or never written)."""
+    return row.last_used_at is None or utcnow() - row.last_used_at >= LAST_USED_EVERY
+
+
+def touch_token(row: ApiToken) -> None:
+    """Record the token's use (a working column, written at most every LAST_USED_EVERY)."""
+    if needs_touch(row):
+        row.last_used_at = utcnow()
+
+
+def officer_for_token(session: Session, token: str) -> Officer | None:
+    """The active officer a bearer token belongs to, or None (see :func:`token_holder`); the
+    token's use is recorded in this transaction."""
+    found = token_holder(session, token)
+    if found is None:
+        return None
+    touch_token(found[1])
+    return found[0]
 
 
 def officer_for_session(session: Session, officer_id: str | None) -> Officer | None:

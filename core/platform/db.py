@@ -46,6 +46,15 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Execution option of a session's connection that only reads (core.bootstrap Container.uow).
+READ_ONLY = "quancheng_read_only"
+
+
+def refuse_writes(session, _flush_context, _instances) -> None:
+    """A read-only unit of work that tries to write is a bug: refuse before any SQL runs."""
+    raise RuntimeError("a read-only unit of work may not write")
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, synchronous=FULL and foreign keys."""
     if url.startswith("sqlite"):
@@ -64,8 +73,10 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # IMMEDIATE takes the write lock up front, so two writers queue instead of
-            # failing with "database is locked" when a reader upgrades.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # failing with "database is locked" when a reader upgrades. A transaction opened
+            # read-only (refuse_writes) never upgrades, so it need not wait for the writers.
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

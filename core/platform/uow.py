@@ -48,6 +48,15 @@ class UnitOfWork:
         for handler in self.handlers:
             handler(self, event)
 
+    def emit_all(self, events: Sequence[Event]) -> None:
+        """Raise events that happen together: all are recorded before any handler runs, so a
+        handler of the first can see what the later ones will do (a deadline opened and met in
+        the same commit is written once, already met: core.deadlines.tracking)."""
+        self.events.extend(events)
+        for event in events:
+            for handler in self.handlers:
+                handler(self, event)
+
 
 class UnitsOfWork(Protocol):
     """What opens units of work: core.bootstrap.Container (services that span several

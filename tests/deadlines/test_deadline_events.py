@@ -168,6 +168,57 @@ def test_a31_1_two_working_days_from_capture_closed_per_item(client, people, con
     assert listed["e1"]["late"] is True  # stored a day after its last day
 
 
+def _ledgered(container, deadline_id: str) -> list[str]:
+    """The ledger state events that name a deadline or its reminders."""
+    from core.ledger.models import LedgerState
+    reminder_ids = {r.id for r in reminders_of(container, deadline_id)}
+    with container.uow() as uow:
+        states = uow.session.execute(select(LedgerState).where(
+            LedgerState.table_name.in_(("deadlines", "reminders")))).scalars()
+        return [s.event for s in states
+                if any(r["key"] in ({deadline_id} | reminder_ids) for r in s.rows)]
+
+
+def test_a31_1_deadline_opened_and_met_in_one_commit_is_one_met_row(client, people, container):
+    """A31.1 (RULES.md part 2): events raised together (UnitOfWork.emit_all) whose later one
+    meets the deadline the first opens, in time, write one row already closed, one ledger
+    state entry and no reminders; the compliance figures count it met with its days used.
+    Met late, it is opened and closed as before, with its reminders cancelled."""
+    from datetime import date
+
+    from core.metrics.compliance import MetricsQuery, figures
+    case = open_case(client, people["officer"])
+    with container.uow() as uow:
+        uow.emit_all([Event("evidence.captured", case["id"], at(2026, 9, 30, 10),
+                            {"evidence_id": "e1"}),
+                      Event("evidence.uploaded", case["id"], at(2026, 9, 30, 16),
+                            {"evidence_id": "e1"})])
+        uow.emit_all([Event("evidence.captured", case["id"], at(2026, 9, 1, 10),
+                            {"evidence_id": "e2"}),
+                      Event("evidence.uploaded", case["id"], at(2026, 9, 30, 16),
+                            {"evidence_id": "e2"})])
+    rows = {d.subject_id: d for d in deadlines_of(container, case["id"])}
+    met, late = rows["e1"], rows["e2"]
+    assert (met.status, met.closed_by, met.closed_at) == ("closed", "evidence.uploaded",
+                                                          at(2026, 9, 30, 16))
+    assert met.due_at == end_of(2026, 10, 9)
+    assert reminders_of(container, met.id) == []
+    assert _ledgered(container, met.id) == ["deadline.opened_closed"]
+    assert late.status == "closed" and late.closed_at > late.due_at
+    late_reminders = reminders_of(container, late.id)
+    assert late_reminders and {r.status for r in late_reminders} == {"cancelled"}
+    assert {"deadline.opened", "deadline.closed"} <= set(_ledgered(container, late.id))
+    listed = {d["subject_id"]: d for d in api_deadlines(client, people["officer"], case["id"])}
+    assert (listed["e1"]["late"], listed["e2"]["late"]) == (False, True)
+    with container.uow() as uow:
+        [group] = figures(uow.session, MetricsQuery(date(2026, 9, 1), date(2026, 10, 31)),
+                          department_id=case["department_id"])["groups"]
+    a31 = group["upload_delays_a31_1"]
+    assert (a31["met"], a31["missed"], a31["open"]) == (1, 1, 0)
+    # days used: 0.25 for the met one (6 hours), 29.25 for the late one
+    assert a31["median_days"] == round((0.25 + 29.25) / 2, 2)
+
+
 @pytest.mark.skipif(2027 in PACKAGE_YEARS, reason="the package already knows 2027")
 def test_a31_1_deadline_into_an_unknown_year_carries_the_warning(client, people, container):
     """A31.1: a deadline counted into 2027 without holiday data shows the warning on its row."""

@@ -309,6 +309,9 @@ def test_deadline_opened_at_capture_and_closed_by_upload(client, people, case, t
     assert first["closed_by"] == "evidence.uploaded" and first["trigger_event"] == \
         "evidence.captured"
     assert (first["late"], second["late"]) == (False, True)
+    # met on arrival: one row written already met, no reminders; late: its reminders cancelled
+    assert first["reminders"] == []
+    assert second["reminders"] and {x["status"] for x in second["reminders"]} == {"cancelled"}
     assert (first["period"], first["unit"]) == (2, "working_days")
     taken = datetime.fromisoformat(late.get_json()["captured_at"])
     assert datetime.fromisoformat(second["trigger_at"]) == taken
