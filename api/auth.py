@@ -9,7 +9,7 @@ from werkzeug.exceptions import Unauthorized
 
 from core.bootstrap import Container
 from core.kernel.errors import Invalid
-from core.people.access import token_holder, touch_token
+from core.people.access import holder_still_valid, token_holder, touch_token
 from core.people.models import Officer
 from core.platform import idempotency
 from core.platform.uow import UnitOfWork
@@ -23,10 +23,12 @@ def container() -> Container:
 def current_actor(uow: UnitOfWork, *, read_only: bool = False) -> Officer:
     """The officer behind the bearer token of this request, or 401.
 
-    The token is looked up once per request: a later unit of work of the same request (an
-    upload's check before its body, then its recording) takes the officer found then, merged
-    into its session without a query. The token's use is written by the first unit of work
-    that may write (``read_only`` is a check that must not take SQLite's write lock)."""
+    The token is looked up by its hash once per request: a later unit of work of the same
+    request (an upload's check before its body, then its recording) takes the officer found
+    then — merged without a query when it only reads, read again by primary key when it may
+    write, so a token revoked or an officer deactivated while a long body was arriving records
+    nothing. The token's use is written by the first unit of work that may write (``read_only``
+    is a check that must not take SQLite's write lock)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -41,11 +43,15 @@ def current_actor(uow: UnitOfWork, *, read_only: bool = False) -> Officer:
                                    "touched": False, "session": uow.session}
     if known["session"] is uow.session:
         actor, row = known["officer"], known["row"]
+    elif read_only:
+        actor, row = uow.session.merge(known["officer"], load=False), None
     else:
-        actor = uow.session.merge(known["officer"], load=False)
-        row = None
+        again = holder_still_valid(uow.session, known["officer"].id, known["row"].id)
+        if again is None:
+            raise Unauthorized("the token is unknown or revoked")
+        actor, row = again
     if not read_only and not known["touched"]:
-        touch_token(row if row is not None else uow.session.merge(known["row"], load=False))
+        touch_token(row)
         known["touched"] = True
     g.actor_id = actor.id
     return actor

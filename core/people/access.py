@@ -43,6 +43,21 @@ def token_holder(session: Session, token: str) -> tuple[Officer, ApiToken] | Non
     return officer, row
 
 
+def holder_still_valid(session: Session, officer_id: str, token_id: str
+                       ) -> tuple[Officer, ApiToken] | None:
+    """The officer and token row found earlier in a request, read again by primary key: None
+    once the token was revoked or expired or the officer deactivated meanwhile (a long upload
+    must not record after its credential was cut off, issue 12 finding 4)."""
+    found = session.execute(
+        select(Officer, ApiToken).join(ApiToken, ApiToken.officer_id == Officer.id)
+        .where(ApiToken.id == token_id, Officer.id == officer_id,
+               ApiToken.revoked_at.is_(None), Officer.active.is_(True))
+    ).one_or_none()
+    if found is None or (found[1].expires_at is not None and found[1].expires_at <= utcnow()):
+        return None
+    return found[0], found[1]
+
+
 def needs_touch(row: ApiToken) -> bool:
     """True when the token's last use is older than LAST_USED_EVERY (or never written)."""
     return row.last_used_at is None or utcnow() - row.last_used_at >= LAST_USED_EVERY

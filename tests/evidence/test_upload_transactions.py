@@ -29,7 +29,8 @@ def _statements(container):
 def test_upload_looks_up_the_token_once_and_records_its_use(client, people, case, container,
                                                             tmp_path):
     """A31.1: one upload, two units of work (the check before the body, the recording), one
-    token lookup; the token's last use is still written, by the recording."""
+    token lookup by hash (the recording re-reads the row by primary key, so a revocation
+    meanwhile still counts); the token's last use is still written, by the recording."""
     with container.uow() as uow:
         uow.session.execute(update(ApiToken).values(last_used_at=None))
     data = photo(tmp_path).read_bytes()
@@ -40,8 +41,8 @@ def test_upload_looks_up_the_token_once_and_records_its_use(client, people, case
         stop()
     assert r.status_code == 201, r.get_json()
     lookups = [s for s in seen if s.lstrip().upper().startswith("SELECT")
-               and "api_tokens.token_hash" in s]
-    assert len(lookups) == 1
+               and "api_tokens.token_hash =" in s]
+    assert len(lookups) == 1  # by hash once; the recording re-reads it by primary key only
     with container.uow() as uow:
         used = uow.session.execute(select(ApiToken.last_used_at).where(
             ApiToken.officer_id == people["officer"]["id"])).scalars().all()
@@ -56,6 +57,32 @@ def test_a_revoked_token_is_refused_before_the_body(client, people, case, contai
                 select(ApiToken.created_at).limit(1)).scalar_one()))
     r = upload(client, people["officer"], case["id"], photo(tmp_path).read_bytes())
     assert r.status_code == 401
+
+
+def test_a_token_revoked_while_the_body_arrives_records_nothing(client, people, case, container,
+                                                               tmp_path, monkeypatch):
+    """Issue 12 finding 4, A31.1: a token revoked after the check before the body (while a long
+    upload is still arriving) is refused when the upload would be recorded: 401, no evidence."""
+    from api import evidence as routes
+    from core.cases.models import Evidence
+
+    checked = routes.service.may_upload
+
+    def check_then_revoke(uow, actor, case_id):
+        result = checked(uow, actor, case_id)
+        with container.uow() as other:  # the admin's revocation, committed meanwhile
+            other.session.execute(update(ApiToken).where(
+                ApiToken.officer_id == people["officer"]["id"]).values(
+                    revoked_at=other.session.execute(
+                        select(ApiToken.created_at).limit(1)).scalar_one()))
+        return result
+
+    monkeypatch.setattr(routes.service, "may_upload", check_then_revoke)
+    r = upload(client, people["officer"], case["id"], photo(tmp_path).read_bytes())
+    assert r.status_code == 401
+    with container.uow() as uow:
+        assert uow.session.execute(select(Evidence).where(
+            Evidence.case_id == case["id"])).first() is None
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's database-wide write lock")
