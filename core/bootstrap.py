@@ -18,6 +18,7 @@ from core.cases import act_end
 from core.cases.projections import StageProjection
 from core.complaints import tickets
 from core.deadlines import tracking
+from core.dossier import prerender
 from core.evidence import receipt_tasks
 from core.kernel import clock
 from core.kernel.settings import Settings
@@ -40,6 +41,7 @@ EVENT_HANDLERS: tuple[EventHandler, ...] = (
     approvals.handle_event,
     archive_events.handle_event,
     receipt_tasks.handle_event,  # a service record's 送达回证 is queued, drawn after the commit
+    prerender.handle_event,  # the case's changed sheets are laid out after the commit
 )
 
 log = logging.getLogger("quancheng.bootstrap")
@@ -65,6 +67,9 @@ class Container:
     media_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
     # The same for the 送达回证 owed (core.evidence.receipt_tasks), with (record id, kind).
     receipt_hooks: list[Callable[[list[tuple[str, str]]], None]] = field(default_factory=list)
+    # The same for the case-file sheets to pre-render (core.dossier.prerender), with case ids.
+    # No row keeps them: a lost job only means the dossier build lays those sheets out.
+    sheet_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
 
     @contextmanager
     def uow(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
@@ -85,6 +90,7 @@ class Container:
             queued = session.info.pop("outbox_written", False)
             media_owed = session.info.pop("media_queued", None)
             receipts_owed = session.info.pop(receipt_tasks.QUEUED_KEY, None)
+            sheets_owed = session.info.pop(prerender.OWED_KEY, None)
         finally:
             session.close()
         for callback in uow.after_commit:
@@ -107,6 +113,12 @@ class Container:
                     receipt_hook(list(dict.fromkeys(receipts_owed)))
                 except Exception:  # the sweep enqueues the task again after its lease
                     log.warning("a 送达回证 could not be queued", exc_info=True)
+        if sheets_owed:
+            for sheet_hook in self.sheet_hooks:
+                try:
+                    sheet_hook(sorted(sheets_owed))
+                except Exception:  # the build lays out what was not pre-rendered
+                    log.warning("case-file sheets could not be queued", exc_info=True)
 
 
 def bootstrap(settings: Settings | None = None, *,

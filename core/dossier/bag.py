@@ -40,7 +40,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from core.dossier import contents, pages
 from core.dossier.loader import DossierError
 from core.dossier.pdf import Layout, PdfRenderer
+from core.dossier.sheet_cache import SheetCache
 from core.dossier.snapshot import CaseFile, Leaf, RecordItem
+from core.dossier.stamp import Placed, Stamper
 from core.kernel.clock import utcnow
 
 CHUNK = 1024 * 1024
@@ -95,8 +97,10 @@ def manifest_note(origin: str, case_number: str, manifest_sha256: str) -> str:
 
 def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, *,
               compiled_by: str, checked_by: str = "", progress: Progress | None = None,
-              renderer: PdfRenderer | None = None, now: datetime | None = None) -> BuildResult:
-    """Write the case file's bag as one zip to ``out`` (a path or a writable binary stream)."""
+              renderer: PdfRenderer | None = None, now: datetime | None = None,
+              sheets: SheetCache | None = None) -> BuildResult:
+    """Write the case file's bag as one zip to ``out`` (a path or a writable binary stream);
+    the record and evidence sheets come from ``sheets`` (laid out there when missing)."""
     if signer.key_id != cf.key_id:
         raise DossierError("the case file was loaded with another ledger key")
     now = now or utcnow()
@@ -108,8 +112,13 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
         lines = contents.entries(cf)
         _originals(bag, cf, blobs, lines, report)
         images = _signature_images(bag, cf, blobs)
-        total_pages = _documents(bag, cf, lines, images, renderer, report,
-                                 compiled_by=compiled_by, checked_by=checked_by, now=now)
+        cache = sheets or SheetCache()
+        try:
+            total_pages = _documents(bag, cf, lines, images, renderer, report, cache,
+                                     compiled_by=compiled_by, checked_by=checked_by, now=now)
+        finally:
+            if sheets is None:
+                cache.close()
         _data_files(bag, cf, lines, renderer, total_pages)
         _proofs(bag, cf, report)
         manifest_sha = _seal(bag, cf, signer, renderer, report)
@@ -225,10 +234,72 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
 
 def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
                images: dict[str, tuple[str, bytes]], renderer: PdfRenderer, report: Progress,
-               *, compiled_by: str, checked_by: str, now: datetime) -> int:
+               cache: SheetCache, *, compiled_by: str, checked_by: str, now: datetime) -> int:
     """The volume: records and evidence sheets in time order, in parts of about PART_PAGES
-    pages (memory stays bounded, the font is embedded once per part); then the front matter
-    (cover and catalogue, which need the page numbers) and the 备考表."""
+    pages, each sheet taken from the cache of pre-rendered sheets (laid out now on a miss)
+    and stamped with its volume page numbers; then the front matter (cover and catalogue,
+    which need the page numbers) and the 备考表."""
+    if not renderer.archival:  # the reportlab fallback numbers its pages as it draws them
+        return _documents_drawn(bag, cf, lines, images, renderer, report,
+                                compiled_by=compiled_by, checked_by=checked_by, now=now)
+    records = {r.id: r for r in cf.records}
+    evidence = {e.id: e for e in cf.evidence}
+    total = len(lines) + 2
+    stamper = Stamper(renderer, cf.number)
+    page = 1
+    part: list[tuple[contents.Entry, Placed]] = []
+
+    def flush() -> None:
+        path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+        data, counts = stamper.write([placed for _e, placed in part])
+        inside = 1
+        for (entry, _p), n in zip(part, counts, strict=True):
+            entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
+            inside += n
+        bag.add(f"data/{path}", data, compress=False)
+        bag.parts.append(path)
+        part.clear()
+
+    for i, entry in enumerate(lines):
+        entry.first_page = page
+        if entry.kind == "record":
+            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
+        else:
+            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
+        cached = cache.sheet(sheet, renderer)
+        entry.pages = cached.pages
+        part.append((entry, Placed(cached, page, entry.serial)))
+        page += entry.pages
+        if sum(e.pages for e, _p in part) >= PART_PAGES:
+            flush()
+        report("documents", i + 1, total)
+    if part:
+        flush()
+    _front_and_note(bag, cf, lines, renderer, report, compiled_by=compiled_by,
+                    checked_by=checked_by, now=now)
+    return page - 1
+
+
+def _front_and_note(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
+                    renderer: PdfRenderer, report: Progress, *, compiled_by: str,
+                    checked_by: str, now: datetime) -> None:
+    """Cover and catalogue (made last: they need every page number), then the 备考表."""
+    total = len(lines) + 2
+    front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
+                                  pages.catalogue(cf, lines)])
+    bag.add(f"data/{FRONT['front']}", front.data, compress=False)
+    report("documents", total - 1, total)
+    note = pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
+                      compiled_at=now)
+    bag.add(f"data/{FRONT['note']}", renderer.render(note).data, compress=False)
+    report("documents", total, total)
+
+
+def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
+                     images: dict[str, tuple[str, bytes]], renderer: PdfRenderer,
+                     report: Progress, *, compiled_by: str, checked_by: str,
+                     now: datetime) -> int:
+    """The fallback's volume (not archival): every sheet drawn now with its numbers."""
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
@@ -263,14 +334,8 @@ def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
         report("documents", i + 1, total)
     if part:
         flush()
-    front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
-                                  pages.catalogue(cf, lines)])
-    bag.add(f"data/{FRONT['front']}", front.data, compress=False)
-    report("documents", total - 1, total)
-    note = pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
-                      compiled_at=now)
-    bag.add(f"data/{FRONT['note']}", renderer.render(note).data, compress=False)
-    report("documents", total, total)
+    _front_and_note(bag, cf, lines, renderer, report, compiled_by=compiled_by,
+                    checked_by=checked_by, now=now)
     return page - 1
 
 
