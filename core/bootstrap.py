@@ -41,7 +41,6 @@ EVENT_HANDLERS: tuple[EventHandler, ...] = (
     approvals.handle_event,
     archive_events.handle_event,
     receipt_tasks.handle_event,  # a service record's 送达回证 is queued, drawn after the commit
-    prerender.handle_event,  # the case's changed sheets are laid out after the commit
 )
 
 log = logging.getLogger("quancheng.bootstrap")
@@ -81,6 +80,8 @@ class Container:
             event.listen(session, "before_flush", refuse_writes)
         # Core functions that only get a session (the gates' periods) read the settings here.
         session.info["settings"] = self.settings
+        # The cases whose case-file sheets change are noted, pre-rendered after the commit.
+        event.listen(session, "before_flush", prerender.note_changes)
         uow = UnitOfWork(session, self.settings, self.signer, self.blobs, self.handlers)
         try:
             with session.begin():

@@ -1,7 +1,7 @@
 """Filling the cache of pre-rendered sheets off the request path (A32.1).
 
-A transaction that records, signs, refuses or approves something of a case owes the case's
-sheets: the event handler below notes the case, and after the commit the container's sheet
+A transaction that records, signs, refuses, approves or receives evidence for a case owes
+the case's sheets: a flush listener notes the case, and after the commit the container's sheet
 hooks wake the in-process worker or enqueue an rq job on the media queue (core.queues), which
 runs :func:`prerender_case`. That reads the case (no proofs, no transaction open while
 laying out) and lays out only the sheets whose key is not cached yet, usually the one record
@@ -17,24 +17,26 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.cases.models import Approval, Evidence, Record, Refusal, Signature
 from core.dossier import contents, pages
 from core.dossier.loader import load_case_file
 from core.dossier.pdf import PdfRenderer
 from core.dossier.sheet_cache import FOLDER, SheetCache
-from core.platform.uow import Event, UnitOfWork
 
 log = logging.getLogger("quancheng.dossier.sheets")
 
 OWED_KEY = "sheets_owed"  # session.info: ids of cases whose sheets this transaction changed
-# Events after which a sheet shows something new: a record made or approved, a signature,
-# a refusal.
-SUBJECTS = ("record", "refusal", "approval")
+# The rows a sheet shows: a record made, approved, signed or refused; evidence received (or
+# its checks completed).
+SHOWN = (Record, Approval, Signature, Refusal, Evidence)
 
 
-def handle_event(uow: UnitOfWork, event: Event) -> None:
-    """Note the case whose sheets the transaction changed (laid out after the commit)."""
-    if event.case_id and event.name.split(".", 1)[0] in SUBJECTS:
-        uow.session.info.setdefault(OWED_KEY, set()).add(event.case_id)
+def note_changes(session, _flush_context=None, _instances=None) -> None:
+    """Before a flush: note the cases whose sheet rows are new or changed (laid out after the
+    commit; core.bootstrap.Container.uow listens with this)."""
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, SHOWN) and obj.case_id:
+            session.info.setdefault(OWED_KEY, set()).add(obj.case_id)
 
 
 def cache_of(runner) -> SheetCache:
