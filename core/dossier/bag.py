@@ -9,7 +9,9 @@ Layout (``<bag>/`` is the bag's folder inside the zip)::
     data/case.json             the case, party and stage-change rows (as logged)
     data/documents/front.pdf   cover (案卷封面) and 卷内文件目录
     data/documents/part-NNN.pdf  the volume: every record and evidence sheet in time order,
-                               page-numbered through, about PART_PAGES pages per file
+                               page-numbered through, about PART_PAGES pages per file (each
+                               sheet pre-rendered and cached, core.dossier.sheet_cache; its
+                               page number and serial stamped on, core.dossier.stamp)
     data/documents/note.pdf    备考表
     data/records/<id>.json     each record with its approvals, signatures and refusals (as logged)
     data/evidence/<id>.<ext>   each evidence original, byte for byte; <id>.json its row
@@ -27,6 +29,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,12 +113,17 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
         bag = _BagWriter(zf, name, now)
         lines = contents.entries(cf)
-        _originals(bag, cf, blobs, lines, report)
-        images = _signature_images(bag, cf, blobs)
         cache = sheets or SheetCache()
         try:
-            total_pages = _documents(bag, cf, lines, images, renderer, report, cache,
-                                     compiled_by=compiled_by, checked_by=checked_by, now=now)
+            if renderer.archival:
+                total_pages = _volume(bag, cf, blobs, lines, renderer, report, cache,
+                                      compiled_by=compiled_by, checked_by=checked_by, now=now)
+            else:  # the reportlab fallback numbers its pages as it draws them
+                _originals(bag, cf, blobs, lines, report)
+                images = _signature_images(bag, cf, blobs)
+                total_pages = _documents_drawn(bag, cf, lines, images, renderer, report,
+                                               compiled_by=compiled_by, checked_by=checked_by,
+                                               now=now)
         finally:
             if sheets is None:
                 cache.close()
@@ -232,34 +240,20 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
     return out
 
 
-def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
-               images: dict[str, tuple[str, bytes]], renderer: PdfRenderer, report: Progress,
-               cache: SheetCache, *, compiled_by: str, checked_by: str, now: datetime) -> int:
-    """The volume: records and evidence sheets in time order, in parts of about PART_PAGES
-    pages, each sheet taken from the cache of pre-rendered sheets (laid out now on a miss)
-    and stamped with its volume page numbers; then the front matter (cover and catalogue,
-    which need the page numbers) and the 备考表."""
-    if not renderer.archival:  # the reportlab fallback numbers its pages as it draws them
-        return _documents_drawn(bag, cf, lines, images, renderer, report,
-                                compiled_by=compiled_by, checked_by=checked_by, now=now)
+def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
+            renderer: PdfRenderer, report: Progress, cache: SheetCache, *, compiled_by: str,
+            checked_by: str, now: datetime) -> int:
+    """Signature images, then every record and evidence sheet taken from the cache of
+    pre-rendered sheets (laid out now on a miss): that numbers every page, so the cover,
+    catalogue and 备考表 are laid out beside the copy of the originals (hashing and writing
+    them leaves the interpreter free); then the sheets are stamped into parts of about
+    PART_PAGES pages."""
+    images = _signature_images(bag, cf, blobs)
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
-    stamper = Stamper(renderer, cf.number)
     page = 1
-    part: list[tuple[contents.Entry, Placed]] = []
-
-    def flush() -> None:
-        path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
-        data, counts = stamper.write([placed for _e, placed in part])
-        inside = 1
-        for (entry, _p), n in zip(part, counts, strict=True):
-            entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
-            inside += n
-        bag.add(f"data/{path}", data, compress=False)
-        bag.parts.append(path)
-        part.clear()
-
+    placed: list[tuple[contents.Entry, Placed]] = []
     for i, entry in enumerate(lines):
         entry.first_page = page
         if entry.kind == "record":
@@ -268,31 +262,77 @@ def _documents(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
             sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
         cached = cache.sheet(sheet, renderer)
         entry.pages = cached.pages
-        part.append((entry, Placed(cached, page, entry.serial)))
+        placed.append((entry, Placed(cached, page, entry.serial)))
         page += entry.pages
-        if sum(e.pages for e, _p in part) >= PART_PAGES:
-            flush()
         report("documents", i + 1, total)
-    if part:
-        flush()
-    _front_and_note(bag, cf, lines, renderer, report, compiled_by=compiled_by,
-                    checked_by=checked_by, now=now)
+    stamper = Stamper(renderer, cf.number)  # its one layout before the other thread starts
+    aside = _Aside(lambda: _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
+                                           checked_by=checked_by, now=now))
+    aside.start()
+    try:
+        _originals(bag, cf, blobs, lines, report)
+        part: list[tuple[contents.Entry, Placed]] = []
+        for n, item in enumerate(placed):
+            part.append(item)
+            if sum(e.pages for e, _p in part) >= PART_PAGES or n + 1 == len(placed):
+                _write_part(bag, stamper, part)
+                part = []
+    finally:
+        aside.join()
+    front, note = aside.value()
+    bag.add(f"data/{FRONT['front']}", front, compress=False)
+    report("documents", total - 1, total)
+    bag.add(f"data/{FRONT['note']}", note, compress=False)
+    report("documents", total, total)
     return page - 1
 
 
-def _front_and_note(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
-                    renderer: PdfRenderer, report: Progress, *, compiled_by: str,
-                    checked_by: str, now: datetime) -> None:
-    """Cover and catalogue (made last: they need every page number), then the 备考表."""
-    total = len(lines) + 2
+def _write_part(bag: _BagWriter, stamper: Stamper,
+                part: list[tuple[contents.Entry, Placed]]) -> None:
+    """One file of the volume: its sheets stamped, and where each one is inside it."""
+    path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+    data, counts = stamper.write([placed for _e, placed in part])
+    inside = 1
+    for (entry, _p), n in zip(part, counts, strict=True):
+        entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
+        inside += n
+    bag.add(f"data/{path}", data, compress=False)
+    bag.parts.append(path)
+
+
+class _Aside(threading.Thread):
+    """Runs one function on another thread; :meth:`value` gives its result or raises."""
+
+    def __init__(self, fn: Callable[[], tuple[bytes, bytes]]):
+        super().__init__(name="dossier-front", daemon=True)
+        self._fn = fn
+        self._result: tuple[bytes, bytes] | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        """Call the function, keeping its result or its error."""
+        try:
+            self._result = self._fn()
+        except BaseException as exc:  # handed to the building thread by value()
+            self._error = exc
+
+    def value(self) -> tuple[bytes, bytes]:
+        """The result, once the thread has ended; its error raised here."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+def _front_and_note(cf: CaseFile, lines: list[contents.Entry], renderer: PdfRenderer, *,
+                    compiled_by: str, checked_by: str, now: datetime) -> tuple[bytes, bytes]:
+    """Cover and catalogue (they need every page number), and the 备考表, as two files."""
     front = renderer.render_part([pages.cover(cf, closing=pages.closing_time(cf)),
                                   pages.catalogue(cf, lines)])
-    bag.add(f"data/{FRONT['front']}", front.data, compress=False)
-    report("documents", total - 1, total)
     note = pages.note(cf, lines, compiled_by=compiled_by, checked_by=checked_by,
                       compiled_at=now)
-    bag.add(f"data/{FRONT['note']}", renderer.render(note).data, compress=False)
-    report("documents", total, total)
+    return front.data, renderer.render(note).data
 
 
 def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
@@ -334,8 +374,12 @@ def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
         report("documents", i + 1, total)
     if part:
         flush()
-    _front_and_note(bag, cf, lines, renderer, report, compiled_by=compiled_by,
-                    checked_by=checked_by, now=now)
+    front, note = _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
+                                  checked_by=checked_by, now=now)
+    bag.add(f"data/{FRONT['front']}", front, compress=False)
+    report("documents", total - 1, total)
+    bag.add(f"data/{FRONT['note']}", note, compress=False)
+    report("documents", total, total)
     return page - 1
 
 

@@ -119,6 +119,13 @@ def test_stamped_page_numbers_equal_the_catalogues(played):
         expected += doc["pages"]
     assert expected - 1 == catalogue["pages"] == played["result"].pages
     assert sum(len(r.pages) for r in readers.values()) == catalogue["pages"]
+    for path, reader in readers.items():
+        # Still PDF/A-2b as claimed: the sRGB output intent, a file identifier, and document
+        # information that agrees with the XMP (WeasyPrint's producer, not pypdf's).
+        root = reader.trailer["/Root"]
+        assert "/OutputIntents" in root and "/ID" in reader.trailer, path
+        xmp = reader.xmp_metadata.stream.get_data().decode()
+        assert reader.metadata["/Producer"] in xmp and reader.metadata["/Title"] in xmp, path
     front = PdfReader(io.BytesIO(members["data/documents/front.pdf"]))
     flat = re.sub(r"\s+", "", "".join(p.extract_text() for p in front.pages[1:]))
     position = 0
