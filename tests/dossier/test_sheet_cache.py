@@ -158,3 +158,28 @@ def test_a_signing_commit_queues_the_case_and_the_job_lays_out_only_what_changed
     assert owed and all(ids == [case["id"]] for ids in owed)
     after = prerender_case(container, case["id"], cache=cache)
     assert after.rendered == 1 and after.reused == first.rendered + first.reused - 1
+
+
+def test_the_inprocess_worker_lays_out_the_sheets_a_commit_owed(flow, container, tmp_path,
+                                                                  monkeypatch):
+    """A32.1: with no Redis, the web process's worker notes the cases a commit owed and its
+    next run lays their sheets out into the instance folder's cache; a later build of that
+    case lays out none of them again."""
+    from notifications.config import NotifyConfig
+    from worker.config import WorkerConfig
+    from worker.inprocess import InprocessWorker
+
+    worker = InprocessWorker(container, {}, NotifyConfig(), WorkerConfig())
+    container.sheet_hooks.append(worker.owe_sheets)
+    monkeypatch.setattr(worker, "wake", lambda: None)  # no thread: run_once is called here
+    case = flow.filed(party={"name": "岳阳某建设有限公司"})
+    flow.record(case, "onsite_inspection_record")
+    assert case["id"] in worker._sheets_owed
+    worker.run_once()
+    assert not worker._sheets_owed
+    from core.dossier.prerender import cache_of
+
+    cache = cache_of(container)
+    made = sorted(p.name for p in cache.root.rglob("*.pdf"))
+    assert len(made) >= 2
+    assert prerender_case(container, case["id"], cache=cache).rendered == 0
