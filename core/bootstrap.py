@@ -18,6 +18,7 @@ from core.cases import act_end
 from core.cases.projections import StageProjection
 from core.complaints import tickets
 from core.deadlines import tracking
+from core.dossier import prerender
 from core.evidence import receipt_tasks
 from core.kernel import clock
 from core.kernel.settings import Settings
@@ -65,6 +66,9 @@ class Container:
     media_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
     # The same for the 送达回证 owed (core.evidence.receipt_tasks), with (record id, kind).
     receipt_hooks: list[Callable[[list[tuple[str, str]]], None]] = field(default_factory=list)
+    # The same for the case-file sheets to pre-render (core.dossier.prerender), with case ids.
+    # No row keeps them: a lost job only means the dossier build lays those sheets out.
+    sheet_hooks: list[Callable[[list[str]], None]] = field(default_factory=list)
 
     @contextmanager
     def uow(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
@@ -76,6 +80,8 @@ class Container:
             event.listen(session, "before_flush", refuse_writes)
         # Core functions that only get a session (the gates' periods) read the settings here.
         session.info["settings"] = self.settings
+        # The cases whose case-file sheets change are noted, pre-rendered after the commit.
+        event.listen(session, "before_flush", prerender.note_changes)
         uow = UnitOfWork(session, self.settings, self.signer, self.blobs, self.handlers)
         try:
             with session.begin():
@@ -85,6 +91,7 @@ class Container:
             queued = session.info.pop("outbox_written", False)
             media_owed = session.info.pop("media_queued", None)
             receipts_owed = session.info.pop(receipt_tasks.QUEUED_KEY, None)
+            sheets_owed = session.info.pop(prerender.OWED_KEY, None)
         finally:
             session.close()
         for callback in uow.after_commit:
@@ -107,6 +114,12 @@ class Container:
                     receipt_hook(list(dict.fromkeys(receipts_owed)))
                 except Exception:  # the sweep enqueues the task again after its lease
                     log.warning("a 送达回证 could not be queued", exc_info=True)
+        if sheets_owed:
+            for sheet_hook in self.sheet_hooks:
+                try:
+                    sheet_hook(sorted(sheets_owed))
+                except Exception:  # the build lays out what was not pre-rendered
+                    log.warning("case-file sheets could not be queued", exc_info=True)
 
 
 def bootstrap(settings: Settings | None = None, *,

@@ -21,6 +21,7 @@ DEFAULT_QUEUE = "quancheng"
 SWEEP_JOB = "worker.jobs.sweep"
 MEDIA_JOB = "worker.jobs.media"
 RECEIPT_JOB = "worker.jobs.receipt"
+SHEETS_JOB = "worker.jobs.sheets"
 RESULT_TTL = 600  # results are for monitoring only; the database keeps the truth
 FAILURE_TTL = 7 * 24 * 3600
 
@@ -82,6 +83,30 @@ def enqueue_receipts(queue, owed: Iterable[tuple[str, str]], func=RECEIPT_JOB) -
     return len(jobs)
 
 
+def enqueue_sheets(queue, case_ids: Iterable[str], func=SHEETS_JOB) -> int:
+    """Enqueue one sheet pre-rendering job per case (core.dossier.prerender); no retries: a
+    job lost or failed only leaves the build more to lay out."""
+    from rq import Queue
+
+    jobs = [Queue.prepare_data(func, args=(str(c),), timeout=int(media.RUN_LEASE.total_seconds()),
+                               result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                               description=f"case-file sheets of case {c}")
+            for c in case_ids]
+    if jobs:
+        queue.enqueue_many(jobs)
+    return len(jobs)
+
+
+def sheet_enqueuer(redis_url: str, base: str) -> Callable[[list[str]], None]:
+    """A function that enqueues the sheet jobs of cases a commit changed, on the media queue."""
+    queue = _queue(redis_url, media_queue_name(base))
+
+    def enqueue(case_ids: list[str]) -> None:
+        enqueue_sheets(queue, case_ids)
+
+    return enqueue
+
+
 def sweep_nudger(redis_url: str, base: str) -> Callable[[], None]:
     """A function that enqueues a sweep now unless one is already waiting: called after a
     commit that queued outbox messages (an approval request), so they go out in seconds
@@ -128,4 +153,5 @@ def install_queue_hooks(container: Container, base: str | None = None) -> bool:
     container.outbox_hooks.append(sweep_nudger(redis_url, base))
     container.media_hooks.append(media_enqueuer(redis_url, base))
     container.receipt_hooks.append(receipt_enqueuer(redis_url, base))
+    container.sheet_hooks.append(sheet_enqueuer(redis_url, base))
     return True

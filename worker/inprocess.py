@@ -10,6 +10,7 @@ import logging
 import threading
 
 from core.bootstrap import Container
+from core.dossier import prerender
 from core.evidence import media, receipt_tasks
 from notifications.base import Channel
 from notifications.channels import build_channels
@@ -33,6 +34,14 @@ class InprocessWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sheets_owed: set[str] = set()  # cases whose sheets to pre-render
+        self._sheets_lock = threading.Lock()
+
+    def owe_sheets(self, case_ids: list[str]) -> None:
+        """Note cases whose case-file sheets changed, laid out at the next run."""
+        with self._sheets_lock:
+            self._sheets_owed.update(case_ids)
+        self.wake()
 
     def run_once(self) -> SweepResult:
         """The media work due (thumbnails), one sweep, then every message it queued delivered
@@ -52,6 +61,10 @@ class InprocessWorker:
         while pending:
             outcome = deliver(self.container, pending.pop(0), self.channels, config=self.notify)
             pending.extend(outcome.follow_up)
+        # Last: messages first, then the case-file sheets (an optimisation of the build).
+        with self._sheets_lock:
+            owed, self._sheets_owed = sorted(self._sheets_owed), set()
+        prerender.run_owed(self.container, owed)
         return result
 
     def _loop(self) -> None:
@@ -95,4 +108,5 @@ def start_inprocess_worker(container: Container, *, emit: Emit,
     container.outbox_hooks.append(worker.wake)
     container.media_hooks.append(lambda evidence_ids: worker.wake())
     container.receipt_hooks.append(lambda owed: worker.wake())
+    container.sheet_hooks.append(worker.owe_sheets)
     return worker.start()

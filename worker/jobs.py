@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from rq import Queue, Retry
 
 from core import queues
+from core.dossier import prerender
 from core.evidence import media as evidence_media
 from core.evidence import receipt_tasks
 from notifications import outbox
@@ -64,6 +65,13 @@ def enqueue_receipts(queue: Queue, owed: Iterable[tuple[str, str]]) -> int:
     """Enqueue one receipt job per (record id, kind) in one round trip, with rq's retries
     (the same jobs the web and bot processes enqueue, core.queues)."""
     return queues.enqueue_receipts(queue, owed, receipt)
+
+
+def sheets(case_id: str) -> dict:
+    """Lay out the case-file sheets of one case not cached yet (core.dossier.prerender)."""
+    rt = runtime()
+    done = prerender.prerender_case(rt.container, str(case_id))
+    return {"rendered": done.rendered, "reused": done.reused}
 
 
 def deliver(outbox_id: int) -> dict:

@@ -22,6 +22,7 @@ from core.archive.models import Dossier, DossierArchival, DossierJob
 from core.cases.models import Case
 from core.cases.visibility import visible_case
 from core.dossier import BuildResult, CaseFile, build_bag, load_case_file, seal_log
+from core.dossier.prerender import cache_of
 from core.kernel.clock import utcnow
 from core.kernel.errors import Conflict, Forbidden, NotFound
 from core.kernel.ids import new_id
@@ -151,8 +152,10 @@ def build_volume(runner: Runner, case_id: str, officer_id: str, *,
     try:
         with os.fdopen(fd, "wb") as fh:
             out = _HashingWriter(fh)
+            # Sheets pre-rendered as the records were made are only stamped here.
             result: BuildResult = build_bag(cf, runner.blobs, out, runner.signer,
-                                            compiled_by=compiled_by, progress=progress)
+                                            compiled_by=compiled_by, progress=progress,
+                                            sheets=cache_of(runner))
         sha, size = out.sha.hexdigest(), out.size
         runner.blobs.adopt(tmp, sha, size, retain_years=retain)  # A34.1: locked where it can
     finally:

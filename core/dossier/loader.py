@@ -49,8 +49,10 @@ def seal_log(session: Session, signer: ledger.CheckpointSigner) -> LedgerCheckpo
     return ledger.make_checkpoint(session, signer, reason="dossier")
 
 
-def load_case_file(session: Session, case_id: str, signer: ledger.CheckpointSigner) -> CaseFile:
-    """Read one case, its ledger entries, rows, officers, checkpoints and proofs (read only)."""
+def load_case_file(session: Session, case_id: str, signer: ledger.CheckpointSigner, *,
+                   proofs: bool = True) -> CaseFile:
+    """Read one case, its ledger entries, rows, officers, checkpoints and proofs (read only);
+    without ``proofs`` (pre-rendering its sheets) no checkpoint or proof is read."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound("case not found")
@@ -67,14 +69,14 @@ def load_case_file(session: Session, case_id: str, signer: ledger.CheckpointSign
     evidence = tuple(sorted((EvidenceItem(x) for x in by_table["evidence"]),
                             key=lambda e: (e.when, e.leaf.seq)))
     department = session.get(Department, case.department_id)
-    checkpoints, proofs = _proofs(session, signer, leaves)
+    checkpoints, entry_proofs = _proofs(session, signer, leaves) if proofs else ((), ())
     return CaseFile(
         department_code=department.code, department_name=department.name,
         case=case_leaf, party=party,
         stage_changes=tuple(by_table["stage_changes"]),
         records=records, evidence=evidence, case_refusals=case_refusals,
         leaves=tuple(leaves), officers=_officers(session, leaves),
-        checkpoints=checkpoints, proofs=proofs, origin=signer.origin, key_id=signer.key_id,
+        checkpoints=checkpoints, proofs=entry_proofs, origin=signer.origin, key_id=signer.key_id,
         public_key_raw=_raw_public_key(signer), loaded_at=utcnow(),
     )
 

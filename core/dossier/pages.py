@@ -170,8 +170,11 @@ def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
         blocks.append(refusal_pairs(x))
     if r.evidence_ids:
         blocks.append(Pairs([("关联证据", "、".join(i[:12] for i in r.evidence_ids))]))
-    return Sheet(rtype.title_zh if rtype else r.type, blocks, subtitle=f"卷内序号 {entry.serial}",
-                 first_page=entry.first_page, footer=f"{cf.number}  {entry.serial}")
+    # No serial or page number inside the sheet: it is laid out once and cached, and the
+    # build stamps both on (core.dossier.stamp), so an earlier record added later changes
+    # only the stamps.
+    return Sheet(rtype.title_zh if rtype else r.type, blocks,
+                 first_page=entry.first_page, footer=f"{cf.number}  卷内序号 {entry.serial}")
 
 
 def refusal_pairs(x: Leaf) -> Pairs:
@@ -216,8 +219,8 @@ def evidence_sheet(cf: CaseFile, e: EvidenceItem, entry: Entry) -> Sheet:
     blocks: list = [Pairs(rows)]
     blocks.append(Table(("检查项", "结果", "说明"), checks or [("—", "—", "未做检查")],
                         heading="核验检查"))
-    return Sheet("证据元数据表", blocks, subtitle=f"卷内序号 {entry.serial}",
-                 first_page=entry.first_page, footer=f"{cf.number}  {entry.serial}")
+    return Sheet("证据元数据表", blocks,
+                 first_page=entry.first_page, footer=f"{cf.number}  卷内序号 {entry.serial}")
 
 
 def closing_time(cf: CaseFile) -> datetime | None:

@@ -91,13 +91,19 @@ def test_bot_polling_enqueues_the_media_jobs_a_web_process_does(client, containe
                         ).get_json()["id"]
         queue = Queue(f"{queue_name}-media", connection=redis.Redis.from_url(REDIS_URL),
                       serializer=JSONSerializer)
-        jobs = queue.get_jobs()
+        every = queue.get_jobs()
+        jobs = [j for j in every if j.func_name == "worker.jobs.media"]
         assert [list(j.args) for j in jobs] == [[by_bot], [by_web]]
+        # Each commit also queued the case's sheets to pre-render (core.dossier.prerender).
+        sheets = [j for j in every if j.func_name == "worker.jobs.sheets"]
+        assert [list(j.args) for j in sheets] == [[case["id"]], [case["id"]]]
+        assert len(every) == len(jobs) + len(sheets)
         assert {(j.func_name, j.timeout, j.retries_left, tuple(j.retry_intervals))
                 for j in jobs} == {("worker.jobs.media", 300, 3, (10, 60, 300))}
         # The 送达回证 jobs (a signature completing a service, in the bot too) go the same way.
         web_container = web.extensions["quancheng"]
         assert len(bot_container.receipt_hooks) == len(web_container.receipt_hooks) == 1
+        assert len(bot_container.sheet_hooks) == len(web_container.sheet_hooks) == 1
         assert len(bot_container.outbox_hooks) == len(web_container.outbox_hooks) == 1
     finally:
         bot_container.engine.dispose()
