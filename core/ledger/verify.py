@@ -601,37 +601,10 @@ class _StoredHashes:
 
     def __init__(self, session: Session, batch: int):
         t = LedgerHash.__table__
-        self._session, self._t = session, t
-        # On PostgreSQL each chunk is read as one value (its hashes concatenated in index
-        # order, with their count and first and last index): no Python object per stored
-        # hash. A chunk that differs is read again row by row, to name what is wrong.
-        self._joined = session.get_bind().dialect.name == "postgresql"
-        self._rows = None if self._joined else \
-            iter(_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2))
+        self._rows = iter(_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2))
         self._pending: list[bytes] = []
         self._next = 0
         self.problem: str | None = None
-
-    def _stored(self, first: int, n: int) -> list:
-        """The stored (idx, hash) rows from index `first` on, at most n of them."""
-        if self._rows is not None:
-            return list(itertools.islice(self._rows, n))
-        t = self._t
-        return list(self._session.execute(select(t.c.idx, t.c.hash).where(t.c.idx >= first)
-                                          .order_by(t.c.idx).limit(n)))
-
-    def _same(self, first: int, pending: list[bytes]) -> bool:
-        """Whether indexes first .. first+len-1 are stored, exactly, with these hashes."""
-        if not self._joined:
-            return False
-        count, lo, hi, joined = self._session.execute(text(
-            "SELECT count(*), min(idx), max(idx), string_agg(hash, ''::bytea ORDER BY idx) "
-            "FROM ledger_hashes WHERE idx >= :lo AND idx < :hi"),
-            {"lo": first, "hi": first + len(pending)}).one()
-        # The count, both ends and every byte: no index missing or doubled, no hash changed,
-        # shortened or lengthened (the concatenation would then differ).
-        return (count == len(pending) and lo == first and hi == first + len(pending) - 1
-                and joined == b"".join(pending))
 
     def expect(self, hashes: list[bytes]) -> None:
         """The next stored hashes must be these (checked a chunk at a time)."""
@@ -643,11 +616,8 @@ class _StoredHashes:
         pending, self._pending = self._pending, []
         if self.problem is not None or not pending:
             return
+        stored = list(itertools.islice(self._rows, len(pending)))
         first = self._next
-        if self._same(first, pending):
-            self._next += len(pending)
-            return
-        stored = self._stored(first, len(pending))
         if len(stored) < len(pending) or stored[-1][0] != first + len(pending) - 1 \
                 or (stored and stored[0][0] != first):
             for i, row in enumerate(stored):  # name the first gap
@@ -664,8 +634,7 @@ class _StoredHashes:
 
     def close(self) -> None:
         """Stop reading (the stream's cursor is closed)."""
-        if self._rows is not None:
-            self._rows.close()
+        self._rows.close()
 
     def finish(self, count: int) -> list[Damage]:
         """Damages found (the count is what a log of this size must have stored)."""
