@@ -11,7 +11,7 @@ from core.cases.commands import SIGN_METHODS, Refuse, Sign
 from core.evidence import receipt_tasks
 from core.kernel.errors import Invalid
 
-from .auth import handle, idempotent, json_body
+from .auth import container, current_actor, handle, idempotent, json_body
 from .schemas import ID, ref
 
 bp = Blueprint("workflow", __name__, url_prefix="/api/v1/cases")
@@ -85,9 +85,15 @@ def record_status(case_id: str, record_id: str):
 
 @bp.post("/<case_id>/records/<record_id>/receipt")
 def make_receipt(case_id: str, record_id: str):
-    """Generate the 送达回证 of a service record now, with what has been signed (A23.1)."""
+    """Generate the 送达回证 of a service record now, with what has been signed (A23.1): read,
+    then drawn with no transaction open (images through the sandbox), then stored."""
+    with container().uow(read_only=True) as uow:
+        data, final = receipts.prepare(uow, current_actor(uow, read_only=True), case_id,
+                                       record_id)
+    pdf = receipts.draw(uow, data, final)
+
     def run(uow, actor):
-        return receipts.receipt_json(receipts.make_receipt(uow, actor, case_id, record_id)), 201
+        return receipts.receipt_json(receipts.keep(uow, actor, data, pdf, final)), 201
 
     return idempotent(run)
 

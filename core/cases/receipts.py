@@ -104,14 +104,6 @@ def store(uow: UnitOfWork, producer_id: str, data: ReceiptInput, pdf: bytes, fin
     return ev
 
 
-def issue(uow: UnitOfWork, actor: Officer, case: Case, record: Record, final: bool
-          ) -> Evidence:
-    """Render the receipt now, store it and log it as evidence linked to the service record
-    (the explicit request; signing and recording queue it: core.evidence.receipt_tasks)."""
-    data = gather(uow.session, record)
-    return store(uow, actor.id, data, draw(uow, data, final), final)
-
-
 def recorded_note(sig: Signature, names: dict[str, str]) -> str:
     """A13.2, A10.1: an officer's signature captured by another officer says so
     ("由 X 代 Y 录入"), so nobody's signature passes for their own act."""
@@ -247,8 +239,10 @@ def _wrap(text: str, size: int, limit: float) -> list[str]:
     return lines
 
 
-def make_receipt(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str) -> Evidence:
-    """Generate the 送达回证 of a service record now, with what has been signed (A23.1)."""
+def prepare(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str
+            ) -> tuple[ReceiptInput, bool]:
+    """What the 送达回证 of a service record asked for now shows, and whether it is final
+    (A23.1); read in a unit of work that only reads, drawn after it (issue 12, finding 2)."""
     case = writable_case(uow.session, actor, case_id)
     record = uow.session.get(Record, record_id) if isinstance(record_id, str) else None
     if record is None or record.case_id != case.id:
@@ -256,7 +250,14 @@ def make_receipt(uow: UnitOfWork, actor: Officer, case_id: str, record_id: str) 
     rtype = BY_NAME[record.type]
     if not rtype.service_method or rtype.name == "service_postal_return":
         raise Invalid("only service records have a 送达回证", zh="只有送达记录才有送达回证")
-    return issue(uow, actor, case, record, final=load_facts(uow.session, case).complete(record))
+    return gather(uow.session, record), load_facts(uow.session, case).complete(record)
+
+
+def keep(uow: UnitOfWork, actor: Officer, data: ReceiptInput, pdf: bytes, final: bool
+         ) -> Evidence:
+    """Store a receipt drawn outside any transaction, the case checked again as writable."""
+    writable_case(uow.session, actor, data.case.id)
+    return store(uow, actor.id, data, pdf, final)
 
 
 def receipt_json(ev: Evidence) -> dict:

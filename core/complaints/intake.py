@@ -240,7 +240,7 @@ def accept(uow: UnitOfWork, actor: Officer, intake_id: str, *, channel: str = "a
 
     item = _item(uow, actor, intake_id, "accepting a public complaint")
     _undecided(item)
-    case = open_case_for(uow, item)
+    case = open_case_for(uow, item, accepted_by=actor)
     item.status, item.decided_at, item.decided_by = "accepted", utcnow(), actor.id
     log_access(uow.session, actor, "accept", "complaint_intake", item.id, channel=channel,
                remote=remote)

@@ -120,7 +120,7 @@ def submit_public(uow: UnitOfWork, cmd: PublicComplaint) -> dict:
     return intake.receive(uow, dept, cmd)
 
 
-def open_case_for(uow: UnitOfWork, item) -> Case:
+def open_case_for(uow: UnitOfWork, item, accepted_by: Officer | None = None) -> Case:
     """Open the complaint case of an accepted intake item exactly as a public complaint
     always opened (A11.1): the intake record's received_at is the item's receipt time, the
     legal start of N21, N23 and N24, not the moment of acceptance."""
@@ -154,7 +154,7 @@ def open_case_for(uow: UnitOfWork, item) -> Case:
             "received_at": item.received_at.isoformat(), "content": content[:4000]}))
     finally:
         account.active = False
-    _tell_supervisors(uow, case)
+    _tell_supervisors(uow, case, accepted_by)
     return case
 
 
@@ -193,11 +193,16 @@ def _store_attachments(uow: UnitOfWork, account: Officer, case_id: str, channel:
     return kept
 
 
-def _tell_supervisors(uow: UnitOfWork, case) -> None:
+def _tell_supervisors(uow: UnitOfWork, case, accepted_by: Officer | None) -> None:
+    """The other supervisors learn the accepted complaint's case and its decision clock; the
+    one who accepted it needs no notice of their own act."""
     now, rows = utcnow(), []
+    by = f"已由{accepted_by.name}受理登记" if accepted_by is not None else "已登记"
     for o in recipients(uow.session, case, "supervisor"):
+        if accepted_by is not None and o.id == accepted_by.id:
+            continue
         rows += officer_outbox_rows(
             o, case, f"complaint:{case.id}:{o.id}", f"【新投诉】{case.number}",
-            f"【新投诉】{case.number}「{case.title}」已登记，请在 7 个工作日内作出"
+            f"【新投诉】{case.number}「{case.title}」{by}，请在 7 个工作日内作出"
             "是否立案的决定（A11.1、N24）。", {"event": "complaint.received"}, now)
     insert_outbox_if_absent(uow.session, rows)

@@ -72,8 +72,14 @@ def test_spam_burst_creates_pending_items_but_no_cases(container, people):
 def test_accept_opens_the_case_with_n21_counted_from_submission(client, container, people,
                                                                 clock):
     """N21 (and N24 where it applies) count from receipt, not from acceptance: a complaint
-    accepted three days later has its N21 deadline 15 days after submission."""
+    accepted three days later has its N21 deadline 15 days after submission. The other
+    supervisors are told of the new case (A11.1); the one who accepted it is not."""
+    from core.people.models import Department
+
     clock.set(datetime.fromisoformat("2026-10-12T09:00:00+08:00"))
+    with container.uow() as uow:
+        other_id = add_officer(uow.session, uow.session.get(
+            Department, people["department"]["id"]), "周二科长", ["supervisor"]).id
     ticket = _submit(container, "tg:4401", tg=4401, chat=4401)
     assert ticket["status"] == "pending" and ticket["contact_confirmed"] is True
     item = _item(container, ticket["tracking_no"])
@@ -104,6 +110,9 @@ def test_accept_opens_the_case_with_n21_counted_from_submission(client, containe
         logged = {a.action for a in uow.session.execute(select(AccessLog).where(
             AccessLog.subject_type == "complaint_intake")).scalars()}
         assert {"list", "accept"} <= logged
+        told = {m.officer_id for m in uow.session.execute(select(OutboxMessage)).scalars()
+                if (m.payload or {}).get("event") == "complaint.received"}
+        assert other_id in told and people["supervisor"]["id"] not in told
     again = client.post(f"/api/v1/complaint-intake/{item.id}/accept",
                         headers=auth(people["supervisor"]))
     assert again.status_code == 409  # one case per complaint

@@ -200,3 +200,33 @@ def test_refusal_to_sign_the_receipt_on_the_spot(flow):
     assert _documents(flow, case)[notice["id"]]["served_at"] is None  # no AV yet (A26.1)
     flow.av(case, lodged["id"], "video/mp4", "留置送达过程")
     assert _documents(flow, case)[notice["id"]]["served_at"] == lodged["fields"]["served_at"]
+
+
+def test_a_receipt_asked_for_is_drawn_with_no_transaction_open(flow, container, monkeypatch):
+    """A23.1, issue 12 finding 2: POST …/receipt reads the rows, draws the PDF (signature
+    images through the sandbox) with no database connection held, then stores it; a refusal
+    (not a service record) is still a 422 and stores nothing."""
+    from core.cases import receipts
+
+    case, notice = _notice(flow)
+    flow.done(case, "service_direct", document_id=notice["id"], recipient="张三",
+              signed_by="张三", place="现场")
+    service = next(r for r in flow.get(f"/api/v1/cases/{case['id']}/records")["records"]
+                   if r["type"] == "service_direct")
+    held: list[int] = []
+    real_draw = receipts.draw
+
+    def watched(uow, data, final):
+        held.append(container.engine.pool.checkedout())
+        return real_draw(uow, data, final)
+
+    monkeypatch.setattr(receipts, "draw", watched)
+    before = len(_receipts(container, service["id"]))
+    held.clear()
+    r = flow.post(f"/api/v1/cases/{case['id']}/records/{service['id']}/receipt", {})
+    assert r.status_code == 201, r.get_json()
+    assert held == [0]  # drawn once, while no connection was checked out
+    assert len(_receipts(container, service["id"])) == before + 1
+    held.clear()
+    r = flow.post(f"/api/v1/cases/{case['id']}/records/{notice['id']}/receipt", {})
+    assert r.status_code == 422 and held == []
