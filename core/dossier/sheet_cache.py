@@ -18,11 +18,11 @@ a font upgrade) without a migration or a retention exception.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -33,6 +33,7 @@ from pathlib import Path
 from core.dossier.pages import Images, Pairs, Sheet, Table
 from core.dossier.pdf import CJK_FAMILY, PDF_VARIANT, TEMPLATES, PdfRenderer
 
+log = logging.getLogger("quancheng.dossier")
 # Raise when what a cached sheet looks like changes in code (pdf.py, pages.py's layout).
 SHEET_FORMAT = "quancheng-sheet/1"
 FOLDER = "dossier-sheets"
@@ -40,11 +41,24 @@ FOLDER = "dossier-sheets"
 
 @dataclass(frozen=True)
 class CachedSheet:
-    """A sheet's file in the cache and how many pages it takes."""
+    """A sheet's file in the cache, how many pages it takes and the SHA-256 of its bytes."""
 
     key: str
     path: Path
     pages: int
+    sha256: str
+
+    def read(self) -> bytes:
+        """The file's bytes, refused unless they are the bytes that were cached: a sheet
+        changed on disk must never reach a volume (the bag's manifest would prove it)."""
+        data = self.path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise AlteredSheet(f"cached sheet {self.path.name} was changed on disk")
+        return data
+
+
+class AlteredSheet(RuntimeError):
+    """A cached sheet's bytes no longer match the hash in its name."""
 
 
 def unnumbered(sheet: Sheet) -> Sheet:
@@ -105,8 +119,9 @@ def _font_hash() -> str:
 
 
 class SheetCache:
-    """Cached sheet PDFs in one folder, ``<key[:2]>/<key>.<pages>.pdf``, each written once
-    (the page count in the name: the build numbers pages before it opens a file)."""
+    """Cached sheet PDFs in one folder, ``<key[:2]>/<key>.<pages>.<sha256>.pdf``, each written
+    once (the page count in the name: the build numbers pages before it opens a file; the
+    file's own hash: a file changed on disk is never used, it is laid out again)."""
 
     def __init__(self, root: Path | str | None = None):
         self._tmp = None
@@ -118,12 +133,18 @@ class SheetCache:
         self.reused = 0  # sheets found already made
 
     def get(self, key: str) -> CachedSheet | None:
-        """The cached sheet of this key, or None."""
+        """The cached sheet of this key whose bytes still match their hash, or None."""
         folder = self.root / key[:2]
-        for path in folder.glob(f"{key}.*.pdf") if folder.is_dir() else ():
-            pages = path.name.split(".")[1]
-            if pages.isdigit() and int(pages) > 0:
-                return CachedSheet(key, path, int(pages))
+        for path in sorted(folder.glob(f"{key}.*.pdf")) if folder.is_dir() else ():
+            found = _named(key, path)
+            if found is None:
+                continue
+            try:
+                found.read()
+            except (AlteredSheet, OSError):
+                log.warning("cached sheet %s does not match its hash: laid out again", path.name)
+                continue
+            return found
         return None
 
     def sheet(self, sheet: Sheet, renderer: PdfRenderer) -> CachedSheet:
@@ -136,23 +157,31 @@ class SheetCache:
             return found
         pdf = renderer.render(plain)
         self.rendered += 1
-        return CachedSheet(key, self.put(key, pdf.data, pdf.pages), pdf.pages)
+        path = self.put(key, pdf.data, pdf.pages)
+        return CachedSheet(key, path, pdf.pages, path.name.split(".")[2])
 
     def put(self, key: str, data: bytes, pages: int) -> Path:
-        """Keep a sheet's bytes under its key: written aside, then linked into place, so a
-        reader never sees half a file and an existing file is never replaced."""
-        path = self.root / key[:2] / f"{key}.{pages}.pdf"
+        """Keep a sheet's bytes under its key and their hash: written aside, then linked into
+        place, so a reader never sees half a file and an existing file is never replaced."""
+        data = plain_xref(data)
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.root / key[:2] / f"{key}.{pages}.{digest}.pdf"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(plain_xref(data))
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
-            # Another worker may have made the same sheet (same key, same content): keep it.
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.link(tmp, path)
+            except FileExistsError:
+                # Another worker made the same bytes (same name): keep theirs, unless the
+                # file under that name was changed on disk — then it is set aside, not used.
+                if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                    os.replace(path, path.with_name(f".altered-{os.getpid()}-{path.name}"))
+                    os.link(tmp, path)
         finally:
             os.unlink(tmp)
         return path
@@ -161,6 +190,15 @@ class SheetCache:
         """Remove a build-only cache."""
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def _named(key: str, path: Path) -> CachedSheet | None:
+    """The sheet a cache file's name describes (key, pages, hash), or None for another name."""
+    parts = path.name.split(".")
+    if len(parts) != 4 or parts[0] != key or not parts[1].isdigit() or int(parts[1]) < 1 \
+            or len(parts[2]) != 64:
+        return None
+    return CachedSheet(key, path, int(parts[1]), parts[2])
 
 
 def plain_xref(data: bytes) -> bytes:

@@ -17,7 +17,6 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -103,7 +102,7 @@ class Stamper:
         ident = hashlib.sha256(self.case_number.encode())
         for item in placed:
             ident.update(f"{item.sheet.key}:{item.first_page}:{item.serial};".encode())
-            reader = PdfReader(io.BytesIO(Path(item.sheet.path).read_bytes()))
+            reader = PdfReader(io.BytesIO(item.sheet.read()))
             if first_reader is None:
                 first_reader = reader
                 font_ref = writer._add_object(self._font.clone(writer))

@@ -183,3 +183,22 @@ def test_the_inprocess_worker_lays_out_the_sheets_a_commit_owed(flow, container,
     made = sorted(p.name for p in cache.root.rglob("*.pdf"))
     assert len(made) >= 2
     assert prerender_case(container, case["id"], cache=cache).rendered == 0
+
+
+def test_a_cached_sheet_changed_on_disk_is_never_used(played, container, tmp_path):
+    """A32.1, A34.1: the cache is a folder an operator (or an intruder) can write; a cached
+    sheet whose bytes no longer match the hash in its name is set aside and laid out again, so
+    the volume shows what the records say, not what the file was changed to."""
+    case_id = played["case"]["id"]
+    cache = SheetCache(tmp_path / "sheets")
+    build(container, case_id, tmp_path / "a.zip", sheets=cache)
+    victim = sorted(cache.root.rglob("*.pdf"))[0]
+    victim.chmod(0o644)
+    victim.write_bytes(victim.read_bytes().replace(b"/Producer", b"/Producex", 1) + b"%x\n")
+    again = SheetCache(tmp_path / "sheets")
+    build(container, case_id, tmp_path / "b.zip", sheets=again)
+    assert again.rendered == 1
+    a, b = _members(tmp_path / "a.zip"), _members(tmp_path / "b.zip")
+    parts = sorted(n for n in a if "/documents/part-" in n)
+    assert parts and all(a[n] == b[n] for n in parts)
+    assert any(p.name.startswith(".altered-") for p in victim.parent.iterdir())
