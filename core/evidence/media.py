@@ -136,6 +136,12 @@ def _claim(session: Session, evidence_id: str, now: datetime) -> MediaTask | Non
         task = task_of(session, evidence_id)
         if task is None:
             return None
+    return claim(session, task, now)
+
+
+def claim(session: Session, task: MediaTask, now: datetime) -> MediaTask | None:
+    """Take a pending task, or one whose run died (lease over), with a conditional UPDATE: of
+    two runs only one gets it. None when another run has it or it is finished."""
     claimed = session.execute(
         update(MediaTask).where(MediaTask.id == task.id, or_(
             MediaTask.status == "pending",
@@ -148,9 +154,10 @@ def _claim(session: Session, evidence_id: str, now: datetime) -> MediaTask | Non
     return task
 
 
-def _finish(uow: UnitOfWork, task_id: str, status: str, error: str | None = None) -> None:
+def finish(session: Session, task_id: str, status: str, error: str | None = None) -> None:
+    """Record how a task's run ended (done, skipped, failed), with its error cut short."""
     now = utcnow()
-    uow.session.execute(update(MediaTask).where(MediaTask.id == task_id).values(
+    session.execute(update(MediaTask).where(MediaTask.id == task_id).values(
         status=status, last_error=(error or None) and error[:300], updated_at=now,
         lease_until=now).execution_options(synchronize_session=False))
 
@@ -171,7 +178,7 @@ def run_thumbnail(uow_factory: UowFactory, evidence_id: str, *,
                                           EvidencePreview.original_sha256 == ev.sha256)
                                           .limit(1)).first() is not None)
         if key is None:
-            _finish(uow, task_id, "skipped", "no thumbnail for this media type")
+            finish(uow.session, task_id, "skipped", "no thumbnail for this media type")
             return MediaOutcome("skipped", "no thumbnail for this media type")
         sha256 = ev.sha256
     try:
@@ -179,14 +186,14 @@ def run_thumbnail(uow_factory: UowFactory, evidence_id: str, *,
         rendered = None if shared else _render(uow.blobs, sha256, key, max_px)
         with uow_factory() as uow:
             make_preview(uow, evidence_id, max_px=max_px, rendered=rendered)
-            _finish(uow, task_id, "done")
+            finish(uow.session, task_id, "done")
         return MediaOutcome("done")
     except Exception as exc:  # noqa: BLE001 - recorded on the task; the original is safe
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         final = attempt >= max_attempts
         with uow_factory() as uow:
             if final:
-                _finish(uow, task_id, "failed", reason)
+                finish(uow.session, task_id, "failed", reason)
             else:
                 # Back to pending until the next try; rq's retry (or the sweep, or the
                 # in-process worker) runs it then, and the claim lets only one of them in.

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from core.cases import receipts
 from core.cases.models import Evidence, Record
+from core.evidence import media
 from core.evidence.media import (
     MAX_ATTEMPTS,
     QUEUED_LEASE,
     RETRY_INTERVALS,
-    RUN_LEASE,
     MediaOutcome,
     MediaRetry,
     UowFactory,
@@ -147,25 +147,7 @@ def due_inline(session: Session, now: datetime, limit: int) -> list[tuple[str, s
 
 def _claim(session: Session, record_id: str, kind: str, now: datetime) -> MediaTask | None:
     task = task_of(session, record_id, kind)
-    if task is None:
-        return None
-    claimed = session.execute(
-        update(MediaTask).where(MediaTask.id == task.id, or_(
-            MediaTask.status == "pending",
-            and_(MediaTask.status == "running", MediaTask.lease_until <= now)))
-        .values(status="running", attempts=MediaTask.attempts + 1, lease_until=now + RUN_LEASE,
-                updated_at=now).execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        return None
-    session.refresh(task)
-    return task
-
-
-def _finish(session: Session, task_id: str, status: str, error: str | None = None) -> None:
-    now = utcnow()
-    session.execute(update(MediaTask).where(MediaTask.id == task_id).values(
-        status=status, last_error=(error or None) and error[:300], updated_at=now,
-        lease_until=now).execution_options(synchronize_session=False))
+    return None if task is None else media.claim(session, task, now)
 
 
 def _producer(data: receipts.ReceiptInput, final: bool) -> str:
@@ -196,11 +178,11 @@ def run_receipt(uow_factory: UowFactory, record_id: str, kind: str, *,
         task_id, attempt = task.id, task.attempts
         record = uow.session.get(Record, record_id)
         if record is None or not has_receipt(record.type):
-            _finish(uow.session, task_id, "skipped", "not a service record")
+            media.finish(uow.session, task_id, "skipped", "not a service record")
             return MediaOutcome("skipped", "not a service record")
         data = receipts.gather(uow.session, record)
         if _kept(uow.session, data, final) is not None:
-            _finish(uow.session, task_id, "done")
+            media.finish(uow.session, task_id, "done")
             return MediaOutcome("done", "already kept")
     try:
         # Drawn with no transaction open: the images go through the sandbox and may be slow.
@@ -208,14 +190,14 @@ def run_receipt(uow_factory: UowFactory, record_id: str, kind: str, *,
         with uow_factory() as uow:
             if _kept(uow.session, data, final) is None:
                 receipts.store(uow, _producer(data, final), data, pdf, final)
-            _finish(uow.session, task_id, "done")
+            media.finish(uow.session, task_id, "done")
         return MediaOutcome("done")
     except Exception as exc:  # noqa: BLE001 - recorded on the task; the signature is safe
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         last = attempt >= max_attempts
         with uow_factory() as uow:
             if last:
-                _finish(uow.session, task_id, "failed", reason)
+                media.finish(uow.session, task_id, "failed", reason)
             else:
                 now = utcnow()
                 wait = timedelta(seconds=RETRY_INTERVALS[min(attempt, len(RETRY_INTERVALS)) - 1])
