@@ -103,26 +103,39 @@ def hearing_request_due(f: CaseFacts, served: datetime):
     return _rules(f.calendar).due_for("N4", served, f.calendar)
 
 
+def request_period_over(f: CaseFacts, notice, request_due) -> bool:
+    """The hearing-request period after the notice's service has ended, or a hearing waiver
+    was recorded after the notice (N4 for penalties; N30 / 行政许可法 Art. 47 for licences)."""
+    if notice is None:
+        return False
+    if any(f.complete(w) and w.occurred_at >= notice.occurred_at
+           for w in f.of_type("hearing_waiver")):
+        return True
+    served = f.served_at(notice)
+    return bool(served and f.now > request_due(f, served).due)
+
+
+def request_wait_detail(f: CaseFacts, notice, request_due, *, unserved: str, who: str,
+                        who_en: str) -> list[str]:
+    """Until when a decision waits for a hearing request, or that the notice is unserved."""
+    served = f.served_at(notice) if notice else None
+    if served is None:
+        return [unserved]
+    due = request_due(f, served)
+    return [f"{who}可在 {due.last_day} 前要求听证；记录放弃听证可提前 "
+            f"({who_en} may request a hearing until {due.last_day}; {due.legal_source})"]
+
+
 def hearing_period_over(f: CaseFacts) -> bool:
     """N4: the request period after service has ended, or the party waived the hearing."""
-    n = _notice(f)
-    if n is None:
-        return False
-    if any(f.complete(w) and w.occurred_at >= n.occurred_at for w in f.of_type("hearing_waiver")):
-        return True
-    served = f.served_at(n)
-    return bool(served and f.now > hearing_request_due(f, served).due)
+    return request_period_over(f, _notice(f), hearing_request_due)
 
 
 def hearing_wait_detail(f: CaseFacts) -> list[str]:
     """Until when the decision waits for a hearing request (N4)."""
-    n = _notice(f)
-    served = f.served_at(n) if n else None
-    if served is None:
-        return ["听证告知尚未送达 (rights notice not served)"]
-    due = hearing_request_due(f, served)
-    return [f"当事人可在 {due.last_day} 前要求听证；记录放弃听证可提前 "
-            f"(hearing may be requested until {due.last_day}; {due.legal_source})"]
+    return request_wait_detail(f, _notice(f), hearing_request_due,
+                               unserved="听证告知尚未送达 (rights notice not served)",
+                               who="当事人", who_en="the party")
 
 
 def _investigator_names(f: CaseFacts) -> set[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.cases import hearing
 from core.cases.facts import CaseFacts, load_facts
 from core.cases.models import Case, Record
 from core.cases.periods import _rules
@@ -50,24 +51,15 @@ def right_told(f: CaseFacts) -> bool:
 
 def request_period_over(f: CaseFacts) -> bool:
     """Art. 47: the 5 working days after service are over, or the hearing was waived."""
-    n = right_notice(f)
-    if n is None:
-        return False
-    if any(f.complete(w) and w.occurred_at >= n.occurred_at for w in f.of_type("hearing_waiver")):
-        return True
-    served = f.served_at(n)
-    return bool(served and f.now > request_due(f, served).due)
+    return hearing.request_period_over(f, right_notice(f), request_due)
 
 
 def wait_detail(f: CaseFacts) -> list[str]:
     """Until when the licensing decision waits for a hearing request (Art. 47)."""
-    n = right_notice(f)
-    served = f.served_at(n) if n else None
-    if served is None:
-        return ["听证告知书尚未送达 (hearing right notice not served)"]
-    due = request_due(f, served)
-    return [f"申请人、利害关系人可在 {due.last_day} 前要求听证；记录放弃听证可提前 "
-            f"(a hearing may be requested until {due.last_day}; {due.legal_source})"]
+    return hearing.request_wait_detail(
+        f, right_notice(f), request_due,
+        unserved="听证告知书尚未送达 (hearing right notice not served)",
+        who="申请人、利害关系人", who_en="the applicant or an interested party")
 
 
 def reviewer_names(f: CaseFacts) -> set[str]:
