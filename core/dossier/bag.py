@@ -216,9 +216,11 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
                                f"logged hash (now {sha[:16]}…); run `flask integrity check`")
 
 
-def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
-                      ) -> dict[str, tuple[str, bytes]]:
-    """The signature images (small), into the bag and kept for the record pages."""
+def signature_images(blobs: Blobs, cf: CaseFile, *, strict: bool = True
+                     ) -> dict[str, tuple[str, bytes]]:
+    """The signature images the record sheets show, by hash: (media type, bytes), each checked
+    against its hash. ``strict`` (the build) stops on a missing or changed image; otherwise
+    (pre-rendering) it is left out and the build stops on it later with its own message."""
     out: dict[str, tuple[str, bytes]] = {}
     for r in cf.records:
         for s in r.signatures:
@@ -229,15 +231,26 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
                 with blobs.open(sha) as fh:
                     data = fh.read()
             except (FileNotFoundError, ValueError):
+                if not strict:
+                    continue
                 raise DossierError(f"signature {s.id}: image {sha[:16]}… is missing from the "
                                    "blob store") from None
             if hashlib.sha256(data).hexdigest() != sha:
+                if not strict:
+                    continue
                 raise DossierError(f"signature {s.id}: image {sha[:16]}… was changed")
-            media = "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
-            ext = ".jpg" if media == "image/jpeg" else ".png"
-            bag.add(f"data/signatures/{sha}{ext}", data, compress=False)
-            out[sha] = (media, data)
+            out[sha] = ("image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png", data)
     return out
+
+
+def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
+                      ) -> dict[str, tuple[str, bytes]]:
+    """The signature images (small), into the bag and kept for the record pages."""
+    images = signature_images(blobs, cf)
+    for sha, (media, data) in images.items():
+        ext = ".jpg" if media == "image/jpeg" else ".png"
+        bag.add(f"data/signatures/{sha}{ext}", data, compress=False)
+    return images
 
 
 def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],

@@ -11,7 +11,6 @@ only means the build lays that sheet out itself (core.dossier.bag).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from core.cases.models import Approval, Evidence, Record, Refusal, Signature
 from core.dossier import contents, pages
+from core.dossier.bag import signature_images
 from core.dossier.loader import load_case_file
 from core.dossier.pdf import PdfRenderer
 from core.dossier.sheet_cache import FOLDER, SheetCache
@@ -74,7 +74,7 @@ def prerender_case(runner, case_id: str, *, cache: SheetCache | None = None,
     if not renderer.archival:  # the fallback draws its pages at build time, numbered
         return Prerendered(0, 0)
     cache = cache or cache_of(runner)
-    images = _signature_images(runner.blobs, cf)
+    images = signature_images(runner.blobs, cf, strict=False)
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     before = (cache.rendered, cache.reused)
@@ -85,25 +85,6 @@ def prerender_case(runner, case_id: str, *, cache: SheetCache | None = None,
             sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
         cache.sheet(sheet, renderer)
     return Prerendered(cache.rendered - before[0], cache.reused - before[1])
-
-
-def _signature_images(blobs, cf) -> dict[str, tuple[str, bytes]]:
-    """The signature images the sheets show, as the build reads them (checked by hash)."""
-    out: dict[str, tuple[str, bytes]] = {}
-    for r in cf.records:
-        for s in r.signatures:
-            sha = s.row.get("image_sha256")
-            if not sha or sha in out:
-                continue
-            try:
-                with blobs.open(sha) as fh:
-                    data = fh.read()
-            except (FileNotFoundError, ValueError):
-                continue  # the build stops on it with its own message; nothing to cache
-            if hashlib.sha256(data).hexdigest() != sha:
-                continue
-            out[sha] = ("image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png", data)
-    return out
 
 
 def run_owed(runner, case_ids) -> None:
