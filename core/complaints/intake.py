@@ -18,7 +18,7 @@ from core.complaints import tickets
 from core.complaints.models import ComplaintIntake
 from core.kernel import fields
 from core.kernel.clock import utcnow
-from core.kernel.errors import Conflict, Invalid, NotFound, RateLimited
+from core.kernel.errors import Conflict, Invalid, NotFound
 from core.kernel.ids import new_id
 from core.notices.outbox import insert_outbox_if_absent, staff_by_department
 from core.people.access import log_access, require_role
@@ -290,15 +290,9 @@ def confirm_contact(uows: UnitsOfWork, tracking_no: str, code: object, *, remote
     the limit is refused before the code is compared."""
     code = fields.text(code, "code", limit=64)
     number = (tracking_no or "").strip().upper()[:32]
-    redis_url = uows.settings.redis_url
-    over = [(name, who) for name, who in (("complaint_confirm", number or "-"),
-                                          ("complaint_lookup", remote or "-"))
-            if not ratelimit.count(redis_url, name, who)]
-    if over:
-        wait = max(ratelimit.retry_after(redis_url, name, who) for name, who in over)
-        raise RateLimited(f"too many confirmation attempts; try again in {wait} seconds",
-                          zh=f"尝试过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
-                          details={"retry_after": wait})
+    ratelimit.refuse_any_over(uows.settings.redis_url, [
+        ("complaint_confirm", number or "-"), ("complaint_lookup", remote or "-")],
+        what="confirmation attempts", what_zh="尝试")
     with uows.uow() as uow:
         item = uow.session.execute(select(ComplaintIntake).where(
             ComplaintIntake.tracking_no == number)).scalar_one_or_none() if number else None

@@ -22,7 +22,7 @@ from core.cases.models import Case, Record, StageChange
 from core.cases.visibility import writable_case
 from core.complaints.models import ComplaintIntake, ComplaintTicket
 from core.kernel.clock import parse_aware, utcnow
-from core.kernel.errors import Invalid, NotFound, RateLimited
+from core.kernel.errors import Invalid, NotFound
 from core.kernel.ids import new_id
 from core.notices.models import OutboxMessage
 from core.notices.outbox import insert_outbox_if_absent
@@ -459,14 +459,8 @@ def checked_status(uows: UnitsOfWork, tracking_no: str, code: str, *, remote: st
     limit is refused with RateLimited before the code is compared. The code's 49 bits make
     guessing hopeless anyway; the limit keeps the lookup from being a free oracle and a load."""
     tracking_no = (tracking_no or "").strip().upper()[:32]
-    redis_url = uows.settings.redis_url
-    over = [(name, who) for name, who in (("complaint_lookup", remote or "-"),
-                                          ("complaint_number", tracking_no or "-"))
-            if not ratelimit.count(redis_url, name, who)]
-    if over:
-        wait = max(ratelimit.retry_after(redis_url, name, who) for name, who in over)
-        raise RateLimited(f"too many status lookups; try again in {wait} seconds",
-                          zh=f"查询过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
-                          details={"retry_after": wait})
+    ratelimit.refuse_any_over(uows.settings.redis_url, [
+        ("complaint_lookup", remote or "-"), ("complaint_number", tracking_no or "-")],
+        what="status lookups", what_zh="查询")
     with uows.uow() as uow:
         return complaint_status(uow.session, tracking_no, code)

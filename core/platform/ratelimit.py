@@ -61,6 +61,18 @@ def refuse_over(redis_url: str, name: str, who: str, *, hit: bool = True) -> Non
                           zh="尝试次数过多，请稍后再试。")
 
 
+def refuse_any_over(redis_url: str, keys: list[tuple[str, str]], *, what: str,
+                    what_zh: str) -> None:
+    """Count one attempt against every (limit name, who) and raise 429 with the longest wait
+    when any is over: every attempt counts on every key, refused before any secret is compared."""
+    over = [(name, who) for name, who in keys if not count(redis_url, name, who)]
+    if over:
+        wait = max(retry_after(redis_url, name, who) for name, who in over)
+        raise RateLimited(f"too many {what}; try again in {wait} seconds",
+                          zh=f"{what_zh}过于频繁，请 {max(1, wait // 60)} 分钟后再试。",
+                          details={"retry_after": wait})
+
+
 def retry_after(redis_url: str, name: str, who: str) -> int:
     """Seconds until ``who`` may try ``name`` again (at least 1)."""
     stats = limiter(redis_url).get_window_stats(_item(name), name, who)
