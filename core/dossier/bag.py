@@ -29,13 +29,14 @@ import base64
 import hashlib
 import json
 import re
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Generic, Protocol, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,6 +50,10 @@ from core.dossier.stamp import Placed, Stamper
 from core.kernel.clock import utcnow
 
 CHUNK = 1024 * 1024
+# The originals are copied in chunks this big into one buffer: the copy runs on its own thread
+# beside the stamping, and each chunk takes the interpreter lock a few times (between the read,
+# the hash, the CRC and the write, which all release it); big chunks make those few.
+COPY_CHUNK = 16 * CHUNK
 VERIFIER = Path(__file__).with_name("verify.py")
 FORMAT = "quancheng-dossier/1"
 # Zip members above this size get ZIP64 headers up front (their size is known in advance).
@@ -172,13 +177,24 @@ class _BagWriter:
         return self.add(path, json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1)
                         .encode() + b"\n")
 
-    def copy(self, path: str, src: BinaryIO, size: int, on_chunk: Callable[[int], None]) -> str:
-        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes."""
+    def copy(self, path: str, src: BinaryIO, size: int, on_chunk: Callable[[int], None],
+             buffer: bytearray | None = None) -> str:
+        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes (read into
+        ``buffer`` when given, one allocation for every chunk)."""
         h = hashlib.sha256()
         copied = 0
+        view = memoryview(buffer) if buffer is not None else None
+        readinto = getattr(src, "readinto", None) if view is not None else None
         with self.zf.open(self._info(path, False, size), "w",
                           force_zip64=size >= ZIP64_FROM) as dst:
-            while chunk := src.read(CHUNK):
+            while True:
+                if readinto is not None:
+                    n = readinto(view)
+                    chunk = view[:n] if n else b""
+                else:
+                    chunk = src.read(len(buffer) if buffer is not None else CHUNK)
+                if not chunk:
+                    break
                 h.update(chunk)
                 dst.write(chunk)
                 copied += len(chunk)
@@ -203,6 +219,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
         done += n
         report("evidence", done, total)
 
+    buffer = bytearray(COPY_CHUNK)
     for item in cf.evidence:
         try:
             src = blobs.open(item.sha256)
@@ -210,7 +227,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
             raise DossierError(f"evidence {item.id}: original {item.sha256[:16]}… is missing "
                                "from the blob store") from None
         with src:
-            sha = bag.copy(where[item.id], src, item.size, step)
+            sha = bag.copy(where[item.id], src, item.size, step, buffer)
         if sha != item.sha256:
             raise DossierError(f"evidence {item.id}: the stored original no longer matches its "
                                f"logged hash (now {sha[:16]}…); run `flask integrity check`")
@@ -257,10 +274,9 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
             renderer: PdfRenderer, report: Progress, cache: SheetCache, *, compiled_by: str,
             checked_by: str, now: datetime) -> int:
     """Signature images, then every record and evidence sheet taken from the cache of
-    pre-rendered sheets (laid out now on a miss): that numbers every page, so the cover,
-    catalogue and 备考表 are laid out beside the copy of the originals (hashing and writing
-    them leaves the interpreter free); then the sheets are stamped into parts of about
-    PART_PAGES pages."""
+    pre-rendered sheets (laid out now on a miss): that numbers every page, so the sheets are
+    stamped into parts of about PART_PAGES pages and the cover, catalogue and 备考表 laid out
+    beside the copy of the originals."""
     images = _signature_images(bag, cf, blobs)
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
@@ -278,23 +294,39 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
         placed.append((entry, Placed(cached, page, entry.serial)))
         page += entry.pages
         report("documents", i + 1, total)
-    stamper = Stamper(renderer, cf.number)  # its one layout before the other thread starts
-    # Only the layout goes beside the copy: stamping the parts there too (pure Python, it
-    # holds the interpreter lock) slowed the copy more than it saved (bench: 3.2-3.6x).
-    aside = _Aside(lambda: _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
-                                           checked_by=checked_by, now=now))
-    aside.start()
+    stamper = Stamper(renderer, cf.number)
+    # The originals are copied into the zip on another thread (reading, hashing and writing
+    # them leaves the interpreter free) while this one stamps the parts and lays out the cover,
+    # catalogue and 备考表. A zip takes one member at a time, so the parts wait in temporary
+    # files until the copy is done; the copy's progress is passed on from here (the callback
+    # may write to the database).
+    relay = _Relay()
+    copier = _Aside(lambda: _originals(bag, cf, blobs, lines, relay))
+    copier.start()
+    spooled: list[tuple[str, BinaryIO, int]] = []
     try:
-        _originals(bag, cf, blobs, lines, report)
         part: list[tuple[contents.Entry, Placed]] = []
         for n, item in enumerate(placed):
             part.append(item)
             if sum(e.pages for e, _p in part) >= PART_PAGES or n + 1 == len(placed):
-                _write_part(bag, stamper, part)
+                spooled.append(_stamp_part(stamper, part, len(spooled) + 1))
                 part = []
+                relay.flush(report)
+        front, note = _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
+                                      checked_by=checked_by, now=now)
+        while copier.is_alive():
+            copier.join(0.25)
+            relay.flush(report)
+        copier.value()
+        relay.flush(report)
+        for path, fh, size in spooled:
+            fh.seek(0)
+            bag.copy(f"data/{path}", fh, size, lambda n: None)
+            bag.parts.append(path)
     finally:
-        aside.join()
-    front, note = aside.value()
+        copier.join()
+        for _path, fh, _size in spooled:
+            fh.close()
     bag.add(f"data/{FRONT['front']}", front, compress=False)
     report("documents", total - 1, total)
     bag.add(f"data/{FRONT['note']}", note, compress=False)
@@ -302,42 +334,72 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
     return page - 1
 
 
-def _write_part(bag: _BagWriter, stamper: Stamper,
-                part: list[tuple[contents.Entry, Placed]]) -> None:
-    """One file of the volume: its sheets stamped, and where each one is inside it."""
-    path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+def _stamp_part(stamper: Stamper, part: list[tuple[contents.Entry, Placed]], number: int
+                ) -> tuple[str, BinaryIO, int]:
+    """One file of the volume, its sheets stamped, into a temporary file; notes where each
+    sheet is inside it."""
+    path = f"documents/part-{number:03d}.pdf"
     data, counts = stamper.write([placed for _e, placed in part])
     inside = 1
     for (entry, _p), n in zip(part, counts, strict=True):
         entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
         inside += n
-    bag.add(f"data/{path}", data, compress=False)
-    bag.parts.append(path)
+    fh = tempfile.TemporaryFile(prefix="qc-part-")  # noqa: SIM115 - closed by the caller
+    try:
+        fh.write(data)
+    except BaseException:
+        fh.close()
+        raise
+    return path, fh, len(data)
 
 
-class _Aside(threading.Thread):
+class _Relay:
+    """Progress noted on one thread and reported on another."""
+
+    def __init__(self):
+        self._latest: tuple[str, int, int] | None = None
+        self._sent: tuple[str, int, int] | None = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """Note the newest progress (one assignment: safe from any thread)."""
+        self._latest = (phase, done, total)
+
+    def flush(self, report: Progress) -> None:
+        """Report the newest progress noted, if it was not reported yet."""
+        latest = self._latest
+        if latest is not None and latest != self._sent:
+            self._sent = latest
+            report(*latest)
+
+
+T = TypeVar("T")
+
+
+class _Aside(threading.Thread, Generic[T]):
     """Runs one function on another thread; :meth:`value` gives its result or raises."""
 
-    def __init__(self, fn: Callable[[], tuple[bytes, bytes]]):
-        super().__init__(name="dossier-front", daemon=True)
+    def __init__(self, fn: Callable[[], T]):
+        super().__init__(name="dossier-copy", daemon=True)
         self._fn = fn
-        self._result: tuple[bytes, bytes] | None = None
+        self._result: T | None = None
+        self._done = False
         self._error: BaseException | None = None
 
     def run(self) -> None:
         """Call the function, keeping its result or its error."""
         try:
             self._result = self._fn()
+            self._done = True
         except BaseException as exc:  # handed to the building thread by value()
             self._error = exc
 
-    def value(self) -> tuple[bytes, bytes]:
+    def value(self) -> T:
         """The result, once the thread has ended; its error raised here."""
         self.join()
         if self._error is not None:
             raise self._error
-        assert self._result is not None
-        return self._result
+        assert self._done
+        return self._result  # type: ignore[return-value]
 
 
 def _front_and_note(cf: CaseFile, lines: list[contents.Entry], renderer: PdfRenderer, *,
