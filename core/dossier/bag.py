@@ -32,7 +32,7 @@ import re
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,10 +50,6 @@ from core.dossier.stamp import Placed, Stamper
 from core.kernel.clock import utcnow
 
 CHUNK = 1024 * 1024
-# The originals are copied in chunks this big into one buffer: the copy runs on its own thread
-# beside the stamping, and each chunk takes the interpreter lock a few times (between the read,
-# the hash, the CRC and the write, which all release it); big chunks make those few.
-COPY_CHUNK = 16 * CHUNK
 VERIFIER = Path(__file__).with_name("verify.py")
 FORMAT = "quancheng-dossier/1"
 # Zip members above this size get ZIP64 headers up front (their size is known in advance).
@@ -121,19 +117,21 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
         cache = sheets or SheetCache()
         try:
             if renderer.archival:
+                # The rows and proofs are made while the originals are copied.
                 total_pages = _volume(bag, cf, blobs, lines, renderer, report, cache,
-                                      compiled_by=compiled_by, checked_by=checked_by, now=now)
+                                      compiled_by=compiled_by, checked_by=checked_by, now=now,
+                                      meanwhile=lambda pages: _rows_and_proofs(
+                                          bag, cf, lines, renderer, pages, report))
             else:  # the reportlab fallback numbers its pages as it draws them
                 _originals(bag, cf, blobs, lines, report)
                 images = _signature_images(bag, cf, blobs)
                 total_pages = _documents_drawn(bag, cf, lines, images, renderer, report,
                                                compiled_by=compiled_by, checked_by=checked_by,
                                                now=now)
+                _rows_and_proofs(bag, cf, lines, renderer, total_pages, report)
         finally:
             if sheets is None:
                 cache.close()
-        _data_files(bag, cf, lines, renderer, total_pages)
-        _proofs(bag, cf, report)
         manifest_sha = _seal(bag, cf, signer, renderer, report)
     return BuildResult(name, len(bag.payload) + len(bag.tags) + 1, bag.payload_bytes,
                        manifest_sha, len(lines), total_pages, renderer.archival, renderer.variant)
@@ -149,6 +147,7 @@ class _BagWriter:
         self.tags: list[tuple[str, str]] = []
         self.payload_bytes = 0
         self.parts: list[str] = []
+        self._held: list[tuple[zipfile.ZipInfo, bytes]] | None = None
 
     def _info(self, path: str, compress: bool, size: int | None = None) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(f"{self.name}/{path}", self.date_time)
@@ -165,9 +164,23 @@ class _BagWriter:
         else:
             self.tags.append((path, sha))
 
+    def hold(self) -> None:
+        """Keep the small members added from now on (the zip is busy with a copy on another
+        thread) until :meth:`release`."""
+        self._held = []
+
+    def release(self) -> None:
+        """Write the members kept since :meth:`hold`, in the order they were added."""
+        held, self._held = self._held, None
+        for info, data in held or ():
+            self.zf.writestr(info, data)
+
     def add(self, path: str, data: bytes, *, compress: bool = True) -> str:
         """A small member given whole (JSON, a rendered PDF, a tag file)."""
-        self.zf.writestr(self._info(path, compress), data)
+        if self._held is not None:
+            self._held.append((self._info(path, compress), data))
+        else:
+            self.zf.writestr(self._info(path, compress), data)
         sha = hashlib.sha256(data).hexdigest()
         self._remember(path, sha, len(data))
         return sha
@@ -178,24 +191,15 @@ class _BagWriter:
                         .encode() + b"\n")
 
     def copy(self, path: str, src: BinaryIO, size: int, on_chunk: Callable[[int], None],
-             buffer: bytearray | None = None) -> str:
-        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes (read into
-        ``buffer`` when given, one allocation for every chunk)."""
+             buffered: _Buffered | None = None) -> str:
+        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes (into one
+        reused buffer when given one)."""
         h = hashlib.sha256()
         copied = 0
-        view = memoryview(buffer) if buffer is not None else None
-        readinto = getattr(src, "readinto", None) if view is not None else None
         with self.zf.open(self._info(path, False, size), "w",
                           force_zip64=size >= ZIP64_FROM) as dst:
-            while True:
-                if readinto is not None:
-                    n = readinto(view)
-                    chunk = view[:n] if n else b""
-                else:
-                    chunk = src.read(len(buffer) if buffer is not None else CHUNK)
-                if not chunk:
-                    break
-                h.update(chunk)
+            chunks = buffered.chunks(src, h) if buffered is not None else _chunks(src, h)
+            for chunk in chunks:
                 dst.write(chunk)
                 copied += len(chunk)
                 on_chunk(len(chunk))
@@ -204,6 +208,33 @@ class _BagWriter:
         sha = h.hexdigest()
         self._remember(path, sha, size)
         return sha
+
+
+def _chunks(src: BinaryIO, h) -> Iterator[bytes]:
+    """A stream's chunks, each added to the hash ``h`` first."""
+    while chunk := src.read(CHUNK):
+        h.update(chunk)
+        yield chunk
+
+
+class _Buffered:
+    """Reads a stream into one reused buffer, chunk after chunk, each added to the hash first
+    (a chunk small enough to stay in the processor's cache while it is hashed, CRC'd and
+    written)."""
+
+    def __init__(self, size: int = CHUNK):
+        self._view = memoryview(bytearray(size))
+
+    def chunks(self, src: BinaryIO, h) -> Iterator[memoryview | bytes]:
+        """The stream's chunks (a view of the buffer, valid until the next one)."""
+        readinto = getattr(src, "readinto", None)
+        if readinto is None:  # a stream that cannot read into a buffer
+            yield from _chunks(src, h)
+            return
+        while n := readinto(self._view):
+            chunk = self._view[:n]
+            h.update(chunk)
+            yield chunk
 
 
 def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
@@ -219,7 +250,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
         done += n
         report("evidence", done, total)
 
-    buffer = bytearray(COPY_CHUNK)
+    buffered = _Buffered()
     for item in cf.evidence:
         try:
             src = blobs.open(item.sha256)
@@ -227,7 +258,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
             raise DossierError(f"evidence {item.id}: original {item.sha256[:16]}… is missing "
                                "from the blob store") from None
         with src:
-            sha = bag.copy(where[item.id], src, item.size, step, buffer)
+            sha = bag.copy(where[item.id], src, item.size, step, buffered)
         if sha != item.sha256:
             raise DossierError(f"evidence {item.id}: the stored original no longer matches its "
                                f"logged hash (now {sha[:16]}…); run `flask integrity check`")
@@ -272,39 +303,40 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
 
 def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
             renderer: PdfRenderer, report: Progress, cache: SheetCache, *, compiled_by: str,
-            checked_by: str, now: datetime) -> int:
-    """Signature images, then every record and evidence sheet taken from the cache of
-    pre-rendered sheets (laid out now on a miss): that numbers every page, so the sheets are
-    stamped into parts of about PART_PAGES pages and the cover, catalogue and 备考表 laid out
-    beside the copy of the originals."""
+            checked_by: str, now: datetime, meanwhile: Callable[[int], None]) -> int:
+    """Signature images; then, while the originals are copied on another thread, every record
+    and evidence sheet taken from the cache of pre-rendered sheets (laid out now on a miss),
+    which numbers every page, the sheets stamped into parts of about PART_PAGES pages, the
+    cover, catalogue and 备考表 laid out, and the rest made (``meanwhile``, given the page
+    count)."""
     images = _signature_images(bag, cf, blobs)
+    # Reading, hashing and writing the originals leaves the interpreter free for the pages. A
+    # zip takes one member at a time, so the parts wait in temporary files and the rest in
+    # memory (small) until the copy is done; the copy's progress is passed on from this thread
+    # (the callback may write to the database).
+    relay = _Relay()
+    copier = _Aside(lambda: _originals(bag, cf, blobs, lines, relay))
+    copier.start()
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
     page = 1
     placed: list[tuple[contents.Entry, Placed]] = []
-    for i, entry in enumerate(lines):
-        entry.first_page = page
-        if entry.kind == "record":
-            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
-        else:
-            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-        cached = cache.sheet(sheet, renderer)
-        entry.pages = cached.pages
-        placed.append((entry, Placed(cached, page, entry.serial)))
-        page += entry.pages
-        report("documents", i + 1, total)
-    stamper = Stamper(renderer, cf.number)
-    # The originals are copied into the zip on another thread (reading, hashing and writing
-    # them leaves the interpreter free) while this one stamps the parts and lays out the cover,
-    # catalogue and 备考表. A zip takes one member at a time, so the parts wait in temporary
-    # files until the copy is done; the copy's progress is passed on from here (the callback
-    # may write to the database).
-    relay = _Relay()
-    copier = _Aside(lambda: _originals(bag, cf, blobs, lines, relay))
-    copier.start()
     spooled: list[tuple[str, BinaryIO, int]] = []
     try:
+        for i, entry in enumerate(lines):
+            entry.first_page = page
+            if entry.kind == "record":
+                sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
+            else:
+                sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
+            cached = cache.sheet(sheet, renderer)
+            entry.pages = cached.pages
+            placed.append((entry, Placed(cached, page, entry.serial)))
+            page += entry.pages
+            report("documents", i + 1, total)
+        relay.flush(report)
+        stamper = Stamper(renderer, cf.number)
         part: list[tuple[contents.Entry, Placed]] = []
         for n, item in enumerate(placed):
             part.append(item)
@@ -314,6 +346,12 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
                 relay.flush(report)
         front, note = _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
                                       checked_by=checked_by, now=now)
+        bag.hold()  # written after the parts, in this order
+        bag.add(f"data/{FRONT['front']}", front, compress=False)
+        report("documents", total - 1, total)
+        bag.add(f"data/{FRONT['note']}", note, compress=False)
+        report("documents", total, total)
+        meanwhile(page - 1)
         while copier.is_alive():
             copier.join(0.25)
             relay.flush(report)
@@ -327,10 +365,7 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
         copier.join()
         for _path, fh, _size in spooled:
             fh.close()
-    bag.add(f"data/{FRONT['front']}", front, compress=False)
-    report("documents", total - 1, total)
-    bag.add(f"data/{FRONT['note']}", note, compress=False)
-    report("documents", total, total)
+    bag.release()
     return page - 1
 
 
@@ -464,6 +499,13 @@ def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
 FRONT = {"front": "documents/front.pdf", "note": "documents/note.pdf"}
 # About this many pages per file of the volume: bounded memory, one font subset per file.
 PART_PAGES = 40
+
+
+def _rows_and_proofs(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
+                     renderer: PdfRenderer, total_pages: int, report: Progress) -> None:
+    """The data files and the proofs."""
+    _data_files(bag, cf, lines, renderer, total_pages)
+    _proofs(bag, cf, report)
 
 
 def _data_files(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],

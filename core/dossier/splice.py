@@ -15,16 +15,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-WS = b"\x00\t\n\x0c\r "
 _NOT_REGULAR = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
+_WS = rb"[\x00\t\n\x0c\r ]"
+_NUM = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+_REF = rb"(\d+)" + _WS + rb"+(\d+)" + _WS + rb"+R(?![^" + _NOT_REGULAR + rb"])"
+# One token after any whitespace and comments. An array of plain numbers or of such arrays (a
+# font's widths: thousands of numbers) is one token; so is a run of plain numbers, stopped
+# before a number that starts a reference.
+_PLAIN = rb"\[(?:" + _WS + rb"|" + _NUM + rb"(?!" + _WS + rb"*R))*\]"
 _TOKEN = re.compile(
-    rb"(?P<ws>[\x00\t\n\x0c\r ]+|%[^\r\n]*)"
-    rb"|(?P<ref>(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+R(?![^" + _NOT_REGULAR + rb"]))"
+    rb"(?:" + _WS + rb"|%[^\r\n]*)*(?:"
+    rb"(?P<ref>" + _REF + rb")"
+    rb"|(?P<plain>\[(?:" + _WS + rb"|" + _NUM + rb"|" + _PLAIN + rb")*\])"
     rb"|(?P<dopen><<)|(?P<dclose>>>)|(?P<aopen>\[)|(?P<aclose>\])"
     rb"|(?P<hex><[0-9A-Fa-f\x00\t\n\x0c\r ]*>)|(?P<str>\()"
     rb"|(?P<name>/[^" + _NOT_REGULAR + rb"]*)"
-    rb"|(?P<word>[^" + _NOT_REGULAR + rb"]+)")
+    rb"|(?P<nums>" + _NUM + rb"(?:" + _WS + rb"+(?!" + _REF + rb")" + _NUM
+    + rb")*(?![^" + _NOT_REGULAR + rb"]))"
+    rb"|(?P<word>[^" + _NOT_REGULAR + rb"]+)"
+    rb"|(?P<end>$))")
 _OBJ = re.compile(rb"(\d+)[\x00\t\n\x0c\r ]+(\d+)[\x00\t\n\x0c\r ]+obj")
 _XREF_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
 # Page attributes a page may take from its page tree (ISO 32000-1, 7.7.3.4).
@@ -53,9 +64,9 @@ def _string_end(data: bytes, i: int) -> int:
     raise SpliceError("unterminated string")
 
 
-@dataclass
-class Token:
-    """One token of an object's body: its kind, where it is, and a reference's object."""
+class Token(NamedTuple):
+    """One token of an object's body: its kind, where it is, and a reference's object (a tuple:
+    the collector leaves the many of them alone)."""
 
     kind: str
     start: int
@@ -63,36 +74,34 @@ class Token:
     ref: int = 0
 
 
-def tokens(data: bytes, pos: int = 0, stop_at_stream: bool = False) -> tuple[list[Token], int]:
+def tokens(data: bytes, pos: int = 0, stop_at_stream: bool = False, base: int = 0
+           ) -> tuple[list[Token], int]:
     """The tokens of ``data`` from ``pos`` (whitespace left out) up to the end, ``endobj``, or
-    (when asked) the ``stream`` keyword; returns them and where scanning stopped."""
+    (when asked) the ``stream`` keyword, their positions counted from ``base``; returns them
+    and where scanning stopped (counted from the start)."""
     out: list[Token] = []
-    n = len(data)
     match = _TOKEN.match
-    while pos < n:
+    while True:
         m = match(data, pos)
         if m is None:
             raise SpliceError(f"unexpected byte at {pos}")
         kind = m.lastgroup
+        if kind == "end":
+            return out, m.end()
+        start = m.start(kind)
         if kind == "str":
-            end = _string_end(data, pos)
-            out.append(Token("str", pos, end))
-            pos = end
+            pos = _string_end(data, start)
+            out.append(Token("str", start - base, pos - base))
             continue
-        end = m.end()
-        if kind == "ws":
-            pos = end
+        pos = m.end()
+        if kind == "ref":
+            out.append(Token("ref", start - base, pos - base, int(m.group(2))))
             continue
         if kind == "word":
-            word = m.group()
+            word = m.group(kind)
             if word == b"endobj" or (stop_at_stream and word == b"stream"):
-                return out, pos
-        if kind == "ref":
-            out.append(Token("ref", pos, end, int(m.group(3))))
-        else:
-            out.append(Token(kind, pos, end))  # type: ignore[arg-type]
-        pos = end
-    return out, pos
+                return out, start
+        out.append(Token(kind, start - base, pos - base))  # type: ignore[arg-type]
 
 
 def _value_end(toks: list[Token], i: int) -> int:
@@ -207,8 +216,8 @@ class SheetFile:
         m = _OBJ.match(data, offset)
         if m is None or int(m.group(1)) != num:
             raise SpliceError(f"object {num} is not where the table says")
-        toks, stop = tokens(data, m.end(), stop_at_stream=True)
-        body_end = toks[-1].end if toks else stop
+        toks, stop = tokens(data, m.end(), stop_at_stream=True, base=m.end())
+        body_end = m.end() + toks[-1].end if toks else stop
         if data.startswith(b"stream", stop):
             start = stop + 6
             if data.startswith(b"\r\n", start):
@@ -217,7 +226,7 @@ class SheetFile:
                 start += 1
             else:
                 raise SpliceError(f"object {num}: no end of line after stream")
-            obj = RawObject(data[m.end():body_end], _shift(toks, m.end()), None)
+            obj = RawObject(data[m.end():body_end], toks, None)
             length_val = obj.value(b"/Length")
             if length_val is None:
                 raise SpliceError(f"object {num}: a stream without /Length")
@@ -229,7 +238,7 @@ class SheetFile:
                 raise SpliceError(f"object {num}: stream data is not /Length long")
             obj.stream = data[start:end]
         else:
-            obj = RawObject(data[m.end():body_end], _shift(toks, m.end()), None)
+            obj = RawObject(data[m.end():body_end], toks, None)
         self._cache[num] = obj
         return obj
 
@@ -245,13 +254,6 @@ class SheetFile:
             seen.add(num)
             todo.extend(self.get(num).refs())
         return sorted(seen)
-
-
-def _shift(toks: list[Token], by: int) -> list[Token]:
-    for t in toks:
-        t.start -= by
-        t.end -= by
-    return toks
 
 
 def _dict_only(toks: list[Token]) -> list[Token]:
