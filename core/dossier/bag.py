@@ -336,7 +336,7 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
             page += entry.pages
             report("documents", i + 1, total)
         relay.flush(report)
-        stamper = Stamper(renderer, cf.number)
+        stamper = Stamper(renderer, cf.number, cache)
         part: list[tuple[contents.Entry, Placed]] = []
         for n, item in enumerate(placed):
             part.append(item)

@@ -23,7 +23,7 @@ from pypdf.generic import ArrayObject
 
 from core.dossier.pages import Sheet
 from core.dossier.pdf import PdfRenderer
-from core.dossier.sheet_cache import CachedSheet, plain_xref
+from core.dossier.sheet_cache import CachedSheet, SheetCache, plain_xref
 from core.dossier.splice import (
     INHERITED,
     PdfOut,
@@ -66,15 +66,25 @@ class Placed:
     serial: int
 
 
+def glyph_sheet(case_number: str) -> Sheet:
+    """The one line whose embedded font subset every stamp of the case is drawn with."""
+    return Sheet(FIXED_TEXT + case_number, [])
+
+
 class Stamper:
     """Writes volume parts from cached sheets with their page numbers stamped on."""
 
-    def __init__(self, renderer: PdfRenderer, case_number: str):
+    def __init__(self, renderer: PdfRenderer, case_number: str,
+                 cache: SheetCache | None = None):
         self.case_number = case_number
         chars = FIXED_TEXT + case_number
         # One line holding each character the stamps use, laid out with the pages' font, in
-        # the cache's form (one cross-reference table) so its font is copied like the sheets'.
-        glyphs = plain_xref(renderer.render(Sheet(chars, [])).data)
+        # the cache's form (one cross-reference table) so its font is copied like the sheets';
+        # it depends on the case number only, so it is a cached sheet too (pre-rendered).
+        if cache is not None:
+            glyphs = cache.sheet(glyph_sheet(case_number), renderer).read()
+        else:
+            glyphs = plain_xref(renderer.render(glyph_sheet(case_number)).data)
         reader = PdfReader(io.BytesIO(glyphs))
         fonts = reader.pages[0]["/Resources"]["/Font"]
         ref = next(iter(fonts.values()))
