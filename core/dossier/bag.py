@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import queue
 import re
 import tempfile
 import threading
@@ -148,6 +149,7 @@ class _BagWriter:
         self.payload_bytes = 0
         self.parts: list[str] = []
         self._held: list[tuple[zipfile.ZipInfo, bytes]] | None = None
+        self._lock = threading.Lock()
 
     def _info(self, path: str, compress: bool, size: int | None = None) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(f"{self.name}/{path}", self.date_time)
@@ -158,6 +160,10 @@ class _BagWriter:
         return info
 
     def _remember(self, path: str, sha: str, size: int) -> None:
+        with self._lock:  # members are added from two threads while the originals are copied
+            self._note(path, sha, size)
+
+    def _note(self, path: str, sha: str, size: int) -> None:
         if path.startswith("data/"):
             self.payload.append((path, sha))
             self.payload_bytes += size
@@ -311,19 +317,29 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
     count)."""
     images = _signature_images(bag, cf, blobs)
     # Reading, hashing and writing the originals leaves the interpreter free for the pages. A
-    # zip takes one member at a time, so the parts wait in temporary files and the rest in
-    # memory (small) until the copy is done; the copy's progress is passed on from this thread
-    # (the callback may write to the database).
+    # zip takes one member at a time, so the copying thread writes every member until the end:
+    # the originals, then each part (stamped here into a temporary file) and the rest (made
+    # here, kept in memory: small) as they are handed over. The copy's progress is passed on
+    # from this thread (the callback may write to the database).
     relay = _Relay()
-    copier = _Aside(lambda: _originals(bag, cf, blobs, lines, relay))
+    handed: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+    def write_all() -> None:
+        _originals(bag, cf, blobs, lines, relay)
+        while (write := handed.get()) is not None:
+            write()
+
+    copier = _Aside(write_all)
     copier.start()
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
     page = 1
     placed: list[tuple[contents.Entry, Placed]] = []
-    spooled: list[tuple[str, BinaryIO, int]] = []
+    parts = 0
+    spooled: list[BinaryIO] = []
     try:
+        bag.hold()  # small members: written by the copying thread, in this order
         for i, entry in enumerate(lines):
             entry.first_page = page
             if entry.kind == "record":
@@ -341,51 +357,52 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
         for n, item in enumerate(placed):
             part.append(item)
             if sum(e.pages for e, _p in part) >= PART_PAGES or n + 1 == len(placed):
-                spooled.append(_stamp_part(stamper, part, len(spooled) + 1))
+                parts += 1
+                fh = tempfile.TemporaryFile(prefix="qc-part-")  # noqa: SIM115 - closed below
+                spooled.append(fh)
+                handed.put(_stamp_part(bag, stamper, part, parts, fh))
                 part = []
                 relay.flush(report)
         front, note = _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
                                       checked_by=checked_by, now=now)
-        bag.hold()  # written after the parts, in this order
         bag.add(f"data/{FRONT['front']}", front, compress=False)
         report("documents", total - 1, total)
         bag.add(f"data/{FRONT['note']}", note, compress=False)
         report("documents", total, total)
         meanwhile(page - 1)
+        handed.put(bag.release)
+    finally:
+        handed.put(None)
         while copier.is_alive():
             copier.join(0.25)
             relay.flush(report)
-        copier.value()
-        relay.flush(report)
-        for path, fh, size in spooled:
-            fh.seek(0)
-            bag.copy(f"data/{path}", fh, size, lambda n: None)
-            bag.parts.append(path)
-    finally:
-        copier.join()
-        for _path, fh, _size in spooled:
+        for fh in spooled:  # written and closed, unless the copy stopped first
             fh.close()
-    bag.release()
+    copier.value()
+    relay.flush(report)
     return page - 1
 
 
-def _stamp_part(stamper: Stamper, part: list[tuple[contents.Entry, Placed]], number: int
-                ) -> tuple[str, BinaryIO, int]:
-    """One file of the volume, its sheets stamped, into a temporary file; notes where each
-    sheet is inside it."""
+def _stamp_part(bag: _BagWriter, stamper: Stamper, part: list[tuple[contents.Entry, Placed]],
+                number: int, fh: BinaryIO) -> Callable[[], None]:
+    """One file of the volume, its sheets stamped, into the temporary file ``fh`` (noting where
+    each sheet is inside it); returns what writes it into the bag and closes it."""
     path = f"documents/part-{number:03d}.pdf"
     data, counts = stamper.write([placed for _e, placed in part])
     inside = 1
     for (entry, _p), n in zip(part, counts, strict=True):
         entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
         inside += n
-    fh = tempfile.TemporaryFile(prefix="qc-part-")  # noqa: SIM115 - closed by the caller
-    try:
-        fh.write(data)
-    except BaseException:
-        fh.close()
-        raise
-    return path, fh, len(data)
+    fh.write(data)
+    fh.seek(0)
+    size = len(data)
+
+    def write() -> None:
+        with fh:
+            bag.copy(f"data/{path}", fh, size, lambda n: None)
+        bag.parts.append(path)
+
+    return write
 
 
 class _Relay:
