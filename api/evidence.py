@@ -40,7 +40,8 @@ from .auth import container, current_actor, handle, remote
 bp = Blueprint("evidence", __name__, url_prefix="/api/v1")
 tus = Blueprint("uploads", __name__, url_prefix="/uploads")
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024  # a read of the body, as the floor bench reads it
+MAX_FORM_MEMORY = 1024 * 1024  # what the decoder may hold of one part
 MAX_FIELD = 16 * 1024  # a text field (proves is at most 4,000 characters)
 MAX_PARTS = 32
 FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_by",
@@ -73,7 +74,7 @@ def _read_multipart(blobs, limit: int):
     if not boundary or len(boundary) > 200:
         raise BadRequest("the multipart body has no boundary")
     decoder = MultipartDecoder(boundary.encode("latin-1", "replace"),
-                               max_form_memory_size=4 * CHUNK, max_parts=MAX_PARTS)
+                               max_form_memory_size=MAX_FORM_MEMORY, max_parts=MAX_PARTS)
     fields: dict[str, str] = {}
     receiver, filename, declared = None, None, None
     part, buf = None, bytearray()
