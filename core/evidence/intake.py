@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.blobs import BlobStore, BlobTooLarge, IncomingFile, StoredBlob, hash_file
 from core.platform.uow import Event, UnitOfWork
+from core.rules import calendar_store
 from core.rules.calendar_store import load_calendar
 
 log = logging.getLogger("quancheng.evidence")
@@ -215,8 +217,9 @@ class Receiver:
                            f"nothing was stored") from None
 
     def finish(self) -> Received:
-        """Flush and fsync; the file is complete."""
-        sha, path = self._incoming.finish()
+        """The file is complete; its fsync runs while it is inspected, and its commit waits
+        for it (IncomingFile.finish)."""
+        sha, path = self._incoming.finish(wait=False)
         return Received(path, sha, self._incoming.size, self._incoming.commit,
                         self._incoming.discard)
 
@@ -515,7 +518,54 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     if channel == IN_APP_CHANNEL:
         verdict = in_app_verdict(verdict, form, site=_site(case), received_at=received_at,
                                  radius_m=settings.gps_radius_m, tz=tz)
-    blob = received.commit(retain_years=case.retention_years)
+    # The blob goes into its content address (link, fsync of its folder) while the rows are
+    # written; it is settled before record() returns, so before the transaction commits.
+    committing = _Beside(partial(received.commit, retain_years=case.retention_years))
+    try:
+        ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
+                           received_at=received_at, stored_at=stored_at, original=original,
+                           calendar=calendar, channel=channel, previews=previews)
+    except BaseException:
+        committing.wait()
+        raise
+    blob = committing.result()
+    return IntakeResult(ev, original, new_blob=not blob.existed)
+
+
+class _Beside:
+    """A call run in a thread beside the caller's work; ``result`` waits for it and raises
+    what it raised."""
+
+    def __init__(self, call: Callable[[], Any]):
+        self._call, self._out, self._error = call, None, None
+        self._thread = threading.Thread(target=self._run, name="beside", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._out = self._call()
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the call to end, whatever it answered."""
+        self._thread.join()
+
+    def result(self) -> Any:
+        """Its return value, once it has ended; its exception raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
+
+
+def _add_evidence(uow: UnitOfWork, actor: Officer, case: Case, record_row: Record | None,
+                  producer: str | None, inspected: Inspected, form: IntakeForm,
+                  verdict: Verdict, *, received_at: datetime, stored_at: datetime,
+                  original: Evidence | None, calendar, channel: str,
+                  previews: bool) -> Evidence:
+    """The Evidence row, its ledger leaf, the A31.1 events and the thumbnail task."""
+    session, received = uow.session, inspected.received
     ev = Evidence(
         id=new_id(), case_id=case.id, record_id=record_row.id if record_row else None,
         sha256=received.sha256, size=received.size, media_type=inspected.verdict.mime,
@@ -529,13 +579,14 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     ledger.append(session, "evidence", ev, case_id=case.id)
     # A31.1: the deadline opens at the capture time and this upload closes it at once; raised
     # together, so an upload within the period is one deadline row written already met.
-    uow.emit_all([Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}),
-                  Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id})])
+    with calendar_store.reusing(session, calendar):  # the deadline handler's, read above
+        uow.emit_all([Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}),
+                      Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id})])
     if previews:
         # Its thumbnail is owed as a media task of this transaction (the worker makes it; an
         # earlier thumbnail of the same content is reused).
         media.queue_thumbnail(session, ev, now=stored_at)
-    return IntakeResult(ev, original, new_blob=not blob.existed)
+    return ev
 
 
 def intake(uow: UnitOfWork, actor: Officer, case_id: str, *, path: str | os.PathLike[str],
