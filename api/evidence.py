@@ -5,7 +5,8 @@ An upload is handled in three steps so that no database transaction is open whil
 arrives or the parsers run (see core.evidence.intake): a short transaction checks the token and the
 case before any byte is read; the body is decoded part by part with werkzeug's sans-IO
 multipart decoder straight into the blob store's temporary folder while hashing (memory stays
-flat, the file is written once); then one transaction records it.
+flat, the file is written once, its fsync runs while it is inspected); the file is placed under
+its content address (intake.place); then one transaction records it.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def upload(case_id: str):
     # Refuse a wrong token or case before reading a byte; the check only reads, so concurrent
     # uploads do not queue on SQLite's write lock for it (the recording takes it, later).
     with c.uow(read_only=True) as uow:
-        service.may_upload(uow, current_actor(uow, read_only=True), case_id)
+        retain_years = service.may_upload(uow, current_actor(uow, read_only=True), case_id)
     fields, received, filename, declared = _read_multipart(c.blobs, c.settings.max_upload_bytes)
     received_at = utcnow()
     try:
@@ -136,6 +137,8 @@ def upload(case_id: str):
                           details={"fields": {"file": "required"}})
         form = service.parse_form(fields)
         inspected = service.inspect(received, filename, declared, extractor=_extractor())
+        service.place(c, lambda uow: current_actor(uow, read_only=True), case_id, inspected,
+                      form, retain_years=retain_years)
 
         def work(uow, actor):
             result = service.record(uow, actor, case_id, inspected, form,
