@@ -5,7 +5,8 @@ An upload is handled in three steps so that no database transaction is open whil
 arrives or the parsers run (see core.evidence.intake): a short transaction checks the token and the
 case before any byte is read; the body is decoded part by part with werkzeug's sans-IO
 multipart decoder straight into the blob store's temporary folder while hashing (memory stays
-flat, the file is written once); then one transaction records it.
+flat, the file is written once, its fsync runs while it is inspected); the file is placed under
+its content address (intake.place); then one transaction records it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from .auth import container, current_actor, handle, remote
 bp = Blueprint("evidence", __name__, url_prefix="/api/v1")
 tus = Blueprint("uploads", __name__, url_prefix="/uploads")
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024  # a read of the body, as the floor bench reads it
+MAX_FORM_MEMORY = 1024 * 1024  # what the decoder may hold of one part
 MAX_FIELD = 16 * 1024  # a text field (proves is at most 4,000 characters)
 MAX_PARTS = 32
 FIELDS = ("proves", "method", "record_id", "lat", "lon", "accuracy", "captured_by",
@@ -73,7 +75,7 @@ def _read_multipart(blobs, limit: int):
     if not boundary or len(boundary) > 200:
         raise BadRequest("the multipart body has no boundary")
     decoder = MultipartDecoder(boundary.encode("latin-1", "replace"),
-                               max_form_memory_size=4 * CHUNK, max_parts=MAX_PARTS)
+                               max_form_memory_size=MAX_FORM_MEMORY, max_parts=MAX_PARTS)
     fields: dict[str, str] = {}
     receiver, filename, declared = None, None, None
     part, buf = None, bytearray()
@@ -125,7 +127,7 @@ def upload(case_id: str):
     # Refuse a wrong token or case before reading a byte; the check only reads, so concurrent
     # uploads do not queue on SQLite's write lock for it (the recording takes it, later).
     with c.uow(read_only=True) as uow:
-        service.may_upload(uow, current_actor(uow, read_only=True), case_id)
+        retain_years = service.may_upload(uow, current_actor(uow, read_only=True), case_id)
     fields, received, filename, declared = _read_multipart(c.blobs, c.settings.max_upload_bytes)
     received_at = utcnow()
     try:
@@ -135,6 +137,8 @@ def upload(case_id: str):
                           details={"fields": {"file": "required"}})
         form = service.parse_form(fields)
         inspected = service.inspect(received, filename, declared, extractor=_extractor())
+        service.place(c, lambda uow: current_actor(uow, read_only=True), case_id, inspected,
+                      form, retain_years=retain_years)
 
         def work(uow, actor):
             result = service.record(uow, actor, case_id, inspected, form,

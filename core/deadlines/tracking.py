@@ -145,6 +145,8 @@ def _close_for(uow: UnitOfWork, table: RuleTable, event: Event) -> None:
     deadlines of the items the event names (all of them when it names none)."""
     if event.case_id is None and _target(event) is None:
         return
+    if not any(event.name in rule.closed_by for rule in table.rules):
+        return  # no version of any rule is closed by it: no open row to read
     tz = uow.settings.legal_tz
     closing, items = [], None
     for row in _open_rows(uow.session, event.case_id):

@@ -8,7 +8,8 @@ for the length of a 1 GB upload):
 2. ``inspect`` decides the type by magic bytes (415 otherwise, nothing kept) and reads the
    capture metadata in the sandboxed child process (capture.metadata.extract);
 3. ``record`` runs inside one unit of work: checks against the case (site converted from its
-   map datum, the DB working-day calendar for A31.1), moves the blob into its content address,
+   map datum, the DB working-day calendar for A31.1), moves the blob into its content address
+   (the API does that just before, with ``place``, so not under SQLite's write lock),
    writes the ledger-covered Evidence row and raises ``evidence.captured`` / ``evidence.uploaded``
    (the A31.1 deadline opens at the capture time and closes at the upload).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,7 +54,8 @@ from core.kernel.ids import new_id
 from core.people.access import log_access
 from core.people.models import Officer
 from core.platform.blobs import BlobStore, BlobTooLarge, IncomingFile, StoredBlob, hash_file
-from core.platform.uow import Event, UnitOfWork
+from core.platform.uow import Event, UnitOfWork, UnitsOfWork
+from core.rules import calendar_store
 from core.rules.calendar_store import load_calendar
 
 log = logging.getLogger("quancheng.evidence")
@@ -180,12 +183,22 @@ class Received:
     _commit: Callable[..., StoredBlob]
     _discard: Callable[[], None]
     done: bool = False
+    stored: StoredBlob | None = None  # the first commit's answer (was the blob new?)
+    _retained: int | None = None
 
     def commit(self, *, retain_years: int | None = None) -> StoredBlob:
         """Move it into its content address (an existing blob of that hash is kept as is),
-        retained for the case's years where the store can lock objects (A34.1)."""
-        self.done = True
-        return self._commit(retain_years=retain_years)
+        retained for the case's years where the store can lock objects (A34.1). Committed
+        already (``place``), it is not moved again; the store is asked again only for a
+        longer retention."""
+        if self.stored is None:
+            self.done = True
+            self.stored, self._retained = self._commit(retain_years=retain_years), retain_years
+        elif retain_years is not None and (self._retained is None
+                                           or retain_years > self._retained):
+            self._commit(retain_years=retain_years)  # the stored blob, its retention extended
+            self._retained = retain_years
+        return self.stored
 
     def discard(self) -> None:
         """Throw it away (rejected uploads keep nothing)."""
@@ -215,8 +228,9 @@ class Receiver:
                            f"nothing was stored") from None
 
     def finish(self) -> Received:
-        """Flush and fsync; the file is complete."""
-        sha, path = self._incoming.finish()
+        """The file is complete; its fsync runs while it is inspected, and its commit waits
+        for it (IncomingFile.finish)."""
+        sha, path = self._incoming.finish(wait=False)
         return Received(path, sha, self._incoming.size, self._incoming.commit,
                         self._incoming.discard)
 
@@ -515,7 +529,61 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     if channel == IN_APP_CHANNEL:
         verdict = in_app_verdict(verdict, form, site=_site(case), received_at=received_at,
                                  radius_m=settings.gps_radius_m, tz=tz)
-    blob = received.commit(retain_years=case.retention_years)
+    commit = partial(received.commit, retain_years=case.retention_years)
+    if received.stored is not None:  # placed before this transaction (``place``)
+        blob = commit()
+        ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
+                           received_at=received_at, stored_at=stored_at, original=original,
+                           calendar=calendar, channel=channel, previews=previews)
+        return IntakeResult(ev, original, new_blob=not blob.existed)
+    # The blob goes into its content address (link, fsync of its folder) while the rows are
+    # written; it is settled before record() returns, so before the transaction commits.
+    committing = _Beside(commit)
+    try:
+        ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
+                           received_at=received_at, stored_at=stored_at, original=original,
+                           calendar=calendar, channel=channel, previews=previews)
+    except BaseException:
+        committing.wait()
+        raise
+    blob = committing.result()
+    return IntakeResult(ev, original, new_blob=not blob.existed)
+
+
+class _Beside:
+    """A call run in a thread beside the caller's work; ``result`` waits for it and raises
+    what it raised."""
+
+    def __init__(self, call: Callable[[], Any]):
+        self._call, self._out, self._error = call, None, None
+        self._thread = threading.Thread(target=self._run, name="beside", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._out = self._call()
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the call to end, whatever it answered."""
+        self._thread.join()
+
+    def result(self) -> Any:
+        """Its return value, once it has ended; its exception raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
+
+
+def _add_evidence(uow: UnitOfWork, actor: Officer, case: Case, record_row: Record | None,
+                  producer: str | None, inspected: Inspected, form: IntakeForm,
+                  verdict: Verdict, *, received_at: datetime, stored_at: datetime,
+                  original: Evidence | None, calendar, channel: str,
+                  previews: bool) -> Evidence:
+    """The Evidence row, its ledger leaf, the A31.1 events and the thumbnail task."""
+    session, received = uow.session, inspected.received
     ev = Evidence(
         id=new_id(), case_id=case.id, record_id=record_row.id if record_row else None,
         sha256=received.sha256, size=received.size, media_type=inspected.verdict.mime,
@@ -529,13 +597,14 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     ledger.append(session, "evidence", ev, case_id=case.id)
     # A31.1: the deadline opens at the capture time and this upload closes it at once; raised
     # together, so an upload within the period is one deadline row written already met.
-    uow.emit_all([Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}),
-                  Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id})])
+    with calendar_store.reusing(session, calendar):  # the deadline handler's, read above
+        uow.emit_all([Event(CAPTURED, case.id, verdict.captured_at, {"evidence_id": ev.id}),
+                      Event(UPLOADED, case.id, stored_at, {"evidence_id": ev.id})])
     if previews:
         # Its thumbnail is owed as a media task of this transaction (the worker makes it; an
         # earlier thumbnail of the same content is reused).
         media.queue_thumbnail(session, ev, now=stored_at)
-    return IntakeResult(ev, original, new_blob=not blob.existed)
+    return ev
 
 
 def intake(uow: UnitOfWork, actor: Officer, case_id: str, *, path: str | os.PathLike[str],
@@ -623,7 +692,27 @@ def videos_of_case(uow: UnitOfWork, actor: Officer, case_id: str, *, limit: int 
         .order_by(Evidence.created_at.desc()).limit(limit)).scalars())
 
 
-def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> None:
-    """Refuse an upload to a case the officer may not add to, before any byte is read. Only
-    reads: the recording checks again with the case locked (writable_case)."""
-    writable_case(uow.session, actor, case_id, lock=False)
+def may_upload(uow: UnitOfWork, actor: Officer, case_id: str) -> int | None:
+    """Refuse an upload to a case the officer may not add to, before any byte is read; the
+    case's retention years (A34.1). Only reads: the recording checks again with the case
+    locked (writable_case)."""
+    return writable_case(uow.session, actor, case_id, lock=False).retention_years
+
+
+def place(units: UnitsOfWork, actor: Callable[[UnitOfWork], Officer], case_id: str,
+          inspected: Inspected, form: IntakeForm, *, retain_years: int | None) -> None:
+    """Put an inspected upload under its content address (link and folder fsync, or the
+    object store's upload) before its recording transaction, so that work is not done under
+    the database's write lock (SQLite's is database-wide: concurrent uploads queue on it).
+    A record or producer that is not the case's is refused first, keeping nothing; a refusal
+    only the recording can find (the case closed or the token revoked while the body
+    arrived) leaves the blob unreferenced, as a failed commit does."""
+    if form.record_id or form.captured_by:
+        try:
+            with units.uow(read_only=True) as uow:
+                case = writable_case(uow.session, actor(uow), case_id, lock=False)
+                check_links(uow.session, case, form)
+        except BaseException:
+            inspected.received.discard()
+            raise
+    inspected.received.commit(retain_years=retain_years)

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,10 @@ class IncomingFile:
         self.size = 0
         fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="in-")
         self.path = Path(name)
-        self._fh = os.fdopen(fd, "wb")
+        self._fd = fd
+        self._closed = False
+        self._syncing: threading.Thread | None = None
+        self._sync_error: BaseException | None = None
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk, refusing to grow past the limit."""
@@ -120,25 +124,51 @@ class IncomingFile:
             self.discard()
             raise BlobTooLarge(f"over the limit of {self._limit} bytes")
         self._hash.update(chunk)
-        self._fh.write(chunk)
+        view = memoryview(chunk)
+        while view:  # unbuffered: the bytes go straight to the file, no second copy
+            view = view[os.write(self._fd, view):]
 
-    def finish(self) -> tuple[str, Path]:
-        """Flush and fsync; return the hash and the temp path (not yet committed)."""
-        if not self._fh.closed:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
+    def _sync_and_close(self) -> None:
+        try:
+            os.fsync(self._fd)
+        except BaseException as exc:  # raised again by finish(), in the caller's thread
+            self._sync_error = exc
+        finally:
+            os.close(self._fd)
+
+    def finish(self, *, wait: bool = True) -> tuple[str, Path]:
+        """Fsync and close; return the hash and the temp path (not yet committed). With
+        ``wait=False`` the fsync runs in a thread while the caller reads the file (type check,
+        metadata), and any later ``finish``, ``commit`` or ``discard`` waits for it: nothing is
+        committed before its bytes are on disk."""
+        if not self._closed:
+            self._closed = True
+            if wait:
+                self._sync_and_close()
+            else:
+                self._syncing = threading.Thread(target=self._sync_and_close,
+                                                 name="blob-fsync", daemon=True)
+                self._syncing.start()
+        if wait and self._syncing is not None:
+            self._syncing.join()
+            self._syncing = None
+        if wait and self._sync_error is not None:
+            raise self._sync_error
         return self._hash.hexdigest(), self.path
 
     def commit(self, *, retain_years: int | None = None) -> StoredBlob:
-        """Put the finished file under its content address."""
+        """Put the finished (fsynced) file under its content address."""
         sha, path = self.finish()
         return self._store.adopt(path, sha, self.size, retain_years=retain_years)
 
     def discard(self) -> None:
         """Throw the partial file away."""
-        if not self._fh.closed:
-            self._fh.close()
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+        if self._syncing is not None:
+            self._syncing.join()
+            self._syncing = None
         self.path.unlink(missing_ok=True)
 
 

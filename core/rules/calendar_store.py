@@ -4,6 +4,8 @@ entered here as overrides and then declared complete, before any package release
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, tzinfo
 
 from sqlalchemy import select
@@ -25,8 +27,14 @@ YEAR_RANGE = (2000, 2100)
 ADMIN = "calendar_admin"
 
 
+_REUSE_KEY = "calendar_loaded"
+
+
 def load_calendar(session: Session, tz: tzinfo = LEGAL_TZ) -> WorkingDayCalendar:
     """The calendar of the package plus every stored override (the latest per day wins)."""
+    reused = session.info.get(_REUSE_KEY)
+    if reused is not None and reused.tz == tz:
+        return reused
     overrides: dict[date, tuple[bool, str]] = {}
     rows = session.execute(
         select(CalendarOverride.day, CalendarOverride.is_working_day, CalendarOverride.note)
@@ -36,6 +44,17 @@ def load_calendar(session: Session, tz: tzinfo = LEGAL_TZ) -> WorkingDayCalendar
         overrides[day] = (bool(working), note or "")
     years = session.execute(select(CalendarYear.year)).scalars().all()
     return WorkingDayCalendar(overrides, declared_years=years, tz=tz)
+
+
+@contextmanager
+def reusing(session: Session, calendar: WorkingDayCalendar) -> Iterator[None]:
+    """Within the block, ``load_calendar`` of this session answers with ``calendar`` (just
+    loaded by the caller, in a step that edits no calendar entry) instead of reading it again."""
+    session.info[_REUSE_KEY] = calendar
+    try:
+        yield
+    finally:
+        session.info.pop(_REUSE_KEY, None)
 
 
 def _who(actor: Officer | str) -> tuple[Officer | None, str]:

@@ -262,10 +262,13 @@ def test_record_link_must_be_of_the_same_case(client, container, people, case, t
     other = open_case(client, people["officer"])
     foreign = filing_form(client, people["officer"], other["id"])
     data = photo(tmp_path).read_bytes()
+    before = stored_blobs(container)
     r = upload(client, people["officer"], case["id"], data, record_id=foreign["id"])
     assert r.status_code == 422 and r.get_json()["error"]["fields"] == {
         "record_id": "not a record of this case"}
+    # refused before the file is placed under its content address (intake.place)
     assert temp_files(container) == [] and _count(container) == 0
+    assert stored_blobs(container) == before
     r = upload(client, people["officer"], case["id"], data, record_id=form["id"])
     assert r.status_code == 201 and r.get_json()["record_id"] == form["id"]
 
@@ -279,9 +282,11 @@ def test_producer_is_the_caller_or_a_colleague(client, people, case, tmp_path, c
     body = r.get_json()
     assert body["producer_id"] == people["officer2"]["id"]
     assert body["uploaded_by"] == people["officer"]["id"]
+    before = stored_blobs(container)
     r = upload(client, people["officer"], case["id"], photo(tmp_path, name="2.jpg").read_bytes(),
                captured_by=stranger(container)["id"])
     assert r.status_code == 422
+    assert stored_blobs(container) == before and temp_files(container) == []
 
 
 def test_other_department_cannot_upload(client, container, people, case, tmp_path):
