@@ -28,14 +28,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import queue
 import re
+import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Generic, Protocol, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -116,19 +118,21 @@ def build_bag(cf: CaseFile, blobs: Blobs, out: Path | BinaryIO, signer: Signer, 
         cache = sheets or SheetCache()
         try:
             if renderer.archival:
+                # The rows and proofs are made while the originals are copied.
                 total_pages = _volume(bag, cf, blobs, lines, renderer, report, cache,
-                                      compiled_by=compiled_by, checked_by=checked_by, now=now)
+                                      compiled_by=compiled_by, checked_by=checked_by, now=now,
+                                      meanwhile=lambda pages: _rows_and_proofs(
+                                          bag, cf, lines, renderer, pages, report))
             else:  # the reportlab fallback numbers its pages as it draws them
                 _originals(bag, cf, blobs, lines, report)
                 images = _signature_images(bag, cf, blobs)
                 total_pages = _documents_drawn(bag, cf, lines, images, renderer, report,
                                                compiled_by=compiled_by, checked_by=checked_by,
                                                now=now)
+                _rows_and_proofs(bag, cf, lines, renderer, total_pages, report)
         finally:
             if sheets is None:
                 cache.close()
-        _data_files(bag, cf, lines, renderer, total_pages)
-        _proofs(bag, cf, report)
         manifest_sha = _seal(bag, cf, signer, renderer, report)
     return BuildResult(name, len(bag.payload) + len(bag.tags) + 1, bag.payload_bytes,
                        manifest_sha, len(lines), total_pages, renderer.archival, renderer.variant)
@@ -144,6 +148,8 @@ class _BagWriter:
         self.tags: list[tuple[str, str]] = []
         self.payload_bytes = 0
         self.parts: list[str] = []
+        self._held: list[tuple[zipfile.ZipInfo, bytes]] | None = None
+        self._lock = threading.Lock()
 
     def _info(self, path: str, compress: bool, size: int | None = None) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(f"{self.name}/{path}", self.date_time)
@@ -154,15 +160,33 @@ class _BagWriter:
         return info
 
     def _remember(self, path: str, sha: str, size: int) -> None:
+        with self._lock:  # members are added from two threads while the originals are copied
+            self._note(path, sha, size)
+
+    def _note(self, path: str, sha: str, size: int) -> None:
         if path.startswith("data/"):
             self.payload.append((path, sha))
             self.payload_bytes += size
         else:
             self.tags.append((path, sha))
 
+    def hold(self) -> None:
+        """Keep the small members added from now on (the zip is busy with a copy on another
+        thread) until :meth:`release`."""
+        self._held = []
+
+    def release(self) -> None:
+        """Write the members kept since :meth:`hold`, in the order they were added."""
+        held, self._held = self._held, None
+        for info, data in held or ():
+            self.zf.writestr(info, data)
+
     def add(self, path: str, data: bytes, *, compress: bool = True) -> str:
         """A small member given whole (JSON, a rendered PDF, a tag file)."""
-        self.zf.writestr(self._info(path, compress), data)
+        if self._held is not None:
+            self._held.append((self._info(path, compress), data))
+        else:
+            self.zf.writestr(self._info(path, compress), data)
         sha = hashlib.sha256(data).hexdigest()
         self._remember(path, sha, len(data))
         return sha
@@ -172,14 +196,16 @@ class _BagWriter:
         return self.add(path, json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1)
                         .encode() + b"\n")
 
-    def copy(self, path: str, src: BinaryIO, size: int, on_chunk: Callable[[int], None]) -> str:
-        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes."""
+    def copy(self, path: str, src: BinaryIO, size: int, on_chunk: Callable[[int], None],
+             buffered: _Buffered | None = None) -> str:
+        """Copy a stream in chunks, untouched and uncompressed, hashing as it goes (into one
+        reused buffer when given one)."""
         h = hashlib.sha256()
         copied = 0
         with self.zf.open(self._info(path, False, size), "w",
                           force_zip64=size >= ZIP64_FROM) as dst:
-            while chunk := src.read(CHUNK):
-                h.update(chunk)
+            chunks = buffered.chunks(src, h) if buffered is not None else _chunks(src, h)
+            for chunk in chunks:
                 dst.write(chunk)
                 copied += len(chunk)
                 on_chunk(len(chunk))
@@ -188,6 +214,33 @@ class _BagWriter:
         sha = h.hexdigest()
         self._remember(path, sha, size)
         return sha
+
+
+def _chunks(src: BinaryIO, h) -> Iterator[bytes]:
+    """A stream's chunks, each added to the hash ``h`` first."""
+    while chunk := src.read(CHUNK):
+        h.update(chunk)
+        yield chunk
+
+
+class _Buffered:
+    """Reads a stream into one reused buffer, chunk after chunk, each added to the hash first
+    (a chunk small enough to stay in the processor's cache while it is hashed, CRC'd and
+    written)."""
+
+    def __init__(self, size: int = CHUNK):
+        self._view = memoryview(bytearray(size))
+
+    def chunks(self, src: BinaryIO, h) -> Iterator[memoryview | bytes]:
+        """The stream's chunks (a view of the buffer, valid until the next one)."""
+        readinto = getattr(src, "readinto", None)
+        if readinto is None:  # a stream that cannot read into a buffer
+            yield from _chunks(src, h)
+            return
+        while n := readinto(self._view):
+            chunk = self._view[:n]
+            h.update(chunk)
+            yield chunk
 
 
 def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
@@ -203,6 +256,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
         done += n
         report("evidence", done, total)
 
+    buffered = _Buffered()
     for item in cf.evidence:
         try:
             src = blobs.open(item.sha256)
@@ -210,7 +264,7 @@ def _originals(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents
             raise DossierError(f"evidence {item.id}: original {item.sha256[:16]}… is missing "
                                "from the blob store") from None
         with src:
-            sha = bag.copy(where[item.id], src, item.size, step)
+            sha = bag.copy(where[item.id], src, item.size, step, buffered)
         if sha != item.sha256:
             raise DossierError(f"evidence {item.id}: the stored original no longer matches its "
                                f"logged hash (now {sha[:16]}…); run `flask integrity check`")
@@ -255,89 +309,149 @@ def _signature_images(bag: _BagWriter, cf: CaseFile, blobs: Blobs
 
 def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.Entry],
             renderer: PdfRenderer, report: Progress, cache: SheetCache, *, compiled_by: str,
-            checked_by: str, now: datetime) -> int:
-    """Signature images, then every record and evidence sheet taken from the cache of
-    pre-rendered sheets (laid out now on a miss): that numbers every page, so the cover,
-    catalogue and 备考表 are laid out beside the copy of the originals (hashing and writing
-    them leaves the interpreter free); then the sheets are stamped into parts of about
-    PART_PAGES pages."""
+            checked_by: str, now: datetime, meanwhile: Callable[[int], None]) -> int:
+    """Signature images; then, while the originals are copied on another thread, every record
+    and evidence sheet taken from the cache of pre-rendered sheets (laid out now on a miss),
+    which numbers every page, the sheets stamped into parts of about PART_PAGES pages, the
+    cover, catalogue and 备考表 laid out, and the rest made (``meanwhile``, given the page
+    count)."""
     images = _signature_images(bag, cf, blobs)
+    # Reading, hashing and writing the originals leaves the interpreter free for the pages. A
+    # zip takes one member at a time, so the copying thread writes every member until the end:
+    # the originals, then each part (stamped here into a temporary file) and the rest (made
+    # here, kept in memory: small) as they are handed over. The copy's progress is passed on
+    # from this thread (the callback may write to the database).
+    relay = _Relay()
+    handed: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+    def write_all() -> None:
+        _originals(bag, cf, blobs, lines, relay)
+        while (write := handed.get()) is not None:
+            write()
+
+    copier = _Aside(write_all)
+    copier.start()
     records = {r.id: r for r in cf.records}
     evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
     page = 1
     placed: list[tuple[contents.Entry, Placed]] = []
-    for i, entry in enumerate(lines):
-        entry.first_page = page
-        if entry.kind == "record":
-            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
-        else:
-            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-        cached = cache.sheet(sheet, renderer)
-        entry.pages = cached.pages
-        placed.append((entry, Placed(cached, page, entry.serial)))
-        page += entry.pages
-        report("documents", i + 1, total)
-    stamper = Stamper(renderer, cf.number)  # its one layout before the other thread starts
-    # Only the layout goes beside the copy: stamping the parts there too (pure Python, it
-    # holds the interpreter lock) slowed the copy more than it saved (bench: 3.2-3.6x).
-    aside = _Aside(lambda: _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
-                                           checked_by=checked_by, now=now))
-    aside.start()
+    parts = 0
+    spooled: list[BinaryIO] = []
     try:
-        _originals(bag, cf, blobs, lines, report)
+        bag.hold()  # small members: written by the copying thread, in this order
+        for i, entry in enumerate(lines):
+            entry.first_page = page
+            if entry.kind == "record":
+                sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
+            else:
+                sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
+            cached = cache.sheet(sheet, renderer)
+            entry.pages = cached.pages
+            placed.append((entry, Placed(cached, page, entry.serial)))
+            page += entry.pages
+            report("documents", i + 1, total)
+        relay.flush(report)
+        stamper = Stamper(renderer, cf.number, cache)
         part: list[tuple[contents.Entry, Placed]] = []
         for n, item in enumerate(placed):
             part.append(item)
             if sum(e.pages for e, _p in part) >= PART_PAGES or n + 1 == len(placed):
-                _write_part(bag, stamper, part)
+                parts += 1
+                fh = tempfile.TemporaryFile(prefix="qc-part-")  # noqa: SIM115 - closed below
+                spooled.append(fh)
+                handed.put(_stamp_part(bag, stamper, part, parts, fh))
                 part = []
+                relay.flush(report)
+        front, note = _front_and_note(cf, lines, renderer, compiled_by=compiled_by,
+                                      checked_by=checked_by, now=now)
+        bag.add(f"data/{FRONT['front']}", front, compress=False)
+        report("documents", total - 1, total)
+        bag.add(f"data/{FRONT['note']}", note, compress=False)
+        report("documents", total, total)
+        meanwhile(page - 1)
+        handed.put(bag.release)
     finally:
-        aside.join()
-    front, note = aside.value()
-    bag.add(f"data/{FRONT['front']}", front, compress=False)
-    report("documents", total - 1, total)
-    bag.add(f"data/{FRONT['note']}", note, compress=False)
-    report("documents", total, total)
+        handed.put(None)
+        while copier.is_alive():
+            copier.join(0.25)
+            relay.flush(report)
+        for fh in spooled:  # written and closed, unless the copy stopped first
+            fh.close()
+    copier.value()
+    relay.flush(report)
     return page - 1
 
 
-def _write_part(bag: _BagWriter, stamper: Stamper,
-                part: list[tuple[contents.Entry, Placed]]) -> None:
-    """One file of the volume: its sheets stamped, and where each one is inside it."""
-    path = f"documents/part-{len(bag.parts) + 1:03d}.pdf"
+def _stamp_part(bag: _BagWriter, stamper: Stamper, part: list[tuple[contents.Entry, Placed]],
+                number: int, fh: BinaryIO) -> Callable[[], None]:
+    """One file of the volume, its sheets stamped, into the temporary file ``fh`` (noting where
+    each sheet is inside it); returns what writes it into the bag and closes it."""
+    path = f"documents/part-{number:03d}.pdf"
     data, counts = stamper.write([placed for _e, placed in part])
     inside = 1
     for (entry, _p), n in zip(part, counts, strict=True):
         entry.pdf, entry.pdf_pages = path, (inside, inside + n - 1)
         inside += n
-    bag.add(f"data/{path}", data, compress=False)
-    bag.parts.append(path)
+    fh.write(data)
+    fh.seek(0)
+    size = len(data)
+
+    def write() -> None:
+        with fh:
+            bag.copy(f"data/{path}", fh, size, lambda n: None)
+        bag.parts.append(path)
+
+    return write
 
 
-class _Aside(threading.Thread):
+class _Relay:
+    """Progress noted on one thread and reported on another."""
+
+    def __init__(self):
+        self._latest: tuple[str, int, int] | None = None
+        self._sent: tuple[str, int, int] | None = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """Note the newest progress (one assignment: safe from any thread)."""
+        self._latest = (phase, done, total)
+
+    def flush(self, report: Progress) -> None:
+        """Report the newest progress noted, if it was not reported yet."""
+        latest = self._latest
+        if latest is not None and latest != self._sent:
+            self._sent = latest
+            report(*latest)
+
+
+T = TypeVar("T")
+
+
+class _Aside(threading.Thread, Generic[T]):
     """Runs one function on another thread; :meth:`value` gives its result or raises."""
 
-    def __init__(self, fn: Callable[[], tuple[bytes, bytes]]):
-        super().__init__(name="dossier-front", daemon=True)
+    def __init__(self, fn: Callable[[], T]):
+        super().__init__(name="dossier-copy", daemon=True)
         self._fn = fn
-        self._result: tuple[bytes, bytes] | None = None
+        self._result: T | None = None
+        self._done = False
         self._error: BaseException | None = None
 
     def run(self) -> None:
         """Call the function, keeping its result or its error."""
         try:
             self._result = self._fn()
+            self._done = True
         except BaseException as exc:  # handed to the building thread by value()
             self._error = exc
 
-    def value(self) -> tuple[bytes, bytes]:
+    def value(self) -> T:
         """The result, once the thread has ended; its error raised here."""
         self.join()
         if self._error is not None:
             raise self._error
-        assert self._result is not None
-        return self._result
+        assert self._done
+        return self._result  # type: ignore[return-value]
 
 
 def _front_and_note(cf: CaseFile, lines: list[contents.Entry], renderer: PdfRenderer, *,
@@ -402,6 +516,13 @@ def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
 FRONT = {"front": "documents/front.pdf", "note": "documents/note.pdf"}
 # About this many pages per file of the volume: bounded memory, one font subset per file.
 PART_PAGES = 40
+
+
+def _rows_and_proofs(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
+                     renderer: PdfRenderer, total_pages: int, report: Progress) -> None:
+    """The data files and the proofs."""
+    _data_files(bag, cf, lines, renderer, total_pages)
+    _proofs(bag, cf, report)
 
 
 def _data_files(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],

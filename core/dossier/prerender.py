@@ -22,6 +22,7 @@ from core.dossier.bag import signature_images
 from core.dossier.loader import load_case_file
 from core.dossier.pdf import PdfRenderer
 from core.dossier.sheet_cache import FOLDER, SheetCache
+from core.dossier.stamp import glyph_sheet
 
 log = logging.getLogger("quancheng.dossier.sheets")
 
@@ -84,6 +85,7 @@ def prerender_case(runner, case_id: str, *, cache: SheetCache | None = None,
         else:
             sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
         cache.sheet(sheet, renderer)
+    cache.sheet(glyph_sheet(cf.number), renderer)  # the stamps' font (core.dossier.stamp)
     return Prerendered(cache.rendered - before[0], cache.reused - before[1])
 
 

@@ -35,19 +35,19 @@ def _cached_files(cache: SheetCache) -> dict[str, int]:
 
 
 def test_a_cached_sheet_is_reused_when_nothing_changed(played, container, tmp_path):
-    """A32.1: the first build lays out every record and evidence sheet into the cache; a
-    second build with nothing changed lays out none, leaves every cached file as it was, and
-    writes the same volume byte for byte."""
+    """A32.1: the first build lays out every record and evidence sheet (and the line the
+    stamps' font comes from) into the cache; a second build with nothing changed lays out
+    none, leaves every cached file as it was, and writes the same volume byte for byte."""
     case_id = played["case"]["id"]
     cache = SheetCache(tmp_path / "sheets")
     _cf, first = build(container, case_id, tmp_path / "a.zip", sheets=cache)
-    documents = first.documents
-    assert cache.rendered == documents and cache.reused == 0
+    sheets = first.documents + 1  # and the line the stamps' font comes from
+    assert cache.rendered == sheets and cache.reused == 0
     files = _cached_files(cache)
-    assert len(files) == documents
+    assert len(files) == sheets
     again = SheetCache(tmp_path / "sheets")
     build(container, case_id, tmp_path / "b.zip", sheets=again)
-    assert again.rendered == 0 and again.reused == documents
+    assert again.rendered == 0 and again.reused == sheets
     assert _cached_files(again) == files
     a, b = _members(tmp_path / "a.zip"), _members(tmp_path / "b.zip")
     parts = sorted(n for n in a if "/documents/part-" in n)
