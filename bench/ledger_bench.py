@@ -106,7 +106,9 @@ def measure_verify(c, out: dict, label: str) -> float:
     ticks = []
     t0 = time.perf_counter()
     with c.uow() as uow:
-        report = ledger.verify(uow.session, uow.signer, None,
+        # workers=0: what `flask ledger verify` does (processes on PostgreSQL from
+        # parallel.PARALLEL_MIN entries on, else this process).
+        report = ledger.verify(uow.session, uow.signer, None, workers=0,
                                progress=lambda done, total: ticks.append(done))
     t_verify = time.perf_counter() - t0
     assert report.ok, report.damages[:3]
