@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from core.ledger import merkle
 from core.ledger.log import COVERED
 
-# Below this, starting the processes costs more than they save (2 CPUs, measured: at
-# 200,000 entries 1.8-2.0 s in one process, 3.9-4.4 s with two workers; at 1,000,000
-# 10.4-11.2 s against 9.5 s).
+# Below this, starting the processes costs about what they save (2 CPUs, measured with
+# a script whose workers import little, as flask's: at 200,000 entries 1.9-2.0 s in one
+# process and 1.9-2.1 s with two workers; at 1,000,000 8.9 s against 5.7 s).
 PARALLEL_MIN = 500_000
 CHUNK = 50_000  # entries per task: bounded memory in flight, enough work per round trip
 _SNAPSHOT = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+-[0-9]+$")
