@@ -208,8 +208,9 @@ def officers_unbind(officer_id: str) -> None:
 @ledger_cli.command("verify")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing evidence blobs.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
-              help="Processes recomputing leaves on PostgreSQL (0: one per CPU).")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Processes recomputing leaves on PostgreSQL (0: one per CPU from "
+                   "500,000 entries on, else this one; 1: this one alone).")
 def ledger_verify(no_blobs: bool, quiet: bool, workers: int) -> None:
     """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
     c = container()

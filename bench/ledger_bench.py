@@ -29,20 +29,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
-from sqlalchemy import insert, select, update  # noqa: E402
+# verify's worker processes (spawned) import this script again as __mp_main__: they need
+# none of it, and `flask ledger verify`'s workers import no more than flask's script.
+if __name__ != "__mp_main__":
+    from scratch import make_db  # noqa: E402 - bench/ is on sys.path as the script's folder
+    from sqlalchemy import insert, select, update  # noqa: E402
 
-from core import ledger  # noqa: E402
-from core.bootstrap import bootstrap  # noqa: E402
-from core.cases.models import Party  # noqa: E402
-from core.kernel.clock import utcnow  # noqa: E402
-from core.kernel.ids import new_id  # noqa: E402
-from core.kernel.settings import Settings  # noqa: E402
-from core.ledger import merkle  # noqa: E402
-from core.ledger.log import canonical_json, row_payload  # noqa: E402
-from core.ledger.models import LedgerEntry, LedgerHash, LedgerHead  # noqa: E402
-from core.people.officers import add_officer, ensure_department  # noqa: E402
-from core.platform.migrate import upgrade  # noqa: E402
+    from core import ledger  # noqa: E402
+    from core.bootstrap import bootstrap  # noqa: E402
+    from core.cases.models import Party  # noqa: E402
+    from core.kernel.clock import utcnow  # noqa: E402
+    from core.kernel.ids import new_id  # noqa: E402
+    from core.kernel.settings import Settings  # noqa: E402
+    from core.ledger import merkle  # noqa: E402
+    from core.ledger.log import canonical_json, row_payload  # noqa: E402
+    from core.ledger.models import LedgerEntry, LedgerHash, LedgerHead  # noqa: E402
+    from core.people.officers import add_officer, ensure_department  # noqa: E402
+    from core.platform.migrate import upgrade  # noqa: E402
 
 
 def party(dept_id: str, officer_id: str, i: int) -> Party:
@@ -106,7 +109,9 @@ def measure_verify(c, out: dict, label: str) -> float:
     ticks = []
     t0 = time.perf_counter()
     with c.uow() as uow:
-        report = ledger.verify(uow.session, uow.signer, None,
+        # workers=0: what `flask ledger verify` does (processes on PostgreSQL from
+        # parallel.PARALLEL_MIN entries on, else this process).
+        report = ledger.verify(uow.session, uow.signer, None, workers=0,
                                progress=lambda done, total: ticks.append(done))
     t_verify = time.perf_counter() - t0
     assert report.ok, report.damages[:3]

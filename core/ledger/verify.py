@@ -2,8 +2,9 @@
 and check every stored hash, checkpoint, timestamp and registered projection (A37.1).
 
 Verify streams: for each covered table the log's entries of that kind are joined with their
-rows (on PostgreSQL two server-side cursors matched by core.ledger.rowjoin; elsewhere, and for
-a stretch of the log, one query), the streams are merged in log order, and the
+rows (on PostgreSQL two server-side cursors matched by core.ledger.rowjoin, for the whole log
+or, in parallel.py's worker processes, a stretch of it and the table blocks holding its rows;
+elsewhere one query), the streams are merged in log order, and the
 tree is rebuilt on its right edge only (merkle.CompactTree) while the stored hashes are read in
 the same order and compared as they are produced. Memory stays O(log n) plus what the
 projections keep and rowjoin's bounded window of rows, whatever the size of the log.
@@ -258,21 +259,28 @@ def _row_batches(session: Session, stmt, batch: int) -> Iterator[list]:
 
 
 def _streams(session: Session, hasher: merkle.Hasher, batch: int, slow_kinds: set[str],
-             lo: int | None = None, hi: int | None = None) -> list[Iterator]:
+             lo: int | None = None, hi: int | None = None,
+             blocks: dict[str, tuple[int, int | None]] | None = None) -> list[Iterator]:
     """One stream per covered kind (entries joined with their rows, in log order) and one for
     entries of kinds nothing covers; each yields (seq, leaf, row tuple), where leaf is None
-    unless the fast encoder reproduced the logged leaf hash (see _fast_leaves)."""
+    unless the fast encoder reproduced the logged leaf hash (see _fast_leaves). `blocks`
+    (PostgreSQL, a stretch lo..hi): the heap blocks of each covered table where the stretch's
+    rows lie, read as they lie and joined here like the whole log's."""
     e = LedgerEntry.__table__
     entry_cols = [e.c[n].label(f"_e_{n}") for n in _ENTRY_COLUMNS]
     bounds = [c for c in (e.c.seq >= lo if lo is not None else None,
                           e.c.seq < hi if hi is not None else None) if c is not None]
-    # The whole log on PostgreSQL: entries and rows read as they lie, joined here (rowjoin).
-    apart = not bounds and session.get_bind().dialect.name == "postgresql"
+    # The whole log (or a stretch given its blocks) on PostgreSQL: entries and rows read as
+    # they lie, joined here (rowjoin).
+    apart = (not bounds or blocks is not None) and session.get_bind().dialect.name == "postgresql"
     streams = []
     for kind, coverage in COVERED.items():
         t = coverage.model.__table__
+        if blocks is not None and kind not in blocks:
+            continue  # no entry of this kind in the stretch (parallel._present)
         if apart:
-            streams.append(_apart_stream(_joined_apart(session, e, entry_cols, t, kind, batch),
+            streams.append(_apart_stream(_joined_apart(session, e, entry_cols, t, kind, batch,
+                                                       bounds, (blocks or {}).get(kind)),
                                          None if kind in slow_kinds else
                                          _fast_leaves(hasher, t, apart=True), len(t.columns)))
             continue
@@ -287,14 +295,22 @@ def _streams(session: Session, hasher: merkle.Hasher, batch: int, slow_kinds: se
     return streams
 
 
-def _joined_apart(session: Session, e, entry_cols, t, kind: str, batch: int) -> Iterator:
+def _joined_apart(session: Session, e, entry_cols, t, kind: str, batch: int, bounds=(),
+                  blocks: tuple[int, int | None] | None = None) -> Iterator:
     """A kind's entries in log order, each batch with the list of its rows (None: no such
     row), what the outer join gives but with no join or sort on the server: the entries (an
-    index range) and the table (read in physical order) stream from the first row, and
-    rowjoin matches them by id."""
-    entries = _row_batches(session, select(*entry_cols).where(e.c.kind == kind)
+    index range) and the table (read in physical order; `blocks`: only heap blocks
+    first <= b < last, a TID range scan) stream from the first row, and rowjoin matches them
+    by id (a row outside the blocks is looked up by id: the result is the same)."""
+    entries = _row_batches(session, select(*entry_cols).where(e.c.kind == kind, *bounds)
                            .order_by(e.c.seq), batch)
-    rows = _row_batches(session, select(*t.columns), batch)
+    where = []
+    if blocks is not None:
+        first, last = blocks
+        where.append(text(f"{t.name}.ctid >= '({int(first)},0)'::tid"))
+        if last is not None:
+            where.append(text(f"{t.name}.ctid < '({int(last)},0)'::tid"))
+    rows = _row_batches(session, select(*t.columns).where(*where), batch)
     names = [c.name for c in t.columns]
 
     def lookup(ids: list) -> dict:
@@ -452,7 +468,7 @@ class Scanned:
 
 def _prepare(session: Session, whole: bool = True) -> None:
     """Set this transaction up for reading the covered rows (PostgreSQL); `whole`: the
-    cursors read every entry of the log, not one stretch."""
+    cursors read the log (or a stretch) and the tables as they lie, not by index probes."""
     if session.get_bind().dialect.name != "postgresql":
         return
     # Datetimes come back in UTC, as the leaves wrote them (else the fast path misses).
@@ -470,13 +486,15 @@ def _prepare(session: Session, whole: bool = True) -> None:
 
 
 def _scan(session: Session, hasher: merkle.Hasher, blobs, seen_kinds: set[str] | None,
-          batch: int, lo: int | None = None, hi: int | None = None) -> Iterator[Scanned]:
-    """Recompute the leaves of entries lo <= seq < hi, a batch at a time.
+          batch: int, lo: int | None = None, hi: int | None = None,
+          blocks: dict[str, tuple[int, int | None]] | None = None) -> Iterator[Scanned]:
+    """Recompute the leaves of entries lo <= seq < hi, a batch at a time (`blocks`: see
+    _streams).
 
     Leaves of intact rows of kinds no projection reads and with no blob were recomputed by
     their stream a batch at a time; every other entry (missing, changed, read by a
     projection, with a blob) is looked at here one by one."""
-    _prepare(session, whole=lo is None and hi is None)
+    _prepare(session, whole=(lo is None and hi is None) or blocks is not None)
     leaf_of = _leaf_maker(hasher)
     tables = {kind: c.model.__table__ for kind, c in COVERED.items()}
     names_of = {kind: tuple(f"_e_{n}" for n in _ENTRY_COLUMNS) + tuple(c.name for c in t.columns)
@@ -486,7 +504,7 @@ def _scan(session: Session, hasher: merkle.Hasher, blobs, seen_kinds: set[str] |
     slow_kinds = set(blob_at) | (set(COVERED) if seen_kinds is None else set(seen_kinds))
     rehashed: dict[str, str | None] = {}
     # Sequence numbers are the log's primary key: tuples never compare past their first item.
-    merged = heapq.merge(*_streams(session, hasher, batch, slow_kinds, lo, hi))
+    merged = heapq.merge(*_streams(session, hasher, batch, slow_kinds, lo, hi, blocks))
     while True:
         chunk = list(itertools.islice(merged, batch))
         part = Scanned([c[0] for c in chunk], b"", [], set(), [])
@@ -536,9 +554,11 @@ def verify(session: Session, signer: CheckpointSigner, blobs=None, batch: int = 
     """Recompute every leaf from the live rows (and blobs), the tree, every checkpoint and
     timestamp, and every projection; `progress(done, total)` is called after each batch.
 
-    On PostgreSQL `workers` > 1 processes (0: one per CPU, from PARALLEL_MIN entries on)
-    recompute the leaves reading the same snapshot; the tree, stored hashes, checkpoints and
-    projections are checked here, in log order. The default is this process alone."""
+    On PostgreSQL `workers` > 1 processes (0: one per CPU, from parallel.PARALLEL_MIN entries
+    on; what `flask ledger verify` does by default) recompute the leaves reading the same
+    snapshot, each a stretch of the log and the table blocks that hold its rows, read as they
+    lie; the tree, stored hashes, checkpoints and projections are checked here, in log order.
+    The default is this process alone."""
     damages: list[Damage] = []
     head = session.get(LedgerHead, 1)
     try:
@@ -652,16 +672,40 @@ def _check_checkpoints(checkpoints, signer: CheckpointSigner, suite, size: int,
 
 class _StoredHashes:
     """The ledger_hashes table read in index order, compared in chunks with the hashes the
-    tree produces."""
+    tree produces.
+
+    On PostgreSQL each chunk arrives as one value: the stored hashes of its index range
+    concatenated in index order, with their count and shortest and longest lengths (decoding
+    two rows per entry cost the verifying process more than building the tree). All present
+    and all of the hash's length, equal bytes mean equal hashes one by one; otherwise the
+    range is read row by row to name the first gap, as elsewhere."""
 
     CHUNK = 20_000
+    _AGG = ("SELECT count(*), min(length(hash)), max(length(hash)), "
+            "string_agg(hash, ''::bytea ORDER BY idx) FROM ledger_hashes "
+            "WHERE idx >= %(lo)s AND idx < %(hi)s")
 
     def __init__(self, session: Session, batch: int):
         t = LedgerHash.__table__
-        self._rows = iter(_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2))
+        self._session = session
+        self._whole = session.get_bind().dialect.name == "postgresql"
+        self._rows = (_rows(session, select(t.c.idx, t.c.hash).order_by(t.c.idx), batch * 2)
+                      if not self._whole else None)
         self._pending: list[bytes] = []
         self._next = 0
         self.problem: str | None = None
+
+    def _range(self, lo: int, hi: int, size: int) -> list[tuple]:
+        """The stored (idx, hash) rows lo <= idx < hi in index order; one (None, all of them
+        joined) when they are all there and each `size` bytes long (see the class)."""
+        dbapi = self._session.connection().connection.dbapi_connection
+        with dbapi.cursor(binary=True) as cur:
+            count, short, long_, joined = cur.execute(self._AGG, {"lo": lo, "hi": hi}).fetchone()
+            if count == hi - lo and short == long_ == size:
+                return [(None, bytes(joined))]
+            cur.execute("SELECT idx, hash FROM ledger_hashes WHERE idx >= %(lo)s "
+                        "AND idx < %(hi)s ORDER BY idx", {"lo": lo, "hi": hi})
+            return cur.fetchall()
 
     def expect(self, hashes: list[bytes]) -> None:
         """The next stored hashes must be these (checked a chunk at a time)."""
@@ -673,8 +717,17 @@ class _StoredHashes:
         pending, self._pending = self._pending, []
         if self.problem is not None or not pending:
             return
-        stored = list(itertools.islice(self._rows, len(pending)))
         first = self._next
+        if self._whole:
+            stored = self._range(first, first + len(pending), len(pending[0]))
+            if stored and stored[0][0] is None:  # all there, each of the hash's length
+                if stored[0][1] != b"".join(pending):
+                    self.problem = "stored tree hashes differ from the recomputed tree"
+                else:
+                    self._next += len(pending)
+                return
+        else:
+            stored = list(itertools.islice(self._rows, len(pending)))
         if len(stored) < len(pending) or stored[-1][0] != first + len(pending) - 1 \
                 or (stored and stored[0][0] != first):
             for i, row in enumerate(stored):  # name the first gap
@@ -691,7 +744,8 @@ class _StoredHashes:
 
     def close(self) -> None:
         """Stop reading (the stream's cursor is closed)."""
-        self._rows.close()
+        if self._rows is not None:
+            self._rows.close()
 
     def finish(self, count: int) -> list[Damage]:
         """Damages found (the count is what a log of this size must have stored)."""

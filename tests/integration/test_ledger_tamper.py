@@ -274,3 +274,39 @@ def test_consistency_proof_between_checkpoints(client, people, container):
                                      base64.b64decode(new["root_hash"]), proof)
     bad = client.get("/api/v1/ledger/consistency?from=0&to=1", headers=hdr)
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("chunk", [4, 20_000])
+def test_stored_tree_hashes_changed_split_or_removed(client, people, container, monkeypatch,
+                                                    chunk):
+    """A37.1: a changed stored hash, two stored hashes whose bytes are shifted between them
+    (the same bytes end to end) and a removed stored hash are each reported, whether they
+    are compared a few at a time or all at once."""
+    from core.ledger.models import LedgerHash
+    from core.ledger.verify import _StoredHashes
+
+    monkeypatch.setattr(_StoredHashes, "CHUNK", chunk)
+    _small_case(client, people, container)
+    t = LedgerHash.__table__
+    with container.engine.begin() as conn:
+        kept = {r.idx: r.hash for r in conn.execute(select(t).where(t.c.idx.in_([5, 6])))}
+    assert _verify(container).ok
+
+    def put(values: dict) -> None:
+        with forger(container) as conn:
+            for idx, h in values.items():
+                conn.execute(update(t).where(t.c.idx == idx).values(hash=h))
+
+    put({5: kept[5][:-1] + bytes([kept[5][-1] ^ 1])})
+    assert [d.message for d in _verify(container).damages] == [
+        "stored tree hashes: stored tree hashes differ from the recomputed tree"]
+    joined = kept[5] + kept[6]
+    put({5: joined[:31], 6: joined[31:]})
+    assert [d.message for d in _verify(container).damages] == [
+        "stored tree hashes: stored tree hashes differ from the recomputed tree"]
+    put(kept)
+    assert _verify(container).ok
+    with forger(container) as conn:
+        conn.execute(t.delete().where(t.c.idx == 6))
+    assert [d.message for d in _verify(container).damages] == [
+        "stored tree hashes: stored hash 6 is missing"]
