@@ -215,6 +215,7 @@ def ledger_verify(no_blobs: bool, quiet: bool, workers: int) -> None:
     """Recompute the whole log from the live rows and blobs; exit 1 naming the first damage."""
     c = container()
     with c.uow() as uow:
+        ledger.one_snapshot(uow.session)  # appends made meanwhile are not half-seen
         total = ledger.current_size(uow.session)
         with click.progressbar(length=max(total, 1), label="verifying the ledger",
                                file=sys.stderr, hidden=quiet) as bar:

@@ -27,7 +27,14 @@ from core.ledger.log import (
 )
 from core.ledger.proofs import consistency, inclusion
 from core.ledger.states import MIRRORED, acting, adopt_unledgered, mirror
-from core.ledger.verify import Damage, Projection, VerifyReport, add_projection, verify
+from core.ledger.verify import (
+    Damage,
+    Projection,
+    VerifyReport,
+    add_projection,
+    one_snapshot,
+    verify,
+)
 
 __all__ = [
     "COVERED", "DEFAULT_ALGORITHMS", "MIRRORED", "SUITES", "AlgorithmError", "CheckpointSigner",
@@ -35,5 +42,5 @@ __all__ = [
     "add_projection", "adopt_unledgered", "append", "canonical_json", "checkpoint_json",
     "consistency", "cover", "current_size", "inclusion", "latest_checkpoint", "leaf_document",
     "lock_head", "make_checkpoint", "mirror", "row_payload", "session_suite", "suite_named",
-    "verify", "verify_note",
+    "one_snapshot", "verify", "verify_note",
 ]

@@ -466,6 +466,14 @@ class Scanned:
     reference: int = 0
 
 
+def one_snapshot(session: Session) -> None:
+    """Make this transaction read one snapshot from its first query on (PostgreSQL's
+    REPEATABLE READ), so an entry appended while verify runs is either wholly seen or not at
+    all; call it before the transaction's first query. SQLite's read transaction already is."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
 def _prepare(session: Session, whole: bool = True) -> None:
     """Set this transaction up for reading the covered rows (PostgreSQL); `whole`: the
     cursors read the log (or a stretch) and the tables as they lie, not by index probes."""

@@ -210,3 +210,26 @@ def test_states_of_one_commit_are_appended_as_one_batch(container, people):
         count = merkle.stored_hash_count(size)
         assert reader.read_hashes(range(count)) == one_by_one.read_hashes(range(count))
         assert ledger.verify(uow.session, uow.signer).ok
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's READ COMMITTED sees new rows")
+def test_appends_committed_while_verify_runs_are_not_half_seen(client, people, container):
+    """A37.1: `flask ledger verify` reads one snapshot (ledger.one_snapshot): a case opened by
+    another writer while it runs is not seen at all, so an intact log is reported intact. Read
+    committed, its later statements saw the new case's deadline and reminder rows without their
+    entries and reported them as added without a ledgered event."""
+    for _ in range(2):
+        _small_case(client, people, container)
+    opened = []
+
+    def meanwhile(done: int, _total: int) -> None:
+        if not opened:  # after the first batch: another writer commits a whole case
+            opened.append(_small_case(client, people, container))
+
+    with container.uow() as uow:
+        ledger.one_snapshot(uow.session)
+        size = ledger.current_size(uow.session)
+        report = ledger.verify(uow.session, uow.signer, uow.blobs, batch=5, progress=meanwhile)
+    assert opened
+    assert report.ok, [d.message for d in report.damages]
+    assert report.entries == size
