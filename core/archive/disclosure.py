@@ -150,14 +150,10 @@ def blur(data: bytes, boxes: list[list[int]]) -> bytes:
 
 def _render(cf: CaseFile, renderer: PdfRenderer) -> tuple[bytes, bytes]:
     lines = contents.entries(cf)
-    records = {r.id: r for r in cf.records}
-    evidence = {e.id: e for e in cf.evidence}
     layouts, page = [], 1
     for e in lines:
         e.first_page = page
-        sheet = pages.record_sheet(cf, records[e.id], e, lambda _sha: None) \
-            if e.kind == "record" else pages.evidence_sheet(cf, evidence[e.id], e)
-        layout = renderer.layout(sheet)
+        layout = renderer.layout(pages.entry_sheet(cf, e))
         e.pages = layout.pages
         page += e.pages
         layouts.append(layout)

@@ -331,8 +331,6 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
 
     copier = _Aside(write_all)
     copier.start()
-    records = {r.id: r for r in cf.records}
-    evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
     page = 1
     placed: list[tuple[contents.Entry, Placed]] = []
@@ -342,11 +340,7 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
         bag.hold()  # small members: written by the copying thread, in this order
         for i, entry in enumerate(lines):
             entry.first_page = page
-            if entry.kind == "record":
-                sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
-            else:
-                sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-            cached = cache.sheet(sheet, renderer)
+            cached = cache.sheet(pages.entry_sheet(cf, entry, images.get), renderer)
             entry.pages = cached.pages
             placed.append((entry, Placed(cached, page, entry.serial)))
             page += entry.pages
@@ -469,8 +463,6 @@ def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
                      report: Progress, *, compiled_by: str, checked_by: str,
                      now: datetime) -> int:
     """The fallback's volume (not archival): every sheet drawn now with its numbers."""
-    records = {r.id: r for r in cf.records}
-    evidence = {e.id: e for e in cf.evidence}
     total = len(lines) + 2
     page = 1
     part: list[tuple[contents.Entry, Layout]] = []
@@ -490,11 +482,7 @@ def _documents_drawn(bag: _BagWriter, cf: CaseFile, lines: list[contents.Entry],
 
     for i, entry in enumerate(lines):
         entry.first_page = page
-        if entry.kind == "record":
-            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
-        else:
-            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-        layout = renderer.layout(sheet)
+        layout = renderer.layout(pages.entry_sheet(cf, entry, images.get))
         entry.pages = layout.pages
         page += entry.pages
         part.append((entry, layout))

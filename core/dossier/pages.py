@@ -123,6 +123,14 @@ def note(cf: CaseFile, lines: list[Entry], *, compiled_by: str, checked_by: str,
     return Sheet("卷内备考表", blocks, subtitle=f"案号 {cf.number}")
 
 
+def entry_sheet(cf: CaseFile, entry: Entry,
+                image: Callable[[str], tuple[str, bytes] | None] = lambda _sha: None) -> Sheet:
+    """The sheet of one catalogue entry: its record's or its evidence item's."""
+    if entry.kind == "record":
+        return record_sheet(cf, cf.items[entry.id], entry, image)
+    return evidence_sheet(cf, cf.items[entry.id], entry)
+
+
 def record_sheet(cf: CaseFile, r: RecordItem, entry: Entry,
                  image: Callable[[str], tuple[str, bytes] | None]) -> Sheet:
     """One record: its fields under the catalogue's labels, approvals, signatures, refusals."""

@@ -76,15 +76,9 @@ def prerender_case(runner, case_id: str, *, cache: SheetCache | None = None,
         return Prerendered(0, 0)
     cache = cache or cache_of(runner)
     images = signature_images(runner.blobs, cf, strict=False)
-    records = {r.id: r for r in cf.records}
-    evidence = {e.id: e for e in cf.evidence}
     before = (cache.rendered, cache.reused)
     for entry in contents.entries(cf):
-        if entry.kind == "record":
-            sheet = pages.record_sheet(cf, records[entry.id], entry, images.get)
-        else:
-            sheet = pages.evidence_sheet(cf, evidence[entry.id], entry)
-        cache.sheet(sheet, renderer)
+        cache.sheet(pages.entry_sheet(cf, entry, images.get), renderer)
     cache.sheet(glyph_sheet(cf.number), renderer)  # the stamps' font (core.dossier.stamp)
     return Prerendered(cache.rendered - before[0], cache.reused - before[1])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -142,6 +143,11 @@ class CaseFile:
     def number(self) -> str:
         """The case number."""
         return self.case.row["number"]
+
+    @cached_property
+    def items(self) -> dict[str, RecordItem | EvidenceItem]:
+        """Every record and evidence item by id (ids are unique across both)."""
+        return {i.id: i for i in (*self.records, *self.evidence)}
 
     @property
     def newest(self) -> Checkpoint:
