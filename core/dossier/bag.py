@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Generic, Protocol, TypeVar
+from typing import BinaryIO, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -48,6 +48,7 @@ from core.dossier.pdf import Layout, PdfRenderer
 from core.dossier.sheet_cache import SheetCache
 from core.dossier.snapshot import CaseFile, Leaf, RecordItem
 from core.dossier.stamp import Placed, Stamper
+from core.kernel.aside import Aside
 from core.kernel.clock import utcnow
 
 CHUNK = 1024 * 1024
@@ -329,8 +330,7 @@ def _volume(bag: _BagWriter, cf: CaseFile, blobs: Blobs, lines: list[contents.En
         while (write := handed.get()) is not None:
             write()
 
-    copier = _Aside(write_all)
-    copier.start()
+    copier = Aside(write_all, "dossier-copy")
     total = len(lines) + 2
     page = 1
     placed: list[tuple[contents.Entry, Placed]] = []
@@ -416,36 +416,6 @@ class _Relay:
         if latest is not None and latest != self._sent:
             self._sent = latest
             report(*latest)
-
-
-T = TypeVar("T")
-
-
-class _Aside(threading.Thread, Generic[T]):
-    """Runs one function on another thread; :meth:`value` gives its result or raises."""
-
-    def __init__(self, fn: Callable[[], T]):
-        super().__init__(name="dossier-copy", daemon=True)
-        self._fn = fn
-        self._result: T | None = None
-        self._done = False
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        """Call the function, keeping its result or its error."""
-        try:
-            self._result = self._fn()
-            self._done = True
-        except BaseException as exc:  # handed to the building thread by value()
-            self._error = exc
-
-    def value(self) -> T:
-        """The result, once the thread has ended; its error raised here."""
-        self.join()
-        if self._error is not None:
-            raise self._error
-        assert self._done
-        return self._result  # type: ignore[return-value]
 
 
 def _front_and_note(cf: CaseFile, lines: list[contents.Entry], renderer: PdfRenderer, *,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from core.cases.visibility import visible_case, writable_case
 from core.evidence import media
 from core.evidence.models import EvidencePreview
 from core.kernel import fields
+from core.kernel.aside import Aside
 from core.kernel.clock import parse_aware, utcnow
 from core.kernel.errors import Invalid, NotFound, TooLarge, UnsupportedType
 from core.kernel.ids import new_id
@@ -538,43 +538,16 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
         return IntakeResult(ev, original, new_blob=not blob.existed)
     # The blob goes into its content address (link, fsync of its folder) while the rows are
     # written; it is settled before record() returns, so before the transaction commits.
-    committing = _Beside(commit)
+    committing = Aside(commit, "blob-commit")
     try:
         ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
                            received_at=received_at, stored_at=stored_at, original=original,
                            calendar=calendar, channel=channel, previews=previews)
     except BaseException:
-        committing.wait()
+        committing.join()
         raise
-    blob = committing.result()
+    blob = committing.value()
     return IntakeResult(ev, original, new_blob=not blob.existed)
-
-
-class _Beside:
-    """A call run in a thread beside the caller's work; ``result`` waits for it and raises
-    what it raised."""
-
-    def __init__(self, call: Callable[[], Any]):
-        self._call, self._out, self._error = call, None, None
-        self._thread = threading.Thread(target=self._run, name="beside", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._out = self._call()
-        except BaseException as exc:
-            self._error = exc
-
-    def wait(self) -> None:
-        """Wait for the call to end, whatever it answered."""
-        self._thread.join()
-
-    def result(self) -> Any:
-        """Its return value, once it has ended; its exception raised here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._out
 
 
 def _add_evidence(uow: UnitOfWork, actor: Officer, case: Case, record_row: Record | None,

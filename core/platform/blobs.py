@@ -14,12 +14,13 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import urlparse
+
+from core.kernel.aside import Aside
 
 if TYPE_CHECKING:
     from core.kernel.settings import Settings
@@ -114,8 +115,7 @@ class IncomingFile:
         self.path = Path(name)
         self._fd = fd
         self._closed = False
-        self._syncing: threading.Thread | None = None
-        self._sync_error: BaseException | None = None
+        self._syncing: Aside[None] | None = None
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk, refusing to grow past the limit."""
@@ -131,8 +131,6 @@ class IncomingFile:
     def _sync_and_close(self) -> None:
         try:
             os.fsync(self._fd)
-        except BaseException as exc:  # raised again by finish(), in the caller's thread
-            self._sync_error = exc
         finally:
             os.close(self._fd)
 
@@ -143,17 +141,9 @@ class IncomingFile:
         committed before its bytes are on disk."""
         if not self._closed:
             self._closed = True
-            if wait:
-                self._sync_and_close()
-            else:
-                self._syncing = threading.Thread(target=self._sync_and_close,
-                                                 name="blob-fsync", daemon=True)
-                self._syncing.start()
+            self._syncing = Aside(self._sync_and_close, "blob-fsync")
         if wait and self._syncing is not None:
-            self._syncing.join()
-            self._syncing = None
-        if wait and self._sync_error is not None:
-            raise self._sync_error
+            self._syncing.value()  # an fsync error is raised here, every time it is asked
         return self._hash.hexdigest(), self.path
 
     def commit(self, *, retain_years: int | None = None) -> StoredBlob:
@@ -168,7 +158,6 @@ class IncomingFile:
             os.close(self._fd)
         if self._syncing is not None:
             self._syncing.join()
-            self._syncing = None
         self.path.unlink(missing_ok=True)
 
 
