@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import logging
 import os
@@ -163,7 +162,6 @@ class SheetCache:
     def put(self, key: str, data: bytes, pages: int) -> Path:
         """Keep a sheet's bytes under its key and their hash: written aside, then linked into
         place, so a reader never sees half a file and an existing file is never replaced."""
-        data = plain_xref(data)
         digest = hashlib.sha256(data).hexdigest()
         path = self.root / key[:2] / f"{key}.{pages}.{digest}.pdf"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,17 +197,3 @@ def _named(key: str, path: Path) -> CachedSheet | None:
             or len(parts[2]) != 64:
         return None
     return CachedSheet(key, path, int(parts[1]), parts[2])
-
-
-def plain_xref(data: bytes) -> bytes:
-    """The same PDF with its objects listed one by one (no object streams): the build reads
-    each object of a sheet directly, several times faster than unpacking object streams.
-    The document information is kept as WeasyPrint wrote it (it must match the XMP)."""
-    from pypdf import PdfReader, PdfWriter
-
-    reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter(clone_from=reader)
-    writer.add_metadata(dict(reader.metadata or {}))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()

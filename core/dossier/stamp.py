@@ -158,7 +158,7 @@ class Stamper:
             out = io.BytesIO()
             try:
                 # Stream data as it is (fonts, images, ICC profile, XMP: nothing decoded or
-                # recompressed), a classic cross-reference table as the sheets have.
+                # recompressed), a classic cross-reference table (no object streams).
                 part.save(out, min_version=version, fix_metadata_version=False,
                           compress_streams=False,
                           stream_decode_level=pikepdf.StreamDecodeLevel.none,
