@@ -529,16 +529,11 @@ def record(uow: UnitOfWork, actor: Officer, case_id: str, inspected: Inspected,
     if channel == IN_APP_CHANNEL:
         verdict = in_app_verdict(verdict, form, site=_site(case), received_at=received_at,
                                  radius_m=settings.gps_radius_m, tz=tz)
-    commit = partial(received.commit, retain_years=case.retention_years)
-    if received.stored is not None:  # placed before this transaction (``place``)
-        blob = commit()
-        ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
-                           received_at=received_at, stored_at=stored_at, original=original,
-                           calendar=calendar, channel=channel, previews=previews)
-        return IntakeResult(ev, original, new_blob=not blob.existed)
     # The blob goes into its content address (link, fsync of its folder) while the rows are
-    # written; it is settled before record() returns, so before the transaction commits.
-    committing = Aside(commit, "blob-commit")
+    # written; it is settled before record() returns, so before the transaction commits. One
+    # placed already (``place``) only has its retention extended, where that is needed.
+    committing = Aside(partial(received.commit, retain_years=case.retention_years),
+                       "blob-commit")
     try:
         ev = _add_evidence(uow, actor, case, record_row, producer, inspected, form, verdict,
                            received_at=received_at, stored_at=stored_at, original=original,
